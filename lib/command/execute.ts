@@ -1,0 +1,122 @@
+/**
+ * The one writer. For one aggregate, in one short PostgreSQL transaction:
+ * lock the aggregate's head row → decide against its state → run the
+ * command's own bookkeeping (e.g. email reservations) → append to Kafka and
+ * wait for the ack → advance the head → commit.
+ *
+ * The row lock makes appends to one aggregate strictly one at a time, so
+ * sequences never collide and a stale expectedVersion is always caught. If
+ * Kafka fails, the transaction rolls back: no version advanced, no email held.
+ */
+import { randomUUID } from "node:crypto";
+import type { Prisma } from "@/generated/prisma/client";
+import type { Db } from "@/lib/db";
+import type { Actor, NewEvent } from "@/lib/events/envelope";
+import { currentSchemaVersion, type DomainEvent } from "@/lib/events/registry";
+import type { AppendedEvent, EventAppender } from "@/lib/kafka/producer";
+
+export type Tx = Prisma.TransactionClient;
+
+export interface CommandContext {
+  actor: Actor;
+  /** Ties together everything one request caused; generated when absent. */
+  correlationId?: string;
+  causationId?: string | null;
+}
+
+export interface CommandDeps {
+  db: Db;
+  appender: EventAppender;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+export interface CommandResult {
+  aggregateId: string;
+  /** The aggregate's version after the command (unchanged when no event was needed). */
+  version: number;
+  /** Where each event landed: the UI waits for the projector to pass these offsets. */
+  events: AppendedEvent[];
+}
+
+type StreamType = "user" | "role";
+
+export interface StreamCommand<S, E extends DomainEvent> {
+  streamType: StreamType;
+  streamId: string;
+  decide: (state: S | null) => NewEvent<E>[];
+  evolve: (state: S | null, event: E) => S;
+  /** Runs inside the transaction after decide, before the append (may throw a DomainError). */
+  beforeAppend?: (tx: Tx, state: S | null, events: E[]) => Promise<void>;
+}
+
+export async function executeOnStream<S extends { version: number }, E extends DomainEvent>(
+  deps: CommandDeps,
+  ctx: CommandContext,
+  command: StreamCommand<S, E>,
+  tx?: Tx,
+): Promise<CommandResult> {
+  const run = async (t: Tx): Promise<CommandResult> => {
+    const head = await lockStream<S>(t, command.streamType, command.streamId);
+    const state = head?.state ?? null;
+    const version = head?.version ?? 0;
+    const decided = command.decide(state);
+    if (decided.length === 0) return { aggregateId: command.streamId, version, events: [] };
+
+    const now = (deps.now ?? (() => new Date()))().toISOString();
+    const newId = deps.newId ?? randomUUID;
+    const correlationId = ctx.correlationId ?? newId();
+    const events = decided.map(
+      (e, i) =>
+        ({
+          id: newId(),
+          type: e.type,
+          schemaVersion: currentSchemaVersion(e.type),
+          aggregateId: command.streamId,
+          sequence: version + i + 1,
+          occurredAt: now,
+          actor: ctx.actor,
+          correlationId,
+          causationId: ctx.causationId ?? null,
+          payload: e.payload,
+        }) as E,
+    );
+    const next = events.reduce<S | null>((s, e) => command.evolve(s, e), state)!;
+    await command.beforeAppend?.(t, state, events);
+    await saveStreamHead(t, command.streamType, command.streamId, next);
+    // Last: once the broker has acknowledged, only the commit remains.
+    const appended = await deps.appender.append(events);
+    return { aggregateId: command.streamId, version: next.version, events: appended };
+  };
+  if (tx) return run(tx);
+  return deps.db.$transaction(run, { maxWait: 5_000, timeout: 20_000 });
+}
+
+interface Head<S> {
+  version: number;
+  state: S;
+}
+
+/** Locks the aggregate's head row (FOR UPDATE), or returns null for a new aggregate. */
+export async function lockStream<S>(tx: Tx, type: StreamType, id: string): Promise<Head<S> | null> {
+  const rows = await tx.$queryRaw<{ version: number; state: S; type: string }[]>`
+    SELECT version, state, type FROM streams WHERE id = ${id}::uuid FOR UPDATE`;
+  const row = rows[0];
+  if (!row) return null;
+  if (row.type !== type) throw new Error(`stream ${id} is a ${row.type}, not a ${type}`);
+  return { version: row.version, state: row.state };
+}
+
+/** Reads an aggregate's state, holding a share lock so it cannot change until commit. */
+export async function readStreamShared<S>(tx: Tx, type: StreamType, id: string): Promise<S | null> {
+  const rows = await tx.$queryRaw<{ state: S }[]>`
+    SELECT state FROM streams WHERE id = ${id}::uuid AND type = ${type} FOR SHARE`;
+  return rows[0]?.state ?? null;
+}
+
+async function saveStreamHead<S extends { version: number }>(tx: Tx, type: StreamType, id: string, state: S) {
+  await tx.$executeRaw`
+    INSERT INTO streams (id, type, version, state, updated_at)
+    VALUES (${id}::uuid, ${type}, ${state.version}, ${JSON.stringify(state)}::jsonb, now())
+    ON CONFLICT (id) DO UPDATE SET version = excluded.version, state = excluded.state, updated_at = now()`;
+}

@@ -1,0 +1,55 @@
+/**
+ * Environment configuration, parsed once with zod so a wrong value fails at
+ * start with a message naming the variable (not later, deep in a request).
+ */
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", ""])
+  .optional()
+  .transform((v) => v === "true" || v === "1");
+const int = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
+
+const kafkaSchema = z.object({
+  KAFKA_BROKERS: z
+    .string()
+    .min(1, "KAFKA_BROKERS is required (comma-separated host:port list)")
+    .transform((v) => v.split(",").map((b) => b.trim()).filter(Boolean)),
+  KAFKA_CLIENT_ID: z.string().min(1).default("admin-console"),
+  KAFKA_SSL: bool,
+  KAFKA_SSL_CA_FILE: z.string().optional(),
+  KAFKA_SSL_REJECT_UNAUTHORIZED: z.enum(["true", "false"]).default("true"),
+  KAFKA_SASL_MECHANISM: z.enum(["plain", "scram-sha-256", "scram-sha-512"]).optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+  /** Prepended to every topic name: isolates tests and environments sharing a cluster. */
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/, "letters, digits, . _ - only").default(""),
+  KAFKA_PARTITIONS: int(50),
+  KAFKA_REPLICATION_FACTOR: int(1),
+  KAFKA_MIN_INSYNC_REPLICAS: int(1),
+  /** Upper bound for one produce (connect, retries, broker ack): a command fails within it. */
+  KAFKA_PRODUCE_TIMEOUT_MS: int(8000, 1000),
+  PROJECTOR_GROUP_ID: z.string().min(1).default("read-model"),
+});
+
+export type KafkaConfig = z.infer<typeof kafkaSchema>;
+
+function parse<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
+    throw new Error(`Invalid configuration:\n${lines}`);
+  }
+  return result.data;
+}
+
+export const kafkaConfig = (env: NodeJS.ProcessEnv = process.env): KafkaConfig => {
+  const config = parse(kafkaSchema, env);
+  if (config.KAFKA_SASL_MECHANISM && !(config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD)) {
+    throw new Error("Invalid configuration:\n  KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with KAFKA_SASL_MECHANISM");
+  }
+  return config;
+};
+
+export const databaseUrl = (env: NodeJS.ProcessEnv = process.env): string =>
+  parse(z.object({ DATABASE_URL: z.string().min(1, "DATABASE_URL is required") }), env).DATABASE_URL;

@@ -1,0 +1,36 @@
+// The app's Prisma client. Nothing here connects or reads DATABASE_URL at
+// import time: `next build` imports this module without a database.
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "@/generated/prisma/client";
+
+export type Db = PrismaClient;
+
+/** A client of its own for `url` (tests, workers); call `disconnect` when done. */
+export function createDb(url: string): Db {
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+}
+
+// Kept on globalThis so Next's hot reload, which re-evaluates this module,
+// reuses the pool instead of opening a new one per edit.
+const globalForDb = globalThis as typeof globalThis & { __adminConsoleDb?: Db };
+
+/** The shared client for DATABASE_URL, created on first use. */
+export function getDb(): Db {
+  if (!globalForDb.__adminConsoleDb) {
+    const url = process.env.DATABASE_URL;
+    if (!url) throw new Error("DATABASE_URL is not set; it is needed to reach the read-model database.");
+    globalForDb.__adminConsoleDb = createDb(url);
+  }
+  return globalForDb.__adminConsoleDb;
+}
+
+/**
+ * Close `db`'s pool, or with no argument the shared client's (which the next
+ * getDb() then recreates).
+ */
+export async function disconnect(db?: Db): Promise<void> {
+  if (db) return db.$disconnect();
+  const shared = globalForDb.__adminConsoleDb;
+  globalForDb.__adminConsoleDb = undefined;
+  await shared?.$disconnect();
+}

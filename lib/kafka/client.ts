@@ -1,0 +1,33 @@
+/**
+ * The only place that builds kafkajs clients. Everything else goes through
+ * this folder (topics, producer, consumer), so kafkajs is one import to swap.
+ */
+import { readFileSync } from "node:fs";
+import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type SASLOptions } from "kafkajs";
+import type { KafkaConfig } from "@/lib/config";
+
+export function createKafka(config: KafkaConfig, clientIdSuffix?: string): Kafka {
+  const ssl: KafkaJsConfig["ssl"] = config.KAFKA_SSL
+    ? {
+        rejectUnauthorized: config.KAFKA_SSL_REJECT_UNAUTHORIZED === "true",
+        ...(config.KAFKA_SSL_CA_FILE ? { ca: [readFileSync(config.KAFKA_SSL_CA_FILE, "utf8")] } : {}),
+      }
+    : undefined;
+  const sasl: SASLOptions | undefined =
+    config.KAFKA_SASL_MECHANISM && config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD
+      ? ({
+          mechanism: config.KAFKA_SASL_MECHANISM,
+          username: config.KAFKA_SASL_USERNAME,
+          password: config.KAFKA_SASL_PASSWORD,
+        } as SASLOptions)
+      : undefined;
+  return new Kafka({
+    clientId: clientIdSuffix ? `${config.KAFKA_CLIENT_ID}-${clientIdSuffix}` : config.KAFKA_CLIENT_ID,
+    brokers: config.KAFKA_BROKERS,
+    ssl,
+    sasl,
+    connectionTimeout: 3000,
+    requestTimeout: 10000,
+    logLevel: process.env.KAFKAJS_LOG_LEVEL === "debug" ? logLevel.DEBUG : logLevel.ERROR,
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * Topic names and topic set-up. Retention is infinite: the log is the system of
+ * record, so a topic that would delete events is refused, loudly.
+ */
+import type { Admin } from "kafkajs";
+import type { KafkaConfig } from "@/lib/config";
+import type { StreamName } from "@/lib/events/registry";
+
+export const STREAMS: readonly StreamName[] = ["users", "roles"];
+
+export const topicName = (stream: StreamName, config: Pick<KafkaConfig, "KAFKA_TOPIC_PREFIX">) =>
+  `${config.KAFKA_TOPIC_PREFIX}${stream}`;
+export const deadLetterTopic = (topic: string) => `${topic}.dlq`;
+
+export function streamOfTopic(topic: string, config: Pick<KafkaConfig, "KAFKA_TOPIC_PREFIX">): StreamName {
+  const stream = STREAMS.find((s) => topicName(s, config) === topic);
+  if (!stream) throw new Error(`topic ${topic} is not an event stream of this application`);
+  return stream;
+}
+
+const INFINITE_RETENTION = { "retention.ms": "-1", "retention.bytes": "-1" } as const;
+
+/**
+ * Creates the event topics and their dead-letter topics where missing, and
+ * checks the ones that exist. Idempotent; throws with a clear message when an
+ * existing topic would lose events.
+ */
+export async function ensureTopics(admin: Admin, config: KafkaConfig): Promise<string[]> {
+  const topics = STREAMS.flatMap((s) => [topicName(s, config), deadLetterTopic(topicName(s, config))]);
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existing.has(t));
+  if (missing.length) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: topic.endsWith(".dlq") ? 1 : config.KAFKA_PARTITIONS,
+        replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+        configEntries: Object.entries({
+          ...INFINITE_RETENTION,
+          "min.insync.replicas": String(config.KAFKA_MIN_INSYNC_REPLICAS),
+          "cleanup.policy": "delete",
+        }).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
+  await assertInfiniteRetention(admin, topics);
+  return topics;
+}
+
+async function assertInfiniteRetention(admin: Admin, topics: string[]) {
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: topics.map((name) => ({ type: 2 /* ConfigResourceTypes.TOPIC */, name })),
+  });
+  const problems: string[] = [];
+  for (const resource of resources) {
+    for (const [name, expected] of Object.entries(INFINITE_RETENTION)) {
+      const entry = resource.configEntries.find((e) => e.configName === name);
+      if (entry?.configValue !== expected) {
+        problems.push(`${resource.resourceName}: ${name}=${entry?.configValue ?? "(unset)"} (expected ${expected})`);
+      }
+    }
+    const policy = resource.configEntries.find((e) => e.configName === "cleanup.policy")?.configValue;
+    if (policy && policy.includes("compact")) {
+      problems.push(`${resource.resourceName}: cleanup.policy=${policy} (compaction would drop events)`);
+    }
+  }
+  if (problems.length) {
+    throw new Error(
+      `Refusing to start: these topics would delete events, but the log is the system of record.\n  ${problems.join("\n  ")}\n` +
+        `Fix with: kafka-configs.sh --alter --entity-type topics --entity-name <topic> --add-config retention.ms=-1,retention.bytes=-1`,
+    );
+  }
+}

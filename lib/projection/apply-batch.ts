@@ -1,0 +1,332 @@
+/**
+ * One batch of one partition, applied in one PostgreSQL transaction: skip what
+ * was already applied, fold the events into the touched aggregates, write
+ * rows, timeline and the partition's next offset together. Position and state
+ * can therefore never disagree, whatever crashes when.
+ */
+import type { Tx } from "@/lib/command/execute";
+import { decodeEvent } from "@/lib/events/codec";
+import type { DomainEvent, StreamName } from "@/lib/events/registry";
+import type { RoleEvent } from "@/modules/roles/domain/events";
+import type { RoleState } from "@/modules/roles/domain/role-state";
+import { projectRoleEvent } from "@/modules/roles/projections/role-projection";
+import type { UserEvent } from "@/modules/users/domain/events";
+import { CannotApplyEventError, type UserState } from "@/modules/users/domain/user-state";
+import { projectUserEvent, type TimelineRow } from "@/modules/users/projections/user-projection";
+
+export interface RawMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, unknown>;
+}
+
+export interface DeadLetter {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  reason: string;
+}
+
+export interface BatchOutcome {
+  /** Offset after the last message handled (to commit to Kafka). */
+  nextOffset: string | null;
+  applied: DomainEvent[];
+  deadLetters: DeadLetter[];
+  skipped: number;
+}
+
+export interface BatchInput {
+  group: string;
+  topic: string;
+  partition: number;
+  stream: StreamName;
+  messages: readonly RawMessage[];
+}
+
+/**
+ * Applies the batch inside `tx`. `beforeCommit` receives the dead letters, so
+ * they reach the DLQ topic before the offsets move (at least once, never lost).
+ */
+export async function applyBatch(
+  tx: Tx,
+  input: BatchInput,
+  beforeCommit: (deadLetters: DeadLetter[]) => Promise<void>,
+): Promise<BatchOutcome> {
+  const { group, topic, partition } = input;
+  const stored = await tx.$queryRaw<{ next_offset: bigint }[]>`
+    SELECT next_offset FROM projection_offsets
+    WHERE consumer_group = ${group} AND topic = ${topic} AND partition = ${partition} FOR UPDATE`;
+  const from = stored[0]?.next_offset ?? -1n;
+  const fresh = input.messages.filter((m) => BigInt(m.offset) >= from);
+  const last = input.messages.at(-1);
+  const outcome: BatchOutcome = {
+    nextOffset: last ? String(BigInt(last.offset) + 1n) : null,
+    applied: [],
+    deadLetters: [],
+    skipped: input.messages.length - fresh.length,
+  };
+  if (fresh.length === 0) return outcome;
+
+  const decoded: { event: DomainEvent; offset: string }[] = [];
+  for (const m of fresh) {
+    const key = m.key?.toString("utf8") ?? null;
+    const result = decodeEvent(m.value, input.stream, key);
+    if (result.ok) decoded.push({ event: result.event, offset: m.offset });
+    else outcome.deadLetters.push(deadLetter(input, m, result.reason));
+  }
+
+  // The event id is the idempotency key: an event published twice is applied once.
+  const seen = await alreadyProjected(tx, input.stream, decoded.map((d) => d.event.id));
+  const pending = decoded.filter((d) => !seen.has(d.event.id));
+  outcome.skipped += decoded.length - pending.length;
+
+  const timeline: TimelineRow[] = [];
+  if (input.stream === "users") {
+    const states = await loadUsers(tx, pending.map((d) => d.event.aggregateId));
+    for (const { event, offset } of pending) {
+      try {
+        timeline.push(projectUserEvent(states, event as UserEvent, { topic, partition, offset }));
+        outcome.applied.push(event);
+      } catch (error) {
+        if (!(error instanceof CannotApplyEventError)) throw error;
+        outcome.deadLetters.push(deadLetter(input, fresh.find((m) => m.offset === offset)!, error.message));
+      }
+    }
+    await saveUsers(tx, states, timeline);
+  } else {
+    const states = await loadRoles(tx, pending.map((d) => d.event.aggregateId));
+    for (const { event, offset } of pending) {
+      try {
+        timeline.push(projectRoleEvent(states, event as RoleEvent, { topic, partition, offset }));
+        outcome.applied.push(event);
+      } catch (error) {
+        if (!(error instanceof CannotApplyEventError)) throw error;
+        outcome.deadLetters.push(deadLetter(input, fresh.find((m) => m.offset === offset)!, error.message));
+      }
+    }
+    await saveRoles(tx, states, timeline);
+  }
+
+  if (outcome.deadLetters.length) {
+    await tx.$executeRaw`
+      INSERT INTO dead_letters (topic, partition, "offset", key, reason, value)
+      SELECT d.topic, d.partition, d."offset"::bigint, d.key, d.reason, d.value
+      FROM jsonb_to_recordset(${JSON.stringify(outcome.deadLetters)}::jsonb)
+        AS d(topic text, partition int, "offset" text, key text, reason text, value text)
+      ON CONFLICT (topic, partition, "offset") DO NOTHING`;
+  }
+  await tx.$executeRaw`
+    INSERT INTO projection_offsets (consumer_group, topic, partition, next_offset, updated_at)
+    VALUES (${group}, ${topic}, ${partition}, ${BigInt(outcome.nextOffset!)}, now())
+    ON CONFLICT (consumer_group, topic, partition)
+    DO UPDATE SET next_offset = excluded.next_offset, updated_at = now()`;
+  await tx.$executeRaw`SELECT pg_notify('read_model', ${JSON.stringify({
+    topic,
+    partition,
+    nextOffset: outcome.nextOffset,
+    ids: [...new Set(outcome.applied.map((e) => e.aggregateId))].slice(0, 50),
+  })})`;
+  await beforeCommit(outcome.deadLetters);
+  return outcome;
+}
+
+function deadLetter(input: BatchInput, m: RawMessage, reason: string): DeadLetter {
+  return {
+    topic: input.topic,
+    partition: input.partition,
+    offset: m.offset,
+    key: m.key?.toString("utf8") ?? null,
+    value: m.value?.toString("utf8") ?? null,
+    reason,
+  };
+}
+
+async function alreadyProjected(tx: Tx, stream: StreamName, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows =
+    stream === "users"
+      ? await tx.$queryRaw<{ id: string }[]>`SELECT event_id::text AS id FROM user_events WHERE event_id = ANY(${ids}::uuid[])`
+      : await tx.$queryRaw<{ id: string }[]>`SELECT event_id::text AS id FROM role_events WHERE event_id = ANY(${ids}::uuid[])`;
+  return new Set(rows.map((r) => r.id));
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+async function loadUsers(tx: Tx, ids: string[]): Promise<Map<string, UserState | null>> {
+  const unique = [...new Set(ids)];
+  const states = new Map<string, UserState | null>();
+  if (unique.length === 0) return states;
+  const rows = await tx.$queryRaw<
+    {
+      id: string;
+      email: string;
+      name: string;
+      is_deleted: boolean;
+      version: number;
+      created_at: Date;
+      updated_at: Date;
+      deleted_at: Date | null;
+      last_login_at: Date | null;
+      roles: Record<string, string>;
+    }[]
+  >`
+    SELECT u.id::text, u.email, u.name, u.is_deleted, u.version, u.created_at, u.updated_at, u.deleted_at, u.last_login_at,
+      COALESCE((SELECT jsonb_object_agg(ur.role_id::text, ur.role_name) FROM user_roles ur WHERE ur.user_id = u.id), '{}'::jsonb) AS roles
+    FROM users u WHERE u.id = ANY(${unique}::uuid[]) FOR UPDATE`;
+  for (const r of rows) {
+    states.set(r.id, {
+      id: r.id,
+      email: r.email,
+      name: r.name,
+      isDeleted: r.is_deleted,
+      version: r.version,
+      createdAt: r.created_at.toISOString(),
+      updatedAt: r.updated_at.toISOString(),
+      deletedAt: iso(r.deleted_at),
+      lastLoginAt: iso(r.last_login_at),
+      roles: r.roles,
+    });
+  }
+  return states;
+}
+
+async function saveUsers(tx: Tx, states: Map<string, UserState | null>, timeline: TimelineRow[]) {
+  const touched = [...new Set(timeline.map((t) => t.aggregateId))]
+    .map((id) => states.get(id))
+    .filter((s): s is UserState => !!s);
+  if (touched.length === 0) return;
+  const json = JSON.stringify(touched);
+  await tx.$executeRaw`
+    INSERT INTO users (id, email, name, is_deleted, version, created_at, updated_at, deleted_at, last_login_at)
+    SELECT s.id, s.email, s.name, s."isDeleted", s.version, s."createdAt", s."updatedAt", s."deletedAt", s."lastLoginAt"
+    FROM jsonb_to_recordset(${json}::jsonb) AS s(id uuid, email text, name text, "isDeleted" boolean, version int,
+      "createdAt" timestamptz, "updatedAt" timestamptz, "deletedAt" timestamptz, "lastLoginAt" timestamptz)
+    ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, is_deleted = excluded.is_deleted,
+      version = excluded.version, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at,
+      last_login_at = excluded.last_login_at`;
+  const ids = touched.map((s) => s.id);
+  await tx.$executeRaw`DELETE FROM user_roles WHERE user_id = ANY(${ids}::uuid[])`;
+  const assignments = touched.flatMap((s) =>
+    Object.entries(s.roles).map(([roleId, roleName]) => ({
+      userId: s.id,
+      roleId,
+      roleName,
+      // When the role was (last) assigned, from the timeline of this batch or kept from before.
+      assignedAt: assignedAt(timeline, s.id, roleId),
+    })),
+  );
+  if (assignments.length) {
+    await tx.$executeRaw`
+      INSERT INTO user_roles (user_id, role_id, role_name, assigned_at)
+      SELECT a."userId", a."roleId", a."roleName", COALESCE(a."assignedAt",
+        (SELECT max(e.occurred_at) FROM user_events e WHERE e.user_id = a."userId" AND e.type = 'RoleAssignedToUser'
+           AND e.payload->>'roleId' = a."roleId"::text), now())
+      FROM jsonb_to_recordset(${JSON.stringify(assignments)}::jsonb)
+        AS a("userId" uuid, "roleId" uuid, "roleName" text, "assignedAt" timestamptz)`;
+  }
+  await insertTimeline(tx, "users", timeline);
+  await repairStreamHeads(tx, "user", touched);
+}
+
+function assignedAt(timeline: TimelineRow[], userId: string, roleId: string): string | null {
+  for (let i = timeline.length - 1; i >= 0; i--) {
+    const t = timeline[i]!;
+    if (t.aggregateId === userId && t.type === "RoleAssignedToUser" && (t.payload as { roleId: string }).roleId === roleId) {
+      return t.occurredAt;
+    }
+  }
+  return null;
+}
+
+async function loadRoles(tx: Tx, ids: string[]): Promise<Map<string, RoleState | null>> {
+  const unique = [...new Set(ids)];
+  const states = new Map<string, RoleState | null>();
+  if (unique.length === 0) return states;
+  const rows = await tx.$queryRaw<
+    {
+      id: string;
+      name: string;
+      description: string;
+      is_deleted: boolean;
+      version: number;
+      created_at: Date;
+      updated_at: Date;
+      deleted_at: Date | null;
+    }[]
+  >`SELECT id::text, name, description, is_deleted, version, created_at, updated_at, deleted_at
+    FROM roles WHERE id = ANY(${unique}::uuid[]) FOR UPDATE`;
+  for (const r of rows) {
+    states.set(r.id, {
+      id: r.id,
+      name: r.name,
+      description: r.description,
+      isDeleted: r.is_deleted,
+      version: r.version,
+      createdAt: r.created_at.toISOString(),
+      updatedAt: r.updated_at.toISOString(),
+      deletedAt: iso(r.deleted_at),
+    });
+  }
+  return states;
+}
+
+async function saveRoles(tx: Tx, states: Map<string, RoleState | null>, timeline: TimelineRow[]) {
+  const touched = [...new Set(timeline.map((t) => t.aggregateId))]
+    .map((id) => states.get(id))
+    .filter((s): s is RoleState => !!s);
+  if (touched.length === 0) return;
+  await tx.$executeRaw`
+    INSERT INTO roles (id, name, description, is_deleted, version, created_at, updated_at, deleted_at)
+    SELECT s.id, s.name, s.description, s."isDeleted", s.version, s."createdAt", s."updatedAt", s."deletedAt"
+    FROM jsonb_to_recordset(${JSON.stringify(touched)}::jsonb) AS s(id uuid, name text, description text,
+      "isDeleted" boolean, version int, "createdAt" timestamptz, "updatedAt" timestamptz, "deletedAt" timestamptz)
+    ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description,
+      is_deleted = excluded.is_deleted, version = excluded.version, updated_at = excluded.updated_at,
+      deleted_at = excluded.deleted_at`;
+  await insertTimeline(tx, "roles", timeline);
+  await repairStreamHeads(tx, "role", touched);
+}
+
+async function insertTimeline(tx: Tx, stream: StreamName, rows: TimelineRow[]) {
+  if (rows.length === 0) return;
+  const json = JSON.stringify(rows);
+  if (stream === "users") {
+    await tx.$executeRaw`
+      INSERT INTO user_events (event_id, user_id, sequence, type, schema_version, occurred_at, actor, correlation_id,
+        causation_id, payload, changes, topic, partition, "offset")
+      SELECT r."eventId", r."aggregateId", r.sequence, r.type, r."schemaVersion", r."occurredAt", r.actor,
+        r."correlationId", r."causationId", r.payload, r.changes, r.topic, r.partition, r."offset"::bigint
+      FROM jsonb_to_recordset(${json}::jsonb) AS r("eventId" uuid, "aggregateId" uuid, sequence int, type text,
+        "schemaVersion" int, "occurredAt" timestamptz, actor jsonb, "correlationId" text, "causationId" text,
+        payload jsonb, changes jsonb, topic text, partition int, "offset" text)
+      ON CONFLICT (event_id) DO NOTHING`;
+  } else {
+    await tx.$executeRaw`
+      INSERT INTO role_events (event_id, role_id, sequence, type, schema_version, occurred_at, actor, correlation_id,
+        causation_id, payload, changes, topic, partition, "offset")
+      SELECT r."eventId", r."aggregateId", r.sequence, r.type, r."schemaVersion", r."occurredAt", r.actor,
+        r."correlationId", r."causationId", r.payload, r.changes, r.topic, r.partition, r."offset"::bigint
+      FROM jsonb_to_recordset(${json}::jsonb) AS r("eventId" uuid, "aggregateId" uuid, sequence int, type text,
+        "schemaVersion" int, "occurredAt" timestamptz, actor jsonb, "correlationId" text, "causationId" text,
+        payload jsonb, changes jsonb, topic text, partition int, "offset" text)
+      ON CONFLICT (event_id) DO NOTHING`;
+  }
+}
+
+/**
+ * The command side advances streams.version in the same transaction as its
+ * append, so normally this changes nothing. It catches the head up when the log
+ * is ahead of it: an event from another service, or an append acknowledged by
+ * the broker whose PostgreSQL commit then failed.
+ */
+async function repairStreamHeads(tx: Tx, type: "user" | "role", states: Array<UserState | RoleState>) {
+  await tx.$executeRaw`
+    INSERT INTO streams (id, type, version, state, updated_at)
+    SELECT (s.value->>'id')::uuid, ${type}, (s.value->>'version')::int, s.value, now()
+    FROM jsonb_array_elements(${JSON.stringify(states)}::jsonb) AS s(value)
+    ON CONFLICT (id) DO UPDATE SET version = excluded.version, state = excluded.state, updated_at = now()
+    WHERE streams.version < excluded.version`;
+}

@@ -1,0 +1,70 @@
+/** The role commands, usable without Next.js (see modules/users/application/user-commands.ts). */
+import { randomUUID } from "node:crypto";
+import {
+  executeOnStream,
+  lockStream,
+  type CommandContext,
+  type CommandDeps,
+  type CommandResult,
+  type Tx,
+} from "@/lib/command/execute";
+import { parseInput } from "@/lib/command/validate";
+import { unassignDeletedRole } from "@/modules/users/application/user-commands";
+import { createRoleInput, deleteRoleInput, updateRoleInput, type RoleCommand } from "../domain/commands";
+import { decideRole } from "../domain/decide";
+import type { RoleEvent } from "../domain/events";
+import { evolveRole, type RoleState } from "../domain/role-state";
+
+function onRole(deps: CommandDeps, ctx: CommandContext, command: RoleCommand, tx?: Tx): Promise<CommandResult> {
+  return executeOnStream<RoleState, RoleEvent>(
+    deps,
+    ctx,
+    { streamType: "role", streamId: command.roleId, decide: (state) => decideRole(command, state), evolve: evolveRole },
+    tx,
+  );
+}
+
+export function createRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {
+  const data = parseInput(createRoleInput, input);
+  return onRole(deps, ctx, { type: "CreateRole", roleId: (deps.newId ?? randomUUID)(), ...data });
+}
+
+export function updateRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {
+  return onRole(deps, ctx, { type: "UpdateRole", ...parseInput(updateRoleInput, input) });
+}
+
+export interface DeleteRoleResult extends CommandResult {
+  /** The RoleUnassignedFromUser events published first, one per member. */
+  unassigned: CommandResult[];
+}
+
+/**
+ * Deletes a role: first every live member loses it (one RoleUnassignedFromUser
+ * per member, reason "role-deleted", in that user's stream and timeline), then
+ * RoleDeleted. The role's head row stays locked throughout, so no assignment
+ * can slip in between. Each unassignment commits on its own: if Kafka fails
+ * midway, the members already unassigned really are, the role still exists,
+ * and running the delete again finishes the job.
+ */
+export async function deleteRole(deps: CommandDeps, ctx: CommandContext, input: unknown): Promise<DeleteRoleResult> {
+  const data = parseInput(deleteRoleInput, input);
+  const shared: CommandContext = { ...ctx, correlationId: ctx.correlationId ?? randomUUID() };
+  return deps.db.$transaction(
+    async (tx) => {
+      const head = await lockStream<RoleState>(tx, "role", data.roleId);
+      // Validates existence and expectedVersion before touching any member.
+      decideRole({ type: "DeleteRole", ...data }, head?.state ?? null);
+      const members = await tx.$queryRaw<{ id: string }[]>`
+        SELECT id::text FROM streams
+        WHERE type = 'user' AND (state->>'isDeleted')::boolean = false AND state->'roles' ? ${data.roleId}
+        ORDER BY id`;
+      const unassigned: CommandResult[] = [];
+      for (const member of members) {
+        unassigned.push(await unassignDeletedRole(deps, shared, member.id, data.roleId));
+      }
+      const result = await onRole(deps, shared, { type: "DeleteRole", ...data }, tx);
+      return { ...result, unassigned };
+    },
+    { maxWait: 5_000, timeout: 120_000 },
+  );
+}

@@ -1,0 +1,37 @@
+/**
+ * STORED SHAPES: payloads of the events on the `roles` topic (key = role id).
+ * Never edit a published shape: add an optional field, or bump the type's
+ * schemaVersion and register an upcaster in lib/events/registry.ts.
+ */
+import { z } from "zod";
+import type { Event } from "@/lib/events/envelope";
+
+export const roleNameSchema = z
+  .string()
+  .trim()
+  .min(1, "Name is required.")
+  .max(100, "Name must be at most 100 characters.");
+export const roleDescriptionSchema = z
+  .string()
+  .trim()
+  .max(1000, "Description must be at most 1000 characters.");
+
+export const rolePayloadSchemas = {
+  RoleCreated: z.object({ name: roleNameSchema, description: roleDescriptionSchema }),
+  /** Only the fields that changed, with their new values. */
+  RoleUpdated: z
+    .object({ name: roleNameSchema.optional(), description: roleDescriptionSchema.optional() })
+    .refine((p) => p.name !== undefined || p.description !== undefined, "RoleUpdated changes nothing"),
+  /** Members lose the role through RoleUnassignedFromUser events (reason "role-deleted") published first. */
+  RoleDeleted: z.object({}),
+} as const;
+
+type Payloads = { [K in keyof typeof rolePayloadSchemas]: z.infer<(typeof rolePayloadSchemas)[K]> };
+
+export type RoleCreated = Event<"RoleCreated", Payloads["RoleCreated"]>;
+export type RoleUpdated = Event<"RoleUpdated", Payloads["RoleUpdated"]>;
+export type RoleDeleted = Event<"RoleDeleted", Payloads["RoleDeleted"]>;
+
+export type RoleEvent = RoleCreated | RoleUpdated | RoleDeleted;
+export type RoleEventType = RoleEvent["type"];
+export const roleEventTypes = Object.keys(rolePayloadSchemas) as RoleEventType[];

@@ -1,0 +1,121 @@
+/**
+ * The user commands, usable without Next.js (server actions, the HTTP API,
+ * tests and benchmarks all call these). Each one: validate → lock → decide →
+ * append → commit (lib/command/execute.ts).
+ */
+import { randomUUID } from "node:crypto";
+import { invariant } from "@/lib/errors";
+import {
+  executeOnStream,
+  readStreamShared,
+  type CommandContext,
+  type CommandDeps,
+  type CommandResult,
+  type Tx,
+} from "@/lib/command/execute";
+import { parseInput } from "@/lib/command/validate";
+import type { RoleState } from "@/modules/roles/domain/role-state";
+import {
+  assignRoleInput,
+  createUserInput,
+  deleteUserInput,
+  recordLoginInput,
+  unassignRoleInput,
+  updateUserInput,
+  type UserCommand,
+} from "../domain/commands";
+import { decideUser } from "../domain/decide";
+import type { UserEvent } from "../domain/events";
+import { evolveUser, type UserState } from "../domain/user-state";
+
+function onUser(deps: CommandDeps, ctx: CommandContext, command: UserCommand, tx?: Tx): Promise<CommandResult> {
+  return executeOnStream<UserState, UserEvent>(
+    deps,
+    ctx,
+    {
+      streamType: "user",
+      streamId: command.userId,
+      decide: (state) => decideUser(command, state),
+      evolve: evolveUser,
+      beforeAppend: maintainEmailReservation,
+    },
+    tx,
+  );
+}
+
+export function createUser(deps: CommandDeps, ctx: CommandContext, input: unknown) {
+  const data = parseInput(createUserInput, input);
+  const userId = (deps.newId ?? randomUUID)();
+  return onUser(deps, ctx, { type: "CreateUser", userId, ...data });
+}
+
+export function updateUser(deps: CommandDeps, ctx: CommandContext, input: unknown) {
+  return onUser(deps, ctx, { type: "UpdateUser", ...parseInput(updateUserInput, input) });
+}
+
+export function deleteUser(deps: CommandDeps, ctx: CommandContext, input: unknown) {
+  return onUser(deps, ctx, { type: "DeleteUser", ...parseInput(deleteUserInput, input) });
+}
+
+export function recordLogin(deps: CommandDeps, ctx: CommandContext, input: unknown) {
+  return onUser(deps, ctx, { type: "RecordLogin", ...parseInput(recordLoginInput, input) });
+}
+
+export function assignRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {
+  const data = parseInput(assignRoleInput, input);
+  // Lock order everywhere: role, then user. Holding the role (shared) until the
+  // commit means a concurrent DeleteRole waits for this assignment, then unassigns it.
+  return deps.db.$transaction(
+    async (tx) => {
+      const role = await readStreamShared<RoleState>(tx, "role", data.roleId);
+      return onUser(deps, ctx, { type: "AssignRole", ...data, role }, tx);
+    },
+    { maxWait: 5_000, timeout: 20_000 },
+  );
+}
+
+export function unassignRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {
+  return onUser(deps, ctx, { type: "UnassignRole", reason: "unassigned", ...parseInput(unassignRoleInput, input) });
+}
+
+/** Used by DeleteRole: removes the role from one member, recording why. */
+export function unassignDeletedRole(deps: CommandDeps, ctx: CommandContext, userId: string, roleId: string) {
+  return onUser(deps, ctx, { type: "UnassignRole", reason: "role-deleted", userId, roleId });
+}
+
+/**
+ * Email is unique among live users, case-insensitively. The reservation row's
+ * primary key is the arbiter: of two concurrent creates with one email, the
+ * second insert waits for the first transaction and then finds the row taken.
+ */
+async function maintainEmailReservation(tx: Tx, state: UserState | null, events: UserEvent[]) {
+  for (const event of events) {
+    switch (event.type) {
+      case "UserCreated":
+        await reserveEmail(tx, event.payload.email, event.aggregateId);
+        break;
+      case "UserUpdated":
+        if (event.payload.email !== undefined && event.payload.email.toLowerCase() !== state?.email.toLowerCase()) {
+          await tx.$executeRaw`DELETE FROM email_reservations WHERE user_id = ${event.aggregateId}::uuid`;
+          await reserveEmail(tx, event.payload.email, event.aggregateId);
+        }
+        break;
+      case "UserDeleted":
+        await tx.$executeRaw`DELETE FROM email_reservations WHERE user_id = ${event.aggregateId}::uuid`;
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+async function reserveEmail(tx: Tx, email: string, userId: string) {
+  const inserted = await tx.$queryRaw<{ email: string }[]>`
+    INSERT INTO email_reservations (email, user_id) VALUES (${email.toLowerCase()}, ${userId}::uuid)
+    ON CONFLICT (email) DO NOTHING RETURNING email`;
+  if (inserted.length === 0) {
+    throw invariant(`A user with the email ${email} already exists.`, {
+      email: ["This email is already used by another user."],
+    });
+  }
+}

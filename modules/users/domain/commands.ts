@@ -1,0 +1,49 @@
+/**
+ * Commands on a user (imperative). Input schemas double as form and API
+ * validation; `expectedVersion` is the version the caller saw.
+ */
+import { z } from "zod";
+import { emailSchema, personNameSchema } from "./events";
+
+const expectedVersion = z.coerce.number().int().min(0, "expectedVersion must be 0 or more.");
+const userId = z.uuid("Not a valid user id.");
+const roleId = z.uuid("Not a valid role id.");
+
+export const createUserInput = z.object({ email: emailSchema, name: personNameSchema });
+export const updateUserInput = z.object({
+  userId,
+  expectedVersion,
+  email: emailSchema.optional(),
+  name: personNameSchema.optional(),
+});
+export const deleteUserInput = z.object({ userId, expectedVersion });
+export const recordLoginInput = z.object({
+  userId,
+  ip: z.string().trim().max(100).nullable().default(null),
+  userAgent: z.string().max(1000).nullable().default(null),
+});
+export const assignRoleInput = z.object({ userId, roleId, expectedVersion: expectedVersion.optional() });
+export const unassignRoleInput = z.object({ userId, roleId, expectedVersion: expectedVersion.optional() });
+
+export type CreateUserInput = z.infer<typeof createUserInput>;
+export type UpdateUserInput = z.infer<typeof updateUserInput>;
+export type DeleteUserInput = z.infer<typeof deleteUserInput>;
+export type RecordLoginInput = z.infer<typeof recordLoginInput>;
+export type AssignRoleInput = z.infer<typeof assignRoleInput>;
+export type UnassignRoleInput = z.infer<typeof unassignRoleInput>;
+
+/** A role as the user aggregate needs to know it when assigning. */
+export interface RoleRef {
+  id: string;
+  name: string;
+  isDeleted: boolean;
+}
+
+export type UserCommand =
+  | ({ type: "CreateUser"; userId: string } & CreateUserInput)
+  | ({ type: "UpdateUser" } & UpdateUserInput)
+  | ({ type: "DeleteUser" } & DeleteUserInput)
+  | ({ type: "RecordLogin" } & RecordLoginInput)
+  /** `role` is null when no role has that id. */
+  | ({ type: "AssignRole"; role: RoleRef | null } & AssignRoleInput)
+  | ({ type: "UnassignRole"; reason: "unassigned" | "role-deleted" } & UnassignRoleInput);

@@ -1,0 +1,63 @@
+/**
+ * STORED SHAPES: payloads of the events on the `users` topic (key = user id).
+ * These are read back from the log forever. Never edit a published shape: add
+ * an optional field, or bump the type's schemaVersion and register an upcaster
+ * in lib/events/registry.ts.
+ *
+ * Personal data (email, name, ip, userAgent) is plainly named so it can later
+ * be crypto-shredded. Secrets (password hashes, tokens) never enter the log.
+ */
+import { z } from "zod";
+import type { Event } from "@/lib/events/envelope";
+
+export const emailSchema = z
+  .string()
+  .trim()
+  .min(1, "Email is required.")
+  .max(254, "Email must be at most 254 characters.")
+  .pipe(z.email("Enter a valid email address."));
+export const personNameSchema = z
+  .string()
+  .trim()
+  .min(1, "Name is required.")
+  .max(200, "Name must be at most 200 characters.");
+
+export const userPayloadSchemas = {
+  UserCreated: z.object({ email: emailSchema, name: personNameSchema }),
+  /** Only the fields that changed, with their new values. */
+  UserUpdated: z
+    .object({ email: emailSchema.optional(), name: personNameSchema.optional() })
+    .refine((p) => p.email !== undefined || p.name !== undefined, "UserUpdated changes nothing"),
+  UserDeleted: z.object({}),
+  UserLoggedIn: z.object({
+    ip: z.string().max(100).nullable(),
+    userAgent: z.string().max(1000).nullable(),
+  }),
+  /** `roleName` is the role's name at the time, so the timeline reads right after a rename. */
+  RoleAssignedToUser: z.object({ roleId: z.uuid(), roleName: z.string().min(1) }),
+  RoleUnassignedFromUser: z.object({
+    roleId: z.uuid(),
+    roleName: z.string().min(1),
+    /** "role-deleted" when the role itself was deleted. */
+    reason: z.enum(["unassigned", "role-deleted"]),
+  }),
+} as const;
+
+type Payloads = { [K in keyof typeof userPayloadSchemas]: z.infer<(typeof userPayloadSchemas)[K]> };
+
+export type UserCreated = Event<"UserCreated", Payloads["UserCreated"]>;
+export type UserUpdated = Event<"UserUpdated", Payloads["UserUpdated"]>;
+export type UserDeleted = Event<"UserDeleted", Payloads["UserDeleted"]>;
+export type UserLoggedIn = Event<"UserLoggedIn", Payloads["UserLoggedIn"]>;
+export type RoleAssignedToUser = Event<"RoleAssignedToUser", Payloads["RoleAssignedToUser"]>;
+export type RoleUnassignedFromUser = Event<"RoleUnassignedFromUser", Payloads["RoleUnassignedFromUser"]>;
+
+export type UserEvent =
+  | UserCreated
+  | UserUpdated
+  | UserDeleted
+  | UserLoggedIn
+  | RoleAssignedToUser
+  | RoleUnassignedFromUser;
+export type UserEventType = UserEvent["type"];
+export const userEventTypes = Object.keys(userPayloadSchemas) as UserEventType[];
