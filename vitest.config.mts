@@ -6,6 +6,9 @@ const alias = { "@": root.replace(/\/$/, "") };
 
 export default defineConfig({
   test: {
+    // One broker and one PostgreSQL on 2 cores: integration files run one at a
+    // time, each on its own database, topics and consumer group.
+    fileParallelism: false,
     projects: [
       {
         resolve: { alias },
@@ -17,9 +20,6 @@ export default defineConfig({
           name: "integration",
           include: ["**/*.int.test.ts"],
           exclude: ["node_modules/**", ".data/**"],
-          // One broker and one PostgreSQL on 2 cores: files run one at a time, each on
-          // its own database, topics and consumer group.
-          fileParallelism: false,
           testTimeout: 90_000,
           hookTimeout: 120_000,
         },
