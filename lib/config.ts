@@ -33,8 +33,9 @@ const kafkaSchema = z.object({
 });
 
 export type KafkaConfig = z.infer<typeof kafkaSchema>;
+type Env = Readonly<Record<string, string | undefined>>;
 
-function parse<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
+function parse<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
   const result = schema.safeParse(env);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
@@ -43,7 +44,7 @@ function parse<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<
   return result.data;
 }
 
-export const kafkaConfig = (env: NodeJS.ProcessEnv = process.env): KafkaConfig => {
+export const kafkaConfig = (env: Env = process.env): KafkaConfig => {
   const config = parse(kafkaSchema, env);
   if (config.KAFKA_SASL_MECHANISM && !(config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD)) {
     throw new Error("Invalid configuration:\n  KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with KAFKA_SASL_MECHANISM");
@@ -51,5 +52,5 @@ export const kafkaConfig = (env: NodeJS.ProcessEnv = process.env): KafkaConfig =
   return config;
 };
 
-export const databaseUrl = (env: NodeJS.ProcessEnv = process.env): string =>
+export const databaseUrl = (env: Env = process.env): string =>
   parse(z.object({ DATABASE_URL: z.string().min(1, "DATABASE_URL is required") }), env).DATABASE_URL;

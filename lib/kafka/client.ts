@@ -6,6 +6,14 @@ import { readFileSync } from "node:fs";
 import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type SASLOptions } from "kafkajs";
 import type { KafkaConfig } from "@/lib/config";
 
+const KAFKAJS_LOG_LEVELS: Record<string, logLevel> = {
+  nothing: logLevel.NOTHING,
+  error: logLevel.ERROR,
+  warn: logLevel.WARN,
+  info: logLevel.INFO,
+  debug: logLevel.DEBUG,
+};
+
 export function createKafka(config: KafkaConfig, clientIdSuffix?: string): Kafka {
   const ssl: KafkaJsConfig["ssl"] = config.KAFKA_SSL
     ? {
@@ -28,6 +36,9 @@ export function createKafka(config: KafkaConfig, clientIdSuffix?: string): Kafka
     sasl,
     connectionTimeout: 3000,
     requestTimeout: 10000,
-    logLevel: process.env.KAFKAJS_LOG_LEVEL === "debug" ? logLevel.DEBUG : logLevel.ERROR,
+    // kafkajs logs every transient broker error (e.g. "coordinator is loading"
+    // while a group starts) at ERROR, though it retries them; failures that
+    // matter surface as errors to the caller. Opt in to its log when diagnosing.
+    logLevel: KAFKAJS_LOG_LEVELS[process.env.KAFKAJS_LOG_LEVEL ?? "nothing"] ?? logLevel.NOTHING,
   });
 }

@@ -24,12 +24,12 @@ function onRole(deps: CommandDeps, ctx: CommandContext, command: RoleCommand, tx
   );
 }
 
-export function createRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {
+export async function createRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {
   const data = parseInput(createRoleInput, input);
   return onRole(deps, ctx, { type: "CreateRole", roleId: (deps.newId ?? randomUUID)(), ...data });
 }
 
-export function updateRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {
+export async function updateRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {
   return onRole(deps, ctx, { type: "UpdateRole", ...parseInput(updateRoleInput, input) });
 }
 

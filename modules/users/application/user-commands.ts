@@ -43,25 +43,25 @@ function onUser(deps: CommandDeps, ctx: CommandContext, command: UserCommand, tx
   );
 }
 
-export function createUser(deps: CommandDeps, ctx: CommandContext, input: unknown) {
+export async function createUser(deps: CommandDeps, ctx: CommandContext, input: unknown) {
   const data = parseInput(createUserInput, input);
   const userId = (deps.newId ?? randomUUID)();
   return onUser(deps, ctx, { type: "CreateUser", userId, ...data });
 }
 
-export function updateUser(deps: CommandDeps, ctx: CommandContext, input: unknown) {
+export async function updateUser(deps: CommandDeps, ctx: CommandContext, input: unknown) {
   return onUser(deps, ctx, { type: "UpdateUser", ...parseInput(updateUserInput, input) });
 }
 
-export function deleteUser(deps: CommandDeps, ctx: CommandContext, input: unknown) {
+export async function deleteUser(deps: CommandDeps, ctx: CommandContext, input: unknown) {
   return onUser(deps, ctx, { type: "DeleteUser", ...parseInput(deleteUserInput, input) });
 }
 
-export function recordLogin(deps: CommandDeps, ctx: CommandContext, input: unknown) {
+export async function recordLogin(deps: CommandDeps, ctx: CommandContext, input: unknown) {
   return onUser(deps, ctx, { type: "RecordLogin", ...parseInput(recordLoginInput, input) });
 }
 
-export function assignRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {
+export async function assignRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {
   const data = parseInput(assignRoleInput, input);
   // Lock order everywhere: role, then user. Holding the role (shared) until the
   // commit means a concurrent DeleteRole waits for this assignment, then unassigns it.
@@ -74,12 +74,12 @@ export function assignRole(deps: CommandDeps, ctx: CommandContext, input: unknow
   );
 }
 
-export function unassignRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {
+export async function unassignRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {
   return onUser(deps, ctx, { type: "UnassignRole", reason: "unassigned", ...parseInput(unassignRoleInput, input) });
 }
 
 /** Used by DeleteRole: removes the role from one member, recording why. */
-export function unassignDeletedRole(deps: CommandDeps, ctx: CommandContext, userId: string, roleId: string) {
+export async function unassignDeletedRole(deps: CommandDeps, ctx: CommandContext, userId: string, roleId: string) {
   return onUser(deps, ctx, { type: "UnassignRole", reason: "role-deleted", userId, roleId });
 }
 

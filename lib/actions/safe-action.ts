@@ -1,0 +1,123 @@
+/**
+ * The one wrapper for server actions (server only: it reaches the database
+ * and Kafka). An action file hands its input to `runCommand` together with
+ * the application function, which
+ * - turns FormData into a plain object (the command's zod schema validates it),
+ * - runs the command as the console (getCommandDeps(), consoleContext()),
+ * - maps a DomainError to a result the form can show (code, message, field
+ *   errors) and anything else to a logged error id and a generic message,
+ * - on success waits briefly for the projector to pass the new events, so the
+ *   page the action revalidates already shows the change (read-your-writes).
+ *   If the projector is slower, `projected` is false and the UI says "pending".
+ */
+import { randomUUID } from "node:crypto";
+import type { CommandContext, CommandDeps, CommandResult } from "@/lib/command/execute";
+import { getDb } from "@/lib/db";
+import { isDomainError, type DomainErrorCode, type FieldErrors } from "@/lib/errors";
+import { waitForProjection } from "@/lib/projection/projector";
+import { consoleContext, getCommandDeps, getKafkaConfig } from "@/lib/runtime";
+
+/** How long an action waits for the read model before answering "pending". */
+const PROJECTION_WAIT_MS = 3_000;
+
+export type ActionSuccess = {
+  ok: true;
+  aggregateId: string;
+  version: number;
+  /** False when the command was a no-op (e.g. saving unchanged fields): no event was recorded. */
+  changed: boolean;
+  /** False when the projector had not caught up within the wait: the page may still show old data. */
+  projected: boolean;
+};
+
+export type ActionFailure = {
+  ok: false;
+  code: DomainErrorCode | "unexpected";
+  message: string;
+  fieldErrors?: FieldErrors;
+  /** The submitted text fields, so a form can keep what the admin typed. */
+  values?: Record<string, string>;
+  /** Set for unexpected errors: quote it to find the server log entry. */
+  errorId?: string;
+};
+
+export type ActionResult = ActionSuccess | ActionFailure;
+
+/** The state a `useActionState` form starts from. */
+export type ActionState = ActionResult | null;
+
+export type CommandFn = (deps: CommandDeps, ctx: CommandContext, input: unknown) => Promise<CommandResult>;
+
+export async function runCommand(command: CommandFn, input: FormData | Record<string, unknown>): Promise<ActionResult> {
+  const data = input instanceof FormData ? formDataToObject(input) : input;
+  let result: CommandResult;
+  try {
+    result = await command(getCommandDeps(), consoleContext(), data);
+  } catch (error) {
+    return failure(error, input instanceof FormData ? (data as Record<string, string>) : undefined);
+  }
+  let projected = result.events.length === 0;
+  if (!projected) {
+    try {
+      projected = await waitForProjection(
+        getDb(),
+        getKafkaConfig().PROJECTOR_GROUP_ID,
+        result.events,
+        PROJECTION_WAIT_MS,
+      );
+    } catch (error) {
+      // The change is saved (Kafka acknowledged it); only the wait failed.
+      console.error(JSON.stringify({ level: "warn", msg: "waiting for projection failed", error: String(error) }));
+    }
+  }
+  return {
+    ok: true,
+    aggregateId: result.aggregateId,
+    version: result.version,
+    changed: result.events.length > 0,
+    projected,
+  };
+}
+
+/**
+ * Text fields as strings, blanks kept: a cleared "Name" must reach the schema
+ * as "" so the admin sees "Name is required." Files are ignored: no command
+ * takes one.
+ */
+function formDataToObject(formData: FormData): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of formData) {
+    // Next adds `$ACTION_*` keys for progressive enhancement; they are not input.
+    if (key.startsWith("$ACTION")) continue;
+    if (typeof value === "string") out[key] = value;
+  }
+  return out;
+}
+
+function failure(error: unknown, values?: Record<string, string>): ActionFailure {
+  if (isDomainError(error)) {
+    return {
+      ok: false,
+      code: error.code,
+      message: error.message,
+      ...(error.fieldErrors ? { fieldErrors: error.fieldErrors } : {}),
+      ...(values ? { values } : {}),
+    };
+  }
+  const errorId = randomUUID();
+  console.error(
+    JSON.stringify({
+      level: "error",
+      msg: "server action failed",
+      errorId,
+      error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+    }),
+  );
+  return {
+    ok: false,
+    code: "unexpected",
+    message: `Something went wrong and nothing may have been saved. Please try again (error id ${errorId}).`,
+    errorId,
+    ...(values ? { values } : {}),
+  };
+}

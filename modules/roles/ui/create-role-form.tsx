@@ -1,0 +1,40 @@
+"use client";
+import { FormStatus, SubmitButton, TextField, fieldError, submittedValue } from "@/lib/ui/form-controls";
+import { RefreshWhilePending } from "@/lib/ui/refresh-while-pending";
+import { useCommandForm } from "@/lib/ui/use-command-form";
+import { createRoleAction } from "@/modules/roles/actions/create-role";
+import { roleKeys } from "./role-query-keys";
+
+/** `roleIds`: the roles the page shows, to tell when a new role has been projected. */
+export function CreateRoleForm({ roleIds }: { roleIds: string[] }) {
+  const [state, formAction] = useCommandForm(createRoleAction, () => [roleKeys.lists()]);
+  return (
+    <form action={formAction} noValidate className="space-y-4">
+      <FormStatus state={state} success="Role created." />
+      <TextField
+        label="Name"
+        name="name"
+        autoComplete="off"
+        required
+        placeholder="Editors"
+        defaultValue={submittedValue(state, "name")}
+        error={fieldError(state, "name")}
+      />
+      <TextField
+        label="Description"
+        name="description"
+        autoComplete="off"
+        placeholder="Can edit and publish content"
+        defaultValue={submittedValue(state, "description")}
+        error={fieldError(state, "description")}
+        hint="Optional."
+      />
+      <div className="flex flex-wrap items-center gap-3">
+        <SubmitButton>Create role</SubmitButton>
+        <RefreshWhilePending
+          pending={Boolean(state?.ok && !state.projected && !roleIds.includes(state.aggregateId))}
+        />
+      </div>
+    </form>
+  );
+}

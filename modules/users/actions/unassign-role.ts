@@ -1,0 +1,15 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { runCommand, type ActionResult, type ActionState } from "@/lib/actions/safe-action";
+import { unassignRole } from "@/modules/users/application/user-commands";
+
+export async function unassignRoleAction(_prev: ActionState, formData: FormData): Promise<ActionResult> {
+  const result = await runCommand(unassignRole, formData);
+  if (result.ok) {
+    revalidatePath(`/users/${result.aggregateId}`);
+    revalidatePath("/users"); // Roles column
+    revalidatePath("/roles"); // member counts
+  }
+  return result;
+}

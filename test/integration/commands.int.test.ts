@@ -1,0 +1,137 @@
+/** Every command, end to end: application layer → Kafka → projector → read model. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitForProjection, type Projector } from "@/lib/projection/projector";
+import { createRole, deleteRole, updateRole } from "@/modules/roles/application/role-commands";
+import {
+  assignRole,
+  createUser,
+  deleteUser,
+  recordLogin,
+  unassignRole,
+  updateUser,
+} from "@/modules/users/application/user-commands";
+import { createTestContext, foldLog, readLog, readModel, sorted, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
+
+let t: TestContext;
+let projector: Projector;
+
+beforeAll(async () => {
+  t = await createTestContext("commands");
+  projector = await startProjector(t);
+});
+afterAll(async () => {
+  await projector?.stop();
+  await t?.close();
+});
+
+const projected = (result: { events: Array<{ topic: string; partition: number; offset: string }> }) =>
+  waitForProjection(t.db, t.config.PROJECTOR_GROUP_ID, result.events, 15_000);
+
+describe("commands end to end", () => {
+  it("runs all nine commands into the read model and the timelines", async () => {
+    const { deps, ctx } = t;
+    const role = await createRole(deps, ctx, { name: "support", description: "Answers tickets" });
+    const renamed = await updateRole(deps, ctx, { roleId: role.aggregateId, expectedVersion: 1, name: "Support" });
+    expect(renamed.version).toBe(2);
+
+    const ada = await createUser(deps, ctx, { email: "Ada@Example.com", name: "Ada" });
+    const assigned = await assignRole(deps, ctx, { userId: ada.aggregateId, roleId: role.aggregateId });
+    const edited = await updateUser(deps, ctx, { userId: ada.aggregateId, expectedVersion: 2, name: "Ada Lovelace" });
+    const login = await recordLogin(deps, ctx, { userId: ada.aggregateId, ip: "192.0.2.7", userAgent: "Firefox/140" });
+    expect(await projected(login)).toBe(true);
+
+    const user = await t.db.user.findUniqueOrThrow({ where: { id: ada.aggregateId }, include: { roles: true } });
+    expect(user).toMatchObject({ email: "Ada@Example.com", name: "Ada Lovelace", version: 4, isDeleted: false });
+    expect(user.lastLoginAt).not.toBeNull();
+    expect(user.roles.map((r) => r.roleName)).toEqual(["Support"]);
+    expect(assigned.events[0]?.event.payload).toEqual({ roleId: role.aggregateId, roleName: "Support" });
+
+    const timeline = await t.db.userEvent.findMany({ where: { userId: ada.aggregateId }, orderBy: { sequence: "desc" } });
+    expect(timeline.map((e) => e.type)).toEqual(["UserLoggedIn", "UserUpdated", "RoleAssignedToUser", "UserCreated"]);
+    expect(timeline[1]?.changes).toEqual({ name: { before: "Ada", after: "Ada Lovelace" } });
+    expect(timeline[1]?.actor).toEqual({ kind: "service", name: "integration-test" });
+    expect(timeline[1]?.eventId).toBe(edited.events[0]?.event.id);
+
+    const unassigned = await unassignRole(deps, ctx, { userId: ada.aggregateId, roleId: role.aggregateId, expectedVersion: 4 });
+    expect(await projected(unassigned)).toBe(true);
+    expect(await t.db.userRole.count({ where: { userId: ada.aggregateId } })).toBe(0);
+
+    const deleted = await deleteUser(deps, ctx, { userId: ada.aggregateId, expectedVersion: 5 });
+    expect(await projected(deleted)).toBe(true);
+    expect(await t.db.user.findUniqueOrThrow({ where: { id: ada.aggregateId } })).toMatchObject({ isDeleted: true, version: 6 });
+    // The email is free again once its user is deleted.
+    const again = await createUser(deps, ctx, { email: "ada@example.com", name: "Ada II" });
+    expect(again.events).toHaveLength(1);
+  });
+
+  it("records nothing for a no-op: assigning a held role, updating nothing", async () => {
+    const { deps, ctx } = t;
+    const role = await createRole(deps, ctx, { name: "viewer" });
+    const u = await createUser(deps, ctx, { email: "noop@example.com", name: "No Op" });
+    await assignRole(deps, ctx, { userId: u.aggregateId, roleId: role.aggregateId });
+    const before = (await readLog(t)).length;
+    const again = await assignRole(deps, ctx, { userId: u.aggregateId, roleId: role.aggregateId });
+    const same = await updateUser(deps, ctx, { userId: u.aggregateId, expectedVersion: 2, name: "No Op" });
+    expect(again.events).toEqual([]);
+    expect(same).toMatchObject({ events: [], version: 2 });
+    expect((await readLog(t)).length).toBe(before);
+  });
+
+  it("deleting a role removes it from every member, and each member's timeline says so", async () => {
+    const { deps, ctx } = t;
+    const role = await createRole(deps, ctx, { name: "on-call" });
+    const members = await Promise.all(
+      ["a", "b", "c"].map((n) => createUser(deps, ctx, { email: `${n}.oncall@example.com`, name: n.toUpperCase() })),
+    );
+    for (const m of members) await assignRole(deps, ctx, { userId: m.aggregateId, roleId: role.aggregateId });
+    const outsider = await createUser(deps, ctx, { email: "outsider@example.com", name: "Out" });
+
+    const result = await deleteRole(deps, ctx, { roleId: role.aggregateId, expectedVersion: 1 });
+    expect(result.unassigned).toHaveLength(3);
+    expect(await projected(result)).toBe(true);
+    for (const u of result.unassigned) expect(await projected(u)).toBe(true);
+
+    expect(await t.db.role.findUniqueOrThrow({ where: { id: role.aggregateId } })).toMatchObject({ isDeleted: true });
+    expect(await t.db.userRole.count({ where: { roleId: role.aggregateId } })).toBe(0);
+    for (const m of members) {
+      const last = await t.db.userEvent.findFirstOrThrow({ where: { userId: m.aggregateId }, orderBy: { sequence: "desc" } });
+      expect(last.type).toBe("RoleUnassignedFromUser");
+      expect(last.payload).toEqual({ roleId: role.aggregateId, roleName: "on-call", reason: "role-deleted" });
+      expect(last.correlationId).toBe(result.events[0]?.event.correlationId);
+    }
+    expect(await t.db.userEvent.count({ where: { userId: outsider.aggregateId } })).toBe(1);
+    // A deleted role cannot be assigned.
+    await expect(assignRole(deps, ctx, { userId: outsider.aggregateId, roleId: role.aggregateId })).rejects.toMatchObject({
+      code: "invariant",
+    });
+  });
+
+  it("gives clear, specific errors for bad input and leaves no trace", async () => {
+    const { deps, ctx } = t;
+    const before = (await readLog(t)).length;
+    await expect(createUser(deps, ctx, { email: "not an email", name: "" })).rejects.toMatchObject({
+      code: "validation",
+      fieldErrors: { email: ["Enter a valid email address."], name: ["Name is required."] },
+    });
+    await expect(createUser(deps, ctx, { email: "dupe@example.com", name: "One" })).resolves.toBeDefined();
+    await expect(createUser(deps, ctx, { email: "DUPE@example.com", name: "Two" })).rejects.toMatchObject({
+      code: "invariant",
+      fieldErrors: { email: ["This email is already used by another user."] },
+    });
+    await expect(
+      updateUser(deps, ctx, { userId: "00000000-0000-4000-8000-000000000000", expectedVersion: 1, name: "x" }),
+    ).rejects.toMatchObject({ code: "not_found" });
+    await expect(updateRole(deps, ctx, { roleId: "nope", expectedVersion: 1 })).rejects.toMatchObject({
+      code: "validation",
+      fieldErrors: { roleId: ["Not a valid role id."] },
+    });
+    expect((await readLog(t)).length).toBe(before + 1);
+  });
+
+  it("leaves a read model equal to the fold of the whole log", async () => {
+    await waitUntilCaughtUp(t);
+    const [expected, actual] = await Promise.all([foldLog(t), readModel(t)]);
+    expect(sorted(actual.users)).toEqual(sorted(expected.users));
+    expect(sorted(actual.roles)).toEqual(sorted(expected.roles));
+  });
+});
