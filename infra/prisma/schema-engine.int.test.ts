@@ -1,0 +1,207 @@
+// Integration tests for the offline Prisma toolchain: the WASM schema-engine
+// stand-in (schema-engine.mjs), the migration-capable pg adapter, and the
+// migrate.ts helpers, all through the real Prisma CLI and a real PostgreSQL.
+// TEST_DATABASE_URL must point at a role with CREATEDB; every database this
+// file creates is named bridge_scratch_* and dropped at the end.
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertMigrationsMatchSchema, migrateDeploy, runPrisma } from "./migrate";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, "../..");
+const engineScript = path.join(here, "schema-engine.mjs");
+const adminUrl = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+
+const created: string[] = [];
+function scratchUrl(label: string): string {
+  const name = `bridge_scratch_${label}_${randomBytes(4).toString("hex")}`;
+  created.push(name);
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function query<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+// A throwaway copy of prisma/ plus a config that points the CLI at it, so tests
+// can edit the schema or add migrations without touching the repo.
+async function workspace(): Promise<{ dir: string; config: string; schema: string; migrations: string }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "bridge-prisma-"));
+  const schema = path.join(dir, "schema.prisma");
+  const migrations = path.join(dir, "migrations");
+  await fs.copyFile(path.join(repoRoot, "prisma/schema.prisma"), schema);
+  await fs.cp(path.join(repoRoot, "prisma/migrations"), migrations, { recursive: true });
+  // Plain object: `prisma/config` cannot be resolved from a temp dir.
+  const config = path.join(dir, "prisma.config.mjs");
+  await fs.writeFile(
+    config,
+    `export default { schema: ${JSON.stringify(schema)}, migrations: { path: ${JSON.stringify(migrations)} }, datasource: { url: process.env.DATABASE_URL } };\n`,
+  );
+  return { dir, config, schema, migrations };
+}
+const workspaces: string[] = [];
+
+const appTables = [
+  "dead_letters",
+  "email_reservations",
+  "projection_offsets",
+  "role_events",
+  "roles",
+  "streams",
+  "user_events",
+  "user_roles",
+  "users",
+];
+
+beforeAll(() => {
+  // Temp-dir configs do not go through prisma.config.ts, which normally sets this.
+  process.env.PRISMA_SCHEMA_ENGINE_BINARY = engineScript;
+});
+
+afterAll(async () => {
+  for (const name of created) {
+    await query(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  }
+  for (const dir of workspaces) await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe("schema-engine.mjs", { timeout: 30_000 }, () => {
+  it("answers --version with the engine hash the CLI was built for", async () => {
+    const { stdout } = await promisify(execFile)(engineScript, ["--version"]);
+    const cliRequire = createRequire(path.join(repoRoot, "node_modules/prisma/build/index.js"));
+    const { enginesVersion } = cliRequire("@prisma/engines-version") as { enginesVersion: string };
+    expect(stdout.trim()).toBe(`schema-engine-cli ${enginesVersion}`);
+  });
+
+  it("reports a missing database as P1003 to `cli can-connect-to-database`", async () => {
+    const url = scratchUrl("missing");
+    const run = promisify(execFile)(engineScript, ["--datasource", JSON.stringify({ url }), "cli", "can-connect-to-database"]);
+    await expect(run).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('"error_code":"P1003"') });
+  });
+});
+
+describe("migrate deploy", { timeout: 60_000 }, () => {
+  it("creates every table in a fresh database, and is idempotent", async () => {
+    const url = scratchUrl("deploy"); // does not exist yet: the CLI creates it through the engine
+    await migrateDeploy(url);
+
+    const tables = await query<{ table_name: string }>(
+      url,
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+    );
+    expect(tables.map((t) => t.table_name)).toEqual(["_prisma_migrations", ...appTables].sort());
+    const applied = await query<{ migration_name: string; finished_at: Date | null }>(
+      url,
+      "SELECT migration_name, finished_at FROM _prisma_migrations",
+    );
+    const onDisk = (await fs.readdir(path.join(repoRoot, "prisma/migrations"), { withFileTypes: true }))
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+    expect(applied.map((m) => m.migration_name).sort()).toEqual(onDisk.sort());
+    expect(applied.every((m) => m.finished_at !== null)).toBe(true);
+
+    await migrateDeploy(url); // nothing pending: must still succeed
+  });
+
+  it("fails with the CLI output when a migration is broken", async () => {
+    const url = scratchUrl("broken");
+    const ws = await workspace();
+    workspaces.push(ws.dir);
+    await fs.mkdir(path.join(ws.migrations, "29990101000000_broken"));
+    await fs.writeFile(path.join(ws.migrations, "29990101000000_broken/migration.sql"), "ALTER TABLE no_such_table ADD COLUMN x int;\n");
+    const { code, output } = await runPrisma(["migrate", "deploy", "--config", ws.config], url);
+    expect(code).not.toBe(0);
+    expect(output).toContain("no_such_table");
+  });
+
+  it("runs a migration whose function body contains semicolons ($$ quoting) as one script", async () => {
+    const url = scratchUrl("dollar");
+    const ws = await workspace();
+    workspaces.push(ws.dir);
+    await fs.mkdir(path.join(ws.migrations, "29990101000000_semicolons"));
+    await fs.writeFile(
+      path.join(ws.migrations, "29990101000000_semicolons/migration.sql"),
+      [
+        "CREATE FUNCTION bridge_semicolons(n integer) RETURNS text",
+        "LANGUAGE plpgsql AS $$",
+        "DECLARE",
+        "  acc text := 'a;b';",
+        "BEGIN",
+        "  acc := acc || ';' || n::text;",
+        "  RETURN acc;",
+        "END;",
+        "$$;",
+        "",
+        "SELECT bridge_semicolons(1);",
+        "",
+      ].join("\n"),
+    );
+    const { code, output } = await runPrisma(["migrate", "deploy", "--config", ws.config], url);
+    expect(output).toContain("29990101000000_semicolons");
+    expect(code).toBe(0);
+    const [row] = await query<{ v: string }>(url, "SELECT bridge_semicolons(7) AS v");
+    expect(row?.v).toBe("a;b;7");
+  });
+});
+
+describe("migrations vs schema", { timeout: 60_000 }, () => {
+  let url: string;
+  beforeAll(async () => {
+    url = scratchUrl("diff");
+    await query(adminUrl, `CREATE DATABASE "${new URL(url).pathname.slice(1)}"`);
+  });
+
+  it("prisma/migrations produce exactly prisma/schema.prisma", async () => {
+    await expect(assertMigrationsMatchSchema(url)).resolves.toBeUndefined();
+  });
+
+  it("detects a schema edit that has no migration", async () => {
+    const ws = await workspace();
+    workspaces.push(ws.dir);
+    const schema = await fs.readFile(ws.schema, "utf8");
+    const edited = schema.replace(/(\n\s*lastLoginAt\s+DateTime\?)/, "\n  nickname    String?$1");
+    expect(edited).not.toBe(schema);
+    await fs.writeFile(ws.schema, edited);
+
+    const check = assertMigrationsMatchSchema(url, { schemaPath: ws.schema, migrationsDir: ws.migrations });
+    await expect(check).rejects.toThrow(/differs from what/);
+    await expect(check).rejects.toThrow(/ALTER TABLE "users" ADD COLUMN\s+"nickname" TEXT/);
+  });
+
+  it("migrate dev turns that edit into a new migration (shadow database, evaluateDataLoss, createMigration)", async () => {
+    const devUrl = scratchUrl("dev");
+    const ws = await workspace();
+    workspaces.push(ws.dir);
+    const schema = await fs.readFile(ws.schema, "utf8");
+    await fs.writeFile(ws.schema, schema.replace(/(\n\s*lastLoginAt\s+DateTime\?)/, "\n  nickname    String?$1"));
+
+    const dev = await runPrisma(["migrate", "dev", "--name", "nickname", "--config", ws.config], devUrl);
+    expect(dev.output).toMatch(/_nickname/);
+    expect(dev.code).toBe(0);
+    const dirs = (await fs.readdir(ws.migrations)).filter((d) => d.endsWith("_nickname"));
+    expect(dirs).toHaveLength(1);
+    const sql = await fs.readFile(path.join(ws.migrations, dirs[0]!, "migration.sql"), "utf8");
+    expect(sql).toMatch(/ALTER TABLE "users" ADD COLUMN\s+"nickname" TEXT/);
+    const cols = await query(devUrl, "SELECT 1 FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'nickname'");
+    expect(cols).toHaveLength(1);
+
+    const status = await runPrisma(["migrate", "status", "--config", ws.config], devUrl);
+    expect(status.output).toContain("Database schema is up to date");
+  });
+});
