@@ -1,0 +1,75 @@
+import type { Metadata } from "next";
+import { connection } from "next/server";
+import { getDb } from "@/lib/db";
+import { formatDate } from "@/lib/ui/format";
+import { Card, PageHeader } from "@/lib/ui/page-header";
+import { listRoles } from "@/modules/roles/read/list-roles";
+import { CreateRoleForm } from "@/modules/roles/ui/create-role-form";
+import { DeleteRoleForm } from "@/modules/roles/ui/delete-role-form";
+
+export const metadata: Metadata = { title: "Roles" };
+
+export default async function RolesPage() {
+  await connection(); // rendered per request, never prerendered against the database
+  const roles = await listRoles(getDb());
+
+  return (
+    <>
+      <PageHeader title="Roles" description="What users may do. Deleting a role removes it from its members first." />
+      <div className="grid gap-6 lg:grid-cols-3">
+        <div className="lg:col-span-2">
+          <div className="overflow-x-auto rounded-lg border border-zinc-200 bg-white shadow-xs">
+            <table className="min-w-full divide-y divide-zinc-200 text-sm">
+              <caption className="sr-only">Roles</caption>
+              <thead className="bg-zinc-50 text-left text-xs font-semibold tracking-wide text-zinc-600 uppercase">
+                <tr>
+                  <th scope="col" className="px-4 py-3">Name</th>
+                  <th scope="col" className="px-4 py-3">Description</th>
+                  <th scope="col" className="px-4 py-3 text-right">Members</th>
+                  <th scope="col" className="px-4 py-3 whitespace-nowrap">Created</th>
+                  <th scope="col" className="px-4 py-3">
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-zinc-100">
+                {roles.map((role) => (
+                  <tr key={role.id} className="align-top">
+                    <td className="px-4 py-3 font-medium text-zinc-900">{role.name}</td>
+                    <td className="max-w-xs px-4 py-3 break-words text-zinc-600">
+                      {role.description || <span className="text-zinc-400">—</span>}
+                    </td>
+                    <td className="px-4 py-3 text-right text-zinc-900 tabular-nums">{role.memberCount}</td>
+                    <td className="px-4 py-3 whitespace-nowrap text-zinc-600">
+                      <time dateTime={role.createdAt.toISOString()}>{formatDate(role.createdAt)}</time>
+                    </td>
+                    <td className="px-4 py-3 text-right">
+                      <DeleteRoleForm
+                        roleId={role.id}
+                        version={role.version}
+                        name={role.name}
+                        memberCount={role.memberCount}
+                      />
+                    </td>
+                  </tr>
+                ))}
+                {roles.length === 0 && (
+                  <tr>
+                    <td colSpan={5} className="px-4 py-12 text-center text-zinc-500">
+                      No roles yet. Create one with the form.
+                    </td>
+                  </tr>
+                )}
+              </tbody>
+            </table>
+          </div>
+        </div>
+        <div>
+          <Card title="New role" id="new-role-heading">
+            <CreateRoleForm roleIds={roles.map((r) => r.id)} />
+          </Card>
+        </div>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,183 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { connection } from "next/server";
+import { getDb } from "@/lib/db";
+import { Badge, type BadgeTone } from "@/lib/ui/badge";
+import { formatDateTime } from "@/lib/ui/format";
+import { Card, PageHeader } from "@/lib/ui/page-header";
+import { RefreshWhilePending } from "@/lib/ui/refresh-while-pending";
+import { listRoles } from "@/modules/roles/read/list-roles";
+import { getUser, type TimelineEntry } from "@/modules/users/read/get-user";
+import { AssignRoleForm } from "@/modules/users/ui/assign-role-form";
+import { DeleteUserForm } from "@/modules/users/ui/delete-user-form";
+import { EditUserForm } from "@/modules/users/ui/edit-user-form";
+import { UnassignRoleForm } from "@/modules/users/ui/unassign-role-form";
+
+export const metadata: Metadata = { title: "User" };
+
+interface Props {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}
+
+export default async function UserPage({ params, searchParams }: Props) {
+  await connection(); // rendered per request, never prerendered against the database
+  const [{ id }, query] = await Promise.all([params, searchParams]);
+  const db = getDb();
+  const [user, roles] = await Promise.all([getUser(db, id), listRoles(db)]);
+
+  if (!user) {
+    // Just created, and the projector has not written the row yet.
+    if (query.pending) {
+      return (
+        <>
+          <BackLink />
+          <PageHeader title="Creating user…" description="The user was saved; this page fills in once the read model has it." />
+          <RefreshWhilePending pending />
+        </>
+      );
+    }
+    notFound();
+  }
+
+  const assignedIds = new Set(user.roles.map((r) => r.id));
+  const assignable = roles.filter((r) => !assignedIds.has(r.id)).map((r) => ({ id: r.id, name: r.name }));
+
+  return (
+    <>
+      <BackLink />
+      <PageHeader title={user.email} description={user.name}>
+        <div className="flex flex-wrap items-center gap-2 pt-1 text-xs text-zinc-500">
+          {user.isDeleted ? <Badge tone="red">Deleted</Badge> : <Badge tone="green">Active</Badge>}
+          <span>Version {user.version}</span>
+          <span aria-hidden="true">·</span>
+          <span>
+            Created <time dateTime={user.createdAt.toISOString()}>{formatDateTime(user.createdAt)}</time>
+          </span>
+          {user.lastLoginAt && (
+            <>
+              <span aria-hidden="true">·</span>
+              <span>
+                Last login <time dateTime={user.lastLoginAt.toISOString()}>{formatDateTime(user.lastLoginAt)}</time>
+              </span>
+            </>
+          )}
+        </div>
+      </PageHeader>
+
+      {user.isDeleted && user.deletedAt && (
+        <p role="status" className="mb-6 rounded-md bg-zinc-100 px-4 py-3 text-sm text-zinc-700 ring-1 ring-zinc-200">
+          This user was deleted on <time dateTime={user.deletedAt.toISOString()}>{formatDateTime(user.deletedAt)}</time>.
+          Their history stays below.
+        </p>
+      )}
+
+      <div className="grid gap-6 lg:grid-cols-5">
+        <div className="space-y-6 lg:col-span-3">
+          {!user.isDeleted && (
+            <Card title="Profile" id="profile-heading">
+              <EditUserForm userId={user.id} version={user.version} email={user.email} name={user.name} />
+            </Card>
+          )}
+
+          <Card title="Roles" id="roles-heading">
+            {user.roles.length === 0 ? (
+              <p className="text-sm text-zinc-500">No roles.</p>
+            ) : (
+              <ul aria-label="Current roles" className="divide-y divide-zinc-100">
+                {user.roles.map((role) => (
+                  <li key={role.id} className="flex items-center justify-between gap-3 py-2">
+                    <div className="min-w-0">
+                      <Badge tone="violet">{role.name}</Badge>
+                      <span className="ml-2 text-xs text-zinc-500">
+                        since <time dateTime={role.assignedAt.toISOString()}>{formatDateTime(role.assignedAt)}</time>
+                      </span>
+                    </div>
+                    {!user.isDeleted && <UnassignRoleForm userId={user.id} roleId={role.id} roleName={role.name} />}
+                  </li>
+                ))}
+              </ul>
+            )}
+            {!user.isDeleted && (
+              <div className="mt-4 border-t border-zinc-100 pt-4">
+                <AssignRoleForm userId={user.id} version={user.version} roles={assignable} />
+              </div>
+            )}
+          </Card>
+
+          {!user.isDeleted && (
+            <Card title="Delete" id="delete-heading">
+              <p className="mb-3 text-sm text-zinc-600">
+                The user disappears from the active list and loses their roles&apos; access; the timeline is kept.
+              </p>
+              <DeleteUserForm userId={user.id} version={user.version} email={user.email} />
+            </Card>
+          )}
+        </div>
+
+        <div className="lg:col-span-2">
+          <Card title="Timeline" id="timeline-heading">
+            <Timeline entries={user.timeline} />
+            {user.hasMoreTimeline && <p className="mt-3 text-xs text-zinc-500">Showing the latest {user.timeline.length} events.</p>}
+          </Card>
+        </div>
+      </div>
+    </>
+  );
+}
+
+function BackLink() {
+  return (
+    <p className="mb-2 text-sm">
+      <Link href="/users" className="text-zinc-600 underline-offset-2 hover:underline">
+        ← Users
+      </Link>
+    </p>
+  );
+}
+
+const eventTones: Record<string, BadgeTone> = {
+  UserCreated: "green",
+  UserUpdated: "blue",
+  UserDeleted: "red",
+  UserLoggedIn: "neutral",
+  RoleAssignedToUser: "violet",
+  RoleUnassignedFromUser: "amber",
+};
+
+function Timeline({ entries }: { entries: TimelineEntry[] }) {
+  if (entries.length === 0) return <p className="text-sm text-zinc-500">No events yet.</p>;
+  return (
+    <ol aria-label="Timeline" className="relative space-y-5 border-l border-zinc-200 pl-5">
+      {entries.map((e) => (
+        <li key={e.eventId} className="relative">
+          <span aria-hidden="true" className="absolute top-1.5 -left-[25px] size-2.5 rounded-full border-2 border-white bg-zinc-400" />
+          <div className="flex flex-wrap items-center gap-x-2 gap-y-1">
+            <Badge tone={eventTones[e.type] ?? "neutral"}>{e.type}</Badge>
+            {e.detail && <span className="text-sm text-zinc-800">{e.detail}</span>}
+          </div>
+          {e.changes.length > 0 && (
+            <dl className="mt-2 space-y-1 rounded-md bg-zinc-50 px-3 py-2 text-xs ring-1 ring-zinc-100">
+              {e.changes.map((c) => (
+                <div key={c.field} className="flex flex-wrap gap-x-2">
+                  <dt className="font-medium text-zinc-600">{c.field}</dt>
+                  <dd className="min-w-0 break-all text-zinc-800">
+                    <span className="text-zinc-500">{c.before ?? "(none)"}</span>
+                    <span className="text-zinc-400"> → </span>
+                    <span>{c.after ?? "(none)"}</span>
+                  </dd>
+                </div>
+              ))}
+            </dl>
+          )}
+          <p className="mt-1 text-xs text-zinc-500">
+            by <span className="font-medium text-zinc-700">{e.actor}</span>
+            {e.actorKind === "service" && " (service)"} ·{" "}
+            <time dateTime={e.occurredAt.toISOString()}>{formatDateTime(e.occurredAt)}</time>
+          </p>
+        </li>
+      ))}
+    </ol>
+  );
+}
