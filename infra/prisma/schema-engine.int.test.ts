@@ -81,7 +81,7 @@ afterAll(async () => {
   for (const dir of workspaces) await fs.rm(dir, { recursive: true, force: true });
 });
 
-describe("schema-engine.mjs", { timeout: 30_000 }, () => {
+describe("schema-engine.mjs", () => {
   it("answers --version with the engine hash the CLI was built for", async () => {
     const { stdout } = await promisify(execFile)(engineScript, ["--version"]);
     const cliRequire = createRequire(path.join(repoRoot, "node_modules/prisma/build/index.js"));
@@ -96,7 +96,7 @@ describe("schema-engine.mjs", { timeout: 30_000 }, () => {
   });
 });
 
-describe("migrate deploy", { timeout: 60_000 }, () => {
+describe("migrate deploy", () => {
   it("creates every table in a fresh database, and is idempotent", async () => {
     const url = scratchUrl("deploy"); // does not exist yet: the CLI creates it through the engine
     await migrateDeploy(url);
@@ -160,7 +160,7 @@ describe("migrate deploy", { timeout: 60_000 }, () => {
   });
 });
 
-describe("migrations vs schema", { timeout: 60_000 }, () => {
+describe("migrations vs schema", () => {
   let url: string;
   beforeAll(async () => {
     url = scratchUrl("diff");
