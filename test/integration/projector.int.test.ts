@@ -1,0 +1,182 @@
+/** The projector on the real broker: idempotence, other publishers, dead letters. */
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyBatch } from "@/lib/projection/apply-batch";
+import type { Projector } from "@/lib/projection/projector";
+import { createRole } from "@/modules/roles/application/role-commands";
+import { assignRole, createUser, updateUser } from "@/modules/users/application/user-commands";
+import {
+  createTestContext,
+  foldLog,
+  readLog,
+  readModel,
+  sorted,
+  startProjector,
+  waitUntilCaughtUp,
+  type TestContext,
+} from "../integration";
+
+let t: TestContext;
+let projector: Projector;
+
+beforeAll(async () => {
+  t = await createTestContext("projector");
+  projector = await startProjector(t);
+});
+afterAll(async () => {
+  await projector?.stop();
+  await t?.close();
+});
+
+/** Everything the projector writes, to compare before and after. */
+async function snapshot() {
+  const [model, timeline, roleTimeline, offsets, deadLetters] = await Promise.all([
+    readModel(t),
+    t.db.userEvent.findMany({ orderBy: { eventId: "asc" } }),
+    t.db.roleEvent.findMany({ orderBy: { eventId: "asc" } }),
+    t.db.projectionOffset.findMany({ orderBy: [{ topic: "asc" }, { partition: "asc" }] }),
+    t.db.deadLetter.count(),
+  ]);
+  return { users: sorted(model.users), roles: sorted(model.roles), timeline, roleTimeline, offsets, deadLetters };
+}
+
+describe("projector", () => {
+  it("changes nothing when the same batch is delivered again", async () => {
+    const role = await createRole(t.deps, t.ctx, { name: "ops" });
+    for (const n of [1, 2, 3]) {
+      const u = await createUser(t.deps, t.ctx, { email: `twice${n}@example.com`, name: `Twice ${n}` });
+      await assignRole(t.deps, t.ctx, { userId: u.aggregateId, roleId: role.aggregateId });
+      await updateUser(t.deps, t.ctx, { userId: u.aggregateId, expectedVersion: 2, name: `Twice ${n}b` });
+    }
+    await waitUntilCaughtUp(t);
+    const before = await snapshot();
+    expect(before.timeline.length).toBe(9);
+
+    // Redeliver every partition's messages, as Kafka does after a crash between
+    // the database commit and the offset commit.
+    const log = await readLog(t);
+    const partitions = new Map<string, typeof log>();
+    for (const m of log) partitions.set(`${m.topic}/${m.partition}`, [...(partitions.get(`${m.topic}/${m.partition}`) ?? []), m]);
+    for (const messages of partitions.values()) {
+      const first = messages[0]!;
+      const outcome = await t.db.$transaction((tx) =>
+        applyBatch(
+          tx,
+          {
+            group: t.config.PROJECTOR_GROUP_ID,
+            topic: first.topic,
+            partition: first.partition,
+            stream: first.topic === t.topics.users ? "users" : "roles",
+            messages: messages.map((m) => ({
+              offset: m.offset,
+              key: m.key === null ? null : Buffer.from(m.key),
+              value: m.value === null ? null : Buffer.from(m.value),
+            })),
+          },
+          async () => {},
+        ),
+      );
+      expect(outcome.applied).toEqual([]);
+      expect(outcome.skipped).toBe(messages.length);
+    }
+    expect(await snapshot()).toEqual(before);
+
+    // Even with the stored positions lost, the event ids keep a replay from applying anything twice.
+    await projector.stop();
+    await t.db.projectionOffset.deleteMany();
+    await t.admin.resetOffsets({ groupId: t.config.PROJECTOR_GROUP_ID, topic: t.topics.users, earliest: true });
+    await t.admin.resetOffsets({ groupId: t.config.PROJECTOR_GROUP_ID, topic: t.topics.roles, earliest: true });
+    projector = await startProjector(t);
+    await waitUntilCaughtUp(t);
+    const after = await snapshot();
+    expect({ ...after, offsets: [] }).toEqual({ ...before, offsets: [] });
+    expect(after.offsets.map((o) => o.nextOffset)).toEqual(before.offsets.map((o) => o.nextOffset));
+  });
+
+  it("projects an event published by another service with a plain kafkajs producer", async () => {
+    const u = await createUser(t.deps, t.ctx, { email: "external@example.com", name: "External" });
+    await waitUntilCaughtUp(t);
+    // What an auth service would do, knowing only the documented envelope.
+    const producer = t.kafka.producer();
+    await producer.connect();
+    const login = {
+      id: randomUUID(),
+      type: "UserLoggedIn",
+      schemaVersion: 1,
+      aggregateId: u.aggregateId,
+      sequence: 2,
+      occurredAt: new Date().toISOString(),
+      actor: { kind: "service", name: "auth-service" },
+      correlationId: "auth-req-42",
+      causationId: null,
+      payload: { ip: "198.51.100.4", userAgent: "Mobile Safari" },
+    };
+    await producer.send({
+      topic: t.topics.users,
+      messages: [{ key: u.aggregateId, value: JSON.stringify(login), headers: { type: "UserLoggedIn", schemaVersion: "1" } }],
+    });
+    await producer.disconnect();
+    await waitUntilCaughtUp(t);
+
+    const row = await t.db.userEvent.findUniqueOrThrow({ where: { eventId: login.id } });
+    expect(row).toMatchObject({ type: "UserLoggedIn", actor: { kind: "service", name: "auth-service" }, correlationId: "auth-req-42" });
+    expect((await t.db.user.findUniqueOrThrow({ where: { id: u.aggregateId } })).lastLoginAt?.toISOString()).toBe(login.occurredAt);
+    // The command side's head caught up with the log, so the next edit gets sequence 3.
+    const next = await updateUser(t.deps, t.ctx, { userId: u.aggregateId, expectedVersion: 2, name: "External 2" });
+    expect(next.events[0]?.event.sequence).toBe(3);
+  });
+
+  it("dead-letters what it cannot read, with the reason, and goes on with the next message", async () => {
+    const u = await createUser(t.deps, t.ctx, { email: "dlq@example.com", name: "Before" });
+    await waitUntilCaughtUp(t);
+    const producer = t.kafka.producer();
+    await producer.connect();
+    const valid = {
+      id: randomUUID(),
+      type: "UserUpdated",
+      schemaVersion: 1,
+      aggregateId: u.aggregateId,
+      sequence: 2,
+      occurredAt: new Date().toISOString(),
+      actor: { kind: "service", name: "importer" },
+      correlationId: randomUUID(),
+      causationId: null,
+      payload: { name: "After" },
+    };
+    // Same key, so the same partition, in this order: garbage, a bad payload, then a valid event.
+    await producer.send({
+      topic: t.topics.users,
+      messages: [
+        { key: u.aggregateId, value: "{not json" },
+        { key: u.aggregateId, value: JSON.stringify({ ...valid, id: randomUUID(), payload: { email: "nope" } }) },
+        { key: u.aggregateId, value: JSON.stringify(valid) },
+      ],
+    });
+    await producer.disconnect();
+    await waitUntilCaughtUp(t);
+
+    expect(await t.db.user.findUniqueOrThrow({ where: { id: u.aggregateId } })).toMatchObject({ name: "After", version: 2 });
+    const letters = await t.db.deadLetter.findMany({ where: { key: u.aggregateId }, orderBy: { offset: "asc" } });
+    expect(letters.map((l) => l.reason)).toEqual([
+      expect.stringMatching(/^not JSON/),
+      expect.stringMatching(/^invalid UserUpdated payload: email/),
+    ]);
+    const dlq = await readLog(t, [`${t.topics.users}.dlq`]);
+    const mine = dlq.filter((m) => m.key === u.aggregateId);
+    expect(mine).toHaveLength(2);
+    expect(mine[0]?.value).toBe("{not json");
+    expect(mine[0]?.headers).toMatchObject({
+      "dlq-reason": letters[0]?.reason,
+      "dlq-original-topic": t.topics.users,
+      "dlq-original-offset": String(letters[0]?.offset),
+      "dlq-original-partition": String(letters[0]?.partition),
+    });
+  });
+
+  it("leaves a read model equal to the fold of the whole log", async () => {
+    await waitUntilCaughtUp(t);
+    const [expected, actual] = await Promise.all([foldLog(t), readModel(t)]);
+    expect(sorted(actual.users)).toEqual(sorted(expected.users));
+    expect(sorted(actual.roles)).toEqual(sorted(expected.roles));
+  });
+});
