@@ -1,0 +1,82 @@
+/**
+ * The infrastructure a run needs: PostgreSQL and Kafka. Each is either given
+ * (DATABASE_URL / KAFKA_BROKERS: an existing server or cluster) or started
+ * here (embedded PostgreSQL, a local KRaft broker) with its data in `dataDir`.
+ */
+import path from "node:path";
+import { startKafka, type KafkaHandle } from "@/infra/kafka/broker";
+import { createDatabase, databaseUrl, startPostgres, type PostgresHandle } from "@/infra/postgres";
+
+export interface InfraOptions {
+  dataDir: string;
+  /** Use this PostgreSQL instead of starting one. */
+  databaseUrl?: string;
+  /** Database to create and use on a started server. */
+  databaseName: string;
+  postgresPort: number;
+  /** Use these brokers instead of starting one. */
+  brokers?: string[];
+  kafkaPort: number;
+  kafkaControllerPort: number;
+  log: (line: string) => void;
+}
+
+export interface Infra {
+  databaseUrl: string;
+  brokers: string[];
+  postgres?: PostgresHandle;
+  kafka?: KafkaHandle;
+  stop(): Promise<void>;
+}
+
+export async function startInfra(options: InfraOptions): Promise<Infra> {
+  const { log } = options;
+  let postgres: PostgresHandle | undefined;
+  let kafka: KafkaHandle | undefined;
+  const stop = async () => {
+    await Promise.allSettled([kafka?.stop(), postgres?.stop()]);
+  };
+  try {
+    const [db, brokers] = await Promise.all([
+      (async () => {
+        if (options.databaseUrl) {
+          log(`PostgreSQL: using DATABASE_URL (${redact(options.databaseUrl)})`);
+          return options.databaseUrl;
+        }
+        const started = Date.now();
+        postgres = await startPostgres({ dataDir: path.join(options.dataDir, "postgres"), port: options.postgresPort });
+        await createDatabase(postgres.url, options.databaseName);
+        log(`PostgreSQL: embedded, port ${options.postgresPort}, ready in ${Date.now() - started} ms`);
+        return databaseUrl(postgres.url, options.databaseName);
+      })(),
+      (async () => {
+        if (options.brokers?.length) {
+          log(`Kafka: using KAFKA_BROKERS (${options.brokers.join(",")})`);
+          return options.brokers;
+        }
+        const started = Date.now();
+        kafka = await startKafka({
+          dataDir: path.join(options.dataDir, "kafka"),
+          port: options.kafkaPort,
+          controllerPort: options.kafkaControllerPort,
+        });
+        log(`Kafka: local KRaft broker on ${kafka.brokers.join(",")}, ready in ${Date.now() - started} ms`);
+        return kafka.brokers;
+      })(),
+    ]);
+    return { databaseUrl: db, brokers, postgres, kafka, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * `npm test`: typecheck, lint, unit, migrations-match-schema, integration and
+ * end-to-end tests, on a PostgreSQL and a Kafka broker of its own (own ports,
+ * data in .data/test, wiped first), so it never touches a running dev stack.
+ * TEST_DATABASE_URL / TEST_KAFKA_BROKERS point it at existing servers instead.
+ *
+ * Every stage runs even when an earlier one failed (one run shows every
+ * problem); the exit code is non-zero if any failed.
+ *   --only unit|integration|e2e|static   run one group of stages
+ */
+import { readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { freePort } from "@/infra/ports";
+import { createDatabase, databaseUrl } from "@/infra/postgres";
+import { assertMigrationsMatchSchema } from "@/infra/prisma/migrate";
+import { startInfra, type Infra } from "./infra";
+import { ROOT, run, runToEnd, startApp, stopAll } from "./stack";
+
+const { values } = parseArgs({ options: { only: { type: "string" } } });
+const only = values.only;
+const want = (group: string) => !only || only === group;
+const bin = (name: string) => path.join(ROOT, "node_modules", ".bin", name);
+const resultsDir = path.join(ROOT, "test-results");
+
+interface Stage {
+  name: string;
+  ok: boolean;
+  seconds: number;
+  passed?: number;
+  failed?: number;
+  note?: string;
+}
+const stages: Stage[] = [];
+
+async function stage(name: string, fn: () => Promise<Partial<Stage> | void>) {
+  const started = Date.now();
+  console.log(`\n━━ ${name}`);
+  try {
+    const extra = (await fn()) ?? {};
+    stages.push({ name, ok: true, seconds: (Date.now() - started) / 1000, ...extra });
+  } catch (error) {
+    const e = error as Error & Partial<Stage>;
+    console.error(`✗ ${name}: ${e.message}`);
+    const seconds = (Date.now() - started) / 1000;
+    stages.push({ name, ok: false, seconds, passed: e.passed, failed: e.failed, note: e.message.split("\n")[0] });
+  }
+}
+
+/** Test counts from a vitest JSON report. */
+function vitestCounts(file: string): Partial<Stage> {
+  try {
+    const report = JSON.parse(readFileSync(file, "utf8")) as { numPassedTests: number; numFailedTests: number };
+    return { passed: report.numPassedTests, failed: report.numFailedTests };
+  } catch {
+    return {};
+  }
+}
+
+async function vitest(project: string, env: Record<string, string> = {}) {
+  const report = path.join(resultsDir, `vitest-${project}.json`);
+  const code = await run(
+    project,
+    bin("vitest"),
+    ["run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`],
+    env,
+  ).exited;
+  const counts = vitestCounts(report);
+  if (code !== 0) throw Object.assign(new Error(`vitest ${project} failed (exit ${code})`), counts);
+  return counts;
+}
+
+const totalStart = Date.now();
+rmSync(resultsDir, { recursive: true, force: true });
+
+if (want("static") || want("unit") || want("integration") || want("e2e")) {
+  await stage("prisma generate", () => runToEnd("generate", bin("prisma"), ["generate"]));
+}
+if (want("static")) {
+  await stage("typecheck", () => runToEnd("tsc", bin("tsc"), ["--noEmit"]));
+  await stage("lint", () => runToEnd("eslint", bin("eslint"), ["--max-warnings=0", "."]));
+}
+if (want("unit")) await stage("unit tests", () => vitest("unit"));
+
+let infra: Infra | undefined;
+if (want("integration") || want("e2e")) {
+  const dataDir = path.join(ROOT, ".data", "test");
+  rmSync(dataDir, { recursive: true, force: true });
+  try {
+    infra = await startInfra({
+      dataDir,
+      databaseUrl: process.env.TEST_DATABASE_URL,
+      databaseName: "postgres",
+      postgresPort: await freePort(),
+      brokers: process.env.TEST_KAFKA_BROKERS?.split(",").filter(Boolean),
+      kafkaPort: await freePort(),
+      kafkaControllerPort: await freePort(),
+      log: (line) => console.log(`[infra] ${line}`),
+    });
+  } catch (error) {
+    stages.push({ name: "start PostgreSQL and Kafka", ok: false, seconds: 0, note: (error as Error).message.split("\n")[0] });
+    console.error(error);
+  }
+}
+
+if (infra) {
+  const adminUrl = infra.databaseUrl;
+  const env = { TEST_DATABASE_URL: adminUrl, KAFKA_BROKERS: infra.brokers.join(",") };
+  try {
+    if (want("integration")) {
+      await stage("migrations match schema", async () => {
+        await createDatabase(adminUrl, "migration_check");
+        await assertMigrationsMatchSchema(databaseUrl(adminUrl, "migration_check"));
+      });
+      await stage("integration tests", () => vitest("integration", env));
+    }
+    if (want("e2e")) {
+      await stage("end-to-end tests", async () => {
+        await createDatabase(adminUrl, "e2e");
+        const port = await freePort();
+        const appEnv = {
+          DATABASE_URL: databaseUrl(adminUrl, "e2e"),
+          KAFKA_BROKERS: infra!.brokers.join(","),
+          KAFKA_TOPIC_PREFIX: "e2e.",
+          KAFKA_PARTITIONS: "8",
+          PROJECTOR_GROUP_ID: "read-model-e2e",
+        };
+        const app = await startApp({ env: appEnv, port, projectors: 1, build: true, log: (l) => console.log(`[e2e] ${l}`) });
+        const report = path.join(resultsDir, "playwright.json");
+        try {
+          const code = await run("playwright", bin("playwright"), ["test"], {
+            ...appEnv,
+            BASE_URL: app.url,
+            PLAYWRIGHT_JSON_OUTPUT_NAME: report,
+          }).exited;
+          const counts = playwrightCounts(report);
+          if (code !== 0) throw Object.assign(new Error(`playwright failed (exit ${code})`), counts);
+          return counts;
+        } finally {
+          await stopAll(app.processes);
+        }
+      });
+    }
+  } finally {
+    await infra.stop();
+  }
+}
+
+function playwrightCounts(file: string): Partial<Stage> {
+  try {
+    const report = JSON.parse(readFileSync(file, "utf8")) as { stats: { expected: number; unexpected: number; flaky: number } };
+    return { passed: report.stats.expected + report.stats.flaky, failed: report.stats.unexpected };
+  } catch {
+    return {};
+  }
+}
+
+console.log("\n━━ summary");
+for (const s of stages) {
+  const counts = s.passed !== undefined ? ` (${s.passed} passed, ${s.failed ?? 0} failed)` : "";
+  console.log(`${s.ok ? "✓" : "✗"} ${s.name.padEnd(26)} ${s.seconds.toFixed(1).padStart(6)} s${counts}${s.note ? `  ${s.note}` : ""}`);
+}
+const passed = stages.reduce((n, s) => n + (s.passed ?? (s.ok ? 1 : 0)), 0);
+const failed = stages.reduce((n, s) => n + (s.failed ?? (s.ok ? 0 : 1)), 0);
+console.log(`total ${((Date.now() - totalStart) / 1000).toFixed(0)} s`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(stages.every((s) => s.ok) ? 0 : 1);
