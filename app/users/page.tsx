@@ -3,7 +3,7 @@ import Link from "next/link";
 import { connection } from "next/server";
 import { getDb } from "@/lib/db";
 import { Badge } from "@/lib/ui/badge";
-import { buttonClass, inputClass } from "@/lib/ui/form-controls";
+import { buttonClass, inputClass } from "@/lib/ui/styles";
 import { formatDate } from "@/lib/ui/format";
 import { PageHeader } from "@/lib/ui/page-header";
 import { isUserStatusFilter, listUsers, type UserStatusFilter } from "@/modules/users/read/list-users";
@@ -79,7 +79,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Search
         )}
       </form>
 
-      <div className="overflow-x-auto rounded-lg border border-zinc-200 bg-white shadow-xs">
+      <div className="relative overflow-x-auto rounded-lg border border-zinc-200 bg-white shadow-xs">
         <table className="min-w-full divide-y divide-zinc-200 text-sm">
           <caption className="sr-only">Users</caption>
           <thead className="bg-zinc-50 text-left text-xs font-semibold tracking-wide text-zinc-600 uppercase">

@@ -1,6 +1,7 @@
 "use client";
 import { useEffect, useRef, useState, type ReactNode } from "react";
-import { buttonClass, SubmitButton } from "./form-controls";
+import { SubmitButton } from "./form-controls";
+import { buttonClass } from "./styles";
 
 /**
  * A destructive submit in two steps, inside a form: the first button only asks

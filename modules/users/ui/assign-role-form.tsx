@@ -1,5 +1,6 @@
 "use client";
-import { FormStatus, SubmitButton, fieldError, inputClass } from "@/lib/ui/form-controls";
+import { FormStatus, SubmitButton, fieldError } from "@/lib/ui/form-controls";
+import { inputClass } from "@/lib/ui/styles";
 import { RefreshWhilePending } from "@/lib/ui/refresh-while-pending";
 import { useCommandForm } from "@/lib/ui/use-command-form";
 import { assignRoleAction } from "@/modules/users/actions/assign-role";
@@ -31,7 +32,7 @@ export function AssignRoleForm({
       <div className="flex flex-wrap items-end gap-2">
         <div className="min-w-48 flex-1 space-y-1.5">
           <label htmlFor="assign-role" className="block text-sm font-medium text-zinc-800">
-            Role
+            Role to assign
           </label>
           <select
             id="assign-role"
