@@ -17,8 +17,8 @@ export default async function RolesPage() {
     <>
       <PageHeader title="Roles" description="What users may do. Deleting a role removes it from its members first." />
       <div className="grid gap-6 lg:grid-cols-3">
-        <div className="lg:col-span-2">
-          <div className="overflow-x-auto rounded-lg border border-zinc-200 bg-white shadow-xs">
+        <div className="min-w-0 lg:col-span-2">
+          <div className="relative overflow-x-auto rounded-lg border border-zinc-200 bg-white shadow-xs">
             <table className="min-w-full divide-y divide-zinc-200 text-sm">
               <caption className="sr-only">Roles</caption>
               <thead className="bg-zinc-50 text-left text-xs font-semibold tracking-wide text-zinc-600 uppercase">
@@ -26,7 +26,7 @@ export default async function RolesPage() {
                   <th scope="col" className="px-4 py-3">Name</th>
                   <th scope="col" className="px-4 py-3">Description</th>
                   <th scope="col" className="px-4 py-3 text-right">Members</th>
-                  <th scope="col" className="px-4 py-3 whitespace-nowrap">Created</th>
+                  <th scope="col" className="hidden px-4 py-3 whitespace-nowrap sm:table-cell">Created</th>
                   <th scope="col" className="px-4 py-3">
                     <span className="sr-only">Actions</span>
                   </th>
@@ -40,7 +40,7 @@ export default async function RolesPage() {
                       {role.description || <span className="text-zinc-400">—</span>}
                     </td>
                     <td className="px-4 py-3 text-right text-zinc-900 tabular-nums">{role.memberCount}</td>
-                    <td className="px-4 py-3 whitespace-nowrap text-zinc-600">
+                    <td className="hidden px-4 py-3 whitespace-nowrap text-zinc-600 sm:table-cell">
                       <time dateTime={role.createdAt.toISOString()}>{formatDate(role.createdAt)}</time>
                     </td>
                     <td className="px-4 py-3 text-right">
@@ -64,7 +64,7 @@ export default async function RolesPage() {
             </table>
           </div>
         </div>
-        <div>
+        <div className="min-w-0">
           <Card title="New role" id="new-role-heading">
             <CreateRoleForm roleIds={roles.map((r) => r.id)} />
           </Card>

@@ -74,7 +74,7 @@ export default async function UserPage({ params, searchParams }: Props) {
       )}
 
       <div className="grid gap-6 lg:grid-cols-5">
-        <div className="space-y-6 lg:col-span-3">
+        <div className="min-w-0 space-y-6 lg:col-span-3">
           {!user.isDeleted && (
             <Card title="Profile" id="profile-heading">
               <EditUserForm userId={user.id} version={user.version} email={user.email} name={user.name} />
@@ -116,7 +116,7 @@ export default async function UserPage({ params, searchParams }: Props) {
           )}
         </div>
 
-        <div className="lg:col-span-2">
+        <div className="min-w-0 lg:col-span-2">
           <Card title="Timeline" id="timeline-heading">
             <Timeline entries={user.timeline} />
             {user.hasMoreTimeline && <p className="mt-3 text-xs text-zinc-500">Showing the latest {user.timeline.length} events.</p>}
