@@ -1,0 +1,375 @@
+/**
+ * Local Apache Kafka (KRaft, one combined broker+controller node) for development and tests.
+ *
+ * Jars come from Maven Central through infra/kafka/pom.xml into .data/kafka/libs-<version>
+ * (resolved only when missing; ~/.m2 caches them). Needs `java` (17+) and `mvn` on PATH.
+ * See infra/kafka/README.md for the version choice.
+ */
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Kafka, logLevel } from "kafkajs";
+import { assertPortFree } from "../ports";
+
+/** Keep in sync with <kafka.version> in infra/kafka/pom.xml. */
+export const KAFKA_VERSION = "4.4.0";
+
+const HOST = "127.0.0.1";
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = path.resolve(HERE, "..", "..");
+const POM = path.join(HERE, "pom.xml");
+
+export interface StartKafkaOptions {
+  /** Broker state lives here: server.properties, kraft-logs/ (topic data), logs/ (broker log). */
+  dataDir: string;
+  /** PLAINTEXT listener for clients, on 127.0.0.1. */
+  port: number;
+  /** KRaft controller listener, on 127.0.0.1. */
+  controllerPort: number;
+  /** Receives every broker log line (and a few lines from this launcher). */
+  log?: (line: string) => void;
+  /** Where the jars go; default `<repo>/.data/kafka/libs-<KAFKA_VERSION>`. */
+  libsDir?: string;
+  /** Max time from spawn to a successful admin round trip; default 90 s. */
+  readyTimeoutMs?: number;
+  /** JVM heap flags; default `-Xms256m -Xmx512m`. */
+  heapOpts?: string[];
+  /**
+   * Default true: C1 JIT only (-XX:TieredStopAtLevel=1). On this 2-core machine that halves the
+   * CPU a start costs (~12 s -> ~6 s) and the time to ready; the price is lower peak throughput,
+   * so pass false when benchmarking the broker itself.
+   */
+  fastStartup?: boolean;
+}
+
+export interface KafkaHandle {
+  brokers: string[];
+  pid: number;
+  /** The broker's own log (log4j output plus JVM stdout/stderr). */
+  logFile: string;
+  /** SIGTERM (controlled shutdown), SIGKILL if still alive after `graceMs` (default 30 s). */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL right away (crash simulation); resolves when the process is gone. */
+  kill(): Promise<void>;
+  /** Resolves when the JVM exits, whatever the reason. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function defaultLibsDir(version = KAFKA_VERSION): string {
+  return path.join(REPO_ROOT, ".data", "kafka", `libs-${version}`);
+}
+
+/** `mvn dependency:copy-dependencies` into libsDir unless kafka_2.13-<version>.jar is already there. */
+export async function resolveKafkaJars(
+  libsDir = defaultLibsDir(),
+  log: (line: string) => void = () => {},
+): Promise<string> {
+  const marker = path.join(libsDir, `kafka_2.13-${KAFKA_VERSION}.jar`);
+  if (fs.existsSync(marker)) return libsDir;
+  const tmpDir = `${libsDir}.partial-${process.pid}`;
+  fs.rmSync(tmpDir, { recursive: true, force: true });
+  const args = ["-q", "-B", "-Dstyle.color=never", "-f", POM, "dependency:copy-dependencies", `-DoutputDirectory=${tmpDir}`];
+  log(`[kafka] resolving jars: mvn ${args.join(" ")}`);
+  const started = Date.now();
+  await new Promise<void>((resolve, reject) => {
+    execFile("mvn", args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const hint = code === "ENOENT" ? " (is Maven installed? apt-get install maven)" : "";
+        reject(new Error(`[kafka] mvn failed${hint}: ${err.message}\n${stdout}\n${stderr}`.trim()));
+      } else resolve();
+    });
+  });
+  if (!fs.existsSync(path.join(tmpDir, `kafka_2.13-${KAFKA_VERSION}.jar`))) {
+    throw new Error(`[kafka] mvn finished but ${tmpDir} has no kafka_2.13-${KAFKA_VERSION}.jar`);
+  }
+  // Publish atomically: a half-copied dir never looks complete. Another process may have won
+  // the race meanwhile (and may be running a JVM off it): then keep theirs, drop ours.
+  if (fs.existsSync(marker)) {
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+    return libsDir;
+  }
+  fs.rmSync(libsDir, { recursive: true, force: true }); // a leftover without the marker jar
+  try {
+    fs.renameSync(tmpDir, libsDir);
+  } catch (err) {
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+    if (!fs.existsSync(marker)) throw err;
+  }
+  log(`[kafka] jars resolved in ${Date.now() - started} ms`);
+  return libsDir;
+}
+
+/** Like `kafka-storage random-uuid`: 16 random bytes, base64url; never starting with "-" (argparse). */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
+}
+
+function serverProperties(o: { port: number; controllerPort: number; logDirs: string }): string {
+  return [
+    "# Generated by infra/kafka/broker.ts on every start; edits are overwritten.",
+    "process.roles=broker,controller",
+    "node.id=1",
+    `controller.quorum.voters=1@${HOST}:${o.controllerPort}`,
+    `listeners=PLAINTEXT://${HOST}:${o.port},CONTROLLER://${HOST}:${o.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${HOST}:${o.port}`,
+    "controller.listener.names=CONTROLLER",
+    "inter.broker.listener.name=PLAINTEXT",
+    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    `log.dirs=${o.logDirs}`,
+    "auto.create.topics.enable=false",
+    "delete.topic.enable=true",
+    "num.partitions=1",
+    "default.replication.factor=1",
+    "min.insync.replicas=1",
+    "offsets.topic.replication.factor=1",
+    "offsets.topic.num.partitions=10",
+    "transaction.state.log.replication.factor=1",
+    "transaction.state.log.min.isr=1",
+    "transaction.state.log.num.partitions=10",
+    "share.coordinator.state.topic.replication.factor=1",
+    "share.coordinator.state.topic.min.isr=1",
+    "group.initial.rebalance.delay.ms=0",
+    // After a SIGKILL the restarted node must wait for its previous incarnation's session to
+    // expire before it can register again (default 9 s); keep that short for restart tests.
+    "broker.heartbeat.interval.ms=500",
+    "broker.session.timeout.ms=3000",
+    "num.network.threads=2",
+    "num.io.threads=4",
+    "",
+  ].join("\n");
+}
+
+function log4j2Properties(): string {
+  // Everything to stdout; the launcher appends it to logs/server.log and forwards it to opts.log.
+  return [
+    "status = warn",
+    "appender.out.type = Console",
+    "appender.out.name = STDOUT",
+    "appender.out.layout.type = PatternLayout",
+    "appender.out.layout.pattern = [%d] %p %m (%c)%n",
+    "rootLogger.level = INFO",
+    "rootLogger.appenderRef.out.ref = STDOUT",
+    "logger.kafka.name = kafka",
+    "logger.kafka.level = INFO",
+    "logger.state.name = state.change.logger",
+    "logger.state.level = WARN",
+    "logger.request.name = kafka.request.logger",
+    "logger.request.level = WARN",
+    "",
+  ].join("\n");
+}
+
+function runJava(args: string[], log: (line: string) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile("java", args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const out = `${stdout}${stderr}`;
+      for (const line of out.split("\n")) if (line.trim()) log(line);
+      if (err) reject(new Error(`java ${args.slice(-6).join(" ")} failed: ${err.message}\n${out}`));
+      else resolve(out);
+    });
+  });
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Never leave a JVM behind when the Node process ends (tests, Ctrl-C, crashes).
+  const killAll = () => {
+    for (const child of live) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  process.once("exit", killAll);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    const onSignal = () => {
+      killAll();
+      // If nobody else handles it, die of the signal as we would have without this hook.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.once(signal, onSignal);
+  }
+}
+
+export async function startKafka(opts: StartKafkaOptions): Promise<KafkaHandle> {
+  const log = opts.log ?? (() => {});
+  const dataDir = path.resolve(opts.dataDir);
+  const logDirs = path.join(dataDir, "kraft-logs");
+  const logsDir = path.join(dataDir, "logs");
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
+
+  await assertPortFree(opts.port, "startKafka (client port)");
+  await assertPortFree(opts.controllerPort, "startKafka (controller port)");
+  if (opts.port === opts.controllerPort) throw new Error("startKafka: port and controllerPort must differ");
+
+  const libsDir = await resolveKafkaJars(opts.libsDir ?? defaultLibsDir(), log);
+  const classpath = `${libsDir}${path.sep}*`;
+
+  fs.mkdirSync(logDirs, { recursive: true });
+  fs.mkdirSync(logsDir, { recursive: true });
+  const propsFile = path.join(dataDir, "server.properties");
+  const log4jFile = path.join(dataDir, "log4j2.properties");
+  fs.writeFileSync(propsFile, serverProperties({ port: opts.port, controllerPort: opts.controllerPort, logDirs }));
+  fs.writeFileSync(log4jFile, log4j2Properties());
+
+  const toolJvm = ["-Xmx256m", "-XX:TieredStopAtLevel=1", `-Dlog4j2.configurationFile=${log4jFile}`, "-cp", classpath];
+
+  // First run only: format the KRaft storage. meta.properties marks formatted storage.
+  if (!fs.existsSync(path.join(logDirs, "meta.properties"))) {
+    const clusterId = newClusterId();
+    log(`[kafka] formatting storage in ${logDirs} (cluster id ${clusterId})`);
+    // Static quorum (controller.quorum.voters) => no --standalone / --initial-controllers needed.
+    await runJava([...toolJvm, "kafka.tools.StorageTool", "format", `--cluster-id=${clusterId}`, "--config", propsFile], log);
+  }
+
+  const logFile = path.join(logsDir, "server.log");
+  const logStream = fs.createWriteStream(logFile, { flags: "a" });
+  const tail: string[] = [];
+  const remember = (line: string) => {
+    tail.push(line);
+    if (tail.length > 80) tail.shift();
+    logStream.write(`${line}\n`);
+    log(line);
+  };
+  remember(`[kafka] ---- starting Kafka ${KAFKA_VERSION} on ${HOST}:${opts.port} (controller ${opts.controllerPort}) at ${new Date().toISOString()}`);
+
+  const jvmArgs = [
+    ...(opts.heapOpts ?? ["-Xms256m", "-Xmx512m"]),
+    ...(opts.fastStartup === false ? [] : ["-XX:TieredStopAtLevel=1"]),
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djava.awt.headless=true",
+    `-Dlog4j2.configurationFile=${log4jFile}`,
+    `-Dkafka.logs.dir=${logsDir}`,
+    "-cp",
+    classpath,
+    "kafka.Kafka",
+    propsFile,
+  ];
+  const child = spawn("java", jvmArgs, { stdio: ["ignore", "pipe", "pipe"], cwd: dataDir });
+  live.add(child);
+  installExitHook();
+
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once("exit", (code, signal) => {
+      live.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  const spawnError = new Promise<never>((_, reject) => child.once("error", reject));
+  spawnError.catch(() => {}); // observed below
+
+  for (const stream of [child.stdout, child.stderr]) {
+    let buf = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk: string) => {
+      buf += chunk;
+      let i: number;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        remember(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    });
+    stream.on("end", () => {
+      if (buf) remember(buf);
+      buf = "";
+    });
+  }
+  void exited.then(({ code, signal }) => {
+    remember(`[kafka] ---- JVM exited (code ${code}, signal ${signal})`);
+    // let the stdout/stderr 'end' handlers flush before closing the file
+    setImmediate(() => logStream.end());
+  });
+
+  const brokers = [`${HOST}:${opts.port}`];
+  const handle: KafkaHandle = {
+    brokers,
+    pid: child.pid ?? -1,
+    logFile,
+    exited,
+    async stop(graceMs = 30_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+
+  const started = Date.now();
+  const exitedEarly = exited.then(({ code, signal }): never => {
+    throw new Error(`the JVM exited during startup (code ${code}, signal ${signal})`);
+  });
+  exitedEarly.catch(() => {}); // only meaningful inside the race below
+  try {
+    await Promise.race([waitUntilReady(brokers, readyTimeoutMs), spawnError, exitedEarly]);
+  } catch (err) {
+    await handle.kill();
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `startKafka: broker on ${brokers[0]} not ready: ${reason}\n` +
+        `--- last lines of ${logFile} ---\n${tail.slice(-40).join("\n")}`,
+    );
+  }
+  log(`[kafka] ready on ${brokers[0]} in ${Date.now() - started} ms (pid ${handle.pid})`);
+  return handle;
+}
+
+/** SIGKILL a broker started by startKafka (e.g. to test recovery), resolving once it is gone. */
+export function killKafka(handle: KafkaHandle): Promise<void> {
+  return handle.kill();
+}
+
+/** Real readiness: an admin client can describe the cluster, list topics and reach the group coordinator. */
+async function waitUntilReady(brokers: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown = new Error("no attempt made");
+  while (Date.now() < deadline) {
+    const kafka = new Kafka({
+      clientId: "infra-readiness",
+      brokers,
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 1_000,
+      requestTimeout: 5_000,
+      retry: { retries: 0 },
+    });
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      if (cluster.brokers.length < 1) {
+        throw new Error(`cluster not formed yet: ${JSON.stringify(cluster)}`);
+      }
+      await admin.listTopics();
+      // Consumer groups ready too: the first FindCoordinator creates __consumer_offsets, and its
+      // partitions then load; until then clients get "coordinator not available / loading"
+      // (kafkajs retries, but logs a consumer crash). Absorb that here, once, at start.
+      await admin.fetchOffsets({ groupId: "infra-readiness", topics: [] });
+      return;
+    } catch (err) {
+      lastError = err;
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const msg = lastError instanceof Error ? lastError.message : String(lastError);
+  throw new Error(`timed out after ${timeoutMs} ms (last error: ${msg})`);
+}
