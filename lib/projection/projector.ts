@@ -31,9 +31,17 @@ export interface Projector {
   stop(): Promise<void>;
 }
 
+const verbose = process.env.LOG_LEVEL === "debug";
+
+/** JSON lines on stdout; per-batch "debug" entries only with LOG_LEVEL=debug. */
+function defaultLog(entry: Record<string, unknown>) {
+  if (entry.level === "debug" && !verbose) return;
+  console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+}
+
 export function createProjector(options: ProjectorOptions): Projector {
   const { db, config } = options;
-  const log = options.log ?? ((entry) => console.log(JSON.stringify({ time: new Date().toISOString(), ...entry })));
+  const log = options.log ?? defaultLog;
   const kafka = options.kafka ?? createKafka(config, "projector");
   const group = config.PROJECTOR_GROUP_ID;
   const topics = STREAMS.map((s) => topicName(s, config));
