@@ -239,7 +239,7 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaHandle> 
   const remember = (line: string) => {
     tail.push(line);
     if (tail.length > 80) tail.shift();
-    logStream.write(`${line}\n`);
+    if (!logStream.writableEnded) logStream.write(`${line}\n`);
     log(line);
   };
   remember(`[kafka] ---- starting Kafka ${KAFKA_VERSION} on ${HOST}:${opts.port} (controller ${opts.controllerPort}) at ${new Date().toISOString()}`);
@@ -262,13 +262,27 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaHandle> 
   live.add(child);
   installExitHook();
 
+  // 'close' comes after the process exited and its stdout/stderr ended; 'error' alone when the
+  // spawn itself failed (no java on PATH), in which case no 'close' follows.
+  let spawnFailed = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once("exit", (code, signal) => {
+    child.once("close", (code, signal) => {
       live.delete(child);
       resolve({ code, signal });
     });
+    child.once("error", () => {
+      if (child.pid !== undefined) return; // a kill() error on a live process, not a spawn failure
+      spawnFailed = true;
+      live.delete(child);
+      resolve({ code: null, signal: null });
+    });
   });
-  const spawnError = new Promise<never>((_, reject) => child.once("error", reject));
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once("error", (err) => {
+      const hint = (err as NodeJS.ErrnoException).code === "ENOENT" ? " (is a Java 17+ runtime on PATH?)" : "";
+      reject(new Error(`could not run java${hint}: ${err.message}`));
+    }),
+  );
   spawnError.catch(() => {}); // observed below
 
   for (const stream of [child.stdout, child.stderr]) {
@@ -288,9 +302,8 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaHandle> 
     });
   }
   void exited.then(({ code, signal }) => {
-    remember(`[kafka] ---- JVM exited (code ${code}, signal ${signal})`);
-    // let the stdout/stderr 'end' handlers flush before closing the file
-    setImmediate(() => logStream.end());
+    remember(spawnFailed ? "[kafka] ---- java could not be started" : `[kafka] ---- JVM exited (code ${code}, signal ${signal})`);
+    logStream.end();
   });
 
   const brokers = [`${HOST}:${opts.port}`];
@@ -300,14 +313,14 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaHandle> 
     logFile,
     exited,
     async stop(graceMs = 30_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (spawnFailed || child.exitCode !== null || child.signalCode !== null) return void (await exited);
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
       await exited;
       clearTimeout(timer);
     },
     async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (spawnFailed || child.exitCode !== null || child.signalCode !== null) return void (await exited);
       child.kill("SIGKILL");
       await exited;
     },
