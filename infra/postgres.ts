@@ -130,24 +130,28 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
 
 /**
  * As root the server runs as the `postgres` user, which needs search (x) permission on every
- * parent of the data directory. mkdtemp() dirs are 0700, a common trap: say so up front.
+ * parent of the data directory. mkdtemp() dirs are 0700, a common trap. Returns the first
+ * directory it cannot enter, or null when the data directory is reachable.
  */
-function assertReachableByPostgresUser(dataDir: string): void {
-  if (process.getuid?.() !== 0) return;
-  let dir = path.dirname(dataDir);
+export function unreachableParentForPostgresUser(dataDir: string): string | null {
+  if (process.getuid?.() !== 0) return null;
+  let dir = path.dirname(path.resolve(dataDir));
   for (;;) {
-    if (fs.existsSync(dir)) {
-      const mode = fs.statSync(dir).mode;
-      if ((mode & 0o001) === 0) {
-        throw new Error(
-          `startPostgres: running as root, so PostgreSQL runs as the '${USER}' user, which cannot enter ${dir} ` +
-            `(mode ${(mode & 0o777).toString(8)}). Use a data directory under a world-searchable path, or \`chmod o+x ${dir}\`.`,
-        );
-      }
-    }
+    if (fs.existsSync(dir) && (fs.statSync(dir).mode & 0o001) === 0) return dir;
     const parent = path.dirname(dir);
-    if (parent === dir) return;
+    if (parent === dir) return null;
     dir = parent;
+  }
+}
+
+function assertReachableByPostgresUser(dataDir: string): void {
+  const dir = unreachableParentForPostgresUser(dataDir);
+  if (dir) {
+    const mode = (fs.statSync(dir).mode & 0o777).toString(8);
+    throw new Error(
+      `startPostgres: running as root, so PostgreSQL runs as the '${USER}' user, which cannot enter ${dir} ` +
+        `(mode ${mode}). Use a data directory under a world-searchable path, or \`chmod o+x ${dir}\`.`,
+    );
   }
 }
 

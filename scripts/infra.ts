@@ -3,9 +3,18 @@
  * (DATABASE_URL / KAFKA_BROKERS: an existing server or cluster) or started
  * here (embedded PostgreSQL, a local KRaft broker) with its data in `dataDir`.
  */
+import { createHash } from "node:crypto";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { startKafka, type KafkaHandle } from "@/infra/kafka/broker";
-import { createDatabase, databaseUrl, startPostgres, type PostgresHandle } from "@/infra/postgres";
+import {
+  createDatabase,
+  databaseUrl,
+  startPostgres,
+  unreachableParentForPostgresUser,
+  type PostgresHandle,
+} from "@/infra/postgres";
 
 export interface InfraOptions {
   dataDir: string;
@@ -19,6 +28,8 @@ export interface InfraOptions {
   kafkaPort: number;
   kafkaControllerPort: number;
   log: (line: string) => void;
+  /** Delete the data of earlier runs first (tests). */
+  fresh?: boolean;
 }
 
 export interface Infra {
@@ -44,7 +55,9 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
           return options.databaseUrl;
         }
         const started = Date.now();
-        postgres = await startPostgres({ dataDir: path.join(options.dataDir, "postgres"), port: options.postgresPort });
+        const pgData = postgresDataDir(options.dataDir, log);
+        if (options.fresh) rmSync(pgData, { recursive: true, force: true });
+        postgres = await startPostgres({ dataDir: pgData, port: options.postgresPort });
         await createDatabase(postgres.url, options.databaseName);
         log(`PostgreSQL: embedded, port ${options.postgresPort}, ready in ${Date.now() - started} ms`);
         return databaseUrl(postgres.url, options.databaseName);
@@ -55,6 +68,7 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
           return options.brokers;
         }
         const started = Date.now();
+        if (options.fresh) rmSync(path.join(options.dataDir, "kafka"), { recursive: true, force: true });
         kafka = await startKafka({
           dataDir: path.join(options.dataDir, "kafka"),
           port: options.kafkaPort,
@@ -69,6 +83,20 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
     await stop();
     throw error;
   }
+}
+
+/**
+ * `<dataDir>/postgres`, unless we run as root inside a directory the `postgres`
+ * user (which the server runs as) cannot enter, e.g. a checkout under a 0700
+ * home: then a directory under the system's temp dir, stable per checkout.
+ */
+function postgresDataDir(dataDir: string, log: (line: string) => void): string {
+  const preferred = path.join(dataDir, "postgres");
+  const blocked = unreachableParentForPostgresUser(preferred);
+  if (!blocked) return preferred;
+  const fallback = path.join(tmpdir(), `admin-console-pg-${createHash("sha256").update(preferred).digest("hex").slice(0, 12)}`);
+  log(`PostgreSQL: the postgres user cannot enter ${blocked}; keeping its data in ${fallback} instead`);
+  return fallback;
 }
 
 export function redact(url: string): string {

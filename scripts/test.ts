@@ -84,11 +84,10 @@ if (want("unit")) await stage("unit tests", () => vitest("unit"));
 
 let infra: Infra | undefined;
 if (want("integration") || want("e2e")) {
-  const dataDir = path.join(ROOT, ".data", "test");
-  rmSync(dataDir, { recursive: true, force: true });
   try {
     infra = await startInfra({
-      dataDir,
+      dataDir: path.join(ROOT, ".data", "test"),
+      fresh: true,
       databaseUrl: process.env.TEST_DATABASE_URL,
       databaseName: "postgres",
       postgresPort: await freePort(),
