@@ -61,12 +61,21 @@ export async function assertMigrationsMatchSchema(databaseUrl: string, options: 
     databaseUrl,
   );
   // --exit-code: 0 = no difference, 2 = difference, anything else = error.
-  if (code === 0) return;
-  if (code === 2) {
+  // A 0 is trusted only with the positive evidence of an empty diff and no
+  // error in the output: this check exists to fail, and an engine that died
+  // mid-request once made the CLI exit 0 having printed nothing at all.
+  if (code === 0 && EMPTY_DIFF.test(output) && !ERROR_LINE.test(output)) return;
+  if (code === 2 && !ERROR_LINE.test(output)) {
     throw new Error(
       `${path.relative(repoRoot, schemaPath)} differs from what ${path.relative(repoRoot, migrationsDir)} produce. ` +
         `Create a migration with \`npx prisma migrate dev --name <change>\` and commit it. SQL still missing from the migrations:\n${output}`,
     );
   }
-  throw new Error(`prisma migrate diff failed (exit ${code}):\n${output}`);
+  const why = code === 0 || code === 2 ? `exit ${code}, but the output is not a clean result` : `exit ${code}`;
+  throw new Error(`prisma migrate diff failed (${why}):\n${output}`);
 }
+
+/** What `migrate diff --script` prints when there is no difference. */
+const EMPTY_DIFF = /^-- This is an empty migration\.$/m;
+/** How the CLI starts an error it prints (`Error: ...`), including the engine's. */
+const ERROR_LINE = /^Error:/m;

@@ -184,6 +184,47 @@ describe("migrations vs schema", () => {
     await expect(check).rejects.toThrow(/ALTER TABLE "users" ADD COLUMN\s+"nickname" TEXT/);
   });
 
+  it("reads \"char\" catalog columns as the engine expects (a CHECK constraint is a pg_constraint row on every version)", async () => {
+    // The engine reads pg_constraint.contype as a char; reported as text it
+    // panicked as soon as any row came back: CHECK constraints everywhere, and
+    // on PostgreSQL 18 every NOT NULL column.
+    const ws = await workspace();
+    workspaces.push(ws.dir);
+    await fs.mkdir(path.join(ws.migrations, "29990101000000_check"));
+    await fs.writeFile(
+      path.join(ws.migrations, "29990101000000_check/migration.sql"),
+      `ALTER TABLE "users" ADD CONSTRAINT "users_version_positive" CHECK ("version" >= 0);\n`,
+    );
+    await expect(assertMigrationsMatchSchema(url, { schemaPath: ws.schema, migrationsDir: ws.migrations })).resolves.toBeUndefined();
+  });
+
+  it("treats an engine that dies mid-request as a failure, never as \"no difference\"", async () => {
+    // The CLI can exit 0 with no output when its engine exits while a request
+    // is pending; the check must not read that as a match.
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "bridge-prisma-"));
+    workspaces.push(dir);
+    const dying = path.join(dir, "dying-engine.mjs");
+    await fs.writeFile(
+      dying,
+      [
+        "#!/usr/bin/env node",
+        'import readline from "node:readline";',
+        'readline.createInterface({ input: process.stdin }).on("line", () => process.exit(1));',
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    const previous = process.env.PRISMA_SCHEMA_ENGINE_BINARY;
+    process.env.PRISMA_SCHEMA_ENGINE_BINARY = dying;
+    try {
+      for (let i = 0; i < 3; i++) {
+        await expect(assertMigrationsMatchSchema(url)).rejects.toThrow(/prisma migrate diff failed/);
+      }
+    } finally {
+      process.env.PRISMA_SCHEMA_ENGINE_BINARY = previous;
+    }
+  });
+
   it("migrate dev turns that edit into a new migration (shadow database, evaluateDataLoss, createMigration)", async () => {
     const devUrl = scratchUrl("dev");
     const ws = await workspace();

@@ -12,7 +12,13 @@ import path from "node:path";
 import readline from "node:readline";
 import { createRequire } from "node:module";
 import pg from "pg";
-import { PgMigrateAdapterFactory, databaseOf, quoteIdent, withDatabase } from "./pg-migrate-adapter.mjs";
+import {
+  PgMigrateAdapterFactory,
+  databaseOf,
+  dropLiveShadowDatabases,
+  quoteIdent,
+  withDatabase,
+} from "./pg-migrate-adapter.mjs";
 
 const require = createRequire(import.meta.url);
 // Not a direct dependency: resolve it the way @prisma/adapter-pg does, so a
@@ -142,15 +148,26 @@ const PASSTHROUGH = new Set([
 
 const SHADOW_FACTORY_MISSING = /shadow DB must be provided through an external factory/;
 
+// Why the server must not exit on its own: when the engine process exits while
+// a request is pending, the CLI rejects that request and then, in `finally`,
+// awaits its stop(), which waits for an 'exit' event that has already fired
+// (its fallback timer is unref'd). Node then runs out of work and the CLI exits
+// with status 0 and no output: `migrate diff --exit-code` reads as "no
+// difference". So every failure, including a WASM trap (a Rust panic, which
+// escapes as an uncaught exception and leaves the engine's promise pending
+// forever), is answered as a JSON-RPC error, and the process exits only after
+// the CLI has ended stdin.
 async function serve({ datamodels, datasource }) {
-  const bg = await loadWasm();
   const url = datasource?.url;
   const factory = url ? bindMigrationAwareSqlAdapterFactory(new PgMigrateAdapterFactory(url)) : undefined;
-  const files = datamodels.map((p) => [p, fs.readFileSync(p, "utf8")]);
   const wasmLog = (line) => process.stderr.write(line.trim() + "\n"); // already tracing-JSON lines
   let engine; // created on first call, so `--version`-style probes never touch the DB
-  const getEngine = async () =>
-    (engine ??= await bg.SchemaEngine.new({ datamodels: files.length ? files : undefined }, wasmLog, factory ?? {}));
+  const getEngine = async () => {
+    if (engine) return engine;
+    const bg = await loadWasm();
+    const files = datamodels.map((p) => [p, fs.readFileSync(p, "utf8")]);
+    return (engine = await bg.SchemaEngine.new({ datamodels: files.length ? files : undefined }, wasmLog, factory ?? {}));
+  };
 
   const send = (msg) => process.stdout.write(JSON.stringify(msg) + "\n");
   let nextOutgoingId = 1;
@@ -210,15 +227,41 @@ async function serve({ datamodels, datasource }) {
     // (e.g. P3018 for a failed migration) and `meta`; a Rust panic surfaces
     // as a WebAssembly trap whose message went to PRISMA_WASM_PANIC_REGISTRY.
     const isPanic = err instanceof WebAssembly.RuntimeError;
-    const message = isPanic ? (panicMessage ?? String(err)) : (err?.message ?? String(err));
+    const message = isPanic ? `${panicMessage ?? String(err)}` : (err?.message ?? String(err));
+    panicMessage = undefined;
     const errorCode = typeof err?.code === "string" ? err.code : null;
-    log("ERROR", message, errorCode ? { error_code: errorCode } : {});
+    log("ERROR", message, { ...(errorCode ? { error_code: errorCode } : {}), ...(isPanic ? { is_panic: true } : {}) });
     return {
       code: 4466,
-      message: "An error happened. Check the data field for details.",
+      // The CLI shows this one for panics (and data.message otherwise).
+      message: isPanic ? message : "An error happened. Check the data field for details.",
       data: { is_panic: isPanic, message, meta: err?.meta ?? null, error_code: errorCode },
     };
   }
+
+  // Requests received and not answered yet, and the error that poisoned the
+  // engine (a trap, or anything else thrown outside a request's promise chain).
+  const unanswered = new Set();
+  let fatal; // the JSON-RPC error every request gets from then on
+  let fatalReported; // settles once the shadow database is gone and `fatal` was sent
+  let onFatalReported;
+  const afterFatal = new Promise((resolve) => (onFatalReported = resolve));
+  const answer = (id, reply) => {
+    if (!unanswered.delete(id)) return; // already answered with the fatal error
+    send({ jsonrpc: "2.0", id, ...reply });
+  };
+  const answerAllFatal = () => {
+    for (const id of [...unanswered]) answer(id, { error: fatal });
+  };
+  const onFatal = (err) => {
+    if (fatal) return log("ERROR", `after a fatal engine error: ${err?.stack ?? String(err)}`);
+    fatal = toRpcError(err);
+    // The trapped call's shadow database is never disposed. Drop it before
+    // answering: once answered, the CLI ends stdin and kills us right away.
+    fatalReported = dropLiveShadowDatabases().then(answerAllFatal).finally(onFatalReported);
+  };
+  process.on("uncaughtException", onFatal);
+  process.on("unhandledRejection", onFatal);
 
   // Requests are answered in order, one at a time: the engine is not reentrant
   // and the CLI never pipelines anyway.
@@ -238,18 +281,26 @@ async function serve({ datamodels, datasource }) {
       pendingOutgoing.delete(msg.id);
       return;
     }
+    unanswered.add(msg.id);
+    if (fatal) return void fatalReported.then(answerAllFatal);
     queue = queue.then(async () => {
+      if (fatal) return;
       try {
         const result = await call(msg.method, msg.params);
-        send({ jsonrpc: "2.0", id: msg.id, result: result ?? null });
+        answer(msg.id, { result: result ?? null });
       } catch (err) {
-        send({ jsonrpc: "2.0", id: msg.id, error: toRpcError(err) });
+        answer(msg.id, { error: toRpcError(err) });
       }
     });
   });
   // The CLI ends stdin to stop us. Free the engine so its pools get disposed.
   await new Promise((resolve) => rl.on("close", resolve));
-  await queue;
+  // A trapped engine never settles its pending call: don't wait for it then.
+  await Promise.race([queue, afterFatal]);
+  if (fatal) {
+    process.exitCode = 1;
+    return;
+  }
   engine?.free();
 }
 
