@@ -4,6 +4,7 @@
  * rows, timeline and the partition's next offset together. Position and state
  * can therefore never disagree, whatever crashes when.
  */
+import { Prisma } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/command/execute";
 import { decodeEvent } from "@/lib/events/codec";
 import type { DomainEvent, StreamName } from "@/lib/events/registry";
@@ -12,7 +13,7 @@ import type { RoleState } from "@/modules/roles/domain/role-state";
 import { projectRoleEvent } from "@/modules/roles/projections/role-projection";
 import type { UserEvent } from "@/modules/users/domain/events";
 import { CannotApplyEventError, type UserState } from "@/modules/users/domain/user-state";
-import { projectUserEvent, type TimelineRow } from "@/modules/users/projections/user-projection";
+import { projectUserEvent, type Position, type TimelineRow } from "@/modules/users/projections/user-projection";
 
 export interface RawMessage {
   offset: string;
@@ -83,31 +84,28 @@ export async function applyBatch(
   const pending = decoded.filter((d) => !seen.has(d.event.id));
   outcome.skipped += decoded.length - pending.length;
 
-  const timeline: TimelineRow[] = [];
+  // Folds each event into its aggregate's state; one that cannot follow that
+  // state (e.g. an update of an unknown user) is dead-lettered, not retried forever.
+  const projectEach = <S>(states: Map<string, S | null>, project: ProjectFn<S>): TimelineRow[] => {
+    const rows: TimelineRow[] = [];
+    for (const { event, offset } of pending) {
+      try {
+        rows.push(project(states, event, { topic, partition, offset }));
+        outcome.applied.push(event);
+      } catch (error) {
+        if (!(error instanceof CannotApplyEventError)) throw error;
+        outcome.deadLetters.push(deadLetter(input, fresh.find((m) => m.offset === offset)!, error.message));
+      }
+    }
+    return rows;
+  };
+  const ids = pending.map((d) => d.event.aggregateId);
   if (input.stream === "users") {
-    const states = await loadUsers(tx, pending.map((d) => d.event.aggregateId));
-    for (const { event, offset } of pending) {
-      try {
-        timeline.push(projectUserEvent(states, event as UserEvent, { topic, partition, offset }));
-        outcome.applied.push(event);
-      } catch (error) {
-        if (!(error instanceof CannotApplyEventError)) throw error;
-        outcome.deadLetters.push(deadLetter(input, fresh.find((m) => m.offset === offset)!, error.message));
-      }
-    }
-    await saveUsers(tx, states, timeline);
+    const states = await loadUsers(tx, ids);
+    await saveUsers(tx, states, projectEach(states, (s, e, p) => projectUserEvent(s, e as UserEvent, p)));
   } else {
-    const states = await loadRoles(tx, pending.map((d) => d.event.aggregateId));
-    for (const { event, offset } of pending) {
-      try {
-        timeline.push(projectRoleEvent(states, event as RoleEvent, { topic, partition, offset }));
-        outcome.applied.push(event);
-      } catch (error) {
-        if (!(error instanceof CannotApplyEventError)) throw error;
-        outcome.deadLetters.push(deadLetter(input, fresh.find((m) => m.offset === offset)!, error.message));
-      }
-    }
-    await saveRoles(tx, states, timeline);
+    const states = await loadRoles(tx, ids);
+    await saveRoles(tx, states, projectEach(states, (s, e, p) => projectRoleEvent(s, e as RoleEvent, p)));
   }
 
   if (outcome.deadLetters.length) {
@@ -133,6 +131,8 @@ export async function applyBatch(
   return outcome;
 }
 
+type ProjectFn<S> = (states: Map<string, S | null>, event: DomainEvent, position: Position) => TimelineRow;
+
 function deadLetter(input: BatchInput, m: RawMessage, reason: string): DeadLetter {
   return {
     topic: input.topic,
@@ -146,10 +146,8 @@ function deadLetter(input: BatchInput, m: RawMessage, reason: string): DeadLette
 
 async function alreadyProjected(tx: Tx, stream: StreamName, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const rows =
-    stream === "users"
-      ? await tx.$queryRaw<{ id: string }[]>`SELECT event_id::text AS id FROM user_events WHERE event_id = ANY(${ids}::uuid[])`
-      : await tx.$queryRaw<{ id: string }[]>`SELECT event_id::text AS id FROM role_events WHERE event_id = ANY(${ids}::uuid[])`;
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    SELECT event_id::text AS id FROM ${TIMELINE[stream].table} WHERE event_id = ANY(${ids}::uuid[])`;
   return new Set(rows.map((r) => r.id));
 }
 
@@ -290,30 +288,24 @@ async function saveRoles(tx: Tx, states: Map<string, RoleState | null>, timeline
   await repairStreamHeads(tx, "role", touched);
 }
 
+/** The timeline table of each stream, and its aggregate column (constants, never input). */
+const TIMELINE = {
+  users: { table: Prisma.raw("user_events"), idColumn: Prisma.raw("user_id") },
+  roles: { table: Prisma.raw("role_events"), idColumn: Prisma.raw("role_id") },
+} as const;
+
 async function insertTimeline(tx: Tx, stream: StreamName, rows: TimelineRow[]) {
   if (rows.length === 0) return;
-  const json = JSON.stringify(rows);
-  if (stream === "users") {
-    await tx.$executeRaw`
-      INSERT INTO user_events (event_id, user_id, sequence, type, schema_version, occurred_at, actor, correlation_id,
-        causation_id, payload, changes, topic, partition, "offset")
-      SELECT r."eventId", r."aggregateId", r.sequence, r.type, r."schemaVersion", r."occurredAt", r.actor,
-        r."correlationId", r."causationId", r.payload, r.changes, r.topic, r.partition, r."offset"::bigint
-      FROM jsonb_to_recordset(${json}::jsonb) AS r("eventId" uuid, "aggregateId" uuid, sequence int, type text,
-        "schemaVersion" int, "occurredAt" timestamptz, actor jsonb, "correlationId" text, "causationId" text,
-        payload jsonb, changes jsonb, topic text, partition int, "offset" text)
-      ON CONFLICT (event_id) DO NOTHING`;
-  } else {
-    await tx.$executeRaw`
-      INSERT INTO role_events (event_id, role_id, sequence, type, schema_version, occurred_at, actor, correlation_id,
-        causation_id, payload, changes, topic, partition, "offset")
-      SELECT r."eventId", r."aggregateId", r.sequence, r.type, r."schemaVersion", r."occurredAt", r.actor,
-        r."correlationId", r."causationId", r.payload, r.changes, r.topic, r.partition, r."offset"::bigint
-      FROM jsonb_to_recordset(${json}::jsonb) AS r("eventId" uuid, "aggregateId" uuid, sequence int, type text,
-        "schemaVersion" int, "occurredAt" timestamptz, actor jsonb, "correlationId" text, "causationId" text,
-        payload jsonb, changes jsonb, topic text, partition int, "offset" text)
-      ON CONFLICT (event_id) DO NOTHING`;
-  }
+  const { table, idColumn } = TIMELINE[stream];
+  await tx.$executeRaw`
+    INSERT INTO ${table} (event_id, ${idColumn}, sequence, type, schema_version, occurred_at, actor, correlation_id,
+      causation_id, payload, changes, topic, partition, "offset")
+    SELECT r."eventId", r."aggregateId", r.sequence, r.type, r."schemaVersion", r."occurredAt", r.actor,
+      r."correlationId", r."causationId", r.payload, r.changes, r.topic, r.partition, r."offset"::bigint
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r("eventId" uuid, "aggregateId" uuid, sequence int, type text,
+      "schemaVersion" int, "occurredAt" timestamptz, actor jsonb, "correlationId" text, "causationId" text,
+      payload jsonb, changes jsonb, topic text, partition int, "offset" text)
+    ON CONFLICT (event_id) DO NOTHING`;
 }
 
 /**
