@@ -48,7 +48,11 @@ export function createProjector(options: ProjectorOptions): Projector {
   const consumer: Consumer = kafka.consumer({
     groupId: group,
     allowAutoTopicCreation: false,
-    sessionTimeout: 15_000,
+    // A SIGKILLed instance holds its partitions until its session expires, and a
+    // rebalance waits up to rebalanceTimeout for members to rejoin: keep both
+    // short (batches take milliseconds) so a crash costs seconds, not a minute.
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 20_000,
     heartbeatInterval: 1_000,
     retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 12, restartOnFailure: async () => true },
   });

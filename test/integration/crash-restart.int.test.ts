@@ -20,13 +20,20 @@ afterAll(async () => {
   await t?.close();
 });
 
+/** The workers' log lines, printed if the test fails. */
+const output: string[] = [];
+
 function spawnProjector(): ChildProcess {
   // One process (no tsx wrapper), so the signals reach the worker itself.
-  return spawn(process.execPath, ["--import", "tsx", "workers/projector.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "workers/projector.ts"], {
     cwd: root,
-    env: { ...process.env, ...t.env },
-    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, ...t.env, LOG_LEVEL: "debug" },
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  const collect = (chunk: Buffer) => output.push(...chunk.toString().split("\n").filter(Boolean).map((l) => `[${child.pid}] ${l}`));
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  return child;
 }
 
 const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", () => resolve())));
@@ -64,7 +71,10 @@ describe("projector crash and restart", () => {
     expect(users).toBeGreaterThan(16); // the kills really happened mid-stream
 
     try {
-      await waitUntilCaughtUp(t, 60_000);
+      await waitUntilCaughtUp(t, 90_000);
+    } catch (error) {
+      console.error(`projector output:\n${output.slice(-200).join("\n")}`);
+      throw error;
     } finally {
       child.kill("SIGTERM");
       await exited(child);
