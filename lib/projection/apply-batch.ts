@@ -198,11 +198,14 @@ async function saveUsers(tx: Tx, states: Map<string, UserState | null>, timeline
   if (touched.length === 0) return;
   const json = JSON.stringify(touched);
   await tx.$executeRaw`
-    INSERT INTO users (id, email, name, is_deleted, version, created_at, updated_at, deleted_at, last_login_at)
-    SELECT s.id, s.email, s.name, s."isDeleted", s.version, s."createdAt", s."updatedAt", s."deletedAt", s."lastLoginAt"
+    INSERT INTO users (id, email, name, is_deleted, version, created_at, updated_at, deleted_at, last_login_at,
+      email_lower, name_lower)
+    SELECT s.id, s.email, s.name, s."isDeleted", s.version, s."createdAt", s."updatedAt", s."deletedAt", s."lastLoginAt",
+      lower(s.email), lower(s.name)
     FROM jsonb_to_recordset(${json}::jsonb) AS s(id uuid, email text, name text, "isDeleted" boolean, version int,
       "createdAt" timestamptz, "updatedAt" timestamptz, "deletedAt" timestamptz, "lastLoginAt" timestamptz)
-    ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, is_deleted = excluded.is_deleted,
+    ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, email_lower = excluded.email_lower,
+      name_lower = excluded.name_lower, is_deleted = excluded.is_deleted,
       version = excluded.version, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at,
       last_login_at = excluded.last_login_at`;
   const ids = touched.map((s) => s.id);
