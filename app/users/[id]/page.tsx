@@ -3,16 +3,17 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { connection } from "next/server";
 import { getDb } from "@/lib/db";
-import { Badge, type BadgeTone } from "@/lib/ui/badge";
+import { Badge } from "@/lib/ui/badge";
 import { formatDateTime } from "@/lib/ui/format";
 import { Card, PageHeader } from "@/lib/ui/page-header";
 import { RefreshWhilePending } from "@/lib/ui/refresh-while-pending";
-import { listRoles } from "@/modules/roles/read/list-roles";
-import { getUser, type TimelineEntry } from "@/modules/users/read/get-user";
+import { getUser } from "@/modules/users/read/get-user";
+import { listRoleOptions } from "@/modules/users/read/list-users";
 import { AssignRoleForm } from "@/modules/users/ui/assign-role-form";
 import { DeleteUserForm } from "@/modules/users/ui/delete-user-form";
 import { EditUserForm } from "@/modules/users/ui/edit-user-form";
 import { UnassignRoleForm } from "@/modules/users/ui/unassign-role-form";
+import { UserTimeline } from "@/modules/users/ui/user-timeline";
 
 export const metadata: Metadata = { title: "User" };
 
@@ -25,7 +26,7 @@ export default async function UserPage({ params, searchParams }: Props) {
   await connection(); // rendered per request, never prerendered against the database
   const [{ id }, query] = await Promise.all([params, searchParams]);
   const db = getDb();
-  const [user, roles] = await Promise.all([getUser(db, id), listRoles(db)]);
+  const [user, roles] = await Promise.all([getUser(db, id), listRoleOptions(db)]);
 
   if (!user) {
     // Just created, and the projector has not written the row yet.
@@ -42,14 +43,14 @@ export default async function UserPage({ params, searchParams }: Props) {
   }
 
   const assignedIds = new Set(user.roles.map((r) => r.id));
-  const assignable = roles.filter((r) => !assignedIds.has(r.id)).map((r) => ({ id: r.id, name: r.name }));
+  const assignable = roles.filter((r) => !assignedIds.has(r.id));
 
   return (
     <>
       <BackLink />
       <PageHeader title={user.email} description={user.name}>
         <div className="flex flex-wrap items-center gap-2 pt-1 text-xs text-zinc-500">
-          {user.isDeleted ? <Badge tone="red">Deleted</Badge> : <Badge tone="green">Active</Badge>}
+          {user.isDeleted ? <Badge tone="red">Deleted</Badge> : <Badge tone="green">Live</Badge>}
           <span>Version {user.version}</span>
           <span aria-hidden="true">·</span>
           <span>
@@ -74,7 +75,7 @@ export default async function UserPage({ params, searchParams }: Props) {
       )}
 
       <div className="grid gap-6 lg:grid-cols-5">
-        <div className="min-w-0 space-y-6 lg:col-span-3">
+        <div className="min-w-0 space-y-6 lg:col-span-2">
           {!user.isDeleted && (
             <Card title="Profile" id="profile-heading">
               <EditUserForm userId={user.id} version={user.version} email={user.email} name={user.name} />
@@ -109,17 +110,16 @@ export default async function UserPage({ params, searchParams }: Props) {
           {!user.isDeleted && (
             <Card title="Delete" id="delete-heading">
               <p className="mb-3 text-sm text-zinc-600">
-                The user disappears from the active list and loses their roles&apos; access; the timeline is kept.
+                The user disappears from the live list and loses their roles&apos; access; the timeline is kept.
               </p>
               <DeleteUserForm userId={user.id} version={user.version} email={user.email} />
             </Card>
           )}
         </div>
 
-        <div className="min-w-0 lg:col-span-2">
+        <div className="min-w-0 lg:col-span-3">
           <Card title="Timeline" id="timeline-heading">
-            <Timeline entries={user.timeline} />
-            {user.hasMoreTimeline && <p className="mt-3 text-xs text-zinc-500">Showing the latest {user.timeline.length} events.</p>}
+            <UserTimeline userId={user.id} version={user.version} initialPage={user.timeline} />
           </Card>
         </div>
       </div>
@@ -134,50 +134,5 @@ function BackLink() {
         ← Users
       </Link>
     </p>
-  );
-}
-
-const eventTones: Record<string, BadgeTone> = {
-  UserCreated: "green",
-  UserUpdated: "blue",
-  UserDeleted: "red",
-  UserLoggedIn: "neutral",
-  RoleAssignedToUser: "violet",
-  RoleUnassignedFromUser: "amber",
-};
-
-function Timeline({ entries }: { entries: TimelineEntry[] }) {
-  if (entries.length === 0) return <p className="text-sm text-zinc-500">No events yet.</p>;
-  return (
-    <ol aria-label="Timeline" className="relative space-y-5 border-l border-zinc-200 pl-5">
-      {entries.map((e) => (
-        <li key={e.eventId} className="relative">
-          <span aria-hidden="true" className="absolute top-1.5 -left-[25px] size-2.5 rounded-full border-2 border-white bg-zinc-400" />
-          <div className="flex flex-wrap items-center gap-x-2 gap-y-1">
-            <Badge tone={eventTones[e.type] ?? "neutral"}>{e.type}</Badge>
-            {e.detail && <span className="text-sm text-zinc-800">{e.detail}</span>}
-          </div>
-          {e.changes.length > 0 && (
-            <dl className="mt-2 space-y-1 rounded-md bg-zinc-50 px-3 py-2 text-xs ring-1 ring-zinc-100">
-              {e.changes.map((c) => (
-                <div key={c.field} className="flex flex-wrap gap-x-2">
-                  <dt className="font-medium text-zinc-600">{c.field}</dt>
-                  <dd className="min-w-0 break-all text-zinc-800">
-                    <span className="text-zinc-500">{c.before ?? "(none)"}</span>
-                    <span className="text-zinc-400"> → </span>
-                    <span>{c.after ?? "(none)"}</span>
-                  </dd>
-                </div>
-              ))}
-            </dl>
-          )}
-          <p className="mt-1 text-xs text-zinc-500">
-            by <span className="font-medium text-zinc-700">{e.actor}</span>
-            {e.actorKind === "service" && " (service)"} ·{" "}
-            <time dateTime={e.occurredAt.toISOString()}>{formatDateTime(e.occurredAt)}</time>
-          </p>
-        </li>
-      ))}
-    </ol>
   );
 }

@@ -1,19 +1,29 @@
 /**
- * The users table (server only): newest first, keyset pagination on
- * (created_at, id) so a page never skips or repeats a user while others are
- * being created, an optional case-insensitive prefix search on email or name,
- * and an optional status filter.
+ * The users table (server only), built to stay fast at a million users:
+ * - search is a case-insensitive prefix match on email_lower / name_lower
+ *   (COLLATE "C" btree indexes serve `LIKE 'abc%'`), LIKE wildcards escaped;
+ * - pagination is keyset on the sort key plus id (never OFFSET), so a page
+ *   neither skips nor repeats a user while others are being created;
+ * - the total is counted with exactly the same filters.
+ * Raw SQL on purpose: Prisma's `startsWith` neither escapes `%`/`_` nor lets us
+ * say which lower-cased column to compare, and both decide whether an index is used.
  */
-import type { Prisma } from "@/generated/prisma/client";
+import { Prisma } from "@/generated/prisma/client";
 import type { Db } from "@/lib/db";
 
-export const USER_STATUSES = ["all", "active", "deleted"] as const;
+export const USER_STATUSES = ["live", "deleted", "all"] as const;
 export type UserStatusFilter = (typeof USER_STATUSES)[number];
+
+export const USER_SORTS = ["created", "name"] as const;
+export type UserSort = (typeof USER_SORTS)[number];
 
 export interface ListUsersParams {
   search?: string;
   status?: UserStatusFilter;
-  /** The `nextCursor` of the previous page. */
+  /** Only users who currently have this role. */
+  roleId?: string | null;
+  sort?: UserSort;
+  /** The `nextCursor` of the previous page (ignored if it was made for another sort). */
   cursor?: string | null;
   limit?: number;
 }
@@ -30,60 +40,99 @@ export interface UserListRow {
 
 export interface UserListPage {
   users: UserListRow[];
-  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  /** Pass as `cursor` for the next page; null on the last page. */
   nextCursor: string | null;
+  /** Users matching the filters, over all pages. */
+  total: number;
 }
 
 export const isUserStatusFilter = (value: unknown): value is UserStatusFilter =>
   typeof value === "string" && (USER_STATUSES as readonly string[]).includes(value);
+export const isUserSort = (value: unknown): value is UserSort =>
+  typeof value === "string" && (USER_SORTS as readonly string[]).includes(value);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `abc` → a LIKE prefix pattern with `\`, `%` and `_` taken literally (backslash is LIKE's default escape). */
+export const likePrefix = (text: string) => `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export async function listUsers(db: Db, params: ListUsersParams = {}): Promise<UserListPage> {
   const limit = Math.min(Math.max(params.limit ?? 25, 1), 100);
-  const search = params.search?.trim();
-  const after = decodeCursor(params.cursor);
-  const and: Prisma.UserWhereInput[] = [];
-  if (params.status === "active") and.push({ isDeleted: false });
-  if (params.status === "deleted") and.push({ isDeleted: true });
+  const sort: UserSort = params.sort ?? "created";
+  const search = params.search?.trim() ?? "";
+  const roleId = params.roleId && UUID.test(params.roleId) ? params.roleId : null;
+
+  const filters: Prisma.Sql[] = [];
+  if (params.status === "live") filters.push(Prisma.sql`u.is_deleted = false`);
+  if (params.status === "deleted") filters.push(Prisma.sql`u.is_deleted = true`);
   if (search) {
-    and.push({
-      OR: [
-        { email: { startsWith: search, mode: "insensitive" } },
-        { name: { startsWith: search, mode: "insensitive" } },
-      ],
-    });
+    // lower() in SQL, as the projector lowers the columns: the same case folding on both sides.
+    // The pattern is a bound value, so PostgreSQL plans it as a constant prefix: an index range scan.
+    const pattern = likePrefix(search);
+    filters.push(Prisma.sql`(u.email_lower LIKE lower(${pattern}) OR u.name_lower LIKE lower(${pattern}))`);
   }
-  if (after) {
-    and.push({
-      OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
-    });
+  if (roleId) {
+    filters.push(Prisma.sql`EXISTS (SELECT 1 FROM user_roles ur WHERE ur.role_id = ${roleId}::uuid AND ur.user_id = u.id)`);
   }
-  const rows = await db.user.findMany({
-    where: { AND: and },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: limit + 1,
-    select: {
-      id: true,
-      email: true,
-      name: true,
-      isDeleted: true,
-      version: true,
-      createdAt: true,
-      roles: { select: { roleId: true, roleName: true }, orderBy: { roleName: "asc" } },
-    },
-  });
+
+  const pageFilters = [...filters];
+  const after = decodeCursor(params.cursor, sort);
+  if (after?.sort === "created") {
+    pageFilters.push(Prisma.sql`(u.created_at, u.id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
+  } else if (after?.sort === "name") {
+    pageFilters.push(Prisma.sql`(u.name_lower, u.id) > (${after.nameLower}, ${after.id}::uuid)`);
+  }
+
+  const where = (parts: Prisma.Sql[]) =>
+    parts.length ? Prisma.sql`WHERE ${Prisma.join(parts, " AND ")}` : Prisma.empty;
+  const orderBy =
+    sort === "name" ? Prisma.sql`ORDER BY u.name_lower ASC, u.id ASC` : Prisma.sql`ORDER BY u.created_at DESC, u.id DESC`;
+
+  const [rows, counted] = await Promise.all([
+    db.$queryRaw<RawUserRow[]>`
+      SELECT u.id, u.email, u.name, u.is_deleted AS "isDeleted", u.version, u.created_at AS "createdAt",
+        u.name_lower AS "nameLower"
+      FROM users u ${where(pageFilters)} ${orderBy} LIMIT ${limit + 1}`,
+    db.$queryRaw<{ total: number }[]>`SELECT count(*)::int AS total FROM users u ${where(filters)}`,
+  ]);
+
   const page = rows.slice(0, limit);
+  const assignments = page.length
+    ? await db.userRole.findMany({
+        where: { userId: { in: page.map((u) => u.id) } },
+        select: { userId: true, roleId: true, roleName: true },
+      })
+    : [];
   const currentNames = await currentRoleNames(
     db,
-    page.flatMap((u) => u.roles.map((r) => r.roleId)),
+    assignments.map((a) => a.roleId),
   );
+  const rolesByUser = new Map<string, { id: string; name: string }[]>();
+  for (const a of assignments) {
+    const list = rolesByUser.get(a.userId) ?? [];
+    list.push({ id: a.roleId, name: currentNames.get(a.roleId) ?? a.roleName });
+    rolesByUser.set(a.userId, list);
+  }
+
   const last = page.at(-1);
   return {
-    users: page.map(({ roles, ...user }) => ({
+    users: page.map(({ nameLower: _nameLower, ...user }) => ({
       ...user,
-      roles: roles.map((r) => ({ id: r.roleId, name: currentNames.get(r.roleId) ?? r.roleName })),
+      roles: (rolesByUser.get(user.id) ?? []).sort((a, b) => a.name.localeCompare(b.name)),
     })),
-    nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    nextCursor: rows.length > limit && last ? encodeCursor(sort, last) : null,
+    total: counted[0]?.total ?? 0,
   };
+}
+
+interface RawUserRow {
+  id: string;
+  email: string;
+  name: string;
+  isDeleted: boolean;
+  version: number;
+  createdAt: Date;
+  nameLower: string;
 }
 
 /**
@@ -99,15 +148,42 @@ export async function currentRoleNames(db: Db, roleIds: string[]): Promise<Map<s
   return new Map(roles.map((r) => [r.id, r.name]));
 }
 
-function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(`${createdAt.toISOString()}|${id}`).toString("base64url");
+type Cursor =
+  | { sort: "created"; createdAt: string; id: string }
+  | { sort: "name"; nameLower: string; id: string };
+
+function encodeCursor(sort: UserSort, row: RawUserRow): string {
+  const cursor: Cursor =
+    sort === "name"
+      ? { sort, nameLower: row.nameLower, id: row.id }
+      : { sort, createdAt: row.createdAt.toISOString(), id: row.id };
+  return Buffer.from(JSON.stringify(cursor)).toString("base64url");
 }
 
-/** A cursor that does not parse is treated as "from the start", not as an error. */
-function decodeCursor(cursor: string | null | undefined): { createdAt: Date; id: string } | null {
+/** A cursor that does not parse, or was made for another sort, means "from the start", not an error. */
+function decodeCursor(cursor: string | null | undefined, sort: UserSort): Cursor | null {
   if (!cursor) return null;
-  const [iso, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
-  const createdAt = new Date(iso ?? "");
-  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) return null;
-  return { createdAt, id };
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    return null;
+  }
+  if (!value || typeof value !== "object") return null;
+  const c = value as Record<string, unknown>;
+  if (c.sort !== sort || typeof c.id !== "string" || !UUID.test(c.id)) return null;
+  if (c.sort === "created" && typeof c.createdAt === "string" && !Number.isNaN(Date.parse(c.createdAt))) {
+    return { sort: "created", createdAt: c.createdAt, id: c.id };
+  }
+  if (c.sort === "name" && typeof c.nameLower === "string") return { sort: "name", nameLower: c.nameLower, id: c.id };
+  return null;
+}
+
+/** Live roles by name, for the role filter and the role pickers (id and name only: cheap at any size). */
+export async function listRoleOptions(db: Db): Promise<{ id: string; name: string }[]> {
+  return db.role.findMany({
+    where: { isDeleted: false },
+    orderBy: [{ name: "asc" }, { id: "asc" }],
+    select: { id: true, name: true },
+  });
 }

@@ -1,0 +1,229 @@
+/**
+ * A user's audit timeline (server only), from user_events: pages newest first,
+ * keyset on sequence (index (user_id, sequence desc), or (user_id, type,
+ * sequence desc) when filtered by type); the whole stream in order for export;
+ * and the user's state right after any event, folded from the stream itself.
+ * Everything returned is plain JSON (dates as ISO strings): it feeds route
+ * handlers and client components alike.
+ */
+import type { Db } from "@/lib/db";
+import { actorSchema, type RawEnvelope } from "@/lib/events/envelope";
+import { eventRegistry } from "@/lib/events/registry";
+import { upcast, type EventRegistry } from "@/lib/events/upcast";
+import { userEventTypes, userPayloadSchemas, type UserEvent, type UserEventType } from "@/modules/users/domain/events";
+import { foldUser, type UserState } from "@/modules/users/domain/user-state";
+
+export const TIMELINE_PAGE_SIZE = 20;
+
+export type TimelineActor =
+  | { kind: "user"; userId: string; email: string; name?: string }
+  | { kind: "service"; name: string }
+  | { kind: "unknown" };
+
+export interface FieldChange {
+  field: string;
+  before: string | null;
+  after: string | null;
+}
+
+export interface TimelineEntry {
+  eventId: string;
+  sequence: number;
+  type: string;
+  schemaVersion: number;
+  /** ISO-8601. */
+  occurredAt: string;
+  actor: TimelineActor;
+  correlationId: string;
+  causationId: string | null;
+  /** Profile fields before → after (UserCreated, UserUpdated). */
+  changes: FieldChange[];
+  /** The role as named at the time (role events). */
+  roleName: string | null;
+  /** RoleUnassignedFromUser: "unassigned" or "role-deleted". */
+  reason: string | null;
+  payload: unknown;
+}
+
+export interface TimelinePage {
+  entries: TimelineEntry[];
+  /** Pass as `before` for the next (older) page; null on the last page. */
+  nextBefore: number | null;
+  /** The user's version when this page was read: a client holding an older one knows to refetch. */
+  version: number;
+}
+
+export const isUserEventType = (value: unknown): value is UserEventType =>
+  typeof value === "string" && (userEventTypes as readonly string[]).includes(value);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUserId = (value: string) => UUID.test(value);
+
+type EventRow = Awaited<ReturnType<typeof readRows>>[number];
+
+function readRows(db: Db, userId: string, where: { type?: string; before?: number; after?: number }, take: number, order: "asc" | "desc") {
+  return db.userEvent.findMany({
+    where: {
+      userId,
+      ...(where.type ? { type: where.type } : {}),
+      ...(where.before !== undefined ? { sequence: { lt: where.before } } : {}),
+      ...(where.after !== undefined ? { sequence: { gt: where.after } } : {}),
+    },
+    orderBy: { sequence: order },
+    take,
+    select: {
+      eventId: true,
+      sequence: true,
+      type: true,
+      schemaVersion: true,
+      occurredAt: true,
+      actor: true,
+      correlationId: true,
+      causationId: true,
+      payload: true,
+      changes: true,
+    },
+  });
+}
+
+/** One page of the timeline, newest first; null when there is no such user. */
+export async function getTimelinePage(
+  db: Db,
+  userId: string,
+  options: { type?: UserEventType | null; before?: number | null; limit?: number } = {},
+): Promise<TimelinePage | null> {
+  if (!isUserId(userId)) return null;
+  const limit = Math.min(Math.max(options.limit ?? TIMELINE_PAGE_SIZE, 1), 200);
+  const [user, rows] = await Promise.all([
+    db.user.findUnique({ where: { id: userId }, select: { version: true } }),
+    readRows(
+      db,
+      userId,
+      { type: options.type ?? undefined, before: options.before ?? undefined },
+      limit + 1,
+      "desc",
+    ),
+  ]);
+  if (!user) return null;
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    entries: page.map(toEntry),
+    nextBefore: rows.length > limit && last ? last.sequence : null,
+    version: user.version,
+  };
+}
+
+/** Every event of the user, oldest first, read in batches (for exports of any length). */
+export async function* streamTimeline(db: Db, userId: string, batchSize = 500): AsyncGenerator<TimelineEntry> {
+  if (!isUserId(userId)) return;
+  let after = 0;
+  for (;;) {
+    const rows = await readRows(db, userId, { after }, batchSize, "asc");
+    for (const row of rows) yield toEntry(row);
+    const last = rows.at(-1);
+    if (!last || rows.length < batchSize) return;
+    after = last.sequence;
+  }
+}
+
+export interface StateAt {
+  sequence: number;
+  /** Null if the stream up to `sequence` does not fold (it always should). */
+  state: UserState | null;
+}
+
+/**
+ * The user's full state right after event `sequence`: the fold of the user's
+ * own events 1…sequence with the domain's `foldUser`, rebuilt from the
+ * timeline rows (upcast like the projector does), never from a snapshot.
+ */
+export async function getStateAt(db: Db, userId: string, sequence: number): Promise<StateAt | null> {
+  if (!isUserId(userId) || !Number.isInteger(sequence) || sequence < 1) return null;
+  const events: UserEvent[] = [];
+  let after = 0;
+  for (;;) {
+    const rows = await db.userEvent.findMany({
+      where: { userId, sequence: { gt: after, lte: sequence } },
+      orderBy: { sequence: "asc" },
+      take: 1000,
+    });
+    for (const row of rows) events.push(toDomainEvent(row));
+    const last = rows.at(-1);
+    if (!last || rows.length < 1000) break;
+    after = last.sequence;
+  }
+  if (events.length === 0) return null;
+  return { sequence: events.at(-1)!.sequence, state: foldUser(events) };
+}
+
+function toDomainEvent(row: {
+  eventId: string;
+  userId: string;
+  sequence: number;
+  type: string;
+  schemaVersion: number;
+  occurredAt: Date;
+  actor: unknown;
+  correlationId: string;
+  causationId: string | null;
+  payload: unknown;
+}): UserEvent {
+  const envelope: RawEnvelope = {
+    id: row.eventId,
+    type: row.type,
+    schemaVersion: row.schemaVersion,
+    aggregateId: row.userId,
+    sequence: row.sequence,
+    occurredAt: row.occurredAt.toISOString(),
+    actor: actorSchema.parse(row.actor),
+    correlationId: row.correlationId,
+    causationId: row.causationId,
+    payload: row.payload,
+  };
+  const current = upcast(envelope, eventRegistry as EventRegistry);
+  if (!isUserEventType(current.type)) throw new Error(`${current.type} is not a user event`);
+  // The registry ties the type to its payload schema, so this is the typed event.
+  const payload = userPayloadSchemas[current.type].parse(current.payload);
+  return { ...current, payload } as UserEvent;
+}
+
+function toEntry(row: EventRow): TimelineEntry {
+  const actor = actorSchema.safeParse(row.actor);
+  return {
+    eventId: row.eventId,
+    sequence: row.sequence,
+    type: row.type,
+    schemaVersion: row.schemaVersion,
+    occurredAt: row.occurredAt.toISOString(),
+    actor: actor.success ? actor.data : { kind: "unknown" },
+    correlationId: row.correlationId,
+    causationId: row.causationId,
+    changes: readChanges(row.changes),
+    ...roleOf(row.type, row.payload),
+    payload: row.payload,
+  };
+}
+
+/** `changes` is `{ field: { before, after } }` (userChanges in the domain). */
+function readChanges(raw: unknown): FieldChange[] {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return [];
+  return Object.entries(raw as Record<string, unknown>).map(([field, change]) => {
+    const c = (change ?? {}) as { before?: unknown; after?: unknown };
+    return { field, before: asText(c.before), after: asText(c.after) };
+  });
+}
+
+const asText = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+function roleOf(type: string, payload: unknown): { roleName: string | null; reason: string | null } {
+  if (type === "RoleAssignedToUser") {
+    const p = userPayloadSchemas.RoleAssignedToUser.safeParse(payload);
+    if (p.success) return { roleName: p.data.roleName, reason: null };
+  }
+  if (type === "RoleUnassignedFromUser") {
+    const p = userPayloadSchemas.RoleUnassignedFromUser.safeParse(payload);
+    if (p.success) return { roleName: p.data.roleName, reason: p.data.reason };
+  }
+  return { roleName: null, reason: null };
+}

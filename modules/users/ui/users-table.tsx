@@ -1,0 +1,130 @@
+"use client";
+import Link from "next/link";
+import { useEffect, useRef, useState, type ReactNode } from "react";
+import { Badge } from "@/lib/ui/badge";
+import { formatDate } from "@/lib/ui/format";
+import { BulkActions } from "./bulk-actions";
+
+export interface UsersTableRow {
+  id: string;
+  email: string;
+  name: string;
+  isDeleted: boolean;
+  version: number;
+  /** ISO-8601. */
+  createdAt: string;
+  roles: { id: string; name: string }[];
+}
+
+/**
+ * The users table with row selection for bulk changes. Only users on the
+ * current page can be selected: a bulk change never reaches a row the admin
+ * cannot see.
+ */
+export function UsersTable({
+  users,
+  roles,
+  emptyState,
+}: {
+  users: UsersTableRow[];
+  roles: { id: string; name: string }[];
+  emptyState: ReactNode;
+}) {
+  const [selectedIds, setSelectedIds] = useState<ReadonlySet<string>>(new Set());
+  const selected = users.filter((u) => selectedIds.has(u.id));
+  const allSelected = users.length > 0 && selected.length === users.length;
+  const someSelected = selected.length > 0 && !allSelected;
+  const selectAll = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (selectAll.current) selectAll.current.indeterminate = someSelected;
+  }, [someSelected]);
+
+  const toggle = (id: string, on: boolean) =>
+    setSelectedIds((prev) => {
+      const next = new Set(prev);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+
+  return (
+    <div className="space-y-3">
+      <BulkActions selected={selected} roles={roles} onDone={(keep) => setSelectedIds(new Set(keep))} />
+      <div className="relative overflow-x-auto rounded-lg border border-zinc-200 bg-white shadow-xs">
+        <table className="min-w-full divide-y divide-zinc-200 text-sm">
+          <caption className="sr-only">Users</caption>
+          <thead className="bg-zinc-50 text-left text-xs font-semibold tracking-wide text-zinc-600 uppercase">
+            <tr>
+              <th scope="col" className="w-10 px-4 py-3">
+                <input
+                  ref={selectAll}
+                  type="checkbox"
+                  aria-label="Select all on this page"
+                  checked={allSelected}
+                  disabled={users.length === 0}
+                  onChange={(e) => setSelectedIds(e.target.checked ? new Set(users.map((u) => u.id)) : new Set())}
+                  className="size-4 rounded border-zinc-300 accent-zinc-900"
+                />
+              </th>
+              <th scope="col" className="px-4 py-3">Email</th>
+              <th scope="col" className="px-4 py-3">Name</th>
+              <th scope="col" className="px-4 py-3">Status</th>
+              <th scope="col" className="px-4 py-3">Roles</th>
+              <th scope="col" className="px-4 py-3 whitespace-nowrap">Created</th>
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-zinc-100">
+            {users.map((user) => {
+              const isSelected = selectedIds.has(user.id);
+              return (
+                <tr key={user.id} className={isSelected ? "bg-sky-50/60" : "hover:bg-zinc-50/70"}>
+                  <td className="px-4 py-3">
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${user.email}`}
+                      checked={isSelected}
+                      onChange={(e) => toggle(user.id, e.target.checked)}
+                      className="size-4 rounded border-zinc-300 accent-zinc-900"
+                    />
+                  </td>
+                  <td className="max-w-72 px-4 py-3 font-medium break-all">
+                    <Link href={`/users/${user.id}`} className="text-zinc-900 underline-offset-2 hover:underline">
+                      {user.email}
+                    </Link>
+                  </td>
+                  <td className="px-4 py-3 text-zinc-700">{user.name}</td>
+                  <td className="px-4 py-3">
+                    {user.isDeleted ? <Badge tone="red">Deleted</Badge> : <Badge tone="green">Live</Badge>}
+                  </td>
+                  <td className="px-4 py-3">
+                    {user.roles.length === 0 ? (
+                      <span className="text-zinc-400">—</span>
+                    ) : (
+                      <ul className="flex flex-wrap gap-1" aria-label={`Roles of ${user.email}`}>
+                        {user.roles.map((role) => (
+                          <li key={role.id}>
+                            <Badge tone="violet">{role.name}</Badge>
+                          </li>
+                        ))}
+                      </ul>
+                    )}
+                  </td>
+                  <td className="px-4 py-3 whitespace-nowrap text-zinc-600">
+                    <time dateTime={user.createdAt}>{formatDate(new Date(user.createdAt))}</time>
+                  </td>
+                </tr>
+              );
+            })}
+            {users.length === 0 && (
+              <tr>
+                <td colSpan={6} className="px-4 py-12 text-center text-zinc-500">
+                  {emptyState}
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
