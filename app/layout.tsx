@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { LiveUpdates } from "@/lib/live/live-updates";
 import { NavLink } from "@/lib/ui/nav-link";
 import { Providers } from "./providers";
 import "./globals.css";
@@ -26,7 +27,12 @@ export default function RootLayout({ children }: { children: ReactNode }) {
               <nav aria-label="Main" className="flex items-center gap-1">
                 <NavLink href="/users">Users</NavLink>
                 <NavLink href="/roles">Roles</NavLink>
+                <NavLink href="/activity">Activity</NavLink>
               </nav>
+              {/* Mounted once for the whole session: every page stays current without a reload. */}
+              <div className="ml-auto">
+                <LiveUpdates />
+              </div>
             </div>
           </header>
           <main className="mx-auto max-w-6xl px-4 py-8 sm:px-6">{children}</main>

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { connection } from "next/server";
 import { getDb } from "@/lib/db";
 import { formatDate } from "@/lib/ui/format";
@@ -6,6 +7,7 @@ import { Card, PageHeader } from "@/lib/ui/page-header";
 import { listRoles } from "@/modules/roles/read/list-roles";
 import { CreateRoleForm } from "@/modules/roles/ui/create-role-form";
 import { DeleteRoleForm } from "@/modules/roles/ui/delete-role-form";
+import { NewRoleButton } from "@/modules/roles/ui/new-role-button";
 
 export const metadata: Metadata = { title: "Roles" };
 
@@ -15,7 +17,11 @@ export default async function RolesPage() {
 
   return (
     <>
-      <PageHeader title="Roles" description="What users may do. Deleting a role removes it from its members first." />
+      <PageHeader
+        title="Roles"
+        description="What users may do. Deleting a role removes it from its members first."
+        actions={<NewRoleButton />}
+      />
       <div className="grid gap-6 lg:grid-cols-3">
         <div className="min-w-0 lg:col-span-2">
           <div className="relative overflow-x-auto rounded-lg border border-zinc-200 bg-white shadow-xs">
@@ -34,8 +40,12 @@ export default async function RolesPage() {
               </thead>
               <tbody className="divide-y divide-zinc-100">
                 {roles.map((role) => (
-                  <tr key={role.id} className="align-top">
-                    <td className="px-4 py-3 font-medium text-zinc-900">{role.name}</td>
+                  <tr key={role.id} className="align-top hover:bg-zinc-50/70">
+                    <td className="px-4 py-3 font-medium">
+                      <Link href={`/roles/${role.id}`} className="text-zinc-900 underline-offset-2 hover:underline">
+                        {role.name}
+                      </Link>
+                    </td>
                     <td className="max-w-xs px-4 py-3 break-words text-zinc-600">
                       {role.description || <span className="text-zinc-400">—</span>}
                     </td>

@@ -8,6 +8,7 @@ export async function createRoleAction(_prev: ActionState, formData: FormData): 
   const result = await runCommand(createRole, formData);
   if (result.ok) {
     revalidatePath("/roles");
+    revalidatePath("/activity");
     revalidatePath("/users/[id]", "page"); // the "Assign role" select lists live roles
   }
   return result;

@@ -15,6 +15,8 @@ export async function deleteRoleAction(_prev: ActionState, formData: FormData): 
   }, formData);
   if (result.ok) {
     revalidatePath("/roles");
+    revalidatePath("/roles/[id]", "page");
+    revalidatePath("/activity");
     revalidatePath("/users");
     revalidatePath("/users/[id]", "page");
   }

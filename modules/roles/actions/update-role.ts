@@ -8,6 +8,8 @@ export async function updateRoleAction(_prev: ActionState, formData: FormData): 
   const result = await runCommand(updateRole, formData);
   if (result.ok) {
     revalidatePath("/roles");
+    revalidatePath("/roles/[id]", "page");
+    revalidatePath("/activity");
     // Role names show in the users table and on user pages.
     revalidatePath("/users");
     revalidatePath("/users/[id]", "page");

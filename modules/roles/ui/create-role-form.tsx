@@ -3,15 +3,18 @@ import { FormStatus, SubmitButton, TextField, fieldError, submittedValue } from 
 import { RefreshWhilePending } from "@/lib/ui/refresh-while-pending";
 import { useCommandForm } from "@/lib/ui/use-command-form";
 import { createRoleAction } from "@/modules/roles/actions/create-role";
+import { activityKeys } from "@/modules/activity/ui/activity-query-keys";
+import { NEW_ROLE_NAME_FIELD_ID } from "./new-role-button";
 import { roleKeys } from "./role-query-keys";
 
 /** `roleIds`: the roles the page shows, to tell when a new role has been projected. */
 export function CreateRoleForm({ roleIds }: { roleIds: string[] }) {
-  const [state, formAction] = useCommandForm(createRoleAction, () => [roleKeys.lists()]);
+  const [state, formAction] = useCommandForm(createRoleAction, () => [roleKeys.lists(), activityKeys.all]);
   return (
     <form action={formAction} noValidate className="space-y-4">
       <FormStatus state={state} success="Role created." />
       <TextField
+        id={NEW_ROLE_NAME_FIELD_ID}
         label="Name"
         name="name"
         autoComplete="off"
@@ -24,6 +27,7 @@ export function CreateRoleForm({ roleIds }: { roleIds: string[] }) {
         label="Description"
         name="description"
         autoComplete="off"
+        id="new-role-description"
         placeholder="Can edit and publish content"
         defaultValue={submittedValue(state, "description")}
         error={fieldError(state, "description")}

@@ -4,39 +4,46 @@ import { FormStatus } from "@/lib/ui/form-controls";
 import { RefreshWhilePending } from "@/lib/ui/refresh-while-pending";
 import { useCommandForm } from "@/lib/ui/use-command-form";
 import { deleteRoleAction } from "@/modules/roles/actions/delete-role";
+import { activityKeys } from "@/modules/activity/ui/activity-query-keys";
 import { userKeys } from "@/modules/users/ui/user-query-keys";
 import { roleKeys } from "./role-query-keys";
+
+/** "3 users will lose this role." — said before the admin confirms. */
+export function membersLosingRole(memberCount: number): string {
+  if (memberCount === 0) return "No user has this role.";
+  return `${memberCount} ${memberCount === 1 ? "user" : "users"} will lose this role.`;
+}
 
 export function DeleteRoleForm({
   roleId,
   version,
   name,
   memberCount,
+  size = "sm",
 }: {
   roleId: string;
   version: number;
   name: string;
+  /** Live members: each one loses the role (RoleUnassignedFromUser) before RoleDeleted. */
   memberCount: number;
+  size?: "sm" | "md";
 }) {
   // Members lose the role too, so every user view may change.
   const [state, formAction] = useCommandForm(deleteRoleAction, (r) => [
     roleKeys.detail(r.aggregateId),
     roleKeys.lists(),
     userKeys.all,
+    activityKeys.all,
   ]);
   return (
     <form action={formAction} className="flex flex-col items-end gap-2">
       <input type="hidden" name="roleId" value={roleId} />
       <input type="hidden" name="expectedVersion" value={version} />
       <ConfirmSubmit
-        size="sm"
+        size={size}
         label="Delete role"
         ariaLabel={`Delete role ${name}`}
-        question={
-          memberCount > 0
-            ? `Remove it from ${memberCount} ${memberCount === 1 ? "member" : "members"} and delete it?`
-            : "Delete this role?"
-        }
+        question={`${membersLosingRole(memberCount)} Delete “${name}”?`}
         confirmLabel="Yes, delete role"
       />
       {state?.ok === false && <FormStatus state={state} />}

@@ -1,0 +1,195 @@
+import type { Metadata } from "next";
+import Form from "next/form";
+import Link from "next/link";
+import { connection } from "next/server";
+import { getDb } from "@/lib/db";
+import { streamOf } from "@/lib/events/registry";
+import { EventTypeBadge, FieldChanges } from "@/lib/ui/event-display";
+import { formatDateTime } from "@/lib/ui/format";
+import { PageHeader } from "@/lib/ui/page-header";
+import { buttonClass, inputClass } from "@/lib/ui/styles";
+import {
+  ACTIVITY_EVENT_TYPES,
+  activityHref,
+  parseActivityFilters,
+  type ActivityFilters,
+} from "@/modules/activity/read/activity-filters";
+import { listActivity, type ActivityEntry } from "@/modules/activity/read/list-activity";
+
+export const metadata: Metadata = { title: "Activity" };
+
+type SearchParams = Promise<Record<string, string | string[] | undefined>>;
+
+const typeGroups = [
+  { label: "Users", types: ACTIVITY_EVENT_TYPES.filter((t) => streamOf(t) === "users") },
+  { label: "Roles", types: ACTIVITY_EVENT_TYPES.filter((t) => streamOf(t) === "roles") },
+];
+
+export default async function ActivityPage({ searchParams }: { searchParams: SearchParams }) {
+  await connection(); // rendered per request, never prerendered against the database
+  const filters = parseActivityFilters(await searchParams);
+  const { entries, nextCursor } = await listActivity(getDb(), filters);
+  const isFiltered = Boolean(filters.type || filters.actor || filters.from || filters.to);
+
+  return (
+    <>
+      <PageHeader
+        title="Activity"
+        description="Every change to users and roles, newest first, whoever made it. Times are UTC."
+      />
+      <FilterForm filters={filters} isFiltered={isFiltered} />
+
+      <div className="relative overflow-x-auto rounded-lg border border-zinc-200 bg-white shadow-xs">
+        <table className="min-w-full divide-y divide-zinc-200 text-sm">
+          <caption className="sr-only">Activity</caption>
+          <thead className="bg-zinc-50 text-left text-xs font-semibold tracking-wide text-zinc-600 uppercase">
+            <tr>
+              <th scope="col" className="px-4 py-3 whitespace-nowrap">Time</th>
+              <th scope="col" className="px-4 py-3">Event</th>
+              <th scope="col" className="px-4 py-3">Subject</th>
+              <th scope="col" className="px-4 py-3">Details</th>
+              <th scope="col" className="px-4 py-3">Actor</th>
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-zinc-100">
+            {entries.map((entry) => (
+              <EntryRow key={entry.eventId} entry={entry} />
+            ))}
+            {entries.length === 0 && (
+              <tr>
+                <td colSpan={5} className="px-4 py-12 text-center text-zinc-500">
+                  {isFiltered ? "No events match these filters." : filters.cursor ? "No older events." : "No events yet."}
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+
+      {(filters.cursor || nextCursor) && (
+        <nav aria-label="Pagination" className="mt-4 flex items-center justify-between text-sm">
+          {filters.cursor ? (
+            <Link href={activityHref(filters)} className={buttonClass("secondary")}>
+              ← Newest
+            </Link>
+          ) : (
+            <span />
+          )}
+          {nextCursor && (
+            <Link href={activityHref(filters, nextCursor)} className={buttonClass("secondary")}>
+              Older events →
+            </Link>
+          )}
+        </nav>
+      )}
+    </>
+  );
+}
+
+function FilterForm({ filters, isFiltered }: { filters: ActivityFilters; isFiltered: boolean }) {
+  return (
+    // Keyed by the filters, so "Clear" and back/forward reset what the fields show.
+    <Form
+      key={activityHref(filters)}
+      action="/activity"
+      role="search"
+      aria-label="Filter activity"
+      className="mb-4 flex flex-wrap items-end gap-3"
+    >
+      <div className="w-full space-y-1.5 sm:w-52">
+        <label htmlFor="activity-type" className="block text-sm font-medium text-zinc-800">
+          Type
+        </label>
+        <select id="activity-type" name="type" defaultValue={filters.type ?? ""} className={inputClass}>
+          <option value="">All types</option>
+          {typeGroups.map((group) => (
+            <optgroup key={group.label} label={group.label}>
+              {group.types.map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </optgroup>
+          ))}
+        </select>
+      </div>
+      <div className="w-full space-y-1.5 sm:w-60">
+        <label htmlFor="activity-actor" className="block text-sm font-medium text-zinc-800">
+          Actor
+        </label>
+        <input
+          id="activity-actor"
+          name="actor"
+          type="search"
+          defaultValue={filters.actor ?? ""}
+          placeholder="Service name or email…"
+          aria-describedby="activity-actor-hint"
+          className={inputClass}
+        />
+        <p id="activity-actor-hint" className="sr-only">
+          Matches actors whose service name or email starts with this text.
+        </p>
+      </div>
+      <div className="w-full space-y-1.5 sm:w-52">
+        <label htmlFor="activity-from" className="block text-sm font-medium text-zinc-800">
+          From (UTC)
+        </label>
+        <input id="activity-from" name="from" type="datetime-local" defaultValue={filters.from ?? ""} className={inputClass} />
+      </div>
+      <div className="w-full space-y-1.5 sm:w-52">
+        <label htmlFor="activity-to" className="block text-sm font-medium text-zinc-800">
+          To (UTC)
+        </label>
+        <input id="activity-to" name="to" type="datetime-local" defaultValue={filters.to ?? ""} className={inputClass} />
+      </div>
+      <div className="flex items-center gap-3">
+        <button type="submit" className={buttonClass("secondary")}>
+          Apply filters
+        </button>
+        {isFiltered && (
+          <Link href="/activity" className="py-2 text-sm text-zinc-600 underline-offset-2 hover:underline">
+            Clear
+          </Link>
+        )}
+      </div>
+    </Form>
+  );
+}
+
+function EntryRow({ entry }: { entry: ActivityEntry }) {
+  const { subject, summary } = entry;
+  return (
+    <tr className="align-top hover:bg-zinc-50/70">
+      <td className="px-4 py-3 whitespace-nowrap text-zinc-600">
+        <time dateTime={entry.occurredAt.toISOString()}>{formatDateTime(entry.occurredAt)}</time>
+      </td>
+      <td className="px-4 py-3">
+        <EventTypeBadge type={entry.type} />
+      </td>
+      <td className="max-w-64 px-4 py-3">
+        <span className="mr-1.5 text-xs text-zinc-500">{subject.kind === "user" ? "User" : "Role"}</span>
+        <Link href={subject.href} className="font-medium break-all text-zinc-900 underline-offset-2 hover:underline">
+          {subject.label}
+        </Link>
+        {subject.isDeleted && <span className="ml-1.5 text-xs text-zinc-500">(deleted)</span>}
+      </td>
+      <td className="max-w-md px-4 py-3 text-zinc-700">
+        {summary.related && (
+          <Link
+            href={`/roles/${summary.related.id}`}
+            className="mr-1.5 font-medium text-violet-700 underline-offset-2 hover:underline"
+          >
+            {summary.related.label}
+          </Link>
+        )}
+        {summary.text && <span className="break-words">{summary.text}</span>}
+        <FieldChanges changes={entry.changes} />
+        {!summary.related && !summary.text && entry.changes.length === 0 && <span className="text-zinc-400">—</span>}
+      </td>
+      <td className="px-4 py-3 break-all text-zinc-700">
+        {entry.actor}
+        {entry.actorKind === "service" && <span className="ml-1 text-xs text-zinc-500">(service)</span>}
+      </td>
+    </tr>
+  );
+}

@@ -1,0 +1,63 @@
+/**
+ * Pieces for showing stored events (server components): the type badge with
+ * one colour per kind of change, and a field's change as before → after.
+ */
+import type { ReactNode } from "react";
+import { Badge, type BadgeTone } from "./badge";
+import { formatDateTime } from "./format";
+
+const eventTones: Record<string, BadgeTone> = {
+  UserCreated: "green",
+  RoleCreated: "green",
+  UserUpdated: "blue",
+  RoleUpdated: "blue",
+  UserDeleted: "red",
+  RoleDeleted: "red",
+  UserLoggedIn: "neutral",
+  RoleAssignedToUser: "violet",
+  RoleUnassignedFromUser: "amber",
+};
+
+export function EventTypeBadge({ type }: { type: string }) {
+  return <Badge tone={eventTones[type] ?? "neutral"}>{type}</Badge>;
+}
+
+export function FieldChanges({ changes }: { changes: { field: string; before: string | null; after: string | null }[] }) {
+  if (changes.length === 0) return null;
+  return (
+    <dl className="mt-2 space-y-1 rounded-md bg-zinc-50 px-3 py-2 text-xs ring-1 ring-zinc-100">
+      {changes.map((c) => (
+        <div key={c.field} className="flex flex-wrap gap-x-2">
+          <dt className="font-medium text-zinc-600">{c.field}</dt>
+          <dd className="min-w-0 break-all text-zinc-800">
+            <span className="text-zinc-500">{c.before || "(none)"}</span>
+            <span className="text-zinc-400"> → </span>
+            <span>{c.after || "(none)"}</span>
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/** "by admin-console (service) · 27 Nov 2026, 09:30:00 UTC" */
+export function EventByline({
+  actor,
+  actorKind,
+  occurredAt,
+  children,
+}: {
+  actor: string;
+  actorKind: "user" | "service" | "unknown";
+  occurredAt: Date;
+  children?: ReactNode;
+}) {
+  return (
+    <p className="mt-1 text-xs text-zinc-500">
+      by <span className="font-medium text-zinc-700">{actor}</span>
+      {actorKind === "service" && " (service)"} ·{" "}
+      <time dateTime={occurredAt.toISOString()}>{formatDateTime(occurredAt)}</time>
+      {children}
+    </p>
+  );
+}
