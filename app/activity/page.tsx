@@ -114,6 +114,10 @@ function FilterForm({ filters, isFiltered }: { filters: ActivityFilters; isFilte
         </select>
       </div>
       <div className="w-full space-y-1.5 sm:w-60">
+        {/* Before the label: the input stays the last child, aligned with the other fields. */}
+        <p id="activity-actor-hint" className="sr-only">
+          Matches actors whose service name or email starts with this text.
+        </p>
         <label htmlFor="activity-actor" className="block text-sm font-medium text-zinc-800">
           Actor
         </label>
@@ -126,9 +130,6 @@ function FilterForm({ filters, isFiltered }: { filters: ActivityFilters; isFilte
           aria-describedby="activity-actor-hint"
           className={inputClass}
         />
-        <p id="activity-actor-hint" className="sr-only">
-          Matches actors whose service name or email starts with this text.
-        </p>
       </div>
       <div className="w-full space-y-1.5 sm:w-52">
         <label htmlFor="activity-from" className="block text-sm font-medium text-zinc-800">
@@ -166,9 +167,12 @@ function EntryRow({ entry }: { entry: ActivityEntry }) {
       <td className="px-4 py-3">
         <EventTypeBadge type={entry.type} />
       </td>
-      <td className="max-w-64 px-4 py-3">
+      <td className="min-w-48 px-4 py-3">
         <span className="mr-1.5 text-xs text-zinc-500">{subject.kind === "user" ? "User" : "Role"}</span>
-        <Link href={subject.href} className="font-medium break-all text-zinc-900 underline-offset-2 hover:underline">
+        <Link
+          href={subject.href}
+          className="font-medium [overflow-wrap:anywhere] text-zinc-900 underline-offset-2 hover:underline"
+        >
           {subject.label}
         </Link>
         {subject.isDeleted && <span className="ml-1.5 text-xs text-zinc-500">(deleted)</span>}
@@ -182,13 +186,13 @@ function EntryRow({ entry }: { entry: ActivityEntry }) {
             {summary.related.label}
           </Link>
         )}
-        {summary.text && <span className="break-words">{summary.text}</span>}
+        {summary.text && <span className="[overflow-wrap:anywhere]">{summary.text}</span>}
         <FieldChanges changes={entry.changes} />
         {!summary.related && !summary.text && entry.changes.length === 0 && <span className="text-zinc-400">—</span>}
       </td>
-      <td className="px-4 py-3 break-all text-zinc-700">
+      <td className="px-4 py-3 [overflow-wrap:anywhere] text-zinc-700">
         {entry.actor}
-        {entry.actorKind === "service" && <span className="ml-1 text-xs text-zinc-500">(service)</span>}
+        {entry.actorKind === "service" && <span className="ml-1 text-xs whitespace-nowrap text-zinc-500">(service)</span>}
       </td>
     </tr>
   );

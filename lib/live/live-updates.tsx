@@ -80,7 +80,7 @@ export function LiveUpdates() {
 }
 
 const labels: Record<LiveStatus, { text: string; title: string; dot: string }> = {
-  live: { text: "Live", title: "Pages update as changes happen", dot: "bg-emerald-500" },
+  live: { text: "Live updates", title: "Pages update as changes happen", dot: "bg-emerald-500" },
   connecting: { text: "Connecting…", title: "Connecting to live updates", dot: "bg-amber-400" },
   offline: { text: "Offline", title: "Live updates stopped: reload the page to see new changes", dot: "bg-zinc-400" },
 };

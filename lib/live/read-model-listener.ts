@@ -28,18 +28,28 @@ const MAX_BACKOFF_MS = 10_000;
 const log = (level: "info" | "warn", msg: string, extra: Record<string, unknown> = {}) =>
   console[level === "warn" ? "error" : "log"](JSON.stringify({ time: new Date().toISOString(), level, msg, ...extra }));
 
-class ReadModelListener {
+export class ReadModelListener {
   private readonly subscribers = new Set<Subscriber>();
   private client: pg.Client | null = null;
   private connecting = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private attempt = 0;
   private hasConnectedBefore = false;
-  private topics: Map<string, LiveStream> | null = null;
+  private closed = false;
+  private readonly topics: Map<string, LiveStream>;
 
-  constructor(private readonly connectionString: string) {}
+  /** `topicPrefix`: KAFKA_TOPIC_PREFIX, to tell the users topic from the roles topic. */
+  constructor(
+    private readonly connectionString: string,
+    topicPrefix: string,
+  ) {
+    this.topics = new Map(
+      (["users", "roles"] as const).map((s) => [topicName(s, { KAFKA_TOPIC_PREFIX: topicPrefix }), s]),
+    );
+  }
 
   subscribe(subscriber: Subscriber): () => void {
+    if (this.closed) throw new Error("ReadModelListener is closed");
     this.subscribers.add(subscriber);
     if (!this.client && !this.connecting && !this.reconnectTimer) void this.connect();
     return () => {
@@ -49,6 +59,19 @@ class ReadModelListener {
 
   get subscriberCount() {
     return this.subscribers.size;
+  }
+
+  /** Stops listening for good (tests; a server process simply exits). */
+  async close() {
+    this.closed = true;
+    this.subscribers.clear();
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const client = this.client;
+    this.client = null;
+    client?.removeAllListeners();
+    client?.on("error", () => {});
+    await client?.end().catch(() => {});
   }
 
   private async connect() {
@@ -73,6 +96,10 @@ class ReadModelListener {
       return;
     }
     this.connecting = false;
+    if (this.closed) {
+      void client.end().catch(() => {});
+      return;
+    }
     this.client = client;
     this.attempt = 0;
     log("info", "live: listening", { channel: READ_MODEL_CHANNEL, subscribers: this.subscribers.size });
@@ -87,6 +114,7 @@ class ReadModelListener {
     client.removeAllListeners("notification");
     client.on("error", () => {}); // end() may still emit
     void client.end().catch(() => {});
+    if (this.closed) return;
     // While connecting, connect()'s own catch reports the failure; one timer at a time.
     if (this.reconnectTimer || this.connecting) return;
     const delay = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** this.attempt);
@@ -132,10 +160,6 @@ class ReadModelListener {
   }
 
   private streamOf(topic: string): LiveStream | undefined {
-    if (!this.topics) {
-      const config = getKafkaConfig();
-      this.topics = new Map((["users", "roles"] as const).map((s) => [topicName(s, config), s]));
-    }
     return this.topics.get(topic);
   }
 }
@@ -147,7 +171,7 @@ export function getReadModelListener(): ReadModelListener {
   if (!g.__adminConsoleLive) {
     const url = process.env.DATABASE_URL;
     if (!url) throw new Error("DATABASE_URL is not set; live updates listen on the read-model database.");
-    g.__adminConsoleLive = new ReadModelListener(url);
+    g.__adminConsoleLive = new ReadModelListener(url, getKafkaConfig().KAFKA_TOPIC_PREFIX);
   }
   return g.__adminConsoleLive;
 }
