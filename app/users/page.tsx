@@ -37,7 +37,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Search
   };
   const cursor = first(params.cursor) ?? null;
   const db = getDb();
-  const [roles, { users, nextCursor, total }] = await Promise.all([
+  const [roles, { users, nextCursor, total, isTotalCapped }] = await Promise.all([
     listRoleOptions(db),
     listUsers(db, { search: query.q, status: query.status, roleId: query.role || null, sort: query.sort, cursor }),
   ]);
@@ -59,6 +59,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Search
       <UserFilters query={query} roles={roles} isFiltered={isFiltered} />
 
       <p className="mb-3 text-sm text-zinc-600" aria-live="polite">
+        {isTotalCapped && "More than "}
         <strong className="font-semibold text-zinc-900 tabular-nums">{numberFormat.format(total)}</strong>{" "}
         {total === 1 ? "user" : "users"}
         {cursor && " · not on the first page"}

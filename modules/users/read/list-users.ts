@@ -42,9 +42,14 @@ export interface UserListPage {
   users: UserListRow[];
   /** Pass as `cursor` for the next page; null on the last page. */
   nextCursor: string | null;
-  /** Users matching the filters, over all pages. */
+  /** Users matching the filters, over all pages (at most COUNT_CAP). */
   total: number;
+  /** True when more than COUNT_CAP users match: show "more than …". */
+  isTotalCapped: boolean;
 }
+
+/** Exact totals up to this many matching users. */
+export const COUNT_CAP = 100_000;
 
 export const isUserStatusFilter = (value: unknown): value is UserStatusFilter =>
   typeof value === "string" && (USER_STATUSES as readonly string[]).includes(value);
@@ -93,7 +98,10 @@ export async function listUsers(db: Db, params: ListUsersParams = {}): Promise<U
       SELECT u.id, u.email, u.name, u.is_deleted AS "isDeleted", u.version, u.created_at AS "createdAt",
         u.name_lower AS "nameLower"
       FROM users u ${where(pageFilters)} ${orderBy} LIMIT ${limit + 1}`,
-    db.$queryRaw<{ total: number }[]>`SELECT count(*)::int AS total FROM users u ${where(filters)}`,
+    // Counting is O(matching rows) whatever the index, so it stops at COUNT_CAP:
+    // a million-row count costs ~0.5–1 s on every page view; "more than 100,000" does not.
+    db.$queryRaw<{ total: number }[]>`
+      SELECT count(*)::int AS total FROM (SELECT 1 FROM users u ${where(filters)} LIMIT ${COUNT_CAP + 1}) matching`,
   ]);
 
   const page = rows.slice(0, limit);
@@ -121,7 +129,8 @@ export async function listUsers(db: Db, params: ListUsersParams = {}): Promise<U
       roles: (rolesByUser.get(user.id) ?? []).sort((a, b) => a.name.localeCompare(b.name)),
     })),
     nextCursor: rows.length > limit && last ? encodeCursor(sort, last) : null,
-    total: counted[0]?.total ?? 0,
+    total: Math.min(counted[0]?.total ?? 0, COUNT_CAP),
+    isTotalCapped: (counted[0]?.total ?? 0) > COUNT_CAP,
   };
 }
 

@@ -42,7 +42,7 @@ export function AssignRoleForm({
   return (
     <form action={formAction} className="space-y-2">
       <input type="hidden" name="userId" value={userId} />
-      <div className="grid gap-2 sm:grid-cols-[minmax(0,10rem)_minmax(0,1fr)_auto] sm:items-end">
+      <div className="grid gap-3">
         <div className="space-y-1.5">
           <label htmlFor="assign-role-filter" className="block text-sm font-medium text-zinc-800">
             Filter roles
@@ -57,7 +57,8 @@ export function AssignRoleForm({
             className={inputClass}
           />
         </div>
-        <div className="space-y-1.5">
+        <div className="flex flex-wrap items-end gap-2">
+        <div className="min-w-40 flex-1 space-y-1.5">
           <label htmlFor="assign-role" className="block text-sm font-medium text-zinc-800">
             Role to assign
           </label>
@@ -84,6 +85,7 @@ export function AssignRoleForm({
         <SubmitButton tone="secondary" disabled={value === ""}>
           Assign role
         </SubmitButton>
+        </div>
       </div>
       {error && (
         <p id="assign-role-error" className="text-sm text-red-700">

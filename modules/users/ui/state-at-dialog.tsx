@@ -46,7 +46,12 @@ export function StateAtDialog({ userId, sequence, onClose }: { userId: string; s
     <dialog
       ref={ref}
       aria-labelledby={titleId}
-      onClose={onClose}
+      // Escape: let the parent unmount us rather than the browser close the dialog, so the
+      // only close() is the effect's cleanup (whose "close" event must not call onClose again).
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
       onClick={(e) => {
         if (e.target === ref.current) onClose(); // a click on the backdrop
       }}

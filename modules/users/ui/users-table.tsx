@@ -30,26 +30,36 @@ export function UsersTable({
   roles: { id: string; name: string }[];
   emptyState: ReactNode;
 }) {
-  const [selectedIds, setSelectedIds] = useState<ReadonlySet<string>>(new Set());
-  const selected = users.filter((u) => selectedIds.has(u.id));
+  // id → the user's version when the admin ticked it: a bulk delete then fails
+  // for a user who changed after that (live updates re-render the rows), instead
+  // of deleting something the admin has not seen.
+  const [selection, setSelection] = useState<ReadonlyMap<string, number>>(new Map());
+  const selected = users.filter((u) => selection.has(u.id)).map((u) => ({ ...u, version: selection.get(u.id) ?? u.version }));
   const allSelected = users.length > 0 && selected.length === users.length;
   const someSelected = selected.length > 0 && !allSelected;
   const selectAll = useRef<HTMLInputElement>(null);
   useEffect(() => {
     if (selectAll.current) selectAll.current.indeterminate = someSelected;
   }, [someSelected]);
+  const latestUsers = useRef(users);
+  useEffect(() => {
+    latestUsers.current = users;
+  }, [users]);
 
-  const toggle = (id: string, on: boolean) =>
-    setSelectedIds((prev) => {
-      const next = new Set(prev);
-      if (on) next.add(id);
-      else next.delete(id);
+  const toggle = (user: UsersTableRow, on: boolean) =>
+    setSelection((prev) => {
+      const next = new Map(prev);
+      if (on) next.set(user.id, user.version);
+      else next.delete(user.id);
       return next;
     });
+  /** After a bulk run: keep the failed users selected, at the version shown now (a retry starts from it). */
+  const keepSelected = (ids: string[]) =>
+    setSelection(new Map(latestUsers.current.filter((u) => ids.includes(u.id)).map((u) => [u.id, u.version])));
 
   return (
     <div className="space-y-3">
-      <BulkActions selected={selected} roles={roles} onDone={(keep) => setSelectedIds(new Set(keep))} />
+      <BulkActions selected={selected} roles={roles} onDone={keepSelected} />
       <div className="relative overflow-x-auto rounded-lg border border-zinc-200 bg-white shadow-xs">
         <table className="min-w-full divide-y divide-zinc-200 text-sm">
           <caption className="sr-only">Users</caption>
@@ -62,7 +72,7 @@ export function UsersTable({
                   aria-label="Select all on this page"
                   checked={allSelected}
                   disabled={users.length === 0}
-                  onChange={(e) => setSelectedIds(e.target.checked ? new Set(users.map((u) => u.id)) : new Set())}
+                  onChange={(e) => setSelection(e.target.checked ? new Map(users.map((u) => [u.id, u.version])) : new Map())}
                   className="size-4 rounded border-zinc-300 accent-zinc-900"
                 />
               </th>
@@ -75,7 +85,7 @@ export function UsersTable({
           </thead>
           <tbody className="divide-y divide-zinc-100">
             {users.map((user) => {
-              const isSelected = selectedIds.has(user.id);
+              const isSelected = selection.has(user.id);
               return (
                 <tr key={user.id} className={isSelected ? "bg-sky-50/60" : "hover:bg-zinc-50/70"}>
                   <td className="px-4 py-3">
@@ -83,7 +93,7 @@ export function UsersTable({
                       type="checkbox"
                       aria-label={`Select ${user.email}`}
                       checked={isSelected}
-                      onChange={(e) => toggle(user.id, e.target.checked)}
+                      onChange={(e) => toggle(user, e.target.checked)}
                       className="size-4 rounded border-zinc-300 accent-zinc-900"
                     />
                   </td>
