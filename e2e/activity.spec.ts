@@ -3,7 +3,10 @@
  * the URL, and new events arriving while it is open.
  */
 import { expect, test } from "@playwright/test";
-import { createRole, createUser, expectLive, nav, unique } from "./fixtures";
+import { createRole, createUser, nav, open, unique } from "./fixtures";
+
+// Whole journeys across several pages, each step waiting for Kafka and the projector.
+test.describe.configure({ timeout: 120_000 });
 
 test("the feed lists events of both streams, links them, and filters by type and actor", async ({ page }) => {
   const id = unique();
@@ -59,8 +62,7 @@ test("the feed lists events of both streams, links them, and filters by type and
 });
 
 test("an open feed shows a new event without a reload", async ({ page, context }) => {
-  await page.goto("/activity");
-  await expectLive(page);
+  await open(page, "/activity");
   await page.evaluate(() => ((window as unknown as { e2eMarker: string }).e2eMarker = "still here"));
 
   const roleName = `Ops ${unique()}`;

@@ -14,14 +14,23 @@ export const unique = () => `${Date.now().toString(36)}${Math.random().toString(
 export const nav = (page: Page, name: "Users" | "Roles" | "Activity") =>
   page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
 
-/** Waits until the page's live-update stream is open (events from now on reach it). */
+/**
+ * Waits until the page's live-update stream is open: events from now on reach
+ * it, and the page is hydrated (client buttons respond).
+ */
 export async function expectLive(page: Page) {
   await expect(page.locator("[data-live-status]")).toHaveAttribute("data-live-status", "live");
 }
 
+/** Opens `url` and waits until the page is hydrated and live. */
+export async function open(page: Page, url: string) {
+  await page.goto(url);
+  await expectLive(page);
+}
+
 /** Creates a role from the roles page and returns its id (from the link in the table). */
 export async function createRole(page: Page, name: string, description = ""): Promise<string> {
-  await page.goto("/roles");
+  await open(page, "/roles");
   await page.getByRole("button", { name: "New role" }).click();
   await expect(page.getByLabel("Name")).toBeFocused();
   await page.getByLabel("Name").fill(name);
@@ -37,7 +46,7 @@ export async function createRole(page: Page, name: string, description = ""): Pr
 
 /** Creates a user from "New user"; the console then shows the user's page. Returns the id. */
 export async function createUser(page: Page, email: string, name: string): Promise<string> {
-  await page.goto("/users/new");
+  await open(page, "/users/new");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Name").fill(name);
   await page.getByRole("button", { name: "Create user" }).click();

@@ -5,7 +5,10 @@
  * second, without a reload.
  */
 import { expect, test } from "@playwright/test";
-import { createRole, createUser, expectLive, publishExternalEvent, shownVersion, unique } from "./fixtures";
+import { createRole, createUser, expectLive, open, publishExternalEvent, shownVersion, unique } from "./fixtures";
+
+// Whole journeys across several pages, each step waiting for Kafka and the projector.
+test.describe.configure({ timeout: 120_000 });
 
 const markPage = (page: import("@playwright/test").Page) =>
   page.evaluate(() => ((window as unknown as { e2eMarker: string }).e2eMarker = "no reload"));
@@ -19,7 +22,7 @@ test("an event published straight to Kafka appears on an open user page and the 
   const version = await shownVersion(page);
 
   const list = await context.newPage();
-  await list.goto(`/users?q=${encodeURIComponent(email)}`);
+  await open(list, `/users?q=${encodeURIComponent(email)}`);
   await expect(list.getByRole("link", { name: email })).toBeVisible();
 
   for (const p of [page, list]) {
@@ -53,7 +56,7 @@ test("an open roles list and role page follow changes made elsewhere", async ({ 
   const roleName = `Reviewers ${id}`;
   const roleId = await createRole(page, roleName);
   const rolePage = await context.newPage();
-  await rolePage.goto(`/roles/${roleId}`);
+  await open(rolePage, `/roles/${roleId}`);
   for (const p of [page, rolePage]) {
     await expectLive(p);
     await markPage(p);
