@@ -187,12 +187,12 @@ function EntryRow({ entry }: { entry: ActivityEntry }) {
           </Link>
         )}
         {summary.text && <span className="[overflow-wrap:anywhere]">{summary.text}</span>}
-        <FieldChanges changes={entry.changes} />
+        <FieldChanges changes={entry.changes} className={summary.related || summary.text ? "mt-2" : ""} />
         {!summary.related && !summary.text && entry.changes.length === 0 && <span className="text-zinc-400">—</span>}
       </td>
-      <td className="px-4 py-3 [overflow-wrap:anywhere] text-zinc-700">
-        {entry.actor}
-        {entry.actorKind === "service" && <span className="ml-1 text-xs whitespace-nowrap text-zinc-500">(service)</span>}
+      <td className="min-w-36 px-4 py-3 [overflow-wrap:anywhere] text-zinc-700">
+        <span className="block">{entry.actor}</span>
+        {entry.actorKind === "service" && <span className="block text-xs text-zinc-500">service</span>}
       </td>
     </tr>
   );

@@ -30,7 +30,7 @@ export default async function RolesPage() {
               <thead className="bg-zinc-50 text-left text-xs font-semibold tracking-wide text-zinc-600 uppercase">
                 <tr>
                   <th scope="col" className="px-4 py-3">Name</th>
-                  <th scope="col" className="px-4 py-3">Description</th>
+                  <th scope="col" className="hidden px-4 py-3 sm:table-cell">Description</th>
                   <th scope="col" className="px-4 py-3 text-right">Members</th>
                   <th scope="col" className="hidden px-4 py-3 whitespace-nowrap sm:table-cell">Created</th>
                   <th scope="col" className="px-4 py-3">
@@ -45,8 +45,12 @@ export default async function RolesPage() {
                       <Link href={`/roles/${role.id}`} className="text-zinc-900 underline-offset-2 hover:underline">
                         {role.name}
                       </Link>
+                      {/* Narrow screens: the description column is hidden, so it goes here. */}
+                      {role.description && (
+                        <p className="mt-0.5 text-xs font-normal break-words text-zinc-500 sm:hidden">{role.description}</p>
+                      )}
                     </td>
-                    <td className="max-w-xs px-4 py-3 break-words text-zinc-600">
+                    <td className="hidden max-w-xs px-4 py-3 break-words text-zinc-600 sm:table-cell">
                       {role.description || <span className="text-zinc-400">—</span>}
                     </td>
                     <td className="px-4 py-3 text-right text-zinc-900 tabular-nums">{role.memberCount}</td>

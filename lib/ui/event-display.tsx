@@ -22,10 +22,16 @@ export function EventTypeBadge({ type }: { type: string }) {
   return <Badge tone={eventTones[type] ?? "neutral"}>{type}</Badge>;
 }
 
-export function FieldChanges({ changes }: { changes: { field: string; before: string | null; after: string | null }[] }) {
+export function FieldChanges({
+  changes,
+  className = "mt-2",
+}: {
+  changes: { field: string; before: string | null; after: string | null }[];
+  className?: string;
+}) {
   if (changes.length === 0) return null;
   return (
-    <dl className="mt-2 space-y-1 rounded-md bg-zinc-50 px-3 py-2 text-xs ring-1 ring-zinc-100">
+    <dl className={`${className} space-y-1 rounded-md bg-zinc-50 px-3 py-2 text-xs ring-1 ring-zinc-100`}>
       {changes.map((c) => (
         <div key={c.field} className="flex flex-wrap gap-x-2">
           <dt className="font-medium text-zinc-600">{c.field}</dt>
