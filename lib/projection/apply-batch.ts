@@ -75,8 +75,11 @@ export async function applyBatch(
   for (const m of fresh) {
     const key = m.key?.toString("utf8") ?? null;
     const result = decodeEvent(m.value, input.stream, key);
-    if (result.ok) decoded.push({ event: result.event, offset: m.offset });
-    else outcome.deadLetters.push(deadLetter(input, m, result.reason));
+    if (!result.ok) outcome.deadLetters.push(deadLetter(input, m, result.reason));
+    else if (m.value?.includes("\\u0000") && containsNul(result.event)) {
+      // PostgreSQL text and jsonb cannot hold U+0000: applying it would fail the batch forever.
+      outcome.deadLetters.push(deadLetter(input, m, "contains U+0000 (NUL), which PostgreSQL text/jsonb cannot store"));
+    } else decoded.push({ event: result.event, offset: m.offset });
   }
 
   // The event id is the idempotency key: an event published twice is applied once.
@@ -112,7 +115,7 @@ export async function applyBatch(
     await tx.$executeRaw`
       INSERT INTO dead_letters (topic, partition, "offset", key, reason, value)
       SELECT d.topic, d.partition, d."offset"::bigint, d.key, d.reason, d.value
-      FROM jsonb_to_recordset(${JSON.stringify(outcome.deadLetters)}::jsonb)
+      FROM jsonb_to_recordset(${JSON.stringify(outcome.deadLetters.map(storableDeadLetter))}::jsonb)
         AS d(topic text, partition int, "offset" text, key text, reason text, value text)
       ON CONFLICT (topic, partition, "offset") DO NOTHING`;
   }
@@ -142,6 +145,23 @@ function deadLetter(input: BatchInput, m: RawMessage, reason: string): DeadLette
     value: m.value?.toString("utf8") ?? null,
     reason,
   };
+}
+
+/** True when a string anywhere in `value` holds U+0000. */
+function containsNul(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("\u0000");
+  if (value && typeof value === "object") return Object.values(value).some(containsNul);
+  return false;
+}
+
+/**
+ * dead_letters keeps text; a malformed message may hold NUL bytes, which
+ * PostgreSQL text/jsonb refuses (and the whole batch with it, forever). The row
+ * gets U+FFFD in their place; the DLQ topic gets the text unchanged.
+ */
+function storableDeadLetter(d: DeadLetter): DeadLetter {
+  const clean = (v: string | null) => (v === null ? null : v.replaceAll("\u0000", "\uFFFD"));
+  return { ...d, key: clean(d.key), value: clean(d.value), reason: clean(d.reason)! };
 }
 
 async function alreadyProjected(tx: Tx, stream: StreamName, ids: string[]): Promise<Set<string>> {
