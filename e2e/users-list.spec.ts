@@ -8,6 +8,7 @@ import { expect, test } from "@playwright/test";
 import { createRole, createUser, screenshot, stamp } from "./users-helpers";
 
 test("search, bulk-assign a role, filter by role, bulk delete with one conflict", async ({ page, context }) => {
+  test.setTimeout(150_000); // a long journey: four creates, two bulk runs of one command per user, a second page
   const s = stamp();
   const roleName = `Reviewers ${s}`;
   await createRole(page, roleName);
@@ -37,7 +38,7 @@ test("search, bulk-assign a role, filter by role, bulk delete with one conflict"
   }).toPass();
   for (const p of people) await expect(page.getByRole("checkbox", { name: `Select ${p.email}` })).toBeChecked();
   await bulk.getByLabel("Role for selected users").selectOption({ label: roleName });
-  await bulk.getByRole("button", { name: "Assign role" }).click();
+  await bulk.getByRole("button", { name: "Assign role", exact: true }).click();
   const result = page.getByRole("status", { name: "Bulk result" });
   await expect(result).toContainText(`Assigned role ${roleName}: 3 of 3 succeeded.`);
   for (const p of people) await expect(page.getByRole("list", { name: `Roles of ${p.email}` })).toContainText(roleName);

@@ -97,12 +97,12 @@ export function UsersTable({
                       className="size-4 rounded border-zinc-300 accent-zinc-900"
                     />
                   </td>
-                  <td className="max-w-72 px-4 py-3 font-medium break-all">
+                  <td className="px-4 py-3 font-medium whitespace-nowrap">
                     <Link href={`/users/${user.id}`} className="text-zinc-900 underline-offset-2 hover:underline">
                       {user.email}
                     </Link>
                   </td>
-                  <td className="px-4 py-3 text-zinc-700">{user.name}</td>
+                  <td className="min-w-40 px-4 py-3 text-zinc-700">{user.name}</td>
                   <td className="px-4 py-3">
                     {user.isDeleted ? <Badge tone="red">Deleted</Badge> : <Badge tone="green">Live</Badge>}
                   </td>
