@@ -1,0 +1,676 @@
+/**
+ * One measurement each: the real projector over the backlog, the two raw
+ * baselines (kafkajs consume, PostgreSQL multi-row insert), commands at a fixed
+ * offered rate (with the plain Prisma insert beside them) and the page queries.
+ */
+import { randomUUID } from "node:crypto";
+import { Session } from "node:inspector/promises";
+import { performance } from "node:perf_hooks";
+import type { Admin, Kafka } from "kafkajs";
+import pg from "pg";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "@/generated/prisma/client";
+import type { CommandDeps } from "@/lib/command/execute";
+import type { KafkaConfig } from "@/lib/config";
+import { createDb, type Db } from "@/lib/db";
+import { decodeEvent } from "@/lib/events/codec";
+import { createProjector } from "@/lib/projection/projector";
+import { createUser } from "@/modules/users/application/user-commands";
+import { generateBacklog, type BacklogSpec } from "./dataset";
+import { hr, percentile } from "./stats";
+
+export type Log = (line: string) => void;
+
+// ---------------------------------------------------------------------------
+// Positions
+// ---------------------------------------------------------------------------
+
+export interface PartitionEnd {
+  key: string; // topic/partition
+  low: bigint;
+  high: bigint;
+}
+
+export async function endOffsets(admin: Admin, topics: string[]): Promise<PartitionEnd[]> {
+  const ends: PartitionEnd[] = [];
+  for (const topic of topics) {
+    for (const p of await admin.fetchTopicOffsets(topic)) {
+      if (BigInt(p.high) > BigInt(p.low)) ends.push({ key: `${topic}/${p.partition}`, low: BigInt(p.low), high: BigInt(p.high) });
+    }
+  }
+  return ends;
+}
+
+/** Tracks per-partition progress towards fixed end offsets; resolves `done` when all are reached. */
+function progressTracker(ends: PartitionEnd[]) {
+  const remaining = new Map(ends.map((e) => [e.key, e.high]));
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => (resolve = r));
+  if (remaining.size === 0) resolve();
+  return {
+    done,
+    advance(key: string, nextOffset: bigint) {
+      const high = remaining.get(key);
+      if (high !== undefined && nextOffset >= high) {
+        remaining.delete(key);
+        if (remaining.size === 0) resolve();
+      }
+    },
+    remaining: () => [...remaining.keys()],
+  };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what()} (after ${Math.round(ms / 1000)} s)`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+// ---------------------------------------------------------------------------
+// Databases
+// ---------------------------------------------------------------------------
+
+export class Databases {
+  private readonly created = new Set<string>();
+  constructor(
+    private readonly adminUrl: string,
+    private readonly template: string,
+  ) {}
+
+  url(name: string): string {
+    const u = new URL(this.adminUrl);
+    u.pathname = `/${name}`;
+    return u.toString();
+  }
+
+  private async admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+    const client = new pg.Client({ connectionString: this.adminUrl });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** A fresh, migrated database: a copy of the migrated template (CREATE DATABASE … TEMPLATE). */
+  async fresh(name: string): Promise<string> {
+    await this.admin(async (c) => {
+      await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`);
+      await c.query(`CREATE DATABASE ${c.escapeIdentifier(name)} TEMPLATE ${c.escapeIdentifier(this.template)}`);
+    });
+    this.created.add(name);
+    return this.url(name);
+  }
+
+  async drop(name: string): Promise<void> {
+    await this.admin((c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`));
+    this.created.delete(name);
+  }
+
+  async dropAll(): Promise<void> {
+    for (const name of [...this.created]) await this.drop(name).catch(() => {});
+  }
+}
+
+/** A Prisma client that reports every statement with its duration (EXPLAIN capture, DB-time breakdown). */
+export function createLoggingDb(url: string, onQuery: (e: { query: string; params: string; duration: number }) => void): Db {
+  const client = new PrismaClient({
+    adapter: new PrismaPg({ connectionString: url }),
+    log: [{ emit: "event", level: "query" }],
+  });
+  client.$on("query", (e) => onQuery({ query: e.query, params: e.params, duration: e.duration }));
+  return client as unknown as Db;
+}
+
+// ---------------------------------------------------------------------------
+// Projector (rebuild into a fresh database, fresh consumer group, from offset 0)
+// ---------------------------------------------------------------------------
+
+export interface ProjectorRun {
+  events: number;
+  /** projector.start() → every partition's position stored in PostgreSQL. */
+  rebuildMs: number;
+  /** Partitions assigned (group joined) → last batch committed: all events / that time. */
+  sustainedRate: number;
+  joinMs: number;
+  firstBatchMs: number;
+  batches: number;
+  meanBatchEvents: number;
+  /** Sum of per-batch wall time (transaction incl. commit) / wall time after the join; >1 means overlapping batches. */
+  dbBusy: number;
+  deadLetters: number;
+  queryBreakdown?: Array<{ statement: string; count: number; totalMs: number }>;
+  cpuProfile?: object;
+}
+
+export async function runProjector(opts: {
+  kafka: Kafka;
+  admin: Admin;
+  config: KafkaConfig;
+  topics: string[];
+  url: string;
+  timeoutMs: number;
+  profile?: boolean;
+  /** partitionsConsumedConcurrently; undefined = the projector's default. */
+  concurrency?: number;
+  log: Log;
+}): Promise<ProjectorRun> {
+  const ends = await endOffsets(opts.admin, opts.topics);
+  const total = ends.reduce((s, e) => s + Number(e.high - e.low), 0);
+  const tracker = progressTracker(ends);
+  const breakdown = new Map<string, { count: number; totalMs: number }>();
+  const db = opts.profile
+    ? createLoggingDb(opts.url, (e) => {
+        const key = e.query.replace(/\s+/g, " ").slice(0, 90);
+        const b = breakdown.get(key) ?? { count: 0, totalMs: 0 };
+        b.count++;
+        b.totalMs += e.duration;
+        breakdown.set(key, b);
+      })
+    : createDb(opts.url);
+  let batches = 0;
+  let applied = 0;
+  let deadLetters = 0;
+  let batchMsSum = 0;
+  let tJoin = 0;
+  let tFirst = 0;
+  let tLast = 0;
+  const projector = createProjector({
+    db,
+    config: opts.config,
+    kafka: opts.kafka,
+    concurrency: opts.concurrency,
+    log: (entry) => {
+      if (entry.msg === "partitions assigned" && !tJoin) tJoin = hr();
+      if (entry.msg === "batch projected" && typeof entry.ms === "number") batchMsSum += entry.ms;
+      if (entry.level === "error") opts.log(`  projector: ${JSON.stringify(entry)}`);
+    },
+    onBatch: (o) => {
+      const now = hr();
+      batches++;
+      applied += o.applied.length + o.skipped;
+      deadLetters += o.deadLetters.length;
+      if (!tFirst) tFirst = now;
+      tLast = now;
+      if (o.nextOffset) tracker.advance(`${o.topic}/${o.partition}`, BigInt(o.nextOffset));
+    },
+  });
+  let session: Session | undefined;
+  if (opts.profile) {
+    session = new Session();
+    session.connect();
+    await session.post("Profiler.enable");
+    await session.post("Profiler.setSamplingInterval", { interval: 500 });
+    await session.post("Profiler.start");
+  }
+  const t0 = hr();
+  try {
+    await projector.start();
+    await withTimeout(tracker.done, opts.timeoutMs, () => `projector did not catch up; behind on ${tracker.remaining().slice(0, 5).join(", ")}…`);
+  } finally {
+    await projector.stop().catch(() => {});
+    await db.$disconnect().catch(() => {});
+  }
+  let cpuProfile: object | undefined;
+  if (session) {
+    const { profile } = await session.post("Profiler.stop");
+    cpuProfile = profile;
+    session.disconnect();
+  }
+  const steady = tLast - (tJoin || t0);
+  return {
+    events: total,
+    rebuildMs: tLast - t0,
+    sustainedRate: steady > 0 ? ((applied + deadLetters) / steady) * 1000 : Number.NaN,
+    joinMs: (tJoin || t0) - t0,
+    firstBatchMs: tFirst - (tJoin || t0),
+    batches,
+    meanBatchEvents: batches ? (applied + deadLetters) / batches : 0,
+    dbBusy: steady > 0 ? batchMsSum / steady : Number.NaN,
+    deadLetters,
+    queryBreakdown: opts.profile
+      ? [...breakdown].map(([statement, b]) => ({ statement, ...b })).sort((a, b) => b.totalMs - a.totalMs).slice(0, 15)
+      : undefined,
+    cpuProfile,
+  };
+}
+
+/** Self time per function and per area (kafkajs, prisma, pg, zod, app code, GC, idle) from a V8 CPU profile. */
+export function summarizeProfile(profile: object) {
+  const p = profile as {
+    nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }>;
+    startTime: number;
+    endTime: number;
+    samples?: number[];
+    timeDeltas?: number[];
+  };
+  const selfUs = new Map<number, number>();
+  (p.samples ?? []).forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas?.[i] ?? 0)));
+  const byFn = new Map<string, number>();
+  const byArea = new Map<string, number>();
+  const area = (url: string, fn: string) => {
+    if (fn === "(idle)") return "idle";
+    if (fn === "(garbage collector)") return "GC";
+    if (fn === "(program)") return "V8/native (program)";
+    if (url.includes("node_modules/kafkajs")) return "kafkajs";
+    if (url.includes("@prisma/") || url.includes("generated/prisma")) return "prisma client";
+    if (url.includes("node_modules/pg")) return "pg driver";
+    if (url.includes("node_modules/zod")) return "zod";
+    if (url.includes("/lib/") || url.includes("/modules/")) return "app code (lib, modules)";
+    if (url.startsWith("node:") || url === "") return "node internals / builtins";
+    return "other";
+  };
+  for (const node of p.nodes) {
+    const us = selfUs.get(node.id) ?? 0;
+    if (!us) continue;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const short = url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*\/main\//, "");
+    const key = `${functionName || "(anonymous)"} ${short}:${lineNumber + 1}`;
+    byFn.set(key, (byFn.get(key) ?? 0) + us);
+    const a = area(url, functionName);
+    byArea.set(a, (byArea.get(a) ?? 0) + us);
+  }
+  const totalUs = p.endTime - p.startTime;
+  const pct = (us: number) => Math.round((us / totalUs) * 1000) / 10;
+  return {
+    wallMs: Math.round(totalUs / 1000),
+    areas: [...byArea].sort((a, b) => b[1] - a[1]).map(([name, us]) => ({ area: name, ms: Math.round(us / 1000), pct: pct(us) })),
+    topFunctions: [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([fn, us]) => ({ fn, ms: Math.round(us / 1000), pct: pct(us) })),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Raw kafkajs consume (no database)
+// ---------------------------------------------------------------------------
+
+export async function runRawConsume(opts: {
+  kafka: Kafka;
+  admin: Admin;
+  topics: string[];
+  groupId: string;
+  decode: boolean;
+  timeoutMs: number;
+}): Promise<{ events: number; rate: number }> {
+  const ends = await endOffsets(opts.admin, opts.topics);
+  const tracker = progressTracker(ends);
+  // The projector's consumer settings, minus what only matters for a long-lived member.
+  const consumer = opts.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false });
+  let count = 0;
+  let tJoin = 0;
+  let tLast = 0;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    // Same reference point as the projector's "partitions assigned".
+    tJoin ||= hr();
+  });
+  try {
+    await consumer.connect();
+    for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 2,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        if (batch.messages.length === 0) return;
+        if (opts.decode) {
+          const stream = batch.topic.endsWith("roles") ? "roles" : "users";
+          for (const m of batch.messages) decodeEvent(m.value, stream, m.key?.toString("utf8") ?? null);
+        }
+        count += batch.messages.length;
+        tLast = hr();
+        resolveOffset(batch.messages.at(-1)!.offset);
+        tracker.advance(`${batch.topic}/${batch.partition}`, BigInt(batch.messages.at(-1)!.offset) + 1n);
+      },
+    });
+    await withTimeout(tracker.done, opts.timeoutMs, () => "raw consumer did not reach the end");
+  } finally {
+    await consumer.disconnect().catch(() => {});
+  }
+  return { events: count, rate: (count / (tLast - tJoin)) * 1000 };
+}
+
+// ---------------------------------------------------------------------------
+// Raw PostgreSQL multi-row insert (no Kafka): the same rows the projector ends with
+// ---------------------------------------------------------------------------
+
+export async function runRawInsert(opts: {
+  url: string;
+  spec: BacklogSpec;
+  /** Parallel connections: the projector's partitionsConsumedConcurrently (2), so both get the same share of a busy machine. */
+  connections?: number;
+  chunk?: number;
+}): Promise<{ events: number; rate: number }> {
+  const CHUNK = opts.chunk ?? 2_000;
+  const clients = await Promise.all(
+    Array.from({ length: opts.connections ?? 2 }, async () => {
+      const c = new pg.Client({ connectionString: opts.url });
+      await c.connect();
+      return c;
+    }),
+  );
+  const insert = async (client: pg.Client, table: string, columns: string[], casts: string[], rows: unknown[][]) => {
+    await client.query("BEGIN");
+    for (let i = 0; i < rows.length; i += 1_000) {
+      const slice = rows.slice(i, i + 1_000);
+      const params: unknown[] = [];
+      const tuples = slice.map((row) => `(${row.map((v, j) => (params.push(v), `$${params.length}${casts[j]}`)).join(",")})`);
+      await client.query(`INSERT INTO ${table} (${columns.join(",")}) VALUES ${tuples.join(",")}`, params);
+    }
+    await client.query("COMMIT");
+  };
+  /** Chunks of rows from the (synchronous) generator, shared by the workers. */
+  function* chunks<T>(rows: Iterable<T>): Generator<T[]> {
+    let chunk: T[] = [];
+    for (const row of rows) {
+      chunk.push(row);
+      if (chunk.length >= CHUNK) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+    if (chunk.length) yield chunk;
+  }
+  const parallel = async <T>(source: Generator<T[]>, write: (c: pg.Client, rows: T[]) => Promise<void>) => {
+    await Promise.all(
+      clients.map(async (c) => {
+        for (let next = source.next(); !next.done; next = source.next()) await write(c, next.value);
+      }),
+    );
+  };
+  function* userRows() {
+    for (const e of generateBacklog(opts.spec)) {
+      if (e.type !== "UserCreated") continue;
+      const p = e.payload;
+      yield [e.aggregateId, p.email, p.name, false, 1, e.occurredAt, e.occurredAt, p.email.toLowerCase(), p.name.toLowerCase()];
+    }
+  }
+  let events = 0;
+  function* timelineRows() {
+    for (const e of generateBacklog(opts.spec)) {
+      let changes: unknown = null;
+      if (e.type === "UserCreated") changes = { email: { before: null, after: e.payload.email }, name: { before: null, after: e.payload.name } };
+      else if (e.type === "UserUpdated") changes = { name: { before: null, after: e.payload.name } };
+      yield [
+        e.id, e.aggregateId, e.sequence, e.type, e.schemaVersion, e.occurredAt, JSON.stringify(e.actor), e.correlationId,
+        e.causationId, JSON.stringify(e.payload), changes === null ? null : JSON.stringify(changes), "users", 0, events++,
+      ];
+    }
+  }
+  const t0 = hr();
+  try {
+    // Users first, then their timelines: the foreign key (user_events → users) holds whatever the interleaving.
+    await parallel(chunks(userRows()), (c, rows) =>
+      insert(c, "users", ["id", "email", "name", "is_deleted", "version", "created_at", "updated_at", "email_lower", "name_lower"],
+        ["::uuid", "", "", "", "::int", "::timestamptz", "::timestamptz", "", ""], rows),
+    );
+    await parallel(chunks(timelineRows()), (c, rows) =>
+      insert(c, "user_events",
+        ["event_id", "user_id", "sequence", "type", "schema_version", "occurred_at", "actor", "correlation_id", "causation_id", "payload", "changes", "topic", "partition", '"offset"'],
+        ["::uuid", "::uuid", "::int", "", "::int", "::timestamptz", "::jsonb", "", "", "::jsonb", "::jsonb", "", "::int", "::bigint"], rows),
+    );
+  } finally {
+    await Promise.all(clients.map((c) => c.end()));
+  }
+  return { events, rate: (events / (hr() - t0)) * 1000 };
+}
+
+// ---------------------------------------------------------------------------
+// Open-loop load at a fixed offered rate
+// ---------------------------------------------------------------------------
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts `fn` at fixed intervals whatever the previous calls are doing (open
+ * loop), and measures each call from its *scheduled* start, so a stall delays
+ * the calls behind it and shows in the latency (no coordinated omission).
+ */
+export async function openLoop(
+  rate: number,
+  durationMs: number,
+  warmupMs: number,
+  fn: (i: number, scheduledAt: number, measured: boolean) => Promise<void>,
+): Promise<{ latencies: number[]; errors: string[]; lateStartsMs: number }> {
+  const latencies: number[] = [];
+  const errors: string[] = [];
+  const inflight: Promise<void>[] = [];
+  const interval = 1000 / rate;
+  const count = Math.round(((warmupMs + durationMs) / 1000) * rate);
+  const start = hr() + 20;
+  let lateStartsMs = 0;
+  for (let i = 0; i < count; i++) {
+    const at = start + i * interval;
+    const wait = at - hr();
+    if (wait > 1) await sleep(wait);
+    lateStartsMs = Math.max(lateStartsMs, hr() - at);
+    const measured = at - start >= warmupMs;
+    inflight.push(
+      fn(i, at, measured).then(
+        () => {
+          if (measured) latencies.push(hr() - at);
+        },
+        (error: unknown) => {
+          if (measured) errors.push(String(error));
+        },
+      ),
+    );
+  }
+  await Promise.all(inflight);
+  return { latencies, errors, lateStartsMs };
+}
+
+/**
+ * Watches pg_notify('read_model') (sent by the projector inside each batch's
+ * transaction, so delivered on commit) and tells when a position became visible.
+ */
+export async function visibilityWatcher(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const seen = new Map<string, Array<{ next: bigint; at: number }>>();
+  const waiting = new Map<string, Array<{ offset: bigint; resolve: (at: number) => void }>>();
+  client.on("notification", (msg) => {
+    const at = hr();
+    try {
+      const n = JSON.parse(msg.payload ?? "{}") as { topic: string; partition: number; nextOffset: string | null };
+      if (!n.nextOffset) return;
+      const key = `${n.topic}/${n.partition}`;
+      const next = BigInt(n.nextOffset);
+      const list = seen.get(key) ?? [];
+      list.push({ next, at });
+      seen.set(key, list);
+      const w = waiting.get(key);
+      if (w) {
+        const still = w.filter((x) => {
+          if (x.offset < next) {
+            x.resolve(at);
+            return false;
+          }
+          return true;
+        });
+        waiting.set(key, still);
+      }
+    } catch {
+      /* not ours */
+    }
+  });
+  await client.query("LISTEN read_model");
+  return {
+    /** Resolves with the (monotonic) time the projector committed past `offset`. */
+    visibleAt(topic: string, partition: number, offset: string): Promise<number> {
+      const key = `${topic}/${partition}`;
+      const o = BigInt(offset);
+      const hit = seen.get(key)?.find((s) => s.next > o);
+      if (hit) return Promise.resolve(hit.at);
+      return new Promise((resolve) => {
+        const list = waiting.get(key) ?? [];
+        list.push({ offset: o, resolve });
+        waiting.set(key, list);
+      });
+    },
+    async close() {
+      await client.end().catch(() => {});
+    },
+  };
+}
+
+export async function runCommands(opts: {
+  deps: CommandDeps;
+  rate: number;
+  durationMs: number;
+  warmupMs: number;
+  label: string;
+  watcher: Awaited<ReturnType<typeof visibilityWatcher>>;
+  visibleTimeoutMs: number;
+}) {
+  const acks: number[] = [];
+  const appends: number[] = [];
+  const visible: number[] = [];
+  const real = opts.deps.appender;
+  const deps: CommandDeps = {
+    ...opts.deps,
+    appender: {
+      async append(events) {
+        const t = hr();
+        try {
+          return await real.append(events);
+        } finally {
+          appends.push(hr() - t);
+        }
+      },
+      disconnect: () => real.disconnect(),
+    },
+  };
+  let notVisible = 0;
+  const ctx = { actor: { kind: "service", name: "bench" } as const };
+  // Service time: one command at a time (no queueing), before the open loop.
+  const serial: number[] = [];
+  const serialAppends: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const before = appends.length;
+    const t = hr();
+    await createUser(deps, ctx, { email: `serial.${opts.label}.${i}@bench.example.com`, name: `Serial ${opts.label} ${i}` });
+    serial.push(hr() - t);
+    serialAppends.push(appends[before] ?? Number.NaN);
+  }
+  appends.length = 0;
+  const elu0 = performance.eventLoopUtilization();
+  const load = await openLoop(opts.rate, opts.durationMs, opts.warmupMs, async (i, at, measured) => {
+    const result = await createUser(deps, ctx, {
+      email: `cmd.${opts.label}.${i}@bench.example.com`,
+      name: `Command ${opts.label} ${i}`,
+    });
+    if (measured) acks.push(hr() - at);
+    const e = result.events[0]!;
+    const seenAt = await Promise.race([
+      opts.watcher.visibleAt(e.topic, e.partition, e.offset),
+      sleep(opts.visibleTimeoutMs).then(() => Number.NaN),
+    ]);
+    if (measured) {
+      if (Number.isNaN(seenAt)) notVisible++;
+      else visible.push(seenAt - at);
+    }
+  });
+  // load.latencies would include the wait for visibility: the ack latencies are taken inside.
+  const elu = performance.eventLoopUtilization(elu0).utilization;
+  const warm = Math.round((opts.warmupMs / 1000) * opts.rate);
+  return { acks, elu, serial50: percentile(serial, 50), serialAppend50: percentile(serialAppends, 50), appends: appends.slice(warm), errors: load.errors, lateStartsMs: load.lateStartsMs, visible, notVisible };
+}
+
+/**
+ * The Kafka part alone: one UserLoggedIn per call through the app's appender
+ * (idempotent producer, acks=all), open loop at the commands' rate; then N
+ * appends started together, to show whether concurrent appends overlap or queue.
+ */
+export async function runAppendOnly(opts: { appender: CommandDeps["appender"]; rate: number; durationMs: number; warmupMs: number }) {
+  const event = (_i: number, seq: number) => ({
+    id: randomUUID(),
+    type: "UserLoggedIn" as const,
+    schemaVersion: 1,
+    aggregateId: randomUUID(),
+    sequence: seq,
+    occurredAt: new Date().toISOString(),
+    actor: { kind: "service" as const, name: "bench" },
+    correlationId: randomUUID(),
+    causationId: null,
+    payload: { ip: null, userAgent: "bench" },
+  });
+  // The appender given here writes to topics of their own (another prefix) that nobody consumes.
+  const loop = await openLoop(opts.rate, opts.durationMs, opts.warmupMs, async (i) => {
+    await opts.appender.append([event(i, 1)]);
+  });
+  const burst = async (n: number) => {
+    const t = hr();
+    await Promise.all(Array.from({ length: n }, (_, i) => opts.appender.append([event(100_000 + i, 1)])));
+    return hr() - t;
+  };
+  const one = [await burst(1), await burst(1), await burst(1)].sort((a, b) => a - b)[1]!;
+  const ten = [await burst(10), await burst(10), await burst(10)].sort((a, b) => a - b)[1]!;
+  return { latencies: loop.latencies, errors: loop.errors.length, oneMs: one, tenConcurrentMs: ten };
+}
+
+export async function runCrudInserts(opts: { db: Db; rate: number; durationMs: number; warmupMs: number; label: string }) {
+  const elu0 = performance.eventLoopUtilization();
+  const result = await openLoop(opts.rate, opts.durationMs, opts.warmupMs, async (i) => {
+    const now = new Date();
+    const email = `crud.${opts.label}.${i}@bench.example.com`;
+    const name = `Crud ${opts.label} ${i}`;
+    await opts.db.user.create({
+      data: { id: randomUUID(), email, name, version: 1, createdAt: now, updatedAt: now, emailLower: email, nameLower: name.toLowerCase() },
+    });
+  });
+  return { ...result, elu: performance.eventLoopUtilization(elu0).utilization };
+}
+
+// ---------------------------------------------------------------------------
+// Queries
+// ---------------------------------------------------------------------------
+
+export async function timeCalls(n: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = hr();
+    await fn(i);
+    out.push(hr() - t);
+  }
+  return out;
+}
+
+export const p = (values: number[], q: number) => percentile(values, q);
+
+/** EXPLAIN (ANALYZE, BUFFERS) of every statement `run` sends through Prisma. */
+export async function explainStatements(url: string, run: (db: Db) => Promise<unknown>): Promise<Array<{ sql: string; plan: string }>> {
+  const captured: Array<{ query: string; params: string }> = [];
+  const db = createLoggingDb(url, (e) => captured.push(e));
+  try {
+    await run(db);
+  } finally {
+    await db.$disconnect();
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const out: Array<{ sql: string; plan: string }> = [];
+  try {
+    for (const c of captured) {
+      if (!/^\s*SELECT/i.test(c.query)) continue;
+      let params: unknown[] = [];
+      try {
+        params = JSON.parse(c.params) as unknown[];
+      } catch {
+        /* leave empty */
+      }
+      try {
+        const res = await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${c.query}`, params);
+        out.push({ sql: c.query, plan: res.rows.map((r: Record<string, string>) => r["QUERY PLAN"]).join("\n") });
+      } catch (error) {
+        out.push({ sql: c.query, plan: `EXPLAIN failed: ${(error as Error).message}` });
+      }
+    }
+  } finally {
+    await client.end();
+  }
+  return out;
+}

@@ -1,0 +1,680 @@
+/**
+ * `npm run bench` (issue "Measured, not assumed"): the figures of PERFORMANCE.md,
+ * each a median with min and max over repeated runs, with the raw baselines
+ * measured in the same run so the ratios hold on a noisy machine.
+ *
+ *   npm run bench                  default sizes, a few minutes
+ *   npm run bench -- --full        1M users, 1.2M events, a user with 100k events
+ *   flags: --runs N (≥3) --rate N (commands/s) --duration S (per command run)
+ *          --users N --events N --timeline-events N --partitions N
+ *          --timeout-min N --profile (extra projector run under the CPU profiler)
+ *          --projector-concurrency N (partitionsConsumedConcurrently of the measured projector)
+ *          --projector-only (skip queries and commands) --keep (keep .data/bench)
+ *
+ * Starts its own PostgreSQL and Kafka (scripts/infra.ts; fresh data under
+ * .data/bench, free ports, 127.0.0.1) unless DATABASE_URL and KAFKA_BROKERS are
+ * set; then it works in databases and topics of its own and drops them after.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Admin, Kafka } from "kafkajs";
+import pg from "pg";
+import { freePorts } from "@/infra/ports";
+import { unreachableParentForPostgresUser } from "@/infra/postgres";
+import { migrateDeploy } from "@/infra/prisma/migrate";
+import { kafkaConfig, type KafkaConfig } from "@/lib/config";
+import { createDb, type Db } from "@/lib/db";
+import { createKafka } from "@/lib/kafka/client";
+import { createEventAppender, type EventAppender } from "@/lib/kafka/producer";
+import { ensureTopics, topicName } from "@/lib/kafka/topics";
+import { createRole } from "@/modules/roles/application/role-commands";
+import { getUser } from "@/modules/users/read/get-user";
+import { getTimelinePage } from "@/modules/users/read/user-timeline";
+import { listUsers, type ListUsersParams } from "@/modules/users/read/list-users";
+import { startInfra, type Infra } from "@/scripts/infra";
+import { backlogSize, heavyUserId, personOf, produceBacklog, type BacklogSpec } from "./dataset";
+import {
+  Databases,
+  explainStatements,
+  p,
+  runCommands,
+  runAppendOnly,
+  runCrudInserts,
+  runProjector,
+  runRawConsume,
+  runRawInsert,
+  summarizeProfile,
+  timeCalls,
+  visibilityWatcher,
+  type ProjectorRun,
+} from "./measure";
+import { fmt, hr, summarize, type Summary } from "./stats";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+// ---------------------------------------------------------------------------
+// Flags
+// ---------------------------------------------------------------------------
+
+function parseFlags(argv: string[]) {
+  const has = (name: string) => argv.includes(`--${name}`);
+  const num = (name: string, fallback: number) => {
+    const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+    if (i < 0) return fallback;
+    const raw = argv[i]!.includes("=") ? argv[i]!.split("=")[1] : argv[i + 1];
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number, got ${raw}`);
+    return value;
+  };
+  const full = has("full");
+  const flags = {
+    full,
+    runs: Math.max(3, Math.round(num("runs", 3))),
+    rate: num("rate", 50),
+    durationS: num("duration", full ? 30 : 15),
+    users: Math.round(num("users", full ? 1_000_000 : 20_000)),
+    events: Math.round(num("events", full ? 1_200_000 : 50_000)),
+    heavyEvents: Math.round(num("timeline-events", full ? 100_000 : 5_000)),
+    partitions: Math.round(num("partitions", 50)),
+    timeoutMin: num("timeout-min", full ? 240 : 25),
+    profile: has("profile"),
+    /** Projector partitionsConsumedConcurrently for the throughput runs (default: the projector's own). */
+    concurrency: argv.some((a) => a.startsWith("--projector-concurrency")) ? Math.round(num("projector-concurrency", 2)) : undefined,
+    keep: has("keep"),
+    /** Only the projector runs and their baselines (for experiments such as --projector-concurrency). */
+    projectorOnly: has("projector-only"),
+  };
+  return flags;
+}
+
+// ---------------------------------------------------------------------------
+// Cleanup and time bound
+// ---------------------------------------------------------------------------
+
+const cleanups: Array<{ what: string; fn: () => Promise<unknown> }> = [];
+const onCleanup = (what: string, fn: () => Promise<unknown>) => cleanups.push({ what, fn });
+let cleaning: Promise<void> | null = null;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    while (cleanups.length) {
+      const { what, fn } = cleanups.pop()!;
+      try {
+        await Promise.race([fn(), new Promise((r) => setTimeout(r, 45_000))]);
+      } catch (error) {
+        console.error(`cleanup (${what}) failed: ${(error as Error).message}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+
+const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+// ---------------------------------------------------------------------------
+// Targets (for --full on 2 cores)
+// ---------------------------------------------------------------------------
+
+interface Row {
+  figure: string;
+  unit: string;
+  value: Summary;
+  baseline?: { label: string; value: Summary; unit: string };
+  ratio?: string;
+  target?: string;
+  meets?: boolean;
+}
+
+// ---------------------------------------------------------------------------
+
+async function main() {
+  const flags = parseFlags(process.argv.slice(2));
+  const runHex = randomBytes(4).toString("hex");
+  const startedAt = new Date();
+  const machine = {
+    cores: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    hostname: os.hostname(),
+  };
+  log(`machine: ${machine.cores} cores, ${machine.cpuModel}, ${machine.memoryGiB} GiB, load ${machine.loadAverageAtStart.join(" ")}, Node ${machine.node}`);
+  log(`sizes: ${flags.users.toLocaleString()} users, ${flags.events.toLocaleString()} events backlog, heavy user ${flags.heavyEvents.toLocaleString()} events, ${flags.runs} runs, ${flags.rate} commands/s × ${flags.durationS} s, ${flags.partitions} partitions${flags.full ? " (--full)" : ""}`);
+
+  const timeoutMs = flags.timeoutMin * 60_000;
+  const deadline = Date.now() + timeoutMs;
+  const remainingMs = () => Math.max(10_000, deadline - Date.now());
+  const hardStop = setTimeout(() => {
+    console.error(`\n[bench] time bound of ${flags.timeoutMin} min reached: stopping and cleaning up`);
+    void cleanup().finally(() => process.exit(3));
+  }, timeoutMs);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      console.error(`\n[bench] ${signal}: cleaning up`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+
+  // --- infrastructure ------------------------------------------------------
+  const external = { db: process.env.DATABASE_URL, brokers: process.env.KAFKA_BROKERS };
+  const dataDir = path.join(ROOT, ".data", "bench");
+  const [pgPort, kafkaPort, controllerPort] = await freePorts(3);
+  const infra: Infra = await startInfra({
+    dataDir,
+    databaseUrl: external.db,
+    databaseName: "bench",
+    postgresPort: pgPort!,
+    brokers: external.brokers?.split(",").map((b) => b.trim()).filter(Boolean),
+    kafkaPort: kafkaPort!,
+    kafkaControllerPort: controllerPort!,
+    fresh: true,
+    log: (line) => log(line),
+  });
+  onCleanup("infrastructure", async () => {
+    await infra.stop();
+    if (!flags.keep && !external.db) {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      const preferred = path.join(dataDir, "postgres");
+      if (unreachableParentForPostgresUser(preferred)) {
+        const fallback = path.join(os.tmpdir(), `admin-console-pg-${createHash("sha256").update(preferred).digest("hex").slice(0, 12)}`);
+        fs.rmSync(fallback, { recursive: true, force: true });
+      }
+    }
+  });
+  const adminUrl = infra.databaseUrl;
+
+  const template = `bench_tpl_${runHex}`;
+  const dbs = new Databases(adminUrl, template);
+  {
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect();
+    await c.query(`CREATE DATABASE ${c.escapeIdentifier(template)}`);
+    const v = await c.query<{ server_version: string }>("SHOW server_version");
+    (machine as Record<string, unknown>).postgres = v.rows[0]?.server_version;
+    await c.end();
+  }
+  onCleanup("databases", async () => {
+    await dbs.dropAll();
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(template)} WITH (FORCE)`);
+    await c.end();
+  });
+  let t = hr();
+  await migrateDeploy(dbs.url(template));
+  log(`template database migrated in ${Math.round(hr() - t)} ms`);
+
+  const env = {
+    KAFKA_BROKERS: infra.brokers.join(","),
+    KAFKA_TOPIC_PREFIX: `bench.${runHex}.`,
+    KAFKA_PARTITIONS: String(flags.partitions),
+    KAFKAJS_NO_PARTITIONER_WARNING: "1",
+  };
+  const config: KafkaConfig = kafkaConfig({ ...process.env, ...env });
+  const kafka: Kafka = createKafka(config, "bench");
+  const admin: Admin = kafka.admin();
+  await admin.connect();
+  const allTopics = await ensureTopics(admin, config);
+  onCleanup("topics", async () => {
+    if (external.brokers) await admin.deleteTopics({ topics: allTopics }).catch(() => {});
+    await admin.disconnect();
+  });
+  const topics = [topicName("users", config), topicName("roles", config)];
+
+  // --- data: roles through the real command path, the backlog straight into the topic --
+  const setupUrl = await dbs.fresh(`bench_setup_${runHex}`);
+  const setupDb = createDb(setupUrl);
+  const appender: EventAppender = createEventAppender(config);
+  onCleanup("producer", () => appender.disconnect());
+  const roles: Array<{ id: string; name: string }> = [];
+  await waitForLeaders(admin, allTopics);
+  for (let i = 1; i <= 20; i++) {
+    const name = `Role ${String(i).padStart(2, "0")}`;
+    // Right after topic creation the producer's metadata can still name no leader
+    // ("not the leader"); the command then rolls back, so retrying is safe.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const r = await createRole({ db: setupDb, appender }, { actor: { kind: "service", name: "bench" } }, { name, description: "bench" });
+        roles.push({ id: r.aggregateId, name });
+        break;
+      } catch (error) {
+        if (attempt >= 10) throw error;
+        log(`  createRole failed (${(error as Error).message}); retrying`);
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+  }
+  await setupDb.$disconnect();
+  await dbs.drop(`bench_setup_${runHex}`);
+  const spec: BacklogSpec = { runHex, users: flags.users, heavyEvents: flags.heavyEvents, events: flags.events, roles };
+  const producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1, idempotent: true });
+  await producer.connect();
+  t = hr();
+  const target = backlogSize(spec);
+  let nextReport = 0.1;
+  const produced = await produceBacklog(producer, topics[0]!, spec, (done) => {
+    if (done / target >= nextReport) {
+      log(`  produced ${done.toLocaleString()} / ${target.toLocaleString()} events (${Math.round(done / ((hr() - t) / 1000)).toLocaleString()}/s)`);
+      nextReport += 0.1;
+    }
+  });
+  await producer.disconnect();
+  log(`backlog: ${produced.toLocaleString()} user events + ${roles.length} role events in Kafka (${((hr() - t) / 1000).toFixed(1)} s)`);
+
+  // --- projector runs, each beside the two raw baselines ------------------------
+  const projectorRuns: ProjectorRun[] = [];
+  const consumeRuns: number[] = [];
+  const consumeDecodeRuns: number[] = [];
+  const insertRuns: number[] = [];
+  let mainDbName = "";
+  let mainGroup = "";
+  for (let i = 0; i < flags.runs; i++) {
+    const name = `bench_rm_${runHex}_${i}`;
+    const group = `bench-rm-${runHex}-${i}`;
+    const url = await dbs.fresh(name);
+    const run = await runProjector({
+      kafka,
+      admin,
+      config: { ...config, PROJECTOR_GROUP_ID: group },
+      topics,
+      url,
+      timeoutMs: remainingMs(),
+      concurrency: flags.concurrency,
+      log,
+    });
+    projectorRuns.push(run);
+    log(
+      `projector run ${i + 1}: ${run.events.toLocaleString()} events, rebuild ${(run.rebuildMs / 1000).toFixed(1)} s, ` +
+        `sustained ${Math.round(run.sustainedRate).toLocaleString()} events/s, join ${Math.round(run.joinMs)} ms, ` +
+        `${run.batches} batches (mean ${Math.round(run.meanBatchEvents)} events), DB-busy ${run.dbBusy.toFixed(2)}, dead letters ${run.deadLetters}`,
+    );
+    if (i < flags.runs - 1) await dbs.drop(name);
+    else {
+      mainDbName = name;
+      mainGroup = group;
+    }
+    const raw = await runRawConsume({ kafka, admin, topics, groupId: `bench-raw-${runHex}-${i}`, decode: false, timeoutMs: remainingMs() });
+    consumeRuns.push(raw.rate);
+    const rawDecode = await runRawConsume({ kafka, admin, topics, groupId: `bench-rawdec-${runHex}-${i}`, decode: true, timeoutMs: remainingMs() });
+    consumeDecodeRuns.push(rawDecode.rate);
+    const insName = `bench_raw_${runHex}_${i}`;
+    const ins = await runRawInsert({ url: await dbs.fresh(insName), spec });
+    insertRuns.push(ins.rate);
+    await dbs.drop(insName);
+    log(
+      `  raw kafkajs consume ${Math.round(raw.rate).toLocaleString()} msgs/s (${raw.events.toLocaleString()}), + decodeEvent ${Math.round(rawDecode.rate).toLocaleString()} msgs/s, ` +
+        `raw PostgreSQL insert ${Math.round(ins.rate).toLocaleString()} rows/s (${ins.events.toLocaleString()} events)`,
+    );
+  }
+  let profile: ReturnType<typeof summarizeProfile> | undefined;
+  let queryBreakdown: ProjectorRun["queryBreakdown"];
+  if (flags.profile) {
+    const name = `bench_prof_${runHex}`;
+    const url = await dbs.fresh(name);
+    const run = await runProjector({
+      kafka,
+      admin,
+      config: { ...config, PROJECTOR_GROUP_ID: `bench-prof-${runHex}` },
+      topics,
+      url,
+      timeoutMs: remainingMs(),
+      profile: true,
+      concurrency: flags.concurrency,
+      log,
+    });
+    await dbs.drop(name);
+    profile = summarizeProfile(run.cpuProfile!);
+    queryBreakdown = run.queryBreakdown;
+    fs.mkdirSync(path.join(ROOT, "bench-results"), { recursive: true });
+    const file = path.join(ROOT, "bench-results", `projector-${startedAt.toISOString().replace(/[:.]/g, "-")}.cpuprofile`);
+    fs.writeFileSync(file, JSON.stringify(run.cpuProfile));
+    log(`profiled projector run: ${Math.round(run.sustainedRate).toLocaleString()} events/s under the profiler; profile in ${path.relative(ROOT, file)}`);
+    for (const a of profile.areas) log(`  ${a.area.padEnd(28)} ${String(a.ms).padStart(7)} ms  ${a.pct}%`);
+    for (const f of profile.topFunctions.slice(0, 12)) log(`  ${String(f.pct).padStart(5)}%  ${f.fn}`);
+    for (const q of queryBreakdown ?? []) log(`  db ${String(Math.round(q.totalMs)).padStart(7)} ms  ×${q.count}  ${q.statement}`);
+  }
+
+  type QueryRun = { p50: number; p95: number; perVariant: Record<string, { p50: number; p95: number }> };
+  const usersRuns: QueryRun[] = [];
+  const timelineRuns: QueryRun[] = [];
+  const commandRuns: Array<{ p50: number; p99: number; vis50: number; vis99: number; append50: number; append99: number; errors: number; notVisible: number; n: number; elu: number; serial50: number; serialAppend50: number }> = [];
+  const crudRuns: Array<{ p50: number; p99: number; errors: number; elu: number }> = [];
+  const appendRuns: Array<{ p50: number; p99: number; oneMs: number; tenConcurrentMs: number; errors: number }> = [];
+  let variants: Array<{ name: string; main: boolean; params: ListUsersParams }> = [];
+  let timelineVariants: Array<{ name: string; main: boolean; run: (db: Db) => Promise<unknown> }> = [];
+  let plans: unknown = null;
+  if (!flags.projectorOnly) {
+    // --- page queries on the read model the last rebuild produced -------------------
+    const mainUrl = dbs.url(mainDbName);
+    {
+      const c = new pg.Client({ connectionString: mainUrl });
+      await c.connect();
+      t = hr();
+      await c.query("VACUUM ANALYZE");
+      const counts = await c.query<{ users: string; events: string; heavy: string }>(
+        `SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM user_events) AS events,
+                (SELECT count(*) FROM user_events WHERE user_id = $1) AS heavy`,
+        [heavyUserId(spec)],
+      );
+      await c.end();
+      log(`read model: ${Number(counts.rows[0]!.users).toLocaleString()} users, ${Number(counts.rows[0]!.events).toLocaleString()} timeline rows, heavy user ${Number(counts.rows[0]!.heavy).toLocaleString()} events (VACUUM ANALYZE ${Math.round(hr() - t)} ms)`);
+    }
+    const queryDb = createDb(mainUrl);
+    // A user who got a role in the first round of extra events, found by a prefix of their email.
+    const withRole = Math.max(0, Math.min(flags.users, produced - (flags.heavyEvents - 1) - flags.users));
+    const k = Math.max(1, Math.floor(withRole / 2) | 1);
+    const rare = personOf(k).email.replace(/@.*$/, "");
+    const role0 = roles[1 % roles.length]!.id;
+    variants = [
+      { name: "search 'ma' (≈10% of users) + role", main: true, params: { search: "ma", status: "live", roleId: role0 } },
+      { name: `search '${rare}' (1 user) + its role`, main: true, params: { search: rare, status: "live", roleId: roles[k % roles.length]!.id } },
+      { name: "search 'zzq' (no match) + role", main: true, params: { search: "zzq", status: "live", roleId: role0 } },
+      { name: "role filter only (live)", main: false, params: { status: "live", roleId: role0 } },
+      { name: "first page (live, no filter)", main: false, params: { status: "live" } },
+    ];
+    const heavyId = heavyUserId(spec);
+    const first = await getTimelinePage(queryDb, heavyId);
+    if (!first || first.entries.length === 0) throw new Error("the heavy user is missing from the read model");
+    const heavyVersion = first.version;
+    timelineVariants = [
+      { name: "first page", main: true, run: (db) => getTimelinePage(db, heavyId) },
+      { name: "a page in the middle (before = version/2)", main: true, run: (db) => getTimelinePage(db, heavyId, { before: Math.floor(heavyVersion / 2) }) },
+      { name: "filtered by type RoleAssignedToUser", main: false, run: (db) => getTimelinePage(db, heavyId, { type: "RoleAssignedToUser" }) },
+      { name: "whole user page (getUser)", main: false, run: (db) => getUser(db, heavyId) },
+    ];
+    const measureVariants = async (list: Array<{ name: string; main: boolean; call: () => Promise<unknown> }>): Promise<QueryRun> => {
+      const main: number[] = [];
+      const perVariant: Record<string, { p50: number; p95: number }> = {};
+      for (const v of list) {
+        await timeCalls(5, v.call);
+        const began = hr();
+        const times: number[] = [];
+        while (times.length < 100 && (times.length < 20 || hr() - began < 15_000)) times.push(...(await timeCalls(1, v.call)));
+        perVariant[v.name] = { p50: p(times, 50), p95: p(times, 95) };
+        if (v.main) main.push(...times);
+      }
+      return { p50: p(main, 50), p95: p(main, 95), perVariant };
+    };
+    for (let i = 0; i < flags.runs; i++) {
+      const u = await measureVariants(variants.map((v) => ({ ...v, call: () => listUsers(queryDb, v.params) })));
+      const tl = await measureVariants(timelineVariants.map((v) => ({ ...v, call: () => v.run(queryDb) })));
+      usersRuns.push(u);
+      timelineRuns.push(tl);
+      log(`queries run ${i + 1}: users page (search + role) p50 ${fmt(u.p50, "ms")} p95 ${fmt(u.p95, "ms")}; timeline page p50 ${fmt(tl.p50, "ms")} p95 ${fmt(tl.p95, "ms")}`);
+      for (const [name, v] of Object.entries({ ...u.perVariant, ...tl.perVariant })) log(`    ${name}: p50 ${fmt(v.p50, "ms")} p95 ${fmt(v.p95, "ms")}`);
+    }
+    await queryDb.$disconnect();
+    plans = {
+      users: await Promise.all(variants.map(async (v) => ({ variant: v.name, statements: await explainStatements(mainUrl, (db) => listUsers(db, v.params)) }))),
+      timeline: await Promise.all(timelineVariants.map(async (v) => ({ variant: v.name, statements: await explainStatements(mainUrl, v.run) }))),
+    };
+
+    // --- commands at a fixed offered rate, projector worker running ----------------
+    const worker = await startWorker({ ...process.env, ...env, DATABASE_URL: mainUrl, PROJECTOR_GROUP_ID: mainGroup });
+    onCleanup("projector worker", () => stopChild(worker));
+    const cmdDb = createDb(mainUrl);
+    const crudUrl = await dbs.fresh(`bench_crud_${runHex}`);
+    const crudDb: Db = createDb(crudUrl);
+    const watcher = await visibilityWatcher(mainUrl);
+    const probeConfig: KafkaConfig = { ...config, KAFKA_TOPIC_PREFIX: `${config.KAFKA_TOPIC_PREFIX}probe.` };
+    const probeTopics = await ensureTopics(admin, probeConfig);
+    onCleanup("probe topics", async () => {
+      if (external.brokers) await admin.deleteTopics({ topics: probeTopics }).catch(() => {});
+    });
+    await waitForLeaders(admin, probeTopics);
+    const probeAppender = createEventAppender(probeConfig);
+    onCleanup("probe producer", () => probeAppender.disconnect());
+    const deps = { db: cmdDb, appender };
+    const durationMs = flags.durationS * 1000;
+    const warmupMs = 5_000;
+    try {
+      for (let i = 0; i < flags.runs; i++) {
+        const c = await runCommands({ deps, rate: flags.rate, durationMs, warmupMs, label: `${runHex}-${i}`, watcher, visibleTimeoutMs: 10_000 });
+        commandRuns.push({
+          p50: p(c.acks, 50),
+          p99: p(c.acks, 99),
+          vis50: p(c.visible, 50),
+          vis99: p(c.visible, 99),
+          append50: p(c.appends, 50),
+          append99: p(c.appends, 99),
+        elu: c.elu,
+        serial50: c.serial50,
+        serialAppend50: c.serialAppend50,
+          errors: c.errors.length,
+          notVisible: c.notVisible,
+          n: c.acks.length,
+        });
+        if (c.errors.length) log(`  command errors: ${c.errors.slice(0, 3).join(" | ")}`);
+        const b = await runCrudInserts({ db: crudDb, rate: flags.rate, durationMs, warmupMs, label: `${runHex}-${i}` });
+        crudRuns.push({ p50: p(b.latencies, 50), p99: p(b.latencies, 99), errors: b.errors.length, elu: b.elu });
+        const a = await runAppendOnly({ appender: probeAppender, rate: flags.rate, durationMs, warmupMs });
+        appendRuns.push({ p50: p(a.latencies, 50), p99: p(a.latencies, 99), oneMs: a.oneMs, tenConcurrentMs: a.tenConcurrentMs, errors: a.errors });
+        log(`  Kafka append alone at ${flags.rate}/s: p50 ${fmt(p(a.latencies, 50), "ms")} p99 ${fmt(p(a.latencies, 99), "ms")}; 1 append ${fmt(a.oneMs, "ms")}, 10 concurrent appends ${fmt(a.tenConcurrentMs, "ms")}`);
+        log(
+          `commands run ${i + 1}: ${c.acks.length} createUser at ${flags.rate}/s: ack p50 ${fmt(p(c.acks, 50), "ms")} p99 ${fmt(p(c.acks, 99), "ms")}, ` +
+            `of which Kafka append p50 ${fmt(p(c.appends, 50), "ms")} p99 ${fmt(p(c.appends, 99), "ms")}, visible p50 ${fmt(p(c.visible, 50), "ms")} p99 ${fmt(p(c.visible, 99), "ms")} (${c.errors.length} errors, ${c.notVisible} not visible in 10 s, ` +
+            `worst scheduling delay ${fmt(c.lateStartsMs, "ms")}, event-loop utilisation ${c.elu.toFixed(2)}; one at a time: ${fmt(c.serial50, "ms")} p50, of which append ${fmt(c.serialAppend50, "ms")}); plain Prisma insert p50 ${fmt(p(b.latencies, 50), "ms")} p99 ${fmt(p(b.latencies, 99), "ms")} (event-loop utilisation ${b.elu.toFixed(2)})`,
+        );
+      }
+    } finally {
+      await watcher.close();
+      await cmdDb.$disconnect();
+      await crudDb.$disconnect();
+    }
+  }
+
+  // --- report ----------------------------------------------------------------
+  const N = projectorRuns[0]!.events;
+  const proj = summarize(projectorRuns.map((r) => r.sustainedRate));
+  const consume = summarize(consumeRuns);
+  const insert = summarize(insertRuns);
+  const lowerRaw = consume.median < insert.median ? { label: "raw kafkajs consume", s: consume } : { label: "raw PostgreSQL insert", s: insert };
+  const rebuild = summarize(projectorRuns.map((r) => r.rebuildMs / 1000));
+  const pct = (a: number, b: number) => `${Math.round((a / b) * 100)}%`;
+  const rows: Row[] = [
+    {
+      figure: `projector throughput, sustained (${N.toLocaleString()} events backlog)`,
+      unit: "events/s",
+      value: proj,
+      baseline: { label: "raw kafkajs consume (no DB)", value: consume, unit: "msgs/s" },
+      ratio: `${pct(proj.median, consume.median)} of consume`,
+      target: "≥ 25,000 events/s and ≥ 50% of the lower raw baseline",
+      meets: proj.median >= 25_000 && proj.median >= 0.5 * lowerRaw.s.median,
+    },
+    {
+      figure: "  (baseline) raw PostgreSQL multi-row insert, same rows (no Kafka)",
+      unit: "rows/s",
+      value: insert,
+      ratio: `projector = ${pct(proj.median, insert.median)} of it`,
+    },
+    {
+      figure: "  (reference) kafkajs consume + decodeEvent (zod), no DB",
+      unit: "msgs/s",
+      value: summarize(consumeDecodeRuns),
+    },
+    {
+      figure: `command latency p50 (createUser → broker ack + commit, ${flags.rate}/s offered)`,
+      unit: "ms",
+      value: summarize(commandRuns.map((r) => r.p50)),
+      baseline: { label: "plain Prisma insert of the same user", value: summarize(crudRuns.map((r) => r.p50)), unit: "ms" },
+      ratio: `${(summarize(commandRuns.map((r) => r.p50)).median / summarize(crudRuns.map((r) => r.p50)).median).toFixed(1)}×`,
+    },
+    {
+      figure: `command latency p99 (${flags.rate}/s offered)`,
+      unit: "ms",
+      value: summarize(commandRuns.map((r) => r.p99)),
+      baseline: { label: "plain Prisma insert of the same user", value: summarize(crudRuns.map((r) => r.p99)), unit: "ms" },
+      ratio: `${(summarize(commandRuns.map((r) => r.p99)).median / summarize(crudRuns.map((r) => r.p99)).median).toFixed(1)}×`,
+      target: "< 30 ms",
+      meets: summarize(commandRuns.map((r) => r.p99)).median < 30,
+    },
+    {
+      figure: "  (reference) Kafka append alone p99 (same rate, app's producer, no DB)",
+      unit: "ms",
+      value: summarize(appendRuns.map((r) => r.p99)),
+    },
+    { figure: "command → visible in read model p50", unit: "ms", value: summarize(commandRuns.map((r) => r.vis50)) },
+    {
+      figure: "command → visible in read model p99",
+      unit: "ms",
+      value: summarize(commandRuns.map((r) => r.vis99)),
+      target: "< 200 ms",
+      meets: summarize(commandRuns.map((r) => r.vis99)).median < 200,
+    },
+    {
+      figure: `rebuild of ${N.toLocaleString()} events (fresh DB + group, from offset 0)`,
+      unit: "s",
+      value: rebuild,
+      baseline: { label: "N / projector throughput", value: summarize(projectorRuns.map((r) => r.events / r.sustainedRate)), unit: "s" },
+      ratio: `${((rebuild.median * 1e6) / N).toFixed(1)} s per 1M events`,
+      target: "< 60 s for 1M events",
+      meets: (rebuild.median * 1e6) / N < 60,
+    },
+    {
+      figure: `users page query p50 (listUsers: search + role filter, ${flags.users.toLocaleString()} users)`,
+      unit: "ms",
+      value: summarize(usersRuns.map((r) => r.p50)),
+    },
+    {
+      figure: "users page query p95 (search + role filter)",
+      unit: "ms",
+      value: summarize(usersRuns.map((r) => r.p95)),
+      target: "< 50 ms at 1M users",
+      meets: summarize(usersRuns.map((r) => r.p95)).median < 50,
+    },
+    ...variants.map(
+      (v): Row => ({ figure: `  p95, ${v.name}`, unit: "ms", value: summarize(usersRuns.map((r) => r.perVariant[v.name]!.p95)) }),
+    ),
+    {
+      figure: `timeline page p50 (getTimelinePage, user with ${flags.heavyEvents.toLocaleString()} events)`,
+      unit: "ms",
+      value: summarize(timelineRuns.map((r) => r.p50)),
+    },
+    {
+      figure: "timeline page p95",
+      unit: "ms",
+      value: summarize(timelineRuns.map((r) => r.p95)),
+      target: "< 20 ms",
+      meets: summarize(timelineRuns.map((r) => r.p95)).median < 20,
+    },
+    ...timelineVariants.map(
+      (v): Row => ({ figure: `  p95, ${v.name}`, unit: "ms", value: summarize(timelineRuns.map((r) => r.perVariant[v.name]!.p95)) }),
+    ),
+  ];
+  const finishedAt = new Date();
+  const loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
+  const table = renderTable(rows, flags.full);
+  console.log(`\nMachine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}, PostgreSQL ${String((machine as Record<string, unknown>).postgres)}, Kafka 4.4.0`);
+  console.log(`Load average at start ${machine.loadAverageAtStart.join(" ")}, at end ${loadAtEnd.join(" ")}; ${flags.runs} runs; ${((finishedAt.getTime() - startedAt.getTime()) / 60000).toFixed(1)} min${flags.full ? "" : "; targets are for --full sizes"}\n`);
+  console.log(table);
+  const notes = [
+    `lower raw baseline: ${lowerRaw.label} (${Math.round(lowerRaw.s.median).toLocaleString()}/s); projector = ${pct(proj.median, lowerRaw.s.median)} of it`,
+    `projector batches: mean ${Math.round(summarize(projectorRuns.map((r) => r.meanBatchEvents)).median)} events/batch, DB-busy ${summarize(projectorRuns.map((r) => r.dbBusy)).median.toFixed(2)} (sum of batch transaction time / wall time, 2 partitions in parallel), group join ${Math.round(summarize(projectorRuns.map((r) => r.joinMs)).median)} ms, join → first batch ${Math.round(summarize(projectorRuns.map((r) => r.firstBatchMs)).median)} ms`,
+    `command latency split: Kafka append (producer.send → ack) p50 ${fmt(summarize(commandRuns.map((r) => r.append50)).median, "ms")}, p99 ${fmt(summarize(commandRuns.map((r) => r.append99)).median, "ms")} (medians over runs); the rest is the PostgreSQL transaction`,
+    `Kafka appends (app's idempotent producer, maxInFlightRequests 1): 1 append ${fmt(summarize(appendRuns.map((r) => r.oneMs)).median, "ms")}, 10 started together ${fmt(summarize(appendRuns.map((r) => r.tenConcurrentMs)).median, "ms")} (≈10× means they queue one behind the other)`,
+    `command service time, one at a time (no queueing): p50 ${fmt(summarize(commandRuns.map((r) => r.serial50)).median, "ms")}, of which Kafka append ${fmt(summarize(commandRuns.map((r) => r.serialAppend50)).median, "ms")}; event-loop utilisation during the ${flags.rate}/s run ${summarize(commandRuns.map((r) => r.elu)).median.toFixed(2)} (plain Prisma insert run: ${summarize(crudRuns.map((r) => r.elu)).median.toFixed(2)})`,
+    `commands: ${commandRuns.reduce((s, r) => s + r.errors, 0)} errors, ${commandRuns.reduce((s, r) => s + r.notVisible, 0)} not visible within 10 s`,
+  ];
+  for (const n of notes) console.log(`- ${n}`);
+
+  const outDir = path.join(ROOT, "bench-results");
+  fs.mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
+  fs.writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        startedAt,
+        finishedAt,
+        machine: { ...machine, loadAverageAtEnd: loadAtEnd },
+        flags,
+        backlog: { userEvents: produced, roleEvents: roles.length, totalEvents: N, partitions: flags.partitions },
+        rows,
+        table,
+        notes,
+        raw: { appendRuns, projectorRuns: projectorRuns.map(({ cpuProfile: _c, ...r }) => r), consumeRuns, consumeDecodeRuns, insertRuns, commandRuns, crudRuns, usersRuns, timelineRuns },
+        profile,
+        queryBreakdown,
+        plans,
+      },
+      (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v),
+      2,
+    ),
+  );
+  console.log(`\nwritten to ${path.relative(ROOT, file)}`);
+  clearTimeout(hardStop);
+}
+
+function renderTable(rows: Row[], full: boolean): string {
+  const range = (s: Summary, unit: string) => `${fmt(s.median, unit)} (${fmt(s.min, unit).replace(` ${unit}`, "")}–${fmt(s.max, unit)})`;
+  const lines = [
+    "| figure | median (min–max) | baseline measured beside it | ratio | target (--full, 2 cores) | verdict |",
+    "| --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const r of rows) {
+    const verdict = r.meets === undefined ? "" : r.meets ? "meets" : "**misses**";
+    lines.push(
+      `| ${r.figure} | ${range(r.value, r.unit)} | ${r.baseline ? `${r.baseline.label}: ${range(r.baseline.value, r.baseline.unit)}` : ""} | ${r.ratio ?? ""} | ${r.target ?? ""} | ${verdict}${verdict && !full ? " (default size)" : ""} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+    if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    if (Date.now() > deadline) throw new Error("topic partitions have no leader after 60 s");
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The real projector worker (workers/projector.ts) as a child process
+// ---------------------------------------------------------------------------
+
+async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "workers/projector.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`projector worker did not get partitions within 60 s:\n${out}`)), 60_000);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes("partitions assigned")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.stderr!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`projector worker exited (${code}):\n${out}`));
+    });
+  });
+  await new Promise((r) => setTimeout(r, 1_000)); // its seek to the stored offsets
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+main()
+  .then(() => cleanup())
+  .then(() => process.exit(0))
+  .catch(async (error: unknown) => {
+    console.error(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    await cleanup();
+    process.exit(1);
+  });
