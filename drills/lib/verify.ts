@@ -1,0 +1,376 @@
+/**
+ * The drills' ground truth: read the whole log, fold it with the domain's own
+ * `evolve`, and compare with the read model table by table (md5 of the ordered
+ * rows), plus the timeline and the dead letters row by row.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type pg from "pg";
+import { decodeEvent } from "@/lib/events/codec";
+import type { DomainEvent } from "@/lib/events/registry";
+import { deadLetterTopic } from "@/lib/kafka/topics";
+import type { RoleEvent } from "@/modules/roles/domain/events";
+import { evolveRole, type RoleState } from "@/modules/roles/domain/role-state";
+import type { UserEvent } from "@/modules/users/domain/events";
+import { CannotApplyEventError, evolveUser, type UserState } from "@/modules/users/domain/user-state";
+import type { Scope } from "./infra";
+import { say, sleep, type Report } from "./util";
+
+export interface LogMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+export async function endOffsets(scope: Scope, topics: string[] = Object.values(scope.topics)) {
+  const result: Array<{ topic: string; partition: number; low: bigint; high: bigint }> = [];
+  for (const topic of topics) {
+    for (const p of await retry(() => scope.admin.fetchTopicOffsets(topic))) {
+      result.push({ topic, partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) });
+    }
+  }
+  return result;
+}
+
+/** Right after topic creation or a leader change, metadata lags for a moment ("not the leader"). */
+async function retry<T>(work: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (i >= attempts) throw error;
+      await sleep(500);
+    }
+  }
+}
+
+export const totalMessages = (ends: Array<{ low: bigint; high: bigint }>) =>
+  ends.reduce((sum, e) => sum + Number(e.high - e.low), 0);
+
+/** Every message of `topics` from the beginning to the current end, in partition order. */
+export async function readLog(scope: Scope, topics: string[] = Object.values(scope.topics), timeoutMs = 120_000) {
+  const ends = new Map<string, bigint>();
+  for (const e of await endOffsets(scope, topics)) if (e.high > e.low) ends.set(`${e.topic}/${e.partition}`, e.high);
+  const messages: LogMessage[] = [];
+  if (ends.size === 0) return messages;
+  const consumer = scope.kafka.consumer({ groupId: `drill-log-reader-${randomBytes(4).toString("hex")}`, maxBytes: 50 * 1024 * 1024 });
+  await consumer.connect();
+  try {
+    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const remaining = new Set(ends.keys());
+      const timer = setTimeout(() => reject(new Error(`log not fully read within ${timeoutMs} ms: ${[...remaining].slice(0, 5).join(", ")}`)), timeoutMs);
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            const k = `${batch.topic}/${batch.partition}`;
+            const end = ends.get(k) ?? 0n;
+            for (const m of batch.messages) {
+              if (BigInt(m.offset) >= end) break;
+              messages.push({
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: m.offset,
+                key: m.key?.toString("utf8") ?? null,
+                value: m.value ?? null,
+                headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([h, v]) => [h, String(v)])),
+              });
+              if (BigInt(m.offset) + 1n >= end) remaining.delete(k);
+            }
+            if (remaining.size === 0) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  messages.sort((a, b) =>
+    a.topic !== b.topic ? a.topic.localeCompare(b.topic) : a.partition !== b.partition ? a.partition - b.partition : Number(BigInt(a.offset) - BigInt(b.offset)),
+  );
+  return messages;
+}
+
+const iso = (v: string | Date | null | undefined) => (v == null ? "" : new Date(v).toISOString());
+
+export interface Fold {
+  users: Map<string, UserState>;
+  roles: Map<string, RoleState>;
+  /** roleId → time of its last assignment, per user (user_roles.assigned_at). */
+  assignedAt: Map<string, string>;
+  /** Timeline rows the projector must have written, one per applied event. */
+  userTimeline: string[];
+  roleTimeline: string[];
+  /** topic/partition/offset of every message the projector must dead-letter. */
+  deadLetters: Set<string>;
+  /** Every decodable event id in the log (for "is this acknowledged event there?"). */
+  eventIds: Set<string>;
+  /** Event ids seen more than once (republished). */
+  duplicateIds: number;
+  /** correlationId header → number of messages. */
+  byCorrelation: Map<string, number>;
+  messages: number;
+}
+
+const posKey = (topic: string, partition: number, offset: string | bigint) => `${topic}/${partition}/${offset}`;
+
+/** What the read model must hold: the fold of the log, with the projector's rules (dedupe by id, DLQ what cannot apply). */
+export function foldLog(scope: Scope, log: LogMessage[]): Fold {
+  const fold: Fold = {
+    users: new Map(),
+    roles: new Map(),
+    assignedAt: new Map(),
+    userTimeline: [],
+    roleTimeline: [],
+    deadLetters: new Set(),
+    eventIds: new Set(),
+    duplicateIds: 0,
+    byCorrelation: new Map(),
+    messages: log.length,
+  };
+  const applied = new Set<string>();
+  for (const m of log) {
+    const corr = m.headers.correlationId;
+    if (corr) fold.byCorrelation.set(corr, (fold.byCorrelation.get(corr) ?? 0) + 1);
+    const stream = m.topic === scope.topics.users ? "users" : "roles";
+    const decoded = decodeEvent(m.value, stream, m.key);
+    if (!decoded.ok) {
+      fold.deadLetters.add(posKey(m.topic, m.partition, m.offset));
+      continue;
+    }
+    const e: DomainEvent = decoded.event;
+    if (m.value?.includes("\\u0000") && JSON.stringify(e).includes("\\u0000")) {
+      // The projector dead-letters events whose text holds U+0000 (PostgreSQL cannot store it).
+      fold.deadLetters.add(posKey(m.topic, m.partition, m.offset));
+      fold.eventIds.add(e.id);
+      continue;
+    }
+    if (fold.eventIds.has(e.id)) fold.duplicateIds++;
+    fold.eventIds.add(e.id);
+    if (applied.has(e.id)) continue;
+    try {
+      if (stream === "users") {
+        const ue = e as UserEvent;
+        fold.users.set(e.aggregateId, evolveUser(fold.users.get(e.aggregateId) ?? null, ue));
+        if (ue.type === "RoleAssignedToUser") fold.assignedAt.set(`${e.aggregateId}|${ue.payload.roleId}`, e.occurredAt);
+        fold.userTimeline.push(timelineLine(e, m));
+      } else {
+        fold.roles.set(e.aggregateId, evolveRole(fold.roles.get(e.aggregateId) ?? null, e as RoleEvent));
+        fold.roleTimeline.push(timelineLine(e, m));
+      }
+      applied.add(e.id);
+    } catch (error) {
+      if (!(error instanceof CannotApplyEventError)) throw error;
+      fold.deadLetters.add(posKey(m.topic, m.partition, m.offset));
+    }
+  }
+  return fold;
+}
+
+const timelineLine = (e: DomainEvent, m: { topic: string; partition: number; offset: string }) =>
+  [e.id, e.aggregateId, e.sequence, e.type, e.correlationId, iso(e.occurredAt), m.topic, m.partition, m.offset].join("|");
+
+const userLine = (u: {
+  id: string;
+  email: string;
+  name: string;
+  isDeleted: boolean;
+  version: number;
+  createdAt: string | Date;
+  updatedAt: string | Date;
+  deletedAt: string | Date | null;
+  lastLoginAt: string | Date | null;
+}) =>
+  [u.id, u.email, u.name, u.isDeleted, u.version, iso(u.createdAt), iso(u.updatedAt), iso(u.deletedAt), iso(u.lastLoginAt)].join("|");
+
+const roleLine = (r: {
+  id: string;
+  name: string;
+  description: string;
+  isDeleted: boolean;
+  version: number;
+  createdAt: string | Date;
+  updatedAt: string | Date;
+  deletedAt: string | Date | null;
+}) => [r.id, r.name, r.description, r.isDeleted, r.version, iso(r.createdAt), iso(r.updatedAt), iso(r.deletedAt)].join("|");
+
+function md5(lines: string[]) {
+  const h = createHash("md5");
+  for (const l of [...lines].sort()) h.update(l).update("\n");
+  return h.digest("hex");
+}
+
+/** Compares two sets of rows; returns a short description of the first differences. */
+function diff(expected: string[], actual: string[]): string {
+  const a = new Set(actual);
+  const e = new Set(expected);
+  const missing = expected.filter((l) => !a.has(l));
+  const extra = actual.filter((l) => !e.has(l));
+  const dupes = actual.length - a.size;
+  return `missing ${missing.length}, unexpected ${extra.length}, duplicate ${dupes}` +
+    (missing[0] ? `; first missing: ${missing[0]}` : "") +
+    (extra[0] ? `; first unexpected: ${extra[0]}` : "");
+}
+
+export interface ReadModelSnapshot {
+  users: string[];
+  userRoles: string[];
+  roles: string[];
+  userEvents: string[];
+  roleEvents: string[];
+  deadLetters: string[];
+}
+
+export async function snapshotReadModel(scope: Scope): Promise<ReadModelSnapshot> {
+  const c = scope.sql();
+  await c.connect();
+  try {
+    const q = async <T extends pg.QueryResultRow>(sql: string) => (await c.query<T>(sql)).rows;
+    const users = (
+      await q<{ id: string; email: string; name: string; is_deleted: boolean; version: number; created_at: Date; updated_at: Date; deleted_at: Date | null; last_login_at: Date | null }>(
+        "select id::text, email, name, is_deleted, version, created_at, updated_at, deleted_at, last_login_at from users",
+      )
+    ).map((u) =>
+      userLine({ id: u.id, email: u.email, name: u.name, isDeleted: u.is_deleted, version: u.version, createdAt: u.created_at, updatedAt: u.updated_at, deletedAt: u.deleted_at, lastLoginAt: u.last_login_at }),
+    );
+    const userRoles = (await q<{ user_id: string; role_id: string; role_name: string; assigned_at: Date }>("select user_id::text, role_id::text, role_name, assigned_at from user_roles")).map(
+      (r) => [r.user_id, r.role_id, r.role_name, iso(r.assigned_at)].join("|"),
+    );
+    const roles = (
+      await q<{ id: string; name: string; description: string; is_deleted: boolean; version: number; created_at: Date; updated_at: Date; deleted_at: Date | null }>(
+        "select id::text, name, description, is_deleted, version, created_at, updated_at, deleted_at from roles",
+      )
+    ).map((r) =>
+      roleLine({ id: r.id, name: r.name, description: r.description, isDeleted: r.is_deleted, version: r.version, createdAt: r.created_at, updatedAt: r.updated_at, deletedAt: r.deleted_at }),
+    );
+    type T = { event_id: string; agg: string; sequence: number; type: string; correlation_id: string; occurred_at: Date; topic: string; partition: number; offset: string };
+    const timeline = (rows: T[]) =>
+      rows.map((r) => [r.event_id, r.agg, r.sequence, r.type, r.correlation_id, iso(r.occurred_at), r.topic, r.partition, r.offset].join("|"));
+    const userEvents = timeline(
+      await q<T>('select event_id::text, user_id::text as agg, sequence, type, correlation_id, occurred_at, topic, partition, "offset"::text as "offset" from user_events'),
+    );
+    const roleEvents = timeline(
+      await q<T>('select event_id::text, role_id::text as agg, sequence, type, correlation_id, occurred_at, topic, partition, "offset"::text as "offset" from role_events'),
+    );
+    const deadLetters = (await q<{ k: string }>(`select topic || '/' || partition || '/' || "offset" as k from dead_letters`)).map((r) => r.k);
+    return { users, userRoles, roles, userEvents, roleEvents, deadLetters };
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * Read model vs fold of the log, table by table. Adds one check per table to
+ * `report` and returns whether all matched.
+ */
+export function compareWithFold(report: Report, fold: Fold, rm: ReadModelSnapshot): boolean {
+  const expected = {
+    users: [...fold.users.values()].map(userLine),
+    user_roles: [...fold.users.values()].flatMap((u) =>
+      Object.entries(u.roles).map(([roleId, roleName]) => [u.id, roleId, roleName, iso(fold.assignedAt.get(`${u.id}|${roleId}`))].join("|")),
+    ),
+    roles: [...fold.roles.values()].map(roleLine),
+    user_events: fold.userTimeline,
+    role_events: fold.roleTimeline,
+    dead_letters: [...fold.deadLetters],
+  };
+  const actual = {
+    users: rm.users,
+    user_roles: rm.userRoles,
+    roles: rm.roles,
+    user_events: rm.userEvents,
+    role_events: rm.roleEvents,
+    dead_letters: rm.deadLetters,
+  };
+  let all = true;
+  for (const table of Object.keys(expected) as Array<keyof typeof expected>) {
+    const e = md5(expected[table]);
+    const a = md5(actual[table]);
+    const ok = e === a && expected[table].length === actual[table].length;
+    all &&= ok;
+    report.check(
+      `${table} = fold of the log`,
+      ok,
+      ok ? `${actual[table].length} rows, md5 ${a.slice(0, 12)}` : `log ${expected[table].length} rows (md5 ${e.slice(0, 12)}) vs read model ${actual[table].length} (md5 ${a.slice(0, 12)}): ${diff(expected[table], actual[table])}`,
+    );
+  }
+  return all;
+}
+
+/** Waits until the group's stored positions (projection_offsets) reach the end of every partition. */
+export async function waitUntilCaughtUp(
+  scope: Scope,
+  timeoutMs: number,
+  progress?: (behind: number) => void,
+  /** Returns a reason to give up early (e.g. the projector process exited). */
+  abortIf?: () => string | undefined,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastPrint = 0;
+  for (;;) {
+    const ends = (await endOffsets(scope)).filter((e) => e.high > 0n);
+    let behind = 0;
+    try {
+      const c = scope.sql();
+      await c.connect();
+      try {
+        const rows = (await c.query<{ topic: string; partition: number; next_offset: string }>(
+          "select topic, partition, next_offset::text from projection_offsets where consumer_group = $1",
+          [scope.config.PROJECTOR_GROUP_ID],
+        )).rows;
+        const at = new Map(rows.map((r) => [`${r.topic}/${r.partition}`, BigInt(r.next_offset)]));
+        for (const e of ends) behind += Math.max(0, Number(e.high - (at.get(`${e.topic}/${e.partition}`) ?? 0n)));
+      } finally {
+        await c.end();
+      }
+    } catch {
+      behind = -1; // database unreachable right now
+    }
+    if (behind === 0) return;
+    if (progress && Date.now() - lastPrint > 5_000) {
+      lastPrint = Date.now();
+      progress(behind);
+    }
+    if (Date.now() > deadline) throw new Error(`projector still ${behind} messages behind after ${timeoutMs} ms`);
+    const abort = abortIf?.();
+    if (abort) throw new Error(`projector ${behind} messages behind: ${abort}`);
+    await sleep(250);
+  }
+}
+
+/** Sum of the stored positions of the group: grows as the projector commits batches. */
+export async function projectedPosition(scope: Scope): Promise<number> {
+  const c = scope.sql();
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ s: string | null }>("select sum(next_offset)::text as s from projection_offsets where consumer_group = $1", [
+      scope.config.PROJECTOR_GROUP_ID,
+    ]);
+    return Number(rows[0]?.s ?? 0);
+  } finally {
+    await c.end();
+  }
+}
+
+/** The dead-letter topics' messages (their dlq-original-* headers). */
+export async function readDeadLetterTopics(scope: Scope) {
+  const topics = Object.values(scope.topics).map(deadLetterTopic);
+  const log = await readLog(scope, topics);
+  return log.map((m) => ({
+    original: posKey(m.headers["dlq-original-topic"] ?? "?", Number(m.headers["dlq-original-partition"]), m.headers["dlq-original-offset"] ?? "?"),
+    reason: m.headers["dlq-reason"] ?? "",
+  }));
+}
+
+export { posKey };
+export function logSummary(fold: Fold) {
+  say(
+    `  log: ${fold.messages} messages, ${fold.eventIds.size} distinct events, ${fold.userTimeline.length + fold.roleTimeline.length} applicable, ${fold.deadLetters.size} to dead-letter, ${fold.duplicateIds} republished ids`,
+  );
+}
