@@ -228,30 +228,36 @@ async function saveUsers(tx: Tx, states: Map<string, UserState | null>, timeline
       name_lower = excluded.name_lower, is_deleted = excluded.is_deleted,
       version = excluded.version, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at,
       last_login_at = excluded.last_login_at`;
-  const ids = touched.map((s) => s.id);
-  await tx.$executeRaw`DELETE FROM user_roles WHERE user_id = ANY(${ids}::uuid[])`;
-  const assignments = touched.flatMap((s) =>
-    Object.entries(s.roles).map(([roleId, roleName]) => ({
-      userId: s.id,
-      roleId,
-      roleName,
-      // When the role was (last) assigned, from the timeline of this batch or kept from before.
-      assignedAt: assignedAt(timeline, s.id, roleId),
-    })),
-  );
-  if (assignments.length) {
+  // Only the (user, role) pairs this batch assigned or unassigned change; every
+  // other membership row stays as it is.
+  const changed = new Map<string, { userId: string; roleId: string }>();
+  for (const t of timeline) {
+    if (t.type !== "RoleAssignedToUser" && t.type !== "RoleUnassignedFromUser") continue;
+    const roleId = (t.payload as { roleId: string }).roleId;
+    changed.set(`${t.aggregateId}/${roleId}`, { userId: t.aggregateId, roleId });
+  }
+  if (changed.size) {
+    const pairs = [...changed.values()];
     await tx.$executeRaw`
-      INSERT INTO user_roles (user_id, role_id, role_name, assigned_at)
-      SELECT a."userId", a."roleId", a."roleName", COALESCE(a."assignedAt",
-        (SELECT max(e.occurred_at) FROM user_events e WHERE e.user_id = a."userId" AND e.type = 'RoleAssignedToUser'
-           AND e.payload->>'roleId' = a."roleId"::text), now())
-      FROM jsonb_to_recordset(${JSON.stringify(assignments)}::jsonb)
-        AS a("userId" uuid, "roleId" uuid, "roleName" text, "assignedAt" timestamptz)`;
+      DELETE FROM user_roles ur USING jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) AS p("userId" uuid, "roleId" uuid)
+      WHERE ur.user_id = p."userId" AND ur.role_id = p."roleId"`;
+    const held = pairs.flatMap(({ userId, roleId }) => {
+      const roleName = states.get(userId)?.roles[roleId];
+      return roleName === undefined ? [] : [{ userId, roleId, roleName, assignedAt: assignedAt(timeline, userId, roleId) }];
+    });
+    if (held.length) {
+      await tx.$executeRaw`
+        INSERT INTO user_roles (user_id, role_id, role_name, assigned_at)
+        SELECT a."userId", a."roleId", a."roleName", a."assignedAt"
+        FROM jsonb_to_recordset(${JSON.stringify(held)}::jsonb)
+          AS a("userId" uuid, "roleId" uuid, "roleName" text, "assignedAt" timestamptz)`;
+    }
   }
   await insertTimeline(tx, "users", timeline);
   await repairStreamHeads(tx, "user", touched);
 }
 
+/** When the role was last assigned in this batch (a pair still held after a change was assigned in it). */
 function assignedAt(timeline: TimelineRow[], userId: string, roleId: string): string | null {
   for (let i = timeline.length - 1; i >= 0; i--) {
     const t = timeline[i]!;

@@ -28,8 +28,12 @@ export interface TimelineRow extends Position {
 }
 
 export function timelineRow(e: DomainEvent, position: Position, changes: FieldChanges | null): TimelineRow {
+  // Position fields written out, not spread: spreading a small object first put
+  // this hot function on V8's slow path (bench/PERFORMANCE.md: ~10x on the fold).
   return {
-    ...position,
+    topic: position.topic,
+    partition: position.partition,
+    offset: position.offset,
     eventId: e.id,
     aggregateId: e.aggregateId,
     sequence: e.sequence,
