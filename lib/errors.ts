@@ -11,7 +11,7 @@ export type DomainErrorCode =
   | "not_found" // the aggregate does not exist (or no longer does)
   | "conflict" // expectedVersion did not match: someone else changed it
   | "invariant" // a business rule refused the command (e.g. email taken)
-  | "unavailable"; // the event store did not acknowledge in time
+  | "unavailable"; // the event store did not acknowledge the append
 
 export class DomainError extends Error {
   override readonly name = "DomainError";

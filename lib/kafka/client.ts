@@ -14,7 +14,10 @@ const KAFKAJS_LOG_LEVELS: Record<string, logLevel> = {
   debug: logLevel.DEBUG,
 };
 
-export function createKafka(config: KafkaConfig, clientIdSuffix?: string): Kafka {
+/** Timing overrides for one client (the producer keeps a tighter budget than admin and consumers). */
+export type KafkaTimings = Pick<KafkaJsConfig, "connectionTimeout" | "requestTimeout" | "retry">;
+
+export function createKafka(config: KafkaConfig, clientIdSuffix?: string, timings: KafkaTimings = {}): Kafka {
   const ssl: KafkaJsConfig["ssl"] = config.KAFKA_SSL
     ? {
         rejectUnauthorized: config.KAFKA_SSL_REJECT_UNAUTHORIZED === "true",
@@ -36,6 +39,7 @@ export function createKafka(config: KafkaConfig, clientIdSuffix?: string): Kafka
     sasl,
     connectionTimeout: 3000,
     requestTimeout: 10000,
+    ...timings,
     // kafkajs logs every transient broker error (e.g. "coordinator is loading"
     // while a group starts) at ERROR, though it retries them; failures that
     // matter surface as errors to the caller. Opt in to its log when diagnosing.

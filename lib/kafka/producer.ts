@@ -18,19 +18,40 @@ export interface AppendedEvent {
 }
 
 export interface EventAppender {
-  /** Appends events of one aggregate (one key, so one partition, in order). Resolves after the broker's ack. */
+  /**
+   * Appends events of one aggregate (one key, so one partition, in order).
+   * Resolves after the broker's ack; rejects once kafkajs has given up, within
+   * about KAFKA_PRODUCE_TIMEOUT_MS (see produceTimings).
+   */
   append(events: readonly DomainEvent[]): Promise<AppendedEvent[]>;
   disconnect(): Promise<void>;
 }
 
-export function createEventAppender(config: KafkaConfig, kafka: Kafka = createKafka(config, "producer")): EventAppender {
-  const timeoutMs = config.KAFKA_PRODUCE_TIMEOUT_MS;
-  const producer: Producer = kafka.producer({
+/**
+ * kafkajs' own bounds for one append, derived from KAFKA_PRODUCE_TIMEOUT_MS so
+ * that its retries end inside that budget. There is deliberately no outer
+ * timer racing the send: a timer that fires while kafkajs is still retrying
+ * would report a failure for a write that then lands (the fault drills caught
+ * exactly that). Worst case: 2 attempts × (connect + request) + backoff.
+ */
+export function produceTimings(budgetMs: number) {
+  return {
+    connectionTimeout: Math.round(budgetMs * 0.15),
+    requestTimeout: Math.round(budgetMs * 0.3),
+    /** How long the leader waits for in-sync replicas (below requestTimeout). */
+    ackTimeout: Math.round(budgetMs * 0.25),
+    retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 500 },
+  };
+}
+
+export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAppender {
+  const timings = produceTimings(config.KAFKA_PRODUCE_TIMEOUT_MS);
+  const client = kafka ?? createKafka(config, "producer", timings);
+  const producer: Producer = client.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    // Retries stay well inside the command's time budget (connect 3 s + backoff).
-    retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 1000 },
+    retry: timings.retry,
   });
   let connected: Promise<void> | null = null;
   const connect = () => {
@@ -51,13 +72,8 @@ export function createEventAppender(config: KafkaConfig, kafka: Kafka = createKa
       const topic = topicName(streamOf(first.type), config);
       const messages = events.map(encodeEvent);
       try {
-        const metadata = await withDeadline(
-          (async () => {
-            await connect();
-            return producer.send({ topic, acks: -1, timeout: timeoutMs, messages });
-          })(),
-          timeoutMs,
-        );
+        await connect();
+        const metadata = await producer.send({ topic, acks: -1, timeout: timings.ackTimeout, messages });
         const meta = metadata[0];
         if (!meta || meta.errorCode !== 0 || meta.baseOffset === undefined) {
           throw new Error(`unexpected produce response ${JSON.stringify(metadata)}`);
@@ -72,7 +88,7 @@ export function createEventAppender(config: KafkaConfig, kafka: Kafka = createKa
       } catch (error) {
         throw new DomainError(
           "unavailable",
-          `The event store (Kafka) did not acknowledge the change, so nothing was saved: ${(error as Error).message}`,
+          `The event store (Kafka) did not acknowledge the change, so it was not saved: ${(error as Error).message}`,
         );
       }
     },
@@ -81,18 +97,4 @@ export function createEventAppender(config: KafkaConfig, kafka: Kafka = createKa
       await producer.disconnect();
     },
   };
-}
-
-/**
- * kafkajs bounds each request, not the whole send (metadata refresh and
- * reconnects add up). If the deadline passes first the caller sees a failure;
- * the idempotent producer may still complete the write, which the projector
- * then repairs into the command-side head (see the README, "Failure windows").
- */
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no acknowledgement within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

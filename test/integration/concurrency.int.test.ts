@@ -53,7 +53,7 @@ describe("concurrency", () => {
       let started = Date.now();
       await expect(createUser(deps, t.ctx, { email: "held@example.com", name: "Held" })).rejects.toMatchObject({
         code: "unavailable",
-        message: expect.stringMatching(/Kafka.*nothing was saved/),
+        message: expect.stringMatching(/Kafka.*was not saved/),
       });
       expect(Date.now() - started).toBeLessThan(10_000);
       started = Date.now();
