@@ -44,9 +44,29 @@ export async function ensureTopics(admin: Admin, config: KafkaConfig): Promise<s
       })),
     });
   }
-  await assertInfiniteRetention(admin, topics);
+  await withRetry(() => assertInfiniteRetention(admin, topics), isUnknownTopic);
   return topics;
 }
+
+/**
+ * Right after creating topics on a multi-broker cluster, the broker that
+ * answers describeConfigs may not know them yet (UNKNOWN_TOPIC_OR_PARTITION):
+ * metadata propagates within a second or two, so ask again.
+ */
+async function withRetry<T>(work: () => Promise<T>, retriable: (error: unknown) => boolean, attempts = 10): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= attempts || !retriable(error)) throw error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+const isUnknownTopic = (error: unknown) =>
+  (error as { type?: string }).type === "UNKNOWN_TOPIC_OR_PARTITION" ||
+  /does not host this topic-partition/i.test(String((error as Error).message));
 
 async function assertInfiniteRetention(admin: Admin, topics: string[]) {
   const { resources } = await admin.describeConfigs({
