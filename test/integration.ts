@@ -181,11 +181,14 @@ export async function readEvents(t: TestContext): Promise<DomainEvent[]> {
   return events;
 }
 
-/** What the read model must hold: the fold of the whole log (per aggregate, in partition order). */
+/** What the read model must hold: the fold of the whole log (per aggregate, in partition order, each event id once). */
 export async function foldLog(t: TestContext) {
   const users = new Map<string, UserState | null>();
   const roles = new Map<string, RoleState | null>();
+  const seen = new Set<string>();
   for (const e of await readEvents(t)) {
+    if (seen.has(e.id)) continue; // the event id is the idempotency key, as in the projector
+    seen.add(e.id);
     if (isUserEvent(e)) {
       if (e.type !== "UserCreated" && !users.get(e.aggregateId)) continue; // dead-lettered by the projector too
       users.set(e.aggregateId, evolveUser(users.get(e.aggregateId) ?? null, e));

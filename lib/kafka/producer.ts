@@ -53,6 +53,20 @@ export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAp
     allowAutoTopicCreation: false,
     retry: timings.retry,
   });
+  /**
+   * kafkajs' idempotent producer is only correct with one send() awaited at a
+   * time (tulios/kafkajs#353): with concurrent sends, a retry across a leader
+   * change can write one batch twice and acknowledge another that never landed.
+   * Drill 3 (a broker of three killed under load) caught exactly that: one
+   * acknowledged event missing, another duplicated. So sends queue here.
+   * Coalescing queued appends into one sendBatch is the next step for throughput.
+   */
+  let tail: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(send: () => Promise<T>): Promise<T> => {
+    const result = tail.then(send, send);
+    tail = result.catch(() => undefined);
+    return result;
+  };
   let connected: Promise<void> | null = null;
   const connect = () => {
     connected ??= producer.connect().catch((error: unknown) => {
@@ -73,7 +87,9 @@ export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAp
       const messages = events.map(encodeEvent);
       try {
         await connect();
-        const metadata = await producer.send({ topic, acks: -1, timeout: timings.ackTimeout, messages });
+        const metadata = await oneAtATime(() =>
+          producer.send({ topic, acks: -1, timeout: timings.ackTimeout, messages }),
+        );
         const meta = metadata[0];
         if (!meta || meta.errorCode !== 0 || meta.baseOffset === undefined) {
           throw new Error(`unexpected produce response ${JSON.stringify(metadata)}`);

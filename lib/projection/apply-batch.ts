@@ -83,8 +83,13 @@ export async function applyBatch(
   }
 
   // The event id is the idempotency key: an event published twice is applied once.
+  // Within the batch too: a message republished (e.g. by a producer retry) can sit beside its twin.
   const seen = await alreadyProjected(tx, input.stream, decoded.map((d) => d.event.id));
-  const pending = decoded.filter((d) => !seen.has(d.event.id));
+  const pending = decoded.filter((d) => {
+    if (seen.has(d.event.id)) return false;
+    seen.add(d.event.id);
+    return true;
+  });
   outcome.skipped += decoded.length - pending.length;
 
   // Folds each event into its aggregate's state; one that cannot follow that

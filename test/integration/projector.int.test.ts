@@ -126,6 +126,32 @@ describe("projector", () => {
     expect(next.events[0]?.event.sequence).toBe(3);
   });
 
+  it("applies an event republished beside its twin in one batch once, dead-lettering nothing", async () => {
+    const userId = randomUUID();
+    const created = {
+      id: randomUUID(),
+      type: "UserCreated",
+      schemaVersion: 1,
+      aggregateId: userId,
+      sequence: 1,
+      occurredAt: new Date().toISOString(),
+      actor: { kind: "service", name: "importer" },
+      correlationId: randomUUID(),
+      causationId: null,
+      payload: { email: "twin@example.com", name: "Twin" },
+    };
+    const producer = t.kafka.producer();
+    await producer.connect();
+    // A retried produce can leave the same event twice, side by side, in one batch.
+    const message = { key: userId, value: JSON.stringify(created) };
+    await producer.send({ topic: t.topics.users, messages: [message, message] });
+    await producer.disconnect();
+    await waitUntilCaughtUp(t);
+    expect(await t.db.user.findUniqueOrThrow({ where: { id: userId } })).toMatchObject({ name: "Twin", version: 1 });
+    expect(await t.db.userEvent.count({ where: { userId } })).toBe(1);
+    expect(await t.db.deadLetter.count({ where: { key: userId } })).toBe(0);
+  });
+
   it("dead-letters what it cannot read, with the reason, and goes on with the next message", async () => {
     const u = await createUser(t.deps, t.ctx, { email: "dlq@example.com", name: "Before" });
     await waitUntilCaughtUp(t);
