@@ -1,8 +1,8 @@
 "use client";
-import { useState } from "react";
-import { FormStatus, SubmitButton, TextField, fieldError, submittedValue } from "@/lib/ui/form-controls";
+import { SubmitButton, TextField, fieldError, submittedValue } from "@/lib/ui/form-controls";
 import { RefreshWhilePending } from "@/lib/ui/refresh-while-pending";
 import { useCommandForm } from "@/lib/ui/use-command-form";
+import { VersionedEditStatus, useVersionedEdit } from "@/lib/ui/versioned-edit";
 import { updateRoleAction } from "@/modules/roles/actions/update-role";
 import { activityKeys } from "@/modules/activity/ui/activity-query-keys";
 import { roleKeys } from "./role-query-keys";
@@ -17,40 +17,23 @@ export interface EditRoleFormProps {
 
 /**
  * Name and description, saved with the version the admin started editing
- * from. Live updates re-render the page with newer versions; while the form is
- * untouched it follows them, but once the admin types, the version stays the
- * one they saw, so a change made meanwhile by someone else is reported as a
- * conflict instead of being silently overwritten.
+ * from (lib/ui/versioned-edit.tsx), with a notice when someone else changed
+ * the role meanwhile.
  */
 export function EditRoleForm({ roleId, version, name, description }: EditRoleFormProps) {
-  const [editingFrom, setEditingFrom] = useState<number | null>(null);
-  const [state, formAction] = useCommandForm(updateRoleAction, (r) => {
-    setEditingFrom(null); // saved: follow the page again
-    return [roleKeys.detail(r.aggregateId), roleKeys.lists(), activityKeys.all];
-  });
-  const expectedVersion = editingFrom ?? version;
-  const isConflict = state?.ok === false && state.code === "conflict";
+  const [state, formAction] = useCommandForm(updateRoleAction, (r) => [
+    roleKeys.detail(r.aggregateId),
+    roleKeys.lists(),
+    activityKeys.all,
+  ]);
+  const { formRef, onChange, expectedVersion, editingFrom, isConflict } = useVersionedEdit(version, state);
   const changedMeanwhile = editingFrom !== null && version > editingFrom && !isConflict;
 
   return (
-    <form
-      action={formAction}
-      noValidate
-      onChange={() => setEditingFrom((v) => v ?? version)}
-      className="space-y-4"
-    >
+    <form ref={formRef} action={formAction} onChange={onChange} noValidate className="space-y-4">
       <input type="hidden" name="roleId" value={roleId} />
       <input type="hidden" name="expectedVersion" value={expectedVersion} />
-      <FormStatus state={state} success={state?.ok && !state.changed ? "Nothing to save: no field changed." : "Changes saved."}>
-        {isConflict && (
-          <p className="mt-1">
-            {/* A full reload, so the form starts again from the latest version. */}
-            <a href={`/roles/${roleId}`} className="font-medium underline underline-offset-2">
-              Reload the latest version
-            </a>
-          </p>
-        )}
-      </FormStatus>
+      <VersionedEditStatus state={state} reloadHref={`/roles/${roleId}`} />
       {changedMeanwhile && (
         <p role="status" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 ring-1 ring-amber-200">
           Someone else changed this role while you were editing (now version {version}). Saving will report a
