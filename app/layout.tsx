@@ -2,7 +2,10 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { LiveUpdates } from "@/lib/live/live-updates";
+import { currentUser } from "@/lib/auth/guard";
 import { NavLink } from "@/lib/ui/nav-link";
+import { buttonClass } from "@/lib/ui/styles";
+import { signOutAction } from "@/modules/access/actions/sign-out";
 import { Providers } from "./providers";
 import "./globals.css";
 
@@ -11,7 +14,9 @@ export const metadata: Metadata = {
   description: "Users and roles, with the full history of every change.",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Only decides what the header shows: each page checks the session and permission itself.
+  const user = await currentUser();
   return (
     <html lang="en">
       <body className="min-h-screen font-sans">
@@ -24,15 +29,28 @@ export default function RootLayout({ children }: { children: ReactNode }) {
                 </span>
                 Admin console
               </Link>
-              <nav aria-label="Main" className="flex items-center gap-1">
-                <NavLink href="/users">Users</NavLink>
-                <NavLink href="/roles">Roles</NavLink>
-                <NavLink href="/activity">Activity</NavLink>
-              </nav>
-              {/* Mounted once for the whole session: every page stays current without a reload. */}
-              <div className="ml-auto">
-                <LiveUpdates />
-              </div>
+              {user && (
+                <>
+                  <nav aria-label="Main" className="flex items-center gap-1">
+                    <NavLink href="/users">Users</NavLink>
+                    <NavLink href="/roles">Roles</NavLink>
+                    <NavLink href="/activity">Activity</NavLink>
+                    {user.permissions.has("tokens:manage") && <NavLink href="/tokens">API tokens</NavLink>}
+                  </nav>
+                  <div className="ml-auto flex items-center gap-4">
+                    {/* Mounted once for the whole session: every page stays current without a reload. */}
+                    <LiveUpdates />
+                    <form action={signOutAction} className="flex items-center gap-3 text-sm">
+                      <span className="hidden text-zinc-600 sm:inline" title={user.email}>
+                        {user.name}
+                      </span>
+                      <button type="submit" className={buttonClass("secondary", "sm")}>
+                        Sign out
+                      </button>
+                    </form>
+                  </div>
+                </>
+              )}
             </div>
           </header>
           <main className="mx-auto max-w-6xl px-4 py-8 sm:px-6">{children}</main>

@@ -11,7 +11,9 @@ export type DomainErrorCode =
   | "not_found" // the aggregate does not exist (or no longer does)
   | "conflict" // expectedVersion did not match: someone else changed it
   | "invariant" // a business rule refused the command (e.g. email taken)
-  | "unavailable"; // the event store did not acknowledge the append
+  | "unavailable" // the event store did not acknowledge the append
+  | "unauthenticated" // no valid session or API token
+  | "forbidden"; // signed in, but without the permission this needs
 
 export class DomainError extends Error {
   override readonly name = "DomainError";
@@ -34,6 +36,11 @@ export const conflict = (what: string, expected: number, actual: number) =>
 
 export const invariant = (message: string, fieldErrors?: FieldErrors) =>
   new DomainError("invariant", message, fieldErrors);
+
+export const unauthenticated = () => new DomainError("unauthenticated", "Sign in to continue.");
+
+export const forbidden = (needed: string) =>
+  new DomainError("forbidden", `You do not have permission to do this (it needs "${needed}").`);
 
 export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;
 

@@ -1,10 +1,10 @@
 /**
- * Process-wide wiring for the console (server only): the database client, the
- * one Kafka producer, and the actor recorded on events. Kept on globalThis so
+ * Process-wide wiring for the console (server only): the database client and
+ * the one Kafka producer. (Who acts comes from the request: lib/auth.) Kept on globalThis so
  * Next's dev reloads do not open a producer per edit.
  */
 import { kafkaConfig, type KafkaConfig } from "@/lib/config";
-import type { CommandContext, CommandDeps } from "@/lib/command/execute";
+import type { CommandDeps } from "@/lib/command/execute";
 import { getDb } from "@/lib/db";
 import { createEventAppender } from "@/lib/kafka/producer";
 
@@ -18,12 +18,4 @@ export function getKafkaConfig(): KafkaConfig {
 export function getCommandDeps(): CommandDeps {
   g.__adminConsoleDeps ??= { db: getDb(), appender: createEventAppender(getKafkaConfig()) };
   return g.__adminConsoleDeps;
-}
-
-/**
- * Who the console acts as. Until console sign-in exists (issue "Who may do
- * what"), every console change is attributed to this service name.
- */
-export function consoleContext(): CommandContext {
-  return { actor: { kind: "service", name: process.env.CONSOLE_ACTOR_NAME ?? "admin-console" } };
 }

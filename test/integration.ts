@@ -237,6 +237,8 @@ export async function readModel(t: TestContext) {
         id: r.id,
         name: r.name,
         description: r.description,
+        permissions: r.permissions,
+        builtIn: r.builtIn,
         isDeleted: r.isDeleted,
         version: r.version,
         createdAt: r.createdAt.toISOString(),

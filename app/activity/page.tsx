@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
+import { requirePage } from "@/lib/auth/guard";
 import Form from "next/form";
 import Link from "next/link";
-import { connection } from "next/server";
 import { getDb } from "@/lib/db";
 import { streamOf } from "@/lib/events/registry";
 import { EventTypeBadge, FieldChanges } from "@/lib/ui/event-display";
@@ -26,7 +26,7 @@ const typeGroups = [
 ];
 
 export default async function ActivityPage({ searchParams }: { searchParams: SearchParams }) {
-  await connection(); // rendered per request, never prerendered against the database
+  await requirePage("users:read"); // per request (reads the session), never prerendered
   const filters = parseActivityFilters(await searchParams);
   const { entries, nextCursor } = await listActivity(getDb(), filters);
   const isFiltered = Boolean(filters.type || filters.actor || filters.from || filters.to);

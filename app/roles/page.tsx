@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
+import { requirePage } from "@/lib/auth/guard";
 import Link from "next/link";
-import { connection } from "next/server";
 import { getDb } from "@/lib/db";
 import { formatDate } from "@/lib/ui/format";
 import { Card, PageHeader } from "@/lib/ui/page-header";
@@ -8,11 +8,13 @@ import { listRoles } from "@/modules/roles/read/list-roles";
 import { CreateRoleForm } from "@/modules/roles/ui/create-role-form";
 import { DeleteRoleForm } from "@/modules/roles/ui/delete-role-form";
 import { NewRoleButton } from "@/modules/roles/ui/new-role-button";
+import { RolePermissions } from "@/modules/roles/ui/role-permissions";
 
 export const metadata: Metadata = { title: "Roles" };
 
 export default async function RolesPage() {
-  await connection(); // rendered per request, never prerendered against the database
+  const viewer = await requirePage("users:read"); // per request (reads the session), never prerendered
+  const canWrite = viewer.permissions.has("roles:write");
   const roles = await listRoles(getDb());
 
   return (
@@ -20,7 +22,7 @@ export default async function RolesPage() {
       <PageHeader
         title="Roles"
         description="What users may do. Deleting a role removes it from its members first."
-        actions={<NewRoleButton />}
+        actions={canWrite && <NewRoleButton />}
       />
       <div className="grid gap-6 lg:grid-cols-3">
         <div className="min-w-0 lg:col-span-2">
@@ -46,6 +48,7 @@ export default async function RolesPage() {
                         {role.name}
                       </Link>
                       {/* Narrow screens: the description column is hidden, so it goes here. */}
+                      <RolePermissions permissions={role.permissions} builtIn={role.builtIn} />
                       {role.description && (
                         <p className="mt-0.5 text-xs font-normal break-words text-zinc-500 sm:hidden">{role.description}</p>
                       )}
@@ -58,12 +61,12 @@ export default async function RolesPage() {
                       <time dateTime={role.createdAt.toISOString()}>{formatDate(role.createdAt)}</time>
                     </td>
                     <td className="px-4 py-3 text-right">
-                      <DeleteRoleForm
+                      {canWrite && !role.builtIn && <DeleteRoleForm
                         roleId={role.id}
                         version={role.version}
                         name={role.name}
                         memberCount={role.memberCount}
-                      />
+                      />}
                     </td>
                   </tr>
                 ))}
@@ -78,11 +81,13 @@ export default async function RolesPage() {
             </table>
           </div>
         </div>
-        <div className="min-w-0">
-          <Card title="New role" id="new-role-heading">
-            <CreateRoleForm roleIds={roles.map((r) => r.id)} />
-          </Card>
-        </div>
+        {canWrite && (
+          <div className="min-w-0">
+            <Card title="New role" id="new-role-heading">
+              <CreateRoleForm roleIds={roles.map((r) => r.id)} />
+            </Card>
+          </div>
+        )}
       </div>
     </>
   );

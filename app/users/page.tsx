@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
+import { requirePage } from "@/lib/auth/guard";
 import Link from "next/link";
-import { connection } from "next/server";
 import { getDb } from "@/lib/db";
 import { buttonClass } from "@/lib/ui/styles";
 import { PageHeader } from "@/lib/ui/page-header";
@@ -24,7 +24,7 @@ const numberFormat = new Intl.NumberFormat("en-US");
 
 /** The whole state of the list lives in the URL (q, role, status, sort, cursor): shareable and reloadable. */
 export default async function UsersPage({ searchParams }: { searchParams: SearchParams }) {
-  await connection(); // rendered per request, never prerendered against the database
+  const viewer = await requirePage("users:read"); // per request (reads the session), never prerendered
   const params = await searchParams;
   const rawStatus = first(params.status);
   const rawSort = first(params.sort);
@@ -50,9 +50,11 @@ export default async function UsersPage({ searchParams }: { searchParams: Search
         title="Users"
         description={query.sort === "name" ? "Everyone with an account, by name." : "Everyone with an account, newest first."}
         actions={
-          <Link href="/users/new" className={buttonClass("primary")}>
-            New user
-          </Link>
+          viewer.permissions.has("users:write") && (
+            <Link href="/users/new" className={buttonClass("primary")}>
+              New user
+            </Link>
+          )
         }
       />
 

@@ -1,9 +1,12 @@
 /**
  * The one wrapper for server actions (server only: it reaches the database
  * and Kafka). An action file hands its input to `runCommand` together with
- * the application function, which
+ * the permission it needs and the application function, which
+ * - checks the session and the permission first (lib/auth/guard.ts), before
+ *   reading any input: without them nothing runs and nothing reaches Kafka,
  * - turns FormData into a plain object (the command's zod schema validates it),
- * - runs the command as the console (getCommandDeps(), consoleContext()),
+ * - runs the command as the signed-in user (the actor in its events; what
+ *   they hold bounds what they may grant),
  * - maps a DomainError to a result the form can show (code, message, field
  *   errors) and anything else to a logged error id and a generic message,
  * - on success waits briefly for the projector to pass the new events, so the
@@ -13,9 +16,12 @@
 import { randomUUID } from "node:crypto";
 import type { CommandContext, CommandDeps, CommandResult } from "@/lib/command/execute";
 import { getDb } from "@/lib/db";
+import { requireUser } from "@/lib/auth/guard";
+import type { Permission } from "@/lib/auth/permissions";
+import { actorOf, type Principal } from "@/lib/auth/principal";
 import { isDomainError, type DomainErrorCode, type FieldErrors } from "@/lib/errors";
 import { waitForProjection } from "@/lib/projection/projector";
-import { consoleContext, getCommandDeps, getKafkaConfig } from "@/lib/runtime";
+import { getCommandDeps, getKafkaConfig } from "@/lib/runtime";
 
 /** How long an action waits for the read model before answering "pending". */
 const PROJECTION_WAIT_MS = 3_000;
@@ -48,13 +54,24 @@ export type ActionState = ActionResult | null;
 
 export type CommandFn = (deps: CommandDeps, ctx: CommandContext, input: unknown) => Promise<CommandResult>;
 
-export async function runCommand(command: CommandFn, input: FormData | Record<string, unknown>): Promise<ActionResult> {
+/** The command context of a signed-in user or an API token: who acts, and what they may grant. */
+export const contextOf = (principal: Principal): CommandContext => ({
+  actor: actorOf(principal),
+  grantable: principal.permissions,
+});
+
+export async function runCommand(
+  permission: Permission,
+  command: CommandFn,
+  input: FormData | Record<string, unknown>,
+): Promise<ActionResult> {
   const data = input instanceof FormData ? formDataToObject(input) : input;
   let result: CommandResult;
   try {
-    result = await command(getCommandDeps(), consoleContext(), data);
+    const user = await requireUser(permission);
+    result = await command(getCommandDeps(), contextOf(user), data);
   } catch (error) {
-    return failure(error, input instanceof FormData ? (data as Record<string, string>) : undefined);
+    return failure(error, input instanceof FormData ? textValues(data) : undefined);
   }
   let projected = result.events.length === 0;
   if (!projected) {
@@ -80,21 +97,44 @@ export async function runCommand(command: CommandFn, input: FormData | Record<st
 }
 
 /**
+ * For actions that are not commands (tokens, passwords, sign-out): the same
+ * session and permission check first, the same error mapping.
+ */
+export async function runAuthorized<T>(
+  permission: Permission,
+  work: (user: Extract<Principal, { kind: "user" }>) => Promise<T>,
+  values?: Record<string, string>,
+): Promise<{ ok: true; value: T } | ActionFailure> {
+  try {
+    const user = await requireUser(permission);
+    return { ok: true, value: await work(user) };
+  } catch (error) {
+    return failure(error, values);
+  }
+}
+
+/**
  * Text fields as strings, blanks kept: a cleared "Name" must reach the schema
  * as "" so the admin sees "Name is required." Files are ignored: no command
  * takes one.
  */
-function formDataToObject(formData: FormData): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of formData) {
+export function formDataToObject(formData: FormData): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const key of new Set(formData.keys())) {
     // Next adds `$ACTION_*` keys for progressive enhancement; they are not input.
     if (key.startsWith("$ACTION")) continue;
-    if (typeof value === "string") out[key] = value;
+    const values = formData.getAll(key).filter((v): v is string => typeof v === "string");
+    // A repeated name (a group of checkboxes) is a list; a single one stays a string.
+    out[key] = values.length === 1 ? values[0]! : values;
   }
   return out;
 }
 
-function failure(error: unknown, values?: Record<string, string>): ActionFailure {
+/** The single-valued fields, for a form to keep what was typed. */
+const textValues = (data: Record<string, unknown>): Record<string, string> =>
+  Object.fromEntries(Object.entries(data).filter((e): e is [string, string] => typeof e[1] === "string"));
+
+export function failure(error: unknown, values?: Record<string, string>): ActionFailure {
   if (isDomainError(error)) {
     return {
       ok: false,

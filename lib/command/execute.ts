@@ -19,6 +19,13 @@ export type Tx = Prisma.TransactionClient;
 
 export interface CommandContext {
   actor: Actor;
+  /**
+   * What the actor may grant: set for people and tokens (console, API), so a
+   * command that hands out permissions (assigning a role, editing a role's
+   * permissions) refuses any the actor does not hold itself. Absent for the
+   * system's own commands (bootstrap, tests, tools), which grant freely.
+   */
+  grantable?: ReadonlySet<string>;
   /** Ties together everything one request caused; generated when absent. */
   correlationId?: string;
   causationId?: string | null;

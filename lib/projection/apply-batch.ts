@@ -282,19 +282,23 @@ async function loadRoles(tx: Tx, ids: string[]): Promise<Map<string, RoleState |
       id: string;
       name: string;
       description: string;
+      permissions: string[] | null;
+      built_in: boolean;
       is_deleted: boolean;
       version: number;
       created_at: Date;
       updated_at: Date;
       deleted_at: Date | null;
     }[]
-  >`SELECT id::text, name, description, is_deleted, version, created_at, updated_at, deleted_at
+  >`SELECT id::text, name, description, permissions, built_in, is_deleted, version, created_at, updated_at, deleted_at
     FROM roles WHERE id = ANY(${unique}::uuid[]) FOR UPDATE`;
   for (const r of rows) {
     states.set(r.id, {
       id: r.id,
       name: r.name,
       description: r.description,
+      permissions: r.permissions ?? [],
+      builtIn: r.built_in,
       isDeleted: r.is_deleted,
       version: r.version,
       createdAt: r.created_at.toISOString(),
@@ -311,12 +315,14 @@ async function saveRoles(tx: Tx, states: Map<string, RoleState | null>, timeline
     .filter((s): s is RoleState => !!s);
   if (touched.length === 0) return;
   await tx.$executeRaw`
-    INSERT INTO roles (id, name, description, is_deleted, version, created_at, updated_at, deleted_at)
-    SELECT s.id, s.name, s.description, s."isDeleted", s.version, s."createdAt", s."updatedAt", s."deletedAt"
+    INSERT INTO roles (id, name, description, permissions, built_in, is_deleted, version, created_at, updated_at, deleted_at)
+    SELECT s.id, s.name, s.description, ARRAY(SELECT jsonb_array_elements_text(s.permissions)), s."builtIn",
+      s."isDeleted", s.version, s."createdAt", s."updatedAt", s."deletedAt"
     FROM jsonb_to_recordset(${JSON.stringify(touched)}::jsonb) AS s(id uuid, name text, description text,
-      "isDeleted" boolean, version int, "createdAt" timestamptz, "updatedAt" timestamptz, "deletedAt" timestamptz)
+      permissions jsonb, "builtIn" boolean, "isDeleted" boolean, version int, "createdAt" timestamptz,
+      "updatedAt" timestamptz, "deletedAt" timestamptz)
     ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description,
-      is_deleted = excluded.is_deleted, version = excluded.version, updated_at = excluded.updated_at,
+      permissions = excluded.permissions, built_in = excluded.built_in, is_deleted = excluded.is_deleted, version = excluded.version, updated_at = excluded.updated_at,
       deleted_at = excluded.deleted_at`;
   await insertTimeline(tx, "roles", timeline);
   await repairStreamHeads(tx, "role", touched);

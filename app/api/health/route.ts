@@ -1,8 +1,12 @@
 /**
- * Readiness: 200 { ok: true } once the read-model database answers `select 1`,
- * 503 otherwise (the start script polls this before declaring the app up).
+ * Readiness: 200 { ok: true } once the read-model database answers `select 1`
+ * and first-start access (built-in roles, first admin) is settled; 503
+ * otherwise (the start script polls this before declaring the app up).
+ * Public on purpose, so load balancers can probe it: it tells nothing but
+ * up or down.
  */
 import { connection } from "next/server";
+import { accessReady } from "@/lib/auth/bootstrap-runner";
 import { getDb } from "@/lib/db";
 
 const DB_TIMEOUT_MS = 2_000;
@@ -11,6 +15,9 @@ export async function GET(): Promise<Response> {
   await connection(); // never prerendered or cached: every call asks the database
   try {
     await withTimeout(getDb().$queryRaw`select 1`, DB_TIMEOUT_MS);
+    if (!accessReady()) {
+      return Response.json({ ok: false, error: "starting" }, { status: 503, headers: { "cache-control": "no-store" } });
+    }
     return Response.json({ ok: true }, { headers: { "cache-control": "no-store" } });
   } catch {
     // Not logged: a readiness probe polls this while the database starts.

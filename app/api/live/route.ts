@@ -4,6 +4,10 @@
  * Comments every 15 s keep proxies and load balancers from closing an idle
  * stream; a closed tab unsubscribes at once.
  */
+import { cookies } from "next/headers";
+import { withUser } from "@/lib/auth/route";
+import { principalFromSession, SESSION_COOKIE } from "@/lib/auth/sessions";
+import { getDb } from "@/lib/db";
 import { LIVE_EVENT, type LiveMessage } from "@/lib/live/live-message";
 import { getReadModelListener } from "@/lib/live/read-model-listener";
 
@@ -13,7 +17,9 @@ const HEARTBEAT_MS = 15_000;
 /** How long a browser waits before reconnecting after the stream drops. */
 const RETRY_MS = 2_000;
 
-export function GET(request: Request) {
+export const GET = withUser("users:read", async (request: Request) => {
+  // The stream outlives the request's check: the session is checked again at every heartbeat.
+  const secret = (await cookies()).get(SESSION_COOKIE)?.value;
   const encoder = new TextEncoder();
   let close = () => {};
   const stream = new ReadableStream<Uint8Array>({
@@ -30,7 +36,11 @@ export function GET(request: Request) {
       const unsubscribe = getReadModelListener().subscribe((message: LiveMessage) =>
         send(`event: ${LIVE_EVENT}\ndata: ${JSON.stringify(message)}\n\n`),
       );
-      const heartbeat = setInterval(() => send(": heartbeat\n\n"), HEARTBEAT_MS);
+      const heartbeat = setInterval(() => {
+        principalFromSession(getDb(), secret)
+          .then((principal) => (principal?.permissions.has("users:read") ? send(": heartbeat\n\n") : close()))
+          .catch(() => send(": heartbeat\n\n"));
+      }, HEARTBEAT_MS);
       close = () => {
         if (closed) return;
         closed = true;
@@ -59,4 +69,4 @@ export function GET(request: Request) {
       "X-Accel-Buffering": "no",
     },
   });
-}
+});

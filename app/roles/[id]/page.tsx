@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
+import { requirePage } from "@/lib/auth/guard";
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { connection } from "next/server";
 import { getDb } from "@/lib/db";
 import { Badge } from "@/lib/ui/badge";
 import { EventByline, EventTypeBadge, FieldChanges } from "@/lib/ui/event-display";
@@ -10,19 +10,21 @@ import { Card, PageHeader } from "@/lib/ui/page-header";
 import { getRole, getRoleName, type RoleDetail, type RoleHistoryEntry } from "@/modules/roles/read/get-role";
 import { DeleteRoleForm } from "@/modules/roles/ui/delete-role-form";
 import { EditRoleForm } from "@/modules/roles/ui/edit-role-form";
+import { RolePermissions } from "@/modules/roles/ui/role-permissions";
 
 interface Props {
   params: Promise<{ id: string }>;
 }
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
-  await connection();
+  await requirePage("users:read");
   const name = await getRoleName(getDb(), (await params).id);
   return { title: name ? `Role ${name}` : "Role" };
 }
 
 export default async function RolePage({ params }: Props) {
-  await connection(); // rendered per request, never prerendered against the database
+  const viewer = await requirePage("users:read"); // per request (reads the session), never prerendered
+  const canWrite = viewer.permissions.has("roles:write");
   const { id } = await params;
   const role = await getRole(getDb(), id);
   if (!role) notFound();
@@ -54,13 +56,26 @@ export default async function RolePage({ params }: Props) {
 
       <div className="grid gap-6 lg:grid-cols-5">
         <div className="min-w-0 space-y-6 lg:col-span-3">
-          {!role.isDeleted && (
+          {!role.isDeleted && canWrite && (
             <Card title="Details" id="details-heading">
-              <EditRoleForm roleId={role.id} version={role.version} name={role.name} description={role.description} />
+              <EditRoleForm
+                roleId={role.id}
+                version={role.version}
+                name={role.name}
+                description={role.description}
+                permissions={role.permissions}
+                builtIn={role.builtIn}
+              />
+            </Card>
+          )}
+          {!canWrite && (
+            <Card title="Permissions" id="permissions-heading">
+              <RolePermissions permissions={role.permissions} builtIn={role.builtIn} />
+              {role.permissions.length === 0 && <p className="text-sm text-zinc-500">None.</p>}
             </Card>
           )}
           <Members role={role} />
-          {!role.isDeleted && (
+          {!role.isDeleted && canWrite && !role.builtIn && (
             <Card title="Delete" id="delete-heading">
               <div className="flex flex-wrap items-start justify-between gap-3">
                 <p className="text-sm text-zinc-600">

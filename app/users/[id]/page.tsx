@@ -1,7 +1,8 @@
 import type { Metadata } from "next";
+import { requirePage } from "@/lib/auth/guard";
+import { SetPasswordForm } from "@/modules/access/ui/set-password-form";
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { connection } from "next/server";
 import { getDb } from "@/lib/db";
 import { Badge } from "@/lib/ui/badge";
 import { formatDateTime } from "@/lib/ui/format";
@@ -23,10 +24,16 @@ interface Props {
 }
 
 export default async function UserPage({ params, searchParams }: Props) {
-  await connection(); // rendered per request, never prerendered against the database
+  const viewer = await requirePage("users:read"); // per request (reads the session), never prerendered
+  const canWrite = viewer.permissions.has("users:write");
   const [{ id }, query] = await Promise.all([params, searchParams]);
   const db = getDb();
-  const [user, roles] = await Promise.all([getUser(db, id), listRoleOptions(db)]);
+  const [user, roles, credential] = await Promise.all([
+    getUser(db, id),
+    listRoleOptions(db),
+    /^[0-9a-f-]{36}$/i.test(id) ? db.credential.findUnique({ where: { userId: id }, select: { userId: true } }) : null,
+  ]);
+  const hasPassword = credential !== null;
 
   if (!user) {
     // Just created, and the projector has not written the row yet.
@@ -76,7 +83,7 @@ export default async function UserPage({ params, searchParams }: Props) {
 
       <div className="grid gap-6 lg:grid-cols-5">
         <div className="min-w-0 space-y-6 lg:col-span-2">
-          {!user.isDeleted && (
+          {!user.isDeleted && canWrite && (
             <Card title="Profile" id="profile-heading">
               <EditUserForm userId={user.id} version={user.version} email={user.email} name={user.name} />
             </Card>
@@ -95,19 +102,25 @@ export default async function UserPage({ params, searchParams }: Props) {
                         since <time dateTime={role.assignedAt.toISOString()}>{formatDateTime(role.assignedAt)}</time>
                       </span>
                     </div>
-                    {!user.isDeleted && <UnassignRoleForm userId={user.id} roleId={role.id} roleName={role.name} />}
+                    {!user.isDeleted && canWrite && <UnassignRoleForm userId={user.id} roleId={role.id} roleName={role.name} />}
                   </li>
                 ))}
               </ul>
             )}
-            {!user.isDeleted && (
+            {!user.isDeleted && canWrite && (
               <div className="mt-4 border-t border-zinc-100 pt-4">
                 <AssignRoleForm userId={user.id} version={user.version} roles={assignable} />
               </div>
             )}
           </Card>
 
-          {!user.isDeleted && (
+          {!user.isDeleted && canWrite && (
+            <Card title="Console access" id="access-heading">
+              <SetPasswordForm userId={user.id} hasPassword={hasPassword} />
+            </Card>
+          )}
+
+          {!user.isDeleted && canWrite && (
             <Card title="Delete" id="delete-heading">
               <p className="mb-3 text-sm text-zinc-600">
                 The user disappears from the live list and loses their roles&apos; access; the timeline is kept.

@@ -5,7 +5,7 @@ import { runCommand, type ActionResult, type ActionState } from "@/lib/actions/s
 import { createRole } from "@/modules/roles/application/role-commands";
 
 export async function createRoleAction(_prev: ActionState, formData: FormData): Promise<ActionResult> {
-  const result = await runCommand(createRole, formData);
+  const result = await runCommand("roles:write", createRole, formData);
   if (result.ok) {
     revalidatePath("/roles");
     revalidatePath("/activity");

@@ -9,7 +9,7 @@ import { deleteRole } from "@/modules/roles/application/role-commands";
  * topic), so the wait for the projector covers those events too.
  */
 export async function deleteRoleAction(_prev: ActionState, formData: FormData): Promise<ActionResult> {
-  const result = await runCommand(async (deps, ctx, input) => {
+  const result = await runCommand("roles:write", async (deps, ctx, input) => {
     const deleted = await deleteRole(deps, ctx, input);
     return { ...deleted, events: [...deleted.unassigned.flatMap((u) => u.events), ...deleted.events] };
   }, formData);

@@ -5,7 +5,7 @@ import { runCommand, type ActionResult, type ActionState } from "@/lib/actions/s
 import { updateRole } from "@/modules/roles/application/role-commands";
 
 export async function updateRoleAction(_prev: ActionState, formData: FormData): Promise<ActionResult> {
-  const result = await runCommand(updateRole, formData);
+  const result = await runCommand("roles:write", updateRole, formData);
   if (result.ok) {
     revalidatePath("/roles");
     revalidatePath("/roles/[id]", "page");

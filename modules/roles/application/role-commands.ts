@@ -3,12 +3,14 @@ import { randomUUID } from "node:crypto";
 import {
   executeOnStream,
   lockStream,
+  readStreamShared,
   type CommandContext,
   type CommandDeps,
   type CommandResult,
   type Tx,
 } from "@/lib/command/execute";
 import { parseInput } from "@/lib/command/validate";
+import { assertCanGrant, type Permission } from "@/lib/auth/permissions";
 import { unassignDeletedRole } from "@/modules/users/application/user-commands";
 import { createRoleInput, deleteRoleInput, updateRoleInput, type RoleCommand } from "../domain/commands";
 import { decideRole } from "../domain/decide";
@@ -26,11 +28,36 @@ function onRole(deps: CommandDeps, ctx: CommandContext, command: RoleCommand, tx
 
 export async function createRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {
   const data = parseInput(createRoleInput, input);
+  assertCanGrant(ctx.grantable, data.permissions, `create a role with these permissions`);
   return onRole(deps, ctx, { type: "CreateRole", roleId: (deps.newId ?? randomUUID)(), ...data });
 }
 
+/** The roles every installation starts with (lib/auth/permissions.ts); creating one that exists is a no-op. */
+export async function ensureBuiltInRole(
+  deps: CommandDeps,
+  ctx: CommandContext,
+  role: { id: string; name: string; description: string; permissions: readonly Permission[] },
+) {
+  return onRole(deps, ctx, {
+    type: "CreateRole",
+    roleId: role.id,
+    name: role.name,
+    description: role.description,
+    permissions: [...role.permissions],
+    builtIn: true,
+    ifAbsent: true,
+  });
+}
+
 export async function updateRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {
-  return onRole(deps, ctx, { type: "UpdateRole", ...parseInput(updateRoleInput, input) });
+  const data = parseInput(updateRoleInput, input);
+  if (data.permissions && ctx.grantable) {
+    // Only permissions being added need standing; dropping one you lack is allowed (and so is leaving it).
+    const current = await readStreamShared<RoleState>(deps.db, "role", data.roleId);
+    const added = data.permissions.filter((p) => !(current?.permissions ?? []).includes(p));
+    assertCanGrant(ctx.grantable, added, `give a role these permissions`);
+  }
+  return onRole(deps, ctx, { type: "UpdateRole", ...data });
 }
 
 export interface DeleteRoleResult extends CommandResult {

@@ -1,15 +1,21 @@
 import { assertNever, conflict, invariant, notFound } from "@/lib/errors";
 import type { NewEvent } from "@/lib/events/envelope";
 import type { RoleCommand } from "./commands";
-import type { RoleEvent } from "./events";
+import type { RoleCreated, RoleEvent, RoleUpdated } from "./events";
+
+type RoleCreatedPayload = RoleCreated["payload"];
 import type { RoleState } from "./role-state";
 
 export type NewRoleEvent = NewEvent<RoleEvent>;
 
 export function decideRole(command: RoleCommand, state: RoleState | null): NewRoleEvent[] {
   if (command.type === "CreateRole") {
+    if (state && command.ifAbsent) return [];
     if (state) throw invariant(`Role ${command.roleId} already exists.`);
-    return [{ type: "RoleCreated", payload: { name: command.name, description: command.description } }];
+    const payload: RoleCreatedPayload = { name: command.name, description: command.description };
+    if (command.permissions.length) payload.permissions = [...new Set(command.permissions)].sort();
+    if (command.builtIn) payload.builtIn = true;
+    return [{ type: "RoleCreated", payload }];
   }
   if (!state || state.isDeleted) throw notFound(`Role ${command.roleId}`);
   if (command.expectedVersion !== state.version) {
@@ -17,14 +23,25 @@ export function decideRole(command: RoleCommand, state: RoleState | null): NewRo
   }
   switch (command.type) {
     case "UpdateRole": {
-      const payload: { name?: string; description?: string } = {};
+      const payload: RoleUpdated["payload"] = {};
       if (command.name !== undefined && command.name !== state.name) payload.name = command.name;
       if (command.description !== undefined && command.description !== state.description) {
         payload.description = command.description;
       }
+      if (command.permissions !== undefined) {
+        const next = [...new Set(command.permissions)].sort();
+        if (next.join() !== (state.permissions ?? []).join()) payload.permissions = next;
+      }
+      if (state.builtIn && (payload.name !== undefined || payload.permissions !== undefined)) {
+        throw invariant(`"${state.name}" is a built-in role: its name and permissions cannot change.`, {
+          ...(payload.name !== undefined ? { name: ["A built-in role cannot be renamed."] } : {}),
+          ...(payload.permissions !== undefined ? { permissions: ["A built-in role's permissions are fixed."] } : {}),
+        });
+      }
       return Object.keys(payload).length ? [{ type: "RoleUpdated", payload }] : [];
     }
     case "DeleteRole":
+      if (state.builtIn) throw invariant(`"${state.name}" is a built-in role and cannot be deleted.`);
       return [{ type: "RoleDeleted", payload: {} }];
     default:
       return assertNever(command, "role command");

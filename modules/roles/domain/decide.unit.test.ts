@@ -20,12 +20,12 @@ const created = () => event("RoleCreated", roleId, 1, { name: "admin", descripti
 
 describe("decideRole", () => {
   it("CreateRole records RoleCreated", () => {
-    expect(decide([], { type: "CreateRole", roleId, name: "admin", description: "Everything" })).toEqual([
+    expect(decide([], { type: "CreateRole", roleId, name: "admin", description: "Everything", permissions: [] })).toEqual([
       { type: "RoleCreated", payload: { name: "admin", description: "Everything" } },
     ]);
   });
   it("CreateRole refuses an existing id", () => {
-    expect(failure(() => decide([created()], { type: "CreateRole", roleId, name: "x", description: "" })).code).toBe(
+    expect(failure(() => decide([created()], { type: "CreateRole", roleId, name: "x", description: "", permissions: [] })).code).toBe(
       "invariant",
     );
   });
@@ -48,5 +48,33 @@ describe("decideRole", () => {
       "not_found",
     );
     expect(failure(() => decide([], { type: "UpdateRole", roleId, expectedVersion: 0, name: "x" })).code).toBe("not_found");
+  });
+
+  it("records permissions sorted and deduplicated, and a change of the set as the whole new set", () => {
+    expect(
+      decide([], { type: "CreateRole", roleId, name: "ops", description: "", permissions: ["users:write", "users:read", "users:write"] }),
+    ).toEqual([{ type: "RoleCreated", payload: { name: "ops", description: "", permissions: ["users:read", "users:write"] } }]);
+    const withPerms = event("RoleCreated", roleId, 1, { name: "ops", description: "", permissions: ["users:read"] });
+    expect(decide([withPerms], { type: "UpdateRole", roleId, expectedVersion: 1, permissions: ["users:read"] })).toEqual([]);
+    expect(decide([withPerms], { type: "UpdateRole", roleId, expectedVersion: 1, permissions: [] })).toEqual([
+      { type: "RoleUpdated", payload: { permissions: [] } },
+    ]);
+  });
+  it("a role created before permissions existed has none", () => {
+    const state = foldRole([created() as RoleEvent]);
+    expect(state?.permissions).toEqual([]);
+    expect(state?.builtIn).toBe(false);
+  });
+  it("a built-in role keeps its name and permissions and cannot be deleted; its description can change", () => {
+    const builtIn = event("RoleCreated", roleId, 1, { name: "admin", description: "", permissions: ["users:read"], builtIn: true });
+    const rename = failure(() => decide([builtIn], { type: "UpdateRole", roleId, expectedVersion: 1, name: "root" }));
+    expect(rename.code).toBe("invariant");
+    expect(rename.fieldErrors?.name).toBeDefined();
+    const perms = failure(() => decide([builtIn], { type: "UpdateRole", roleId, expectedVersion: 1, permissions: [] }));
+    expect(perms.fieldErrors?.permissions).toBeDefined();
+    expect(failure(() => decide([builtIn], { type: "DeleteRole", roleId, expectedVersion: 1 })).code).toBe("invariant");
+    expect(decide([builtIn], { type: "UpdateRole", roleId, expectedVersion: 1, description: "All of it" })).toEqual([
+      { type: "RoleUpdated", payload: { description: "All of it" } },
+    ]);
   });
 });

@@ -16,12 +16,35 @@ export const roleDescriptionSchema = z
   .trim()
   .max(1000, "Description must be at most 1000 characters.");
 
+/**
+ * A role's permissions, e.g. "users:write". Added after v1 as an optional field
+ * (absent = none), so roles created before permissions existed still read.
+ * Any "area:verb" string is accepted on read: a permission this version does
+ * not know grants nothing here but must not dead-letter the event.
+ */
+export const rolePermissionsSchema = z
+  .array(z.string().regex(/^[a-z][a-z-]*:[a-z][a-z-]*$/, "A permission looks like area:verb."))
+  .max(50);
+
 export const rolePayloadSchemas = {
-  RoleCreated: z.object({ name: roleNameSchema, description: roleDescriptionSchema }),
-  /** Only the fields that changed, with their new values. */
+  RoleCreated: z.object({
+    name: roleNameSchema,
+    description: roleDescriptionSchema,
+    permissions: rolePermissionsSchema.optional(),
+    /** Set on the roles every installation starts with (admin, viewer): their name and permissions are fixed. */
+    builtIn: z.boolean().optional(),
+  }),
+  /** Only the fields that changed, with their new values (`permissions` as the whole new set). */
   RoleUpdated: z
-    .object({ name: roleNameSchema.optional(), description: roleDescriptionSchema.optional() })
-    .refine((p) => p.name !== undefined || p.description !== undefined, "RoleUpdated changes nothing"),
+    .object({
+      name: roleNameSchema.optional(),
+      description: roleDescriptionSchema.optional(),
+      permissions: rolePermissionsSchema.optional(),
+    })
+    .refine(
+      (p) => p.name !== undefined || p.description !== undefined || p.permissions !== undefined,
+      "RoleUpdated changes nothing",
+    ),
   /** Members lose the role through RoleUnassignedFromUser events (reason "role-deleted") published first. */
   RoleDeleted: z.object({}),
 } as const;

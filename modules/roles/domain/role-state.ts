@@ -7,6 +7,9 @@ export interface RoleState {
   id: string;
   name: string;
   description: string;
+  /** Sorted. Absent in heads saved before permissions existed: read as none. */
+  permissions: string[];
+  builtIn: boolean;
   isDeleted: boolean;
   version: number;
   createdAt: string;
@@ -21,6 +24,8 @@ export function evolveRole(state: RoleState | null, event: RoleEvent): RoleState
       id: event.aggregateId,
       name: event.payload.name,
       description: event.payload.description,
+      permissions: [...new Set(event.payload.permissions ?? [])].sort(),
+      builtIn: event.payload.builtIn ?? false,
       isDeleted: false,
       version: event.sequence,
       createdAt: event.occurredAt,
@@ -32,7 +37,10 @@ export function evolveRole(state: RoleState | null, event: RoleEvent): RoleState
   switch (event.type) {
     case "RoleUpdated": {
       const { name = state.name, description = state.description } = event.payload;
-      return { ...state, name, description, version: event.sequence, updatedAt: event.occurredAt };
+      const permissions = event.payload.permissions
+        ? [...new Set(event.payload.permissions)].sort()
+        : (state.permissions ?? []);
+      return { ...state, name, description, permissions, version: event.sequence, updatedAt: event.occurredAt };
     }
     case "RoleDeleted":
       return {
@@ -54,6 +62,11 @@ export function roleChanges(before: RoleState | null, after: RoleState): FieldCh
   const changes: FieldChanges = {};
   for (const field of ["name", "description"] as const) {
     if (before?.[field] !== after[field]) changes[field] = { before: before?.[field] ?? null, after: after[field] };
+  }
+  const permissionsBefore = (before?.permissions ?? []).join(", ");
+  const permissionsAfter = after.permissions.join(", ");
+  if (permissionsBefore !== permissionsAfter && (before || permissionsAfter)) {
+    changes.permissions = { before: before ? permissionsBefore : null, after: permissionsAfter };
   }
   return changes;
 }

@@ -33,6 +33,8 @@ export interface RoleDetail {
   id: string;
   name: string;
   description: string;
+  permissions: string[];
+  builtIn: boolean;
   isDeleted: boolean;
   version: number;
   createdAt: Date;

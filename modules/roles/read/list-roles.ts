@@ -5,6 +5,8 @@ export interface RoleListRow {
   id: string;
   name: string;
   description: string;
+  permissions: string[];
+  builtIn: boolean;
   version: number;
   createdAt: Date;
   /** user_roles rows whose user is not deleted. */
@@ -16,7 +18,7 @@ export async function listRoles(db: Db): Promise<RoleListRow[]> {
     db.role.findMany({
       where: { isDeleted: false },
       orderBy: [{ name: "asc" }, { id: "asc" }],
-      select: { id: true, name: true, description: true, version: true, createdAt: true },
+      select: { id: true, name: true, description: true, permissions: true, builtIn: true, version: true, createdAt: true },
     }),
     db.userRole.groupBy({
       by: ["roleId"],

@@ -5,6 +5,7 @@ import { useCommandForm } from "@/lib/ui/use-command-form";
 import { createRoleAction } from "@/modules/roles/actions/create-role";
 import { activityKeys } from "@/modules/activity/ui/activity-query-keys";
 import { NEW_ROLE_NAME_FIELD_ID } from "./new-role-button";
+import { PermissionsField } from "./permissions-field";
 import { roleKeys } from "./role-query-keys";
 
 /** `roleIds`: the roles the page shows, to tell when a new role has been projected. */
@@ -33,6 +34,7 @@ export function CreateRoleForm({ roleIds }: { roleIds: string[] }) {
         error={fieldError(state, "description")}
         hint="Optional."
       />
+      <PermissionsField idPrefix="new-role-permissions" selected={[]} error={fieldError(state, "permissions")} />
       <div className="flex flex-wrap items-center gap-3">
         <SubmitButton>Create role</SubmitButton>
         <RefreshWhilePending

@@ -5,6 +5,7 @@ import { useCommandForm } from "@/lib/ui/use-command-form";
 import { VersionedEditStatus, useVersionedEdit } from "@/lib/ui/versioned-edit";
 import { updateRoleAction } from "@/modules/roles/actions/update-role";
 import { activityKeys } from "@/modules/activity/ui/activity-query-keys";
+import { PermissionsField } from "./permissions-field";
 import { roleKeys } from "./role-query-keys";
 
 export interface EditRoleFormProps {
@@ -13,6 +14,9 @@ export interface EditRoleFormProps {
   version: number;
   name: string;
   description: string;
+  permissions: string[];
+  /** Built-in roles keep their name and permissions. */
+  builtIn: boolean;
 }
 
 /**
@@ -20,7 +24,7 @@ export interface EditRoleFormProps {
  * from (lib/ui/versioned-edit.tsx), with a notice when someone else changed
  * the role meanwhile.
  */
-export function EditRoleForm({ roleId, version, name, description }: EditRoleFormProps) {
+export function EditRoleForm({ roleId, version, name, description, permissions, builtIn }: EditRoleFormProps) {
   const [state, formAction] = useCommandForm(updateRoleAction, (r) => [
     roleKeys.detail(r.aggregateId),
     roleKeys.lists(),
@@ -49,6 +53,8 @@ export function EditRoleForm({ roleId, version, name, description }: EditRoleFor
         name="name"
         autoComplete="off"
         required
+        disabled={builtIn}
+        hint={builtIn ? "A built-in role keeps its name." : undefined}
         defaultValue={submittedValue(state, "name") ?? name}
         error={fieldError(state, "name")}
       />
@@ -59,6 +65,13 @@ export function EditRoleForm({ roleId, version, name, description }: EditRoleFor
         defaultValue={submittedValue(state, "description") ?? description}
         error={fieldError(state, "description")}
         hint="Optional."
+      />
+      <PermissionsField
+        key={permissions.join()}
+        idPrefix={`role-${roleId}-permissions`}
+        selected={permissions}
+        disabled={builtIn}
+        error={fieldError(state, "permissions")}
       />
       <div className="flex flex-wrap items-center gap-3">
         <SubmitButton>Save changes</SubmitButton>

@@ -5,7 +5,7 @@ import { runCommand, type ActionResult, type ActionState } from "@/lib/actions/s
 import { assignRole } from "@/modules/users/application/user-commands";
 
 export async function assignRoleAction(_prev: ActionState, formData: FormData): Promise<ActionResult> {
-  const result = await runCommand(assignRole, formData);
+  const result = await runCommand("users:write", assignRole, formData);
   if (result.ok) {
     revalidatePath(`/users/${result.aggregateId}`);
     revalidatePath("/users"); // Roles column

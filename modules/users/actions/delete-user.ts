@@ -5,7 +5,7 @@ import { runCommand, type ActionResult, type ActionState } from "@/lib/actions/s
 import { deleteUser } from "@/modules/users/application/user-commands";
 
 export async function deleteUserAction(_prev: ActionState, formData: FormData): Promise<ActionResult> {
-  const result = await runCommand(deleteUser, formData);
+  const result = await runCommand("users:write", deleteUser, formData);
   if (result.ok) {
     revalidatePath("/users");
     revalidatePath(`/users/${result.aggregateId}`);

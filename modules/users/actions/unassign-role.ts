@@ -5,7 +5,7 @@ import { runCommand, type ActionResult, type ActionState } from "@/lib/actions/s
 import { unassignRole } from "@/modules/users/application/user-commands";
 
 export async function unassignRoleAction(_prev: ActionState, formData: FormData): Promise<ActionResult> {
-  const result = await runCommand(unassignRole, formData);
+  const result = await runCommand("users:write", unassignRole, formData);
   if (result.ok) {
     revalidatePath(`/users/${result.aggregateId}`);
     revalidatePath("/users"); // Roles column

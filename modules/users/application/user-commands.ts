@@ -14,6 +14,7 @@ import {
   type Tx,
 } from "@/lib/command/execute";
 import { parseInput } from "@/lib/command/validate";
+import { assertCanGrant } from "@/lib/auth/permissions";
 import type { RoleState } from "@/modules/roles/domain/role-state";
 import {
   assignRoleInput,
@@ -68,6 +69,7 @@ export async function assignRole(deps: CommandDeps, ctx: CommandContext, input: 
   return deps.db.$transaction(
     async (tx) => {
       const role = await readStreamShared<RoleState>(tx, "role", data.roleId);
+      if (role) assertCanGrant(ctx.grantable, role.permissions ?? [], `assign the role "${role.name}"`);
       return onUser(deps, ctx, { type: "AssignRole", ...data, role }, tx);
     },
     { maxWait: 5_000, timeout: 20_000 },
@@ -75,7 +77,13 @@ export async function assignRole(deps: CommandDeps, ctx: CommandContext, input: 
 }
 
 export async function unassignRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {
-  return onUser(deps, ctx, { type: "UnassignRole", reason: "unassigned", ...parseInput(unassignRoleInput, input) });
+  const data = parseInput(unassignRoleInput, input);
+  if (ctx.grantable) {
+    // Taking a role away needs the same standing as handing it out.
+    const role = await readStreamShared<RoleState>(deps.db, "role", data.roleId);
+    if (role) assertCanGrant(ctx.grantable, role.permissions ?? [], `unassign the role "${role.name}"`);
+  }
+  return onUser(deps, ctx, { type: "UnassignRole", reason: "unassigned", ...data });
 }
 
 /** Used by DeleteRole: removes the role from one member, recording why. */

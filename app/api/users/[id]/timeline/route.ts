@@ -4,10 +4,11 @@
  * previous page's `nextBefore` (keyset on sequence).
  */
 import { NextResponse, type NextRequest } from "next/server";
+import { withUser } from "@/lib/auth/route";
 import { getDb } from "@/lib/db";
 import { getTimelinePage, isUserEventType } from "@/modules/users/read/user-timeline";
 
-export async function GET(request: NextRequest, { params }: { params: Promise<{ id: string }> }) {
+export const GET = withUser("users:read", async (request: NextRequest, { params }: { params: Promise<{ id: string }> }) => {
   const { id } = await params;
   const query = request.nextUrl.searchParams;
   const type = query.get("type");
@@ -20,4 +21,4 @@ export async function GET(request: NextRequest, { params }: { params: Promise<{ 
   });
   if (!page) return NextResponse.json({ error: "User not found." }, { status: 404 });
   return NextResponse.json(page, { headers: { "Cache-Control": "no-store" } });
-}
+});

@@ -4,11 +4,12 @@
  * in memory whole), as a download.
  */
 import type { NextRequest } from "next/server";
+import { withUser } from "@/lib/auth/route";
 import { getDb } from "@/lib/db";
 import { streamTimeline } from "@/modules/users/read/user-timeline";
 import { CSV_HEADER, csvRow, timelineCsvCells } from "@/modules/users/read/timeline-csv";
 
-export async function GET(request: NextRequest, { params }: { params: Promise<{ id: string }> }) {
+export const GET = withUser("users:read", async (request: NextRequest, { params }: { params: Promise<{ id: string }> }) => {
   const { id } = await params;
   const format = request.nextUrl.searchParams.get("format") === "csv" ? "csv" : "json";
   const db = getDb();
@@ -54,4 +55,4 @@ export async function GET(request: NextRequest, { params }: { params: Promise<{ 
       "Cache-Control": "no-store",
     },
   });
-}
+});

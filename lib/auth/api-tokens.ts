@@ -1,0 +1,73 @@
+/**
+ * API tokens for automation (other services, scripts). The secret is shown
+ * once at creation; the database keeps its SHA-256. A token's name is the
+ * actor name in the events it causes; its scope is "read" (the read
+ * permissions) or "write" (read plus every write a console admin could make,
+ * except managing tokens and operating the system).
+ */
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { parseInput } from "@/lib/command/validate";
+import type { Db } from "@/lib/db";
+import { notFound } from "@/lib/errors";
+import type { Permission } from "./permissions";
+import type { Principal } from "./principal";
+import { digest, newSecret } from "./secrets";
+
+export const TOKEN_PREFIX = "ack_";
+
+const SCOPES = {
+  read: ["users:read"],
+  write: ["users:read", "users:write", "roles:write"],
+} as const satisfies Record<string, Permission[]>;
+
+export type TokenScope = keyof typeof SCOPES;
+
+export const createTokenInput = z.object({
+  name: z
+    .string("Name is required.")
+    .trim()
+    .min(1, "Name is required.")
+    .max(100, "Name must be at most 100 characters.")
+    .regex(/^[\w.@-][\w .@-]*$/, "Use letters, digits, spaces, and . _ @ - only."),
+  scope: z.enum(["read", "write"], "Scope must be read or write."),
+});
+
+export const revokeTokenInput = z.object({ tokenId: z.uuid("Not a valid token id.") });
+
+/** Creates a token; returns the secret, which is never shown again. */
+export async function createApiToken(db: Db, input: unknown, createdBy: string) {
+  const data = parseInput(createTokenInput, input);
+  const id = randomUUID();
+  const secret = `${TOKEN_PREFIX}${newSecret()}`;
+  await db.apiToken.create({ data: { id, name: data.name, scope: data.scope, tokenHash: digest(secret), createdBy } });
+  return { id, name: data.name, scope: data.scope, secret };
+}
+
+export async function revokeApiToken(db: Db, input: unknown, revokedBy: string) {
+  const { tokenId } = parseInput(revokeTokenInput, input);
+  const { count } = await db.apiToken.updateMany({
+    where: { id: tokenId, revokedAt: null },
+    data: { revokedAt: new Date(), revokedBy },
+  });
+  if (count === 0) throw notFound("An active token with that id");
+}
+
+export const listApiTokens = (db: Db) =>
+  db.apiToken.findMany({
+    orderBy: [{ revokedAt: { sort: "desc", nulls: "first" } }, { createdAt: "desc" }],
+    select: { id: true, name: true, scope: true, createdAt: true, createdBy: true, lastUsedAt: true, revokedAt: true, revokedBy: true },
+  });
+
+/** The principal behind an `Authorization: Bearer …` value, or null if unknown or revoked. */
+export async function principalFromToken(db: Db, authorization: string | null): Promise<Principal | null> {
+  const match = authorization?.match(/^Bearer\s+(\S{1,200})$/i);
+  if (!match?.[1]?.startsWith(TOKEN_PREFIX)) return null;
+  const token = await db.apiToken.findUnique({ where: { tokenHash: digest(match[1]) } });
+  if (!token || token.revokedAt) return null;
+  if (!token.lastUsedAt || Date.now() - token.lastUsedAt.getTime() > 60_000) {
+    await db.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: new Date() } }).catch(() => undefined);
+  }
+  const scope = token.scope === "write" ? "write" : "read";
+  return { kind: "token", tokenId: token.id, name: token.name, scope, permissions: new Set(SCOPES[scope]) };
+}

@@ -1,0 +1,39 @@
+/** DomainError → HTTP: the one mapping for every route handler (console and /api/v1). */
+import { randomUUID } from "node:crypto";
+import { isDomainError, type DomainErrorCode } from "@/lib/errors";
+
+const STATUS: Record<DomainErrorCode, number> = {
+  validation: 422,
+  invariant: 422,
+  not_found: 404,
+  conflict: 409,
+  unavailable: 503,
+  unauthenticated: 401,
+  forbidden: 403,
+};
+
+export interface ErrorBody {
+  error: { code: DomainErrorCode | "unexpected"; message: string; fieldErrors?: Record<string, string[]>; errorId?: string };
+}
+
+export function errorResponse(error: unknown): Response {
+  if (isDomainError(error)) {
+    const body: ErrorBody = {
+      error: { code: error.code, message: error.message, ...(error.fieldErrors ? { fieldErrors: error.fieldErrors } : {}) },
+    };
+    const headers: Record<string, string> = { "cache-control": "no-store" };
+    if (error.code === "unauthenticated") headers["www-authenticate"] = 'Bearer realm="admin-console"';
+    return Response.json(body, { status: STATUS[error.code], headers });
+  }
+  const errorId = randomUUID();
+  console.error(
+    JSON.stringify({
+      level: "error",
+      msg: "route handler failed",
+      errorId,
+      error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+    }),
+  );
+  const body: ErrorBody = { error: { code: "unexpected", message: `Something went wrong (error id ${errorId}).`, errorId } };
+  return Response.json(body, { status: 500 });
+}
