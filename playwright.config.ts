@@ -34,5 +34,13 @@ export default defineConfig({
       ],
     },
   },
-  projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"] } }],
+  projects: [
+    // Signs the first admin in once; every other spec starts from that stored session.
+    { name: "setup", testMatch: /auth\.setup\.ts/ },
+    {
+      name: "chromium",
+      use: { ...devices["Desktop Chrome"], storageState: "test-results/.auth/admin.json" },
+      dependencies: ["setup"],
+    },
+  ],
 });

@@ -8,6 +8,7 @@
  * problem); the exit code is non-zero if any failed.
  *   --only unit|integration|e2e|static   run one group of stages
  */
+import { randomUUID } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -123,6 +124,9 @@ if (infra) {
           KAFKA_TOPIC_PREFIX: "e2e.",
           KAFKA_PARTITIONS: "8",
           PROJECTOR_GROUP_ID: "read-model-e2e",
+          // The first administrator, created at start; the specs sign in as them (e2e/auth.setup.ts).
+          ADMIN_EMAIL: "e2e-admin@example.com",
+          ADMIN_PASSWORD: `e2e-${randomUUID()}`,
         };
         const app = await startApp({ env: appEnv, port, projectors: 1, build: true, log: (l) => console.log(`[e2e] ${l}`) });
         const report = path.join(resultsDir, "playwright.json");

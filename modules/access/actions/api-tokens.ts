@@ -12,8 +12,16 @@ export type CreateTokenState =
 
 /** Creates an API token; the secret is in this one response and nowhere else afterwards. */
 export async function createTokenAction(_prev: CreateTokenState, formData: FormData): Promise<CreateTokenState> {
-  const values = { name: String(formData.get("name") ?? ""), scope: String(formData.get("scope") ?? "") };
-  const result = await runAuthorized("tokens:manage", (admin) => createApiToken(getDb(), values, admin.email), values);
+  // Input is read only after the check (runAuthorized), like every action.
+  let values: Record<string, string> | undefined;
+  const result = await runAuthorized(
+    "tokens:manage",
+    (admin) => {
+      values = { name: String(formData.get("name") ?? ""), scope: String(formData.get("scope") ?? "") };
+      return createApiToken(getDb(), values, admin.email);
+    },
+  );
+  if (!result.ok && values) result.values = values;
   if (!result.ok) return result;
   revalidatePath("/tokens");
   return { ok: true, token: result.value };

@@ -30,7 +30,6 @@ export function CreateTokenForm() {
             name="name"
             required
             placeholder="auth-service"
-            hint="Shown as the actor of every event the token causes."
             defaultValue={submittedValue(failed, "name")}
             error={fieldError(failed, "name")}
           />
@@ -46,6 +45,10 @@ export function CreateTokenForm() {
         </div>
         <SubmitButton>Create token</SubmitButton>
       </form>
+      <p className="text-xs text-zinc-500">
+        The name is shown as the actor of every event the token causes. A read token searches and reads; a write token
+        also runs user and role commands.
+      </p>
       <FormStatus state={failed} />
     </div>
   );

@@ -26,7 +26,7 @@ export function PermissionsField({
             value={permission}
             defaultChecked={selected.includes(permission)}
             disabled={disabled}
-            className="mt-0.5 size-4 rounded border-zinc-300"
+            className="mt-0.5 size-4 shrink-0 rounded border-zinc-300"
           />
           <span>
             <code className="font-medium text-zinc-900">{permission}</code>
