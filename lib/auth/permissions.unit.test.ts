@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { DomainError } from "@/lib/errors";
+import { createRoleInput, updateRoleInput } from "@/modules/roles/domain/commands";
+import { safeNextPath } from "./next-path";
+import { ALL_PERMISSIONS, BUILT_IN_ROLES, assertCanGrant, missingPermissions } from "./permissions";
+
+describe("granting", () => {
+  it("nobody grants what they do not hold; the system (no set) grants freely", () => {
+    const writer = new Set(["users:read", "users:write"]);
+    expect(missingPermissions(writer, ["users:read"])).toEqual([]);
+    expect(missingPermissions(writer, [...BUILT_IN_ROLES.admin.permissions])).toEqual(["roles:write", "tokens:manage", "ops:manage"]);
+    expect(() => assertCanGrant(writer, BUILT_IN_ROLES.admin.permissions, 'assign the role "admin"')).toThrow(DomainError);
+    expect(() => assertCanGrant(new Set(ALL_PERMISSIONS), BUILT_IN_ROLES.admin.permissions, "x")).not.toThrow();
+    expect(() => assertCanGrant(undefined, BUILT_IN_ROLES.admin.permissions, "x")).not.toThrow();
+  });
+  it("the refusal names the missing permissions", () => {
+    try {
+      assertCanGrant(new Set(["users:write"]), ["users:write", "tokens:manage"], 'assign the role "ops"');
+      expect.unreachable();
+    } catch (error) {
+      expect((error as DomainError).code).toBe("forbidden");
+      expect((error as DomainError).message).toContain('"tokens:manage"');
+    }
+  });
+});
+
+describe("role permission input", () => {
+  it("takes one checkbox, several, none (the form's empty marker) or an API array", () => {
+    const parse = (permissions: unknown) => createRoleInput.parse({ name: "ops", permissions }).permissions;
+    expect(parse("users:read")).toEqual(["users:read"]);
+    expect(parse(["", "users:read", "roles:write"])).toEqual(["users:read", "roles:write"]);
+    expect(parse("")).toEqual([]);
+    expect(parse(undefined)).toEqual([]);
+    expect(updateRoleInput.parse({ roleId: BUILT_IN_ROLES.viewer.id, expectedVersion: 1 }).permissions).toBeUndefined();
+  });
+  it("refuses an unknown permission with its name", () => {
+    const result = createRoleInput.safeParse({ name: "ops", permissions: ["users:read", "root:everything"] });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toBe('Unknown permission "root:everything".');
+  });
+});
+
+describe("safeNextPath", () => {
+  it("keeps paths on this site and refuses everything else", () => {
+    expect(safeNextPath("/users/42?tab=roles")).toBe("/users/42?tab=roles");
+    for (const bad of [null, "", "https://evil.example/", "//evil.example", "/\\evil.example", "users", "/sign-in?next=/x"]) {
+      expect(safeNextPath(bad)).toBe("/users");
+    }
+  });
+});
