@@ -3,6 +3,7 @@
  * after) → conflicting edits; and deleting a role a user holds (the
  * confirmation counts the members, and the member's timeline records it).
  */
+import { ADMIN } from "./auth-helpers";
 import { expect, test } from "@playwright/test";
 import { assignRole, createRole, createUser, nav, open, unique } from "./fixtures";
 
@@ -43,7 +44,7 @@ test("create a role, rename it, and read the rename in its history", async ({ pa
   await expect(update.getByRole("definition").filter({ hasText: "Can edit content" })).toHaveText(
     "Can edit content → Can edit and publish content",
   );
-  await expect(update).toContainText("by admin-console (service)");
+  await expect(update).toContainText(`by ${ADMIN.email}`);
 
   await nav(page, "Roles").click();
   await expect(page.getByRole("table", { name: "Roles" }).getByRole("link", { name: renamed, exact: true })).toBeVisible();

@@ -4,6 +4,7 @@
  * before the rename (time travel), stripped of the role, exported (CSV and
  * JSON hold what the timeline shows) and deleted (then found under "Deleted").
  */
+import { ADMIN } from "./auth-helpers";
 import { expect, test } from "@playwright/test";
 import { createRole, createUser, downloadText, parseCsv, screenshot, stamp } from "./users-helpers";
 
@@ -37,7 +38,7 @@ test("role, user, assign, rename with diff, time travel, unassign, export, delet
   await expect(updated).toContainText("UserUpdated");
   await expect(updated.getByRole("deletion")).toHaveText("Ada Lovelace");
   await expect(updated.getByRole("insertion")).toHaveText("Ada King");
-  await expect(updated).toContainText("by admin-console (service)");
+  await expect(updated).toContainText(`<${ADMIN.email}>`);
   await expect(updated).toContainText(/just now|minute/);
   await expect(updated).toContainText("correlation");
 
