@@ -132,6 +132,7 @@ test("a viewer reads everything and changes nothing", async ({ page, browser }) 
   }
   await open(viewer, "/users");
   await expect(viewer.getByRole("link", { name: "New user" })).toHaveCount(0);
+  await expect(viewer.getByRole("checkbox", { name: "Select all on this page" })).toHaveCount(0);
   await viewer.goto("/tokens");
   await expect(viewer.getByRole("heading", { name: "You do not have permission to see this" })).toBeVisible();
 

@@ -68,6 +68,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Search
       </p>
 
       <UsersTable
+        selectable={viewer.permissions.has("users:write")}
         users={users.map((u) => ({ ...u, createdAt: u.createdAt.toISOString() }))}
         roles={roles}
         emptyState={

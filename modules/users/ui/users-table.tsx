@@ -25,10 +25,13 @@ export function UsersTable({
   users,
   roles,
   emptyState,
+  selectable,
 }: {
   users: UsersTableRow[];
   roles: { id: string; name: string }[];
   emptyState: ReactNode;
+  /** Row selection and bulk actions, for admins who may change users (the actions check again). */
+  selectable: boolean;
 }) {
   // id → the user's version when the admin ticked it: a bulk delete then fails
   // for a user who changed after that (live updates re-render the rows), instead
@@ -59,12 +62,13 @@ export function UsersTable({
 
   return (
     <div className="space-y-3">
-      <BulkActions selected={selected} roles={roles} onDone={keepSelected} />
+      {selectable && <BulkActions selected={selected} roles={roles} onDone={keepSelected} />}
       <div className="relative overflow-x-auto rounded-lg border border-zinc-200 bg-white shadow-xs">
         <table className="min-w-full divide-y divide-zinc-200 text-sm">
           <caption className="sr-only">Users</caption>
           <thead className="bg-zinc-50 text-left text-xs font-semibold tracking-wide text-zinc-600 uppercase">
             <tr>
+              {selectable && (
               <th scope="col" className="w-10 px-4 py-3">
                 <input
                   ref={selectAll}
@@ -76,6 +80,7 @@ export function UsersTable({
                   className="size-4 rounded border-zinc-300 accent-zinc-900"
                 />
               </th>
+              )}
               <th scope="col" className="px-4 py-3">Email</th>
               <th scope="col" className="px-4 py-3">Name</th>
               <th scope="col" className="px-4 py-3">Status</th>
@@ -88,15 +93,17 @@ export function UsersTable({
               const isSelected = selection.has(user.id);
               return (
                 <tr key={user.id} className={isSelected ? "bg-sky-50/60" : "hover:bg-zinc-50/70"}>
-                  <td className="px-4 py-3">
-                    <input
-                      type="checkbox"
-                      aria-label={`Select ${user.email}`}
-                      checked={isSelected}
-                      onChange={(e) => toggle(user, e.target.checked)}
-                      className="size-4 rounded border-zinc-300 accent-zinc-900"
-                    />
-                  </td>
+                  {selectable && (
+                    <td className="px-4 py-3">
+                      <input
+                        type="checkbox"
+                        aria-label={`Select ${user.email}`}
+                        checked={isSelected}
+                        onChange={(e) => toggle(user, e.target.checked)}
+                        className="size-4 rounded border-zinc-300 accent-zinc-900"
+                      />
+                    </td>
+                  )}
                   <td className="px-4 py-3 font-medium whitespace-nowrap">
                     <Link href={`/users/${user.id}`} className="text-zinc-900 underline-offset-2 hover:underline">
                       {user.email}
@@ -127,7 +134,7 @@ export function UsersTable({
             })}
             {users.length === 0 && (
               <tr>
-                <td colSpan={6} className="px-4 py-12 text-center text-zinc-500">
+                <td colSpan={selectable ? 6 : 5} className="px-4 py-12 text-center text-zinc-500">
                   {emptyState}
                 </td>
               </tr>
