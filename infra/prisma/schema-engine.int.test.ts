@@ -58,11 +58,17 @@ async function workspace(): Promise<{ dir: string; config: string; schema: strin
 const workspaces: string[] = [];
 
 const appTables = [
+  "api_tokens",
+  "credentials",
   "dead_letters",
   "email_reservations",
+  "idempotency_keys",
   "projection_offsets",
   "role_events",
   "roles",
+  "sessions",
+  "setup_tokens",
+  "sign_in_failures",
   "streams",
   "user_events",
   "user_roles",
