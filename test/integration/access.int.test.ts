@@ -10,7 +10,8 @@ import { BUILT_IN_ROLES } from "@/lib/auth/permissions";
 import { principalFromSession } from "@/lib/auth/sessions";
 import { INVALID_CREDENTIALS, signIn, THROTTLE } from "@/lib/auth/sign-in";
 import { waitForProjection, type Projector } from "@/lib/projection/projector";
-import { deleteUser } from "@/modules/users/application/user-commands";
+import { createRole, updateRole } from "@/modules/roles/application/role-commands";
+import { assignRole, createUser, deleteUser, unassignRole } from "@/modules/users/application/user-commands";
 import { createTestContext, readEvents, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
 
 let t: TestContext;
@@ -95,5 +96,30 @@ describe("sign-in", () => {
     await waitForProjection(t.db, t.config.PROJECTOR_GROUP_ID, deleted.events, 15_000);
     expect(await principalFromSession(t.db, ok.secret)).toBeNull();
     expect(await signIn(t.deps, { email: "first@example.com", password }, meta)).toEqual(unknown);
+  });
+});
+
+describe("granting", () => {
+  it("users:write alone cannot hand out, take away or delete more than it holds", async () => {
+    const limited = { actor: { kind: "service" as const, name: "limited" }, grantable: new Set(["users:read", "users:write"]) };
+    const full = { actor: { kind: "service" as const, name: "full" }, grantable: new Set<string>(BUILT_IN_ROLES.admin.permissions) };
+    const helpdesk = await createRole(t.deps, full, { name: "helpdesk", permissions: ["users:read"] });
+    const target = await createUser(t.deps, t.ctx, { email: "target@example.com", name: "Target" });
+    const userId = target.aggregateId;
+
+    const refused = { code: "forbidden" };
+    await expect(assignRole(t.deps, limited, { userId, roleId: BUILT_IN_ROLES.admin.id })).rejects.toMatchObject(refused);
+    await expect(createRole(t.deps, limited, { name: "sneaky", permissions: ["tokens:manage"] })).rejects.toMatchObject(refused);
+    await expect(
+      updateRole(t.deps, limited, { roleId: helpdesk.aggregateId, expectedVersion: 1, permissions: ["users:read", "roles:write"] }),
+    ).rejects.toMatchObject(refused);
+
+    // Within its own permissions it works.
+    await assignRole(t.deps, limited, { userId, roleId: helpdesk.aggregateId });
+    // Someone holding admin can be neither stripped of it nor deleted by it.
+    await assignRole(t.deps, full, { userId, roleId: BUILT_IN_ROLES.admin.id });
+    await expect(unassignRole(t.deps, limited, { userId, roleId: BUILT_IN_ROLES.admin.id })).rejects.toMatchObject(refused);
+    await expect(deleteUser(t.deps, limited, { userId, expectedVersion: 3 })).rejects.toMatchObject(refused);
+    await deleteUser(t.deps, full, { userId, expectedVersion: 3 });
   });
 });

@@ -55,7 +55,16 @@ export async function updateUser(deps: CommandDeps, ctx: CommandContext, input: 
 }
 
 export async function deleteUser(deps: CommandDeps, ctx: CommandContext, input: unknown) {
-  return onUser(deps, ctx, { type: "DeleteUser", ...parseInput(deleteUserInput, input) });
+  const data = parseInput(deleteUserInput, input);
+  if (ctx.grantable) {
+    // Deleting someone takes their access away: it needs the standing to take away each of their roles.
+    const user = await readStreamShared<UserState>(deps.db, "user", data.userId);
+    for (const roleId of Object.keys(user?.roles ?? {})) {
+      const role = await readStreamShared<RoleState>(deps.db, "role", roleId);
+      if (role) assertCanGrant(ctx.grantable, role.permissions ?? [], `delete ${user?.email ?? "this user"}, who holds the role "${role.name}"`);
+    }
+  }
+  return onUser(deps, ctx, { type: "DeleteUser", ...data });
 }
 
 export async function recordLogin(deps: CommandDeps, ctx: CommandContext, input: unknown) {
