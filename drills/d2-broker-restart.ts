@@ -7,7 +7,7 @@
 import path from "node:path";
 import type { DrillEnv } from "./lib/context";
 import { createScope } from "./lib/infra";
-import { startCommandLoad, summarize } from "./lib/load";
+import { sharedPositions, startCommandLoad, summarize } from "./lib/load";
 import { spawnProjector } from "./lib/projector";
 import { Report, say, sleep } from "./lib/util";
 import { compareWithFold, foldLog, logSummary, readLog, snapshotReadModel, waitUntilCaughtUp } from "./lib/verify";
@@ -61,6 +61,8 @@ export async function brokerRestartDrill(env: DrillEnv): Promise<Report> {
     const lostInModel = succeeded.filter((o) => o.eventIds.some((id) => !projected.has(id)));
     report.check("every acknowledged command is in the log", lostInLog.length === 0, `${succeeded.length} acknowledged, ${lostInLog.length} missing`);
     report.check("every acknowledged command is in the read model", lostInModel.length === 0, `${lostInModel.length} missing`);
+    const shared = sharedPositions(load.outcomes);
+    report.check("no two acknowledged events were given one log position", shared.length === 0, shared.slice(0, 5).join(", ") || "0");
     const failed = load.outcomes.filter((o) => !o.ok);
     const wrongCode = failed.filter((o) => o.code !== "unavailable");
     report.check('every failed command reported "unavailable"', wrongCode.length === 0, wrongCode.length ? wrongCode.slice(0, 3).map((o) => `${o.op} ${o.code}: ${o.message}`).join(" | ") : `${failed.length} failures`);

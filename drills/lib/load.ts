@@ -10,10 +10,14 @@ import { errorCode, sleep, type Rng } from "./util";
 export interface Outcome {
   correlationId: string;
   op: string;
+  /** The user the command was about (absent for a create that failed). */
+  aggregateId?: string;
   ok: boolean;
   code?: string;
   message?: string;
   eventIds: string[];
+  /** Where the broker said each event landed (topic/partition/offset). */
+  positions: string[];
   startedAt: number;
   ms: number;
 }
@@ -49,9 +53,18 @@ export function startCommandLoad(scope: Scope, rnd: Rng, workers: number, label:
           result = await updateUser(scope.deps, ctx, { userId: user!.id, expectedVersion: user!.version, name: `renamed ${correlationId.slice(-6)}` });
           user!.version = result.version;
         }
-        outcomes.push({ correlationId, op, ok: true, eventIds: result.events.map((e) => e.event.id), startedAt, ms: Date.now() - startedAt });
+        outcomes.push({
+          correlationId,
+          op,
+          aggregateId: result.aggregateId,
+          ok: true,
+          eventIds: result.events.map((e) => e.event.id),
+          positions: result.events.map((e) => `${e.topic}/${e.partition}/${e.offset}`),
+          startedAt,
+          ms: Date.now() - startedAt,
+        });
       } catch (error) {
-        outcomes.push({ correlationId, op, ok: false, code: errorCode(error), message: (error as Error).message?.slice(0, 300), eventIds: [], startedAt, ms: Date.now() - startedAt });
+        outcomes.push({ correlationId, op, aggregateId: user?.id, ok: false, code: errorCode(error), message: (error as Error).message?.slice(0, 300), eventIds: [], positions: [], startedAt, ms: Date.now() - startedAt });
         if (user) {
           // Learn the head's version again (a failed command must not have moved it).
           const head = await scope.db.stream.findUnique({ where: { id: user.id } }).catch(() => null);
@@ -81,4 +94,20 @@ export function summarize(outcomes: Outcome[]) {
     codes: [...codes].map(([c, n]) => `${c}:${n}`).join(",") || "none",
     maxFailMs: Math.max(0, ...failures.map((f) => f.ms)),
   };
+}
+
+/**
+ * Acknowledged events the broker placed at a position it also gave another
+ * acknowledged event: the signature of an idempotent producer whose new batch
+ * was taken for a duplicate of an earlier one (it gets the earlier offset and
+ * is dropped).
+ */
+export function sharedPositions(outcomes: Outcome[]): string[] {
+  const seen = new Set<string>();
+  const shared: string[] = [];
+  for (const position of outcomes.filter((o) => o.ok).flatMap((o) => o.positions)) {
+    if (seen.has(position)) shared.push(position);
+    seen.add(position);
+  }
+  return shared;
 }

@@ -47,12 +47,9 @@ export function produceTimings(budgetMs: number) {
 export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAppender {
   const timings = produceTimings(config.KAFKA_PRODUCE_TIMEOUT_MS);
   const client = kafka ?? createKafka(config, "producer", timings);
-  const producer: Producer = client.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    retry: timings.retry,
-  });
+  const newProducer = (): Producer =>
+    client.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: timings.retry });
+  let producer = newProducer();
   /**
    * kafkajs' idempotent producer is only correct with one send() awaited at a
    * time (tulios/kafkajs#353): with concurrent sends, a retry across a leader
@@ -75,6 +72,23 @@ export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAp
     });
     return connected;
   };
+  /**
+   * After a failed send, the idempotent producer's sequence numbers can no
+   * longer be trusted: the failed batch may have landed (a timeout after the
+   * write), and kafkajs reuses its sequence number for the next batch, which
+   * the broker then takes for a duplicate of the landed one: it answers
+   * success with the earlier batch's offset and drops the new events. Drill 3
+   * (a broker of three SIGKILLed under load) showed exactly that: two
+   * acknowledged events missing, the two "failed" ones in the log. So a failed
+   * send ends this producer; the next append starts a new one (a new producer
+   * id, sequences from zero).
+   */
+  const replaceProducer = async () => {
+    const old = producer;
+    producer = newProducer();
+    connected = null;
+    await old.disconnect().catch(() => undefined);
+  };
 
   return {
     async append(events) {
@@ -86,10 +100,15 @@ export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAp
       const topic = topicName(streamOf(first.type), config);
       const messages = events.map(encodeEvent);
       try {
-        await connect();
-        const metadata = await oneAtATime(() =>
-          producer.send({ topic, acks: -1, timeout: timings.ackTimeout, messages }),
-        );
+        const metadata = await oneAtATime(async () => {
+          try {
+            await connect();
+            return await producer.send({ topic, acks: -1, timeout: timings.ackTimeout, messages });
+          } catch (error) {
+            await replaceProducer();
+            throw error;
+          }
+        });
         const meta = metadata[0];
         if (!meta || meta.errorCode !== 0 || meta.baseOffset === undefined) {
           throw new Error(`unexpected produce response ${JSON.stringify(metadata)}`);
