@@ -7,7 +7,7 @@
  */
 import type { Tx } from "@/lib/command/execute";
 import type { Db } from "@/lib/db";
-import type { DomainEvent } from "@/lib/events/registry";
+import { streamOf, type DomainEvent } from "@/lib/events/registry";
 
 export interface KnownUser {
   id: string;
@@ -32,47 +32,13 @@ export interface Known {
 
 export const NOTHING_KNOWN: Known = { user: null, role: null };
 
-/** The user an event concerns (events of the users topic are keyed by user). */
-function userIdOf(event: DomainEvent): string | null {
-  switch (event.type) {
-    case "UserCreated":
-    case "UserUpdated":
-    case "UserDeleted":
-    case "UserLoggedIn":
-    case "RoleAssignedToUser":
-    case "RoleUnassignedFromUser":
-      return event.aggregateId;
-    case "RoleCreated":
-    case "RoleUpdated":
-    case "RoleDeleted":
-      return null;
-    default: {
-      const never: never = event;
-      return never;
-    }
-  }
-}
+/** The user an event concerns: events of the users topic are keyed by user. */
+const userIdOf = (event: DomainEvent): string | null => (streamOf(event.type) === "users" ? event.aggregateId : null);
 
-/** The role an event names. */
+/** The role an event names: a role event's own, or the one an assignment carries. */
 function roleIdOf(event: DomainEvent): string | null {
-  switch (event.type) {
-    case "RoleAssignedToUser":
-    case "RoleUnassignedFromUser":
-      return event.payload.roleId;
-    case "RoleCreated":
-    case "RoleUpdated":
-    case "RoleDeleted":
-      return event.aggregateId;
-    case "UserCreated":
-    case "UserUpdated":
-    case "UserDeleted":
-    case "UserLoggedIn":
-      return null;
-    default: {
-      const never: never = event;
-      return never;
-    }
-  }
+  if (streamOf(event.type) === "roles") return event.aggregateId;
+  return "roleId" in event.payload ? event.payload.roleId : null;
 }
 
 /**
