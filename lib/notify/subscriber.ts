@@ -72,10 +72,15 @@ export interface Subscriber {
   stop(): Promise<void>;
 }
 
+const verbose = process.env.LOG_LEVEL === "debug";
+
+/** JSON lines on stdout; per-batch "debug" entries only with LOG_LEVEL=debug. */
 const jsonLine =
   (group: string): Log =>
-  (entry) =>
+  (entry) => {
+    if (entry.level === "debug" && !verbose) return;
     console.log(JSON.stringify({ time: new Date().toISOString(), group, ...entry }));
+  };
 
 type BatchControl = Pick<EachBatchPayload, "heartbeat" | "isRunning" | "isStale">;
 
@@ -95,6 +100,9 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
     sessionTimeout: Math.max(30_000, retry.attemptTimeoutMs * 3),
     rebalanceTimeout: 60_000,
     heartbeatInterval: 3_000,
+    // How long an idle fetch waits. With kafkajs' default (5 s), new events
+    // were seen up to 5 s late in the tests here; a second is plenty for mail.
+    maxWaitTimeInMs: 1_000,
     retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 12, restartOnFailure: async () => !stopSignal.signal.aborted },
   });
   let stopping: Promise<void> | null = null;
@@ -178,12 +186,16 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
     return new Set(rows.map((r) => r.id));
   }
 
-  async function eachBatch({ batch, commitOffsetsIfNecessary, ...control }: EachBatchPayload) {
+  async function eachBatch({ batch, resolveOffset, commitOffsetsIfNecessary, ...control }: EachBatchPayload) {
     const { topic, partition } = batch;
     const stream = streamOfTopic(topic, config);
-    // With autoCommit off, only an explicit position commits anything.
-    const commit = (offset: string) =>
-      commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(BigInt(offset) + 1n) }] }] });
+    // resolveOffset moves this consumer's fetch position (without it kafkajs
+    // fetches the same messages again and again); with autoCommit off, only an
+    // explicit position commits anything to Kafka.
+    const commit = async (offset: string) => {
+      resolveOffset(offset);
+      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(BigInt(offset) + 1n) }] }] });
+    };
     const decoded = batch.messages.map((m) => ({
       offset: m.offset,
       result: decodeEvent(m.value, stream, m.key?.toString("utf8") ?? null),
@@ -206,6 +218,7 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
       done = offset;
     }
     if (done !== null) await commit(done);
+    log({ level: "debug", msg: "batch handled", topic, partition, messages: batch.messages.length, upTo: done });
   }
 
   return {

@@ -218,6 +218,9 @@ describe("notifiers", () => {
       `:lock: *Ada Lovelace* (ada@example.com) lost the *admin* role by the service "integration-test". <https://console.example/users/${userId}|Open in the console>`,
       `:wastebasket: *Ada Lovelace* (ada@example.com) was deleted by the service "integration-test". <https://console.example/users/${userId}|Open in the console>`,
     ]);
+    const cfg = config();
+    await waitForGroup(cfg.NOTIFIER_EMAIL_GROUP_ID);
+    await waitForGroup(cfg.NOTIFIER_SLACK_GROUP_ID);
     const sent = await t.db.notificationSent.groupBy({ by: ["consumer", "outcome"], _count: true });
     expect(sent.map((s) => [s.consumer.replace(`-${t.id}`, ""), s.outcome, s._count]).sort()).toEqual([
       ["notifier-email", "sent", 5],
@@ -226,9 +229,6 @@ describe("notifiers", () => {
 
     // Redelivery: the groups' positions lost, and the
     // welcome event republished with its id, as a producer retry would.
-    const cfg = config();
-    await waitForGroup(cfg.NOTIFIER_EMAIL_GROUP_ID);
-    await waitForGroup(cfg.NOTIFIER_SLACK_GROUP_ID);
     await stop(email);
     await stop(slackNotifier);
     // Deleting the groups forgets their committed offsets: they start again from the beginning.
@@ -243,6 +243,12 @@ describe("notifiers", () => {
     await waitForGroup(cfg.NOTIFIER_SLACK_GROUP_ID);
     expect(mailsTo("ada@example.com")).toHaveLength(5);
     expect(posts).toHaveLength(3);
+
+    // Caught up means idle: no batch is fetched and handled again.
+    const batches = () => logs.filter((l) => l.msg === "batch handled" && (l.messages as number) > 0).length;
+    const before = batches();
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(batches()).toBe(before);
   });
 
   it("retries a failing SMTP server and webhook until they answer, while the projector carries on", async () => {
