@@ -12,8 +12,9 @@
  *     before it (its own users/roles view, lib/notify/known.ts);
  *  4. the message is sent, retried with capped exponential backoff for as long
  *     as it fails: the partition waits, nothing is skipped, no offset moves;
- *  5. one transaction records the send and the view's change; then the offset
- *     is committed to Kafka.
+ *  5. one transaction records the send and the view's change (retried in
+ *     place if PostgreSQL fails: failing the batch would send again); then the
+ *     offset is committed to Kafka.
  *
  * Delivery is at least once. A crash after the receiver accepted a message and
  * before step 5 committed sends it once more on restart: that window is one
@@ -83,6 +84,7 @@ const jsonLine =
   };
 
 type BatchControl = Pick<EachBatchPayload, "heartbeat" | "isRunning" | "isStale">;
+const STOPPED = Symbol("stopped");
 
 export function createSubscriber<M extends Notification>(options: SubscriberOptions<M>): Subscriber {
   const { db, config, group, channel, maxAgeMs } = options;
@@ -123,24 +125,23 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
     }
   }
 
-  /** Sends until delivered or refused for good; "stopped" when the process stops (or loses the partition) meanwhile. */
-  async function deliver(message: M, event: DomainEvent, control: BatchControl): Promise<"sent" | "rejected" | "stopped"> {
-    const about = { kind: message.kind, eventId: event.id, type: event.type, aggregateId: event.aggregateId };
+  /**
+   * Runs `work` until it succeeds, waiting a capped, growing delay after each
+   * failure and heartbeating throughout. STOPPED when the process stops (or
+   * loses the partition) meanwhile; a PermanentSendError is thrown on at once.
+   */
+  async function retrying(what: string, about: Record<string, unknown>, work: () => Promise<void>, control: BatchControl) {
     for (let attempt = 1; ; attempt++) {
       // Keep the group membership alive while one attempt is in flight.
       const beat = setInterval(() => void control.heartbeat().catch(() => {}), 3_000);
       try {
-        await channel.send(message, event);
-        log({ level: "info", msg: "sent", ...about, attempts: attempt });
-        return "sent";
+        await work();
+        return attempt;
       } catch (error) {
-        if (error instanceof PermanentSendError) {
-          log({ level: "error", msg: "refused for good; not retried", ...about, error: error.message });
-          return "rejected";
-        }
+        if (error instanceof PermanentSendError) throw error;
         const delay = backoffDelay(attempt, retry);
-        log({ level: "warn", msg: "send failed; retrying", ...about, attempt, retryInMs: delay, error: String(error) });
-        if (!(await pause(delay, control))) return "stopped";
+        log({ level: "warn", msg: `${what} failed; retrying`, ...about, attempt, retryInMs: delay, error: String(error) });
+        if (!(await pause(delay, control))) return STOPPED;
       } finally {
         clearInterval(beat);
       }
@@ -153,28 +154,45 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
     const change = foldKnown(known, event);
     const message = channel.plan(event, known);
     let outcome: "sent" | "rejected" | null = null;
+    const about = { kind: message?.kind, eventId: event.id, type: event.type, aggregateId: event.aggregateId };
     if (message) {
-      const about = { kind: message.kind, eventId: event.id, type: event.type, aggregateId: event.aggregateId };
       if (now() - Date.parse(event.occurredAt) > maxAgeMs) {
         log({ level: "info", msg: "not sent: older than NOTIFY_MAX_AGE_HOURS", ...about, occurredAt: event.occurredAt });
       } else if (channel.disabled) {
         log({ level: "info", msg: `not sent: ${channel.disabled}`, ...about, message });
       } else {
-        const result = await deliver(message, event, control);
-        if (result === "stopped") return "stopped";
-        outcome = result;
+        try {
+          const attempts = await retrying("send", about, () => channel.send(message, event), control);
+          if (attempts === STOPPED) return "stopped";
+          log({ level: "info", msg: "sent", ...about, attempts });
+          outcome = "sent";
+        } catch (error) {
+          if (!(error instanceof PermanentSendError)) throw error;
+          log({ level: "error", msg: "refused for good; not retried", ...about, error: error.message });
+          outcome = "rejected";
+        }
       }
     }
-    if (change.user || change.role || outcome) {
-      await db.$transaction(async (tx) => {
-        await saveKnown(tx, group, change);
-        if (outcome) {
-          await tx.$executeRaw`
-            INSERT INTO notifications_sent (consumer, event_id, kind, outcome)
-            VALUES (${group}, ${event.id}::uuid, ${message!.kind}, ${outcome})
-            ON CONFLICT (consumer, event_id) DO NOTHING`;
-        }
-      });
+    if (!change.user && !change.role && !outcome) return "nothing";
+    // Retried here rather than by failing the batch: a redelivered batch would send the message again.
+    const recorded = await retrying(
+      "record",
+      about,
+      () =>
+        db.$transaction(async (tx) => {
+          await saveKnown(tx, group, change);
+          if (outcome) {
+            await tx.$executeRaw`
+              INSERT INTO notifications_sent (consumer, event_id, kind, outcome)
+              VALUES (${group}, ${event.id}::uuid, ${message!.kind}, ${outcome})
+              ON CONFLICT (consumer, event_id) DO NOTHING`;
+          }
+        }),
+      control,
+    );
+    if (recorded === STOPPED) {
+      if (outcome) log({ level: "warn", msg: "stopped before recording a sent message: it will be sent again", ...about });
+      return "stopped";
     }
     return outcome ? "delivered" : "nothing";
   }
