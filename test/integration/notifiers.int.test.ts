@@ -252,7 +252,7 @@ describe("notifiers", () => {
   });
 
   it("retries a failing SMTP server and webhook until they answer, while the projector carries on", async () => {
-    await start(createEmailNotifier);
+    const email = await start(createEmailNotifier);
     await start(createSlackNotifier);
     const admin = await createRole(t.deps, t.ctx, { name: "Admin" });
     const grace = await createUser(t.deps, t.ctx, { email: "grace@example.com", name: "Grace Hopper" });
@@ -274,6 +274,14 @@ describe("notifiers", () => {
     const key = { consumer_eventId: { consumer: config().NOTIFIER_EMAIL_GROUP_ID, eventId: assignment } };
     expect(await t.db.notificationSent.findUnique({ where: key })).toBeNull();
     expect(logs.some((l) => l.msg === "send failed; retrying" && String(l.error).includes("451"))).toBe(true);
+
+    // A restart in the middle of the retries neither waits them out nor loses the mail.
+    const stopping = Date.now();
+    await stop(email);
+    expect(Date.now() - stopping).toBeLessThan(5_000);
+    const attemptsAtRestart = smtpAttempts;
+    await start(createEmailNotifier);
+    await waitFor("refused attempts after the restart", () => smtpAttempts - attemptsAtRestart >= 2);
 
     smtpDown = false;
     const notice = await waitFor("the notice, once SMTP is back", () => mailsTo("grace@example.com")[1]);
