@@ -60,6 +60,9 @@ const workspaces: string[] = [];
 const appTables = [
   "dead_letters",
   "email_reservations",
+  "notifications_sent",
+  "notifier_roles",
+  "notifier_users",
   "projection_offsets",
   "role_events",
   "roles",

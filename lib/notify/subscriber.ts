@@ -97,7 +97,7 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
   const consumer: Consumer = kafka.consumer({
     groupId: group,
     allowAutoTopicCreation: false,
-    // Heartbeats continue while a send is retried (see deliver), so the session
+    // Heartbeats continue while a send is retried (see retrying), so the session
     // only has to outlast one bounded attempt.
     sessionTimeout: Math.max(30_000, retry.attemptTimeoutMs * 3),
     rebalanceTimeout: 60_000,
