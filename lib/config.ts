@@ -52,5 +52,30 @@ export const kafkaConfig = (env: Env = process.env): KafkaConfig => {
   return config;
 };
 
+/** Unset and empty are the same: `SMTP_URL=` in a .env file means "no SMTP server". */
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+
+const notifierSchema = z.object({
+  /** smtp(s)://user:pass@host:port; unset: each mail is written as an .eml file under MAIL_DIR. */
+  SMTP_URL: optional(z.url({ protocol: /^smtps?$/, error: "an smtp:// or smtps:// URL" })),
+  MAIL_FROM: z.string().min(1).default("Admin Console <no-reply@localhost>"),
+  MAIL_DIR: z.string().min(1).default(".data/mail"),
+  /** Slack incoming webhook; unset: the Slack notifier logs what it would post and posts nothing. */
+  SLACK_WEBHOOK_URL: optional(z.url({ protocol: /^https?$/, error: "an http(s):// URL" })),
+  /** Base of the links in messages. */
+  CONSOLE_URL: z.url().default("http://127.0.0.1:3000").transform((v) => v.replace(/\/+$/, "")),
+  /**
+   * Events older than this are folded into a notifier's state but not sent: a
+   * new notifier group reads the log from the beginning and must not welcome
+   * every user ever created.
+   */
+  NOTIFY_MAX_AGE_HOURS: int(72),
+  NOTIFIER_EMAIL_GROUP_ID: z.string().min(1).default("notifier-email"),
+  NOTIFIER_SLACK_GROUP_ID: z.string().min(1).default("notifier-slack"),
+});
+
+export type NotifierConfig = z.infer<typeof notifierSchema>;
+export const notifierConfig = (env: Env = process.env): NotifierConfig => parse(notifierSchema, env);
+
 export const databaseUrl = (env: Env = process.env): string =>
   parse(z.object({ DATABASE_URL: z.string().min(1, "DATABASE_URL is required") }), env).DATABASE_URL;

@@ -1,7 +1,8 @@
 /**
  * Starting the application on top of its infrastructure: migrations, topics,
- * projector worker(s) and the Next.js console. Shared by `npm start` and the
- * end-to-end stage of `npm test`, so the tests run what users run.
+ * projector worker(s), the email and Slack notifiers and the Next.js console.
+ * Shared by `npm start` and the end-to-end stage of `npm test`, so the tests
+ * run what users run.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
@@ -72,7 +73,7 @@ export interface AppOptions {
   log: (line: string) => void;
 }
 
-/** Migrates, creates topics, starts N projectors and `next start`; resolves once the console answers. */
+/** Migrates, creates topics, starts N projectors, the notifiers and `next start`; resolves once the console answers. */
 export async function startApp(options: AppOptions): Promise<{ url: string; processes: RunningProcess[] }> {
   const { env, log } = options;
   let t = Date.now();
@@ -96,6 +97,12 @@ export async function startApp(options: AppOptions): Promise<{ url: string; proc
   const processes: RunningProcess[] = [];
   for (let i = 0; i < options.projectors; i++) {
     processes.push(run(`projector-${i + 1}`, process.execPath, ["--import", "tsx", "workers/projector.ts"], env));
+  }
+  // Own consumer groups: a slow SMTP server or webhook never holds up the read model.
+  // Links in their messages point at this console unless CONSOLE_URL says otherwise.
+  const notifierEnv = { CONSOLE_URL: process.env.CONSOLE_URL ?? `http://127.0.0.1:${options.port}`, ...env };
+  for (const notifier of ["notifier-email", "notifier-slack"]) {
+    processes.push(run(notifier, process.execPath, ["--import", "tsx", `workers/${notifier}.ts`], notifierEnv));
   }
   const console_ = run("console", bin("next"), ["start", "-H", "127.0.0.1", "-p", String(options.port)], env);
   processes.push(console_);

@@ -3,7 +3,7 @@
  *
  *   PostgreSQL  DATABASE_URL, or an embedded server (data in .data/postgres)
  *   Kafka       KAFKA_BROKERS, or a local KRaft broker (data in .data/kafka)
- *   then        migrations → topics → projector worker(s) → console (production build)
+ *   then        migrations → topics → projector worker(s), email and Slack notifiers → console (production build)
  *
  * Ctrl-C stops every process this started. Flags: --projectors N, --no-build.
  */

@@ -16,7 +16,7 @@ const log = (level: string, msg: string, extra: Record<string, unknown> = {}) =>
   console.log(JSON.stringify({ level, msg, ...extra }));
 
 export async function runAccessBootstrap(): Promise<void> {
-  const consoleUrl = process.env.CONSOLE_URL ?? `http://localhost:${process.env.PORT ?? 3000}`;
+  const consoleUrl = process.env.CONSOLE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
   for (let attempt = 1; ; attempt++) {
     try {
       const outcome = await bootstrapAccess(getCommandDeps(), {

@@ -1,0 +1,275 @@
+/**
+ * The consumer loop every notifier shares. A notifier is a consumer group of
+ * its own on the event topics (so it never holds up the read model), plus a
+ * Channel that says what an event calls for and how to deliver it.
+ *
+ * Per event, in partition order:
+ *  1. a message it cannot decode is skipped with a log line (the projector
+ *     dead-letters it; a notifier has nothing to add);
+ *  2. an event id already in notifications_sent for this group is skipped:
+ *     a redelivered batch or a republished event sends nothing twice;
+ *  3. the channel plans a message from the event and what this notifier knew
+ *     before it (its own users/roles view, lib/notify/known.ts);
+ *  4. the message is sent, retried with capped exponential backoff for as long
+ *     as it fails: the partition waits, nothing is skipped, no offset moves;
+ *  5. one transaction records the send and the view's change (retried in
+ *     place if PostgreSQL fails: failing the batch would send again); then the
+ *     offset is committed to Kafka.
+ *
+ * Delivery is at least once. A crash after the receiver accepted a message and
+ * before step 5 committed sends it once more on restart: that window is one
+ * small INSERT wide, and narrower is impossible without the receiver taking
+ * an idempotency key (mail gets a Message-ID derived from the event id, which
+ * lets mail systems drop the copy; Slack webhooks take none).
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import type { KafkaConfig } from "@/lib/config";
+import type { Db } from "@/lib/db";
+import { decodeEvent } from "@/lib/events/codec";
+import type { DomainEvent } from "@/lib/events/registry";
+import { createKafka } from "@/lib/kafka/client";
+import { STREAMS, streamOfTopic, topicName } from "@/lib/kafka/topics";
+import { foldKnown, loadKnown, saveKnown, type Known } from "./known";
+import { backoffDelay, DEFAULT_RETRY, PermanentSendError, type RetryPolicy } from "./retry";
+
+export interface Notification {
+  /** What kind of message this is ("welcome", "admin-granted", …): logs and notifications_sent.kind. */
+  kind: string;
+}
+
+export interface Channel<M extends Notification> {
+  /** Pure: the message `event` calls for, given what this notifier knew just before it; null for none. */
+  plan(event: DomainEvent, known: Known): M | null;
+  /** Delivers `message`, or throws: PermanentSendError to give it up, anything else to be retried. */
+  send(message: M, event: DomainEvent): Promise<void>;
+  /** Where messages go, for the start-up line (no secrets). */
+  destination: string;
+  /** Set when the channel is not configured: each message is logged as not sent, and the log moves on. */
+  disabled?: string;
+  close?(): void | Promise<void>;
+}
+
+export type Log = (entry: Record<string, unknown>) => void;
+
+export interface SubscriberOptions<M extends Notification> {
+  db: Db;
+  config: KafkaConfig;
+  /** The consumer group; also the key of this notifier's rows in notifications_sent and its view. */
+  group: string;
+  channel: Channel<M>;
+  /** Events older than this (by occurredAt) update the view but send nothing. */
+  maxAgeMs: number;
+  retry?: RetryPolicy;
+  kafka?: Kafka;
+  /** Partitions processed in parallel by this instance. */
+  concurrency?: number;
+  log?: Log;
+  now?: () => number;
+}
+
+export interface Subscriber {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const verbose = process.env.LOG_LEVEL === "debug";
+
+/** JSON lines on stdout; per-batch "debug" entries only with LOG_LEVEL=debug. */
+const jsonLine =
+  (group: string): Log =>
+  (entry) => {
+    if (entry.level === "debug" && !verbose) return;
+    console.log(JSON.stringify({ time: new Date().toISOString(), group, ...entry }));
+  };
+
+type BatchControl = Pick<EachBatchPayload, "heartbeat" | "isRunning" | "isStale">;
+const STOPPED = Symbol("stopped");
+
+export function createSubscriber<M extends Notification>(options: SubscriberOptions<M>): Subscriber {
+  const { db, config, group, channel, maxAgeMs } = options;
+  const log = options.log ?? jsonLine(group);
+  const now = options.now ?? Date.now;
+  const retry = options.retry ?? DEFAULT_RETRY;
+  const kafka = options.kafka ?? createKafka(config, group);
+  const topics = STREAMS.map((s) => topicName(s, config));
+  const stopSignal = new AbortController();
+  const consumer: Consumer = kafka.consumer({
+    groupId: group,
+    allowAutoTopicCreation: false,
+    // Heartbeats continue while a send is retried (see retrying), so the session
+    // only has to outlast one bounded attempt.
+    sessionTimeout: Math.max(30_000, retry.attemptTimeoutMs * 3),
+    rebalanceTimeout: 60_000,
+    heartbeatInterval: 3_000,
+    // How long an idle fetch waits. With kafkajs' default (5 s), new events
+    // were seen up to 5 s late in the tests here; a second is plenty for mail.
+    maxWaitTimeInMs: 1_000,
+    retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 12, restartOnFailure: async () => !stopSignal.signal.aborted },
+  });
+  let stopping: Promise<void> | null = null;
+
+  /** Waits `ms`, heartbeating; false when the wait was cut short by a stop or a lost partition. */
+  async function pause(ms: number, control: BatchControl): Promise<boolean> {
+    const until = Date.now() + ms;
+    for (;;) {
+      if (stopSignal.signal.aborted || !control.isRunning() || control.isStale()) return false;
+      const left = until - Date.now();
+      if (left <= 0) return true;
+      try {
+        await sleep(Math.min(left, 1_000), undefined, { signal: stopSignal.signal });
+      } catch {
+        return false; // stopped
+      }
+      await control.heartbeat(); // throws on a rebalance: the batch ends uncommitted, as it should
+    }
+  }
+
+  /**
+   * Runs `work` until it succeeds, waiting a capped, growing delay after each
+   * failure and heartbeating throughout. STOPPED when the process stops (or
+   * loses the partition) meanwhile; a PermanentSendError is thrown on at once.
+   */
+  async function retrying(what: string, about: Record<string, unknown>, work: () => Promise<void>, control: BatchControl) {
+    for (let attempt = 1; ; attempt++) {
+      // Keep the group membership alive while one attempt is in flight.
+      const beat = setInterval(() => void control.heartbeat().catch(() => {}), 3_000);
+      try {
+        await work();
+        return attempt;
+      } catch (error) {
+        if (error instanceof PermanentSendError) throw error;
+        const delay = backoffDelay(attempt, retry);
+        log({ level: "warn", msg: `${what} failed; retrying`, ...about, attempt, retryInMs: delay, error: String(error) });
+        if (!(await pause(delay, control))) return STOPPED;
+      } finally {
+        clearInterval(beat);
+      }
+    }
+  }
+
+  /** Steps 3–5 for one event: whether something was delivered, or "stopped" before it was done. */
+  async function handle(event: DomainEvent, control: BatchControl): Promise<"delivered" | "nothing" | "stopped"> {
+    const known = await loadKnown(db, group, event);
+    const change = foldKnown(known, event);
+    const message = channel.plan(event, known);
+    let outcome: "sent" | "rejected" | null = null;
+    const about = { kind: message?.kind, eventId: event.id, type: event.type, aggregateId: event.aggregateId };
+    if (message) {
+      if (now() - Date.parse(event.occurredAt) > maxAgeMs) {
+        log({ level: "info", msg: "not sent: older than NOTIFY_MAX_AGE_HOURS", ...about, occurredAt: event.occurredAt });
+      } else if (channel.disabled) {
+        log({ level: "info", msg: `not sent: ${channel.disabled}`, ...about, message });
+      } else {
+        try {
+          const attempts = await retrying("send", about, () => channel.send(message, event), control);
+          if (attempts === STOPPED) return "stopped";
+          log({ level: "info", msg: "sent", ...about, attempts });
+          outcome = "sent";
+        } catch (error) {
+          if (!(error instanceof PermanentSendError)) throw error;
+          log({ level: "error", msg: "refused for good; not retried", ...about, error: error.message });
+          outcome = "rejected";
+        }
+      }
+    }
+    if (!change.user && !change.role && !outcome) return "nothing";
+    // Retried here rather than by failing the batch: a redelivered batch would send the message again.
+    const recorded = await retrying(
+      "record",
+      about,
+      () =>
+        db.$transaction(async (tx) => {
+          await saveKnown(tx, group, change);
+          if (outcome) {
+            await tx.$executeRaw`
+              INSERT INTO notifications_sent (consumer, event_id, kind, outcome)
+              VALUES (${group}, ${event.id}::uuid, ${message!.kind}, ${outcome})
+              ON CONFLICT (consumer, event_id) DO NOTHING`;
+          }
+        }),
+      control,
+    );
+    if (recorded === STOPPED) {
+      if (outcome) log({ level: "warn", msg: "stopped before recording a sent message: it will be sent again", ...about });
+      return "stopped";
+    }
+    return outcome ? "delivered" : "nothing";
+  }
+
+  async function alreadyHandled(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await db.$queryRaw<{ id: string }[]>`
+      SELECT event_id::text AS id FROM notifications_sent WHERE consumer = ${group} AND event_id = ANY(${ids}::uuid[])`;
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async function eachBatch({ batch, resolveOffset, commitOffsetsIfNecessary, ...control }: EachBatchPayload) {
+    const { topic, partition } = batch;
+    const stream = streamOfTopic(topic, config);
+    // resolveOffset moves this consumer's fetch position (without it kafkajs
+    // fetches the same messages again and again); with autoCommit off, only an
+    // explicit position commits anything to Kafka.
+    const commit = async (offset: string) => {
+      resolveOffset(offset);
+      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(BigInt(offset) + 1n) }] }] });
+    };
+    const decoded = batch.messages.map((m) => ({
+      offset: m.offset,
+      result: decodeEvent(m.value, stream, m.key?.toString("utf8") ?? null),
+    }));
+    const handled = await alreadyHandled(decoded.flatMap((d) => (d.result.ok ? [d.result.event.id] : [])));
+    let done: string | null = null;
+    for (const { offset, result } of decoded) {
+      if (stopSignal.signal.aborted || !control.isRunning() || control.isStale()) break;
+      if (!result.ok) {
+        log({ level: "warn", msg: "skipped: cannot decode (dead-lettered by the projector)", topic, partition, offset, reason: result.reason });
+      } else if (!handled.has(result.event.id)) {
+        const outcome = await handle(result.event, control);
+        if (outcome === "stopped") break;
+        handled.add(result.event.id); // its twin later in this batch (a republish) is skipped too
+        if (outcome === "delivered") {
+          await commit(offset); // after a send, keep what a crash could redeliver to this one event
+          await control.heartbeat();
+        }
+      }
+      done = offset;
+    }
+    if (done !== null) await commit(done);
+    log({ level: "debug", msg: "batch handled", topic, partition, messages: batch.messages.length, upTo: done });
+  }
+
+  return {
+    async start() {
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
+        log({ level: "info", msg: "partitions assigned", memberId: payload.memberId, assignment: payload.memberAssignment }),
+      );
+      consumer.on(consumer.events.CRASH, ({ payload }) =>
+        log({ level: "error", msg: "consumer crashed", error: String(payload.error), restart: payload.restart }),
+      );
+      await consumer.connect();
+      for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.concurrency ?? 2,
+        eachBatch,
+      });
+      log({
+        level: "info",
+        msg: channel.disabled ? `notifier started; ${channel.disabled}: messages are logged, not sent` : "notifier started",
+        destination: channel.destination,
+        topics,
+      });
+    },
+    stop() {
+      stopping ??= (async () => {
+        stopSignal.abort(); // cuts a retry's wait short; the unsent event stays uncommitted
+        await consumer.disconnect();
+        await channel.close?.();
+        log({ level: "info", msg: "notifier stopped" });
+      })();
+      return stopping;
+    },
+  };
+}

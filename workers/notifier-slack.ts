@@ -1,0 +1,9 @@
+/**
+ * Slack notifier worker (consumer group notifier-slack): a user gaining or
+ * losing the admin role, a user deleted, POSTed to SLACK_WEBHOOK_URL; without
+ * it, logged and not sent.
+ */
+import { createSlackNotifier } from "@/lib/notify/notifiers";
+import { runNotifierWorker } from "@/lib/notify/run-worker";
+
+runNotifierWorker("notifier-slack", createSlackNotifier);
