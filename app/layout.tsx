@@ -28,6 +28,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
                 <NavLink href="/users">Users</NavLink>
                 <NavLink href="/roles">Roles</NavLink>
                 <NavLink href="/activity">Activity</NavLink>
+                <NavLink href="/health">Health</NavLink>
               </nav>
               {/* Mounted once for the whole session: every page stays current without a reload. */}
               <div className="ml-auto">

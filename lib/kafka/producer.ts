@@ -44,6 +44,16 @@ export function produceTimings(budgetMs: number) {
   };
 }
 
+/** Runs the sends given to it one after another (see createEventAppender on why). */
+export function sendQueue() {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(send: () => Promise<T>): Promise<T> => {
+    const result = tail.then(send, send);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+}
+
 export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAppender {
   const timings = produceTimings(config.KAFKA_PRODUCE_TIMEOUT_MS);
   const client = kafka ?? createKafka(config, "producer", timings);
@@ -61,12 +71,7 @@ export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAp
    * acknowledged event missing, another duplicated. So sends queue here.
    * Coalescing queued appends into one sendBatch is the next step for throughput.
    */
-  let tail: Promise<unknown> = Promise.resolve();
-  const oneAtATime = <T>(send: () => Promise<T>): Promise<T> => {
-    const result = tail.then(send, send);
-    tail = result.catch(() => undefined);
-    return result;
-  };
+  const oneAtATime = sendQueue();
   let connected: Promise<void> | null = null;
   const connect = () => {
     connected ??= producer.connect().catch((error: unknown) => {

@@ -1,9 +1,9 @@
 /**
- * The console's metrics: commands by type and outcome. The server-action
+ * The console's metrics: commands by type and outcome, open dead letters. The server-action
  * wrapper calls recordCommand once per command; /metrics (app/metrics/route.ts)
  * exports them with the process's default metrics.
  */
-import { Counter, Histogram } from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
 import { metricSet } from "./registry";
 
 const consoleMetrics = () =>
@@ -21,7 +21,16 @@ const consoleMetrics = () =>
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    openDeadLetters: new Gauge({
+      name: "console_dead_letters_open",
+      help: "Dead letters not yet retried or discarded (read from the database at each scrape).",
+      registers: [registry],
+    }),
   }));
+
+export function setOpenDeadLetters(count: number): void {
+  consoleMetrics().openDeadLetters.set(count);
+}
 
 /**
  * Records one command: `type` e.g. "CreateUser", `outcome` "ok" or an error

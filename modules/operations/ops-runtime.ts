@@ -1,0 +1,39 @@
+/**
+ * Process-wide wiring for the operations pages (server only): one Kafka admin
+ * client (end offsets for the health page), one republisher (dead-letter
+ * retry), and who the operator is. On globalThis, like lib/runtime.ts, so
+ * Next's dev reloads do not open a connection per edit.
+ */
+import type { Admin } from "kafkajs";
+import { createKafka } from "@/lib/kafka/client";
+import { createRepublisher, type Republisher } from "@/lib/kafka/republisher";
+import { consoleContext, getKafkaConfig } from "@/lib/runtime";
+import { describeActor } from "@/modules/activity/read/describe-event";
+
+const g = globalThis as typeof globalThis & { __adminConsoleAdmin?: Promise<Admin>; __adminConsoleRepublisher?: Republisher };
+
+/** A connected admin client; a failed connection is forgotten, so the next call tries again. */
+export function getKafkaAdmin(): Promise<Admin> {
+  g.__adminConsoleAdmin ??= (async () => {
+    const admin = createKafka(getKafkaConfig(), "console-admin").admin();
+    await admin.connect();
+    return admin;
+  })().catch((error: unknown) => {
+    g.__adminConsoleAdmin = undefined;
+    throw error;
+  });
+  return g.__adminConsoleAdmin;
+}
+
+export function getRepublisher(): Republisher {
+  g.__adminConsoleRepublisher ??= createRepublisher(getKafkaConfig());
+  return g.__adminConsoleRepublisher;
+}
+
+/**
+ * Who is handling dead letters, as recorded in `resolved_by`: an admin's email
+ * or a service name. The one place to change when the console gets sign-in.
+ */
+export function currentOperator(): string {
+  return describeActor(consoleContext().actor).actor;
+}
