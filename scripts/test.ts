@@ -123,6 +123,7 @@ if (infra) {
           KAFKA_TOPIC_PREFIX: "e2e.",
           KAFKA_PARTITIONS: "8",
           PROJECTOR_GROUP_ID: "read-model-e2e",
+          PROJECTOR_METRICS_PORT: String(await freePort()),
         };
         const app = await startApp({ env: appEnv, port, projectors: 1, build: true, log: (l) => console.log(`[e2e] ${l}`) });
         const report = path.join(resultsDir, "playwright.json");
