@@ -27,7 +27,11 @@ export function DeadLetterRow({ letter }: { letter: DeadLetterView }) {
       </td>
       <td className="px-4 py-3">
         <p className="font-medium whitespace-nowrap text-zinc-900">
-          {letter.topic} <span className="text-zinc-500">·</span> {letter.partition} <span className="text-zinc-500">@</span> {letter.offset}
+          {letter.topic}
+          <span className="font-normal text-zinc-500"> · partition </span>
+          {letter.partition}
+          <span className="font-normal text-zinc-500"> · offset </span>
+          {letter.offset}
         </p>
         <p className="mt-0.5 text-xs text-zinc-500">
           key <span className="font-mono [overflow-wrap:anywhere] text-zinc-700">{letter.key ?? "(none)"}</span>
@@ -62,7 +66,7 @@ export function DeadLetterRow({ letter }: { letter: DeadLetterView }) {
             {letter.retriedTo && (
               <>
                 <br />
-                as {letter.retriedTo.partition} @ {letter.retriedTo.offset}
+                to partition {letter.retriedTo.partition}, offset {letter.retriedTo.offset}
               </>
             )}
           </p>

@@ -12,6 +12,12 @@ export function formatAge(at: Date, now: Date): string {
   return `${Math.round(hours / 24)} d`;
 }
 
+/** "just now" or "8 s ago". */
+export const formatAgo = (at: Date, now: Date) => {
+  const age = formatAge(at, now);
+  return age === "just now" ? age : `${age} ago`;
+};
+
 const grouping = new Intl.NumberFormat("en-US");
 /** 12,345 (bigint or number). */
 export const formatCount = (n: bigint | number) => grouping.format(n);

@@ -4,7 +4,7 @@ import type { ReactNode } from "react";
 import { Badge } from "@/lib/ui/badge";
 import { formatDateTime } from "@/lib/ui/format";
 import { formatPartitions, type Health, type PartitionHealth, type ProjectorInstanceView, type TopicHealth } from "../read/health";
-import { formatAge, formatCount } from "./format";
+import { formatAge, formatAgo, formatCount } from "./format";
 import { ThroughputChart } from "./throughput-chart";
 
 const th = "px-3 py-2 font-semibold whitespace-nowrap";
@@ -124,7 +124,7 @@ function InstancesTable({ instances, now }: { instances: ProjectorInstanceView[]
                 {i.isAlive ? <Badge tone="green">alive</Badge> : i.stoppedAt ? <Badge>stopped</Badge> : <Badge tone="red">no heartbeat</Badge>}
               </td>
               <td className={td} title={formatDateTime(i.lastHeartbeatAt)}>
-                {formatAge(i.lastHeartbeatAt, now)} ago
+                {formatAgo(i.lastHeartbeatAt, now)}
               </td>
               <td className={td} title={formatDateTime(i.startedAt)}>
                 {formatAge(i.startedAt, now)}
@@ -164,7 +164,7 @@ function TopicSection({ topic, now }: { topic: TopicHealth; now: Date }) {
       aside={
         <>
           {topic.partitions.length} partitions · {formatCount(topic.endOffset)} messages · lag {formatCount(topic.lag)}
-          {topic.lastEventAt && ` · last event projected ${formatAge(topic.lastEventAt, now)} ago`}
+          {topic.lastEventAt && ` · last event projected ${formatAgo(topic.lastEventAt, now)}`}
         </>
       }
     >
@@ -213,7 +213,7 @@ function PartitionTable({ caption, partitions, now }: { caption: string; partiti
               <td className={td}>
                 {p.lastEventAt ? (
                   <span title={`event ${formatDateTime(p.lastEventAt)}${p.projectedAt ? `, projected ${formatDateTime(p.projectedAt)}` : ""}`}>
-                    {formatAge(p.lastEventAt, now)} ago
+                    {formatAgo(p.lastEventAt, now)}
                   </span>
                 ) : (
                   <span className="text-zinc-400">—</span>

@@ -93,7 +93,13 @@ export function ThroughputChart({ data }: { data: Throughput }) {
           const minute = data.minutes[i];
           if (!minute) return null;
           return (
-            <text key={i} x={LEFT + i * slot + slot / 2} y={HEIGHT - 4} textAnchor="middle" className="fill-zinc-500 text-[10px]">
+            <text
+              key={i}
+              x={i === 59 ? WIDTH : LEFT + i * slot + slot / 2}
+              y={HEIGHT - 4}
+              textAnchor={i === 59 ? "end" : "middle"}
+              className="fill-zinc-500 text-[10px]"
+            >
               {i === 59 ? "now" : formatMinute(minute).replace(" UTC", "")}
             </text>
           );
