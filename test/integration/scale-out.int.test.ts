@@ -78,10 +78,17 @@ describe("two projectors in one group", () => {
     const producer = volumeProducer(t);
     await producer.connect();
     const gen = new SyntheticEvents(rng(20261127), 120);
-    const streamed = pump(producer, 6_000, () => asMessage(t, gen.next()), { ratePerSec: 1_000, chunk: 100 });
+    let sentSoFar = 0;
+    let sentAtKill = 0;
+    const streamed = pump(producer, 6_000, () => asMessage(t, gen.next()), {
+      ratePerSec: 1_000,
+      chunk: 100,
+      onProgress: (n) => (sentSoFar = n),
+    });
     try {
       // A is really working when it dies: its metrics show projected events.
       await until("instance A projecting", () => metricsOf(portA!), (text) => /projector_events_projected_total\{[^}]*\} [1-9]/.test(text), 30_000);
+      sentAtKill = sentSoFar;
       await a.kill("SIGKILL");
 
       // B takes over A's partitions once A's session expires.
@@ -90,6 +97,7 @@ describe("two projectors in one group", () => {
       await streamed.finally(() => producer.disconnect());
     }
     const sent = await streamed;
+    expect(sentAtKill).toBeLessThan(sent); // killed while events were still streaming in
     await waitUntilCaughtUp(t, 60_000);
 
     const metrics = await metricsOf(portB!);
