@@ -2,7 +2,7 @@
  * The event store's append: one idempotent producer per process, acks from all
  * in-sync replicas, and a bounded time to fail so a command never hangs.
  */
-import type { Kafka, Producer } from "kafkajs";
+import type { Kafka, Message, Producer } from "kafkajs";
 import type { KafkaConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
 import { encodeEvent } from "@/lib/events/codec";
@@ -44,19 +44,14 @@ export function produceTimings(budgetMs: number) {
   };
 }
 
-/** Runs the sends given to it one after another (see createEventAppender on why). */
-export function sendQueue() {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(send: () => Promise<T>): Promise<T> => {
-    const result = tail.then(send, send);
-    tail = result.catch(() => undefined);
-    return result;
-  };
-}
-
-export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAppender {
+/**
+ * An idempotent producer with the append's time budget, acks from all in-sync
+ * replicas, connected on first use. Sends one batch of messages to one topic
+ * (and partition, if given) and resolves with where it landed.
+ */
+export function createSerialProducer(config: KafkaConfig, clientIdSuffix: string, kafka?: Kafka) {
   const timings = produceTimings(config.KAFKA_PRODUCE_TIMEOUT_MS);
-  const client = kafka ?? createKafka(config, "producer", timings);
+  const client = kafka ?? createKafka(config, clientIdSuffix, timings);
   const producer: Producer = client.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -71,7 +66,12 @@ export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAp
    * acknowledged event missing, another duplicated. So sends queue here.
    * Coalescing queued appends into one sendBatch is the next step for throughput.
    */
-  const oneAtATime = sendQueue();
+  let tail: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(send: () => Promise<T>): Promise<T> => {
+    const result = tail.then(send, send);
+    tail = result.catch(() => undefined);
+    return result;
+  };
   let connected: Promise<void> | null = null;
   const connect = () => {
     connected ??= producer.connect().catch((error: unknown) => {
@@ -80,7 +80,25 @@ export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAp
     });
     return connected;
   };
+  return {
+    async send(topic: string, messages: Message[]): Promise<{ partition: number; baseOffset: bigint }> {
+      await connect();
+      const metadata = await oneAtATime(() => producer.send({ topic, acks: -1, timeout: timings.ackTimeout, messages }));
+      const meta = metadata[0];
+      if (!meta || meta.errorCode !== 0 || meta.baseOffset === undefined) {
+        throw new Error(`unexpected produce response ${JSON.stringify(metadata)}`);
+      }
+      return { partition: meta.partition, baseOffset: BigInt(meta.baseOffset) };
+    },
+    async disconnect() {
+      connected = null;
+      await producer.disconnect();
+    },
+  };
+}
 
+export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAppender {
+  const producer = createSerialProducer(config, "producer", kafka);
   return {
     async append(events) {
       if (events.length === 0) return [];
@@ -91,20 +109,12 @@ export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAp
       const topic = topicName(streamOf(first.type), config);
       const messages = events.map(encodeEvent);
       try {
-        await connect();
-        const metadata = await oneAtATime(() =>
-          producer.send({ topic, acks: -1, timeout: timings.ackTimeout, messages }),
-        );
-        const meta = metadata[0];
-        if (!meta || meta.errorCode !== 0 || meta.baseOffset === undefined) {
-          throw new Error(`unexpected produce response ${JSON.stringify(metadata)}`);
-        }
-        const base = BigInt(meta.baseOffset);
+        const { partition, baseOffset } = await producer.send(topic, messages);
         return events.map((event, i) => ({
           event,
           topic,
-          partition: meta.partition,
-          offset: String(base + BigInt(i)),
+          partition,
+          offset: String(baseOffset + BigInt(i)),
         }));
       } catch (error) {
         throw new DomainError(
@@ -113,9 +123,6 @@ export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAp
         );
       }
     },
-    async disconnect() {
-      connected = null;
-      await producer.disconnect();
-    },
+    disconnect: () => producer.disconnect(),
   };
 }

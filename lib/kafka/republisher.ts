@@ -4,10 +4,9 @@
  * not a domain event, so not through the event appender's schema check: the
  * projector validates it again when it reads it.
  */
-import type { Kafka, Producer } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import type { KafkaConfig } from "@/lib/config";
-import { createKafka } from "./client";
-import { produceTimings, sendQueue } from "./producer";
+import { createSerialProducer } from "./producer";
 
 export interface StoredMessage {
   key: string | null;
@@ -22,40 +21,12 @@ export interface Republisher {
 }
 
 export function createRepublisher(config: KafkaConfig, kafka?: Kafka): Republisher {
-  const timings = produceTimings(config.KAFKA_PRODUCE_TIMEOUT_MS);
-  const client = kafka ?? createKafka(config, "republisher", timings);
-  const producer: Producer = client.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    retry: timings.retry,
-  });
-  // One send in flight at a time, as for the event appender (kafkajs' idempotent producer needs it).
-  const oneAtATime = sendQueue();
-  let connected: Promise<void> | null = null;
+  const producer = createSerialProducer(config, "republisher", kafka);
   return {
     async publish(topic, partition, message) {
-      connected ??= producer.connect().catch((error: unknown) => {
-        connected = null;
-        throw error;
-      });
-      await connected;
-      const [meta] = await oneAtATime(() =>
-        producer.send({
-          topic,
-          acks: -1,
-          timeout: timings.ackTimeout,
-          messages: [{ partition, key: message.key, value: message.value, headers: message.headers }],
-        }),
-      );
-      if (!meta || meta.errorCode !== 0 || meta.baseOffset === undefined) {
-        throw new Error(`unexpected produce response ${JSON.stringify(meta)}`);
-      }
-      return { partition: meta.partition, offset: meta.baseOffset };
+      const at = await producer.send(topic, [{ partition, key: message.key, value: message.value, headers: message.headers }]);
+      return { partition: at.partition, offset: String(at.baseOffset) };
     },
-    async disconnect() {
-      connected = null;
-      await producer.disconnect();
-    },
+    disconnect: () => producer.disconnect(),
   };
 }
