@@ -15,7 +15,10 @@ const g = globalThis as typeof globalThis & { __adminConsoleAdmin?: Promise<Admi
 /** A connected admin client; a failed connection is forgotten, so the next call tries again. */
 export function getKafkaAdmin(): Promise<Admin> {
   g.__adminConsoleAdmin ??= (async () => {
-    const admin = createKafka(getKafkaConfig(), "console-admin").admin();
+    // Few retries: the health page reports Kafka down quickly rather than hang.
+    const admin = createKafka(getKafkaConfig(), "console-admin", {
+      retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 1_000 },
+    }).admin();
     await admin.connect();
     return admin;
   })().catch((error: unknown) => {

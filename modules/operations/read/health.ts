@@ -197,7 +197,11 @@ export async function getHealth(deps: {
   let ends: PartitionEnd[] = [];
   let kafkaError: string | null = null;
   try {
-    ends = await fetchEndOffsets(await deps.admin(), topics);
+    ends = await withTimeout(
+      (async () => fetchEndOffsets(await deps.admin(), topics))(),
+      KAFKA_TIMEOUT_MS,
+      "Kafka did not answer",
+    );
   } catch (error) {
     kafkaError = error instanceof Error ? error.message : String(error);
   }
@@ -225,6 +229,18 @@ export async function getHealth(deps: {
     throughput,
     deadLetters: deadLetters[0] ?? { open: 0, total: 0 },
   };
+}
+
+/** The page must render when Kafka is down (that is when it matters most): its ends are then unknown. */
+const KAFKA_TIMEOUT_MS = 4_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms);
+  });
+  work.catch(() => {}); // a late failure after the timeout is not unhandled
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** "0–3, 7, 9–11": a compact list of partition numbers. */
