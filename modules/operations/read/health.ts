@@ -89,7 +89,7 @@ export interface ProjectorInstanceView {
   assignment: Record<string, number[]>;
 }
 
-export async function listProjectorInstances(db: Db, group: string, now = new Date()): Promise<ProjectorInstanceView[]> {
+export async function listProjectorInstances(db: Db, group: string): Promise<ProjectorInstanceView[]> {
   const rows = await db.$queryRaw<
     {
       instance_id: string;
@@ -100,14 +100,17 @@ export async function listProjectorInstances(db: Db, group: string, now = new Da
       last_heartbeat_at: Date;
       stopped_at: Date | null;
       assignment: unknown;
+      is_alive: boolean;
     }[]
   >`
-    SELECT instance_id, host, pid, metrics_port, started_at, last_heartbeat_at, stopped_at, assignment
+    SELECT instance_id, host, pid, metrics_port, started_at, last_heartbeat_at, stopped_at, assignment,
+      -- The database's clock wrote the heartbeats: judge them by it, not by this server's.
+      (stopped_at IS NULL AND last_heartbeat_at > now() - ${ALIVE_WITHIN_MS} * interval '1 millisecond') AS is_alive
     FROM projector_instances
-    WHERE consumer_group = ${group} AND last_heartbeat_at > ${now}::timestamptz - ${GONE_LISTED_FOR}::interval
+    WHERE consumer_group = ${group} AND last_heartbeat_at > now() - ${GONE_LISTED_FOR}::interval
     ORDER BY started_at, instance_id`;
   return rows.map((r) => {
-    const isAlive = r.stopped_at === null && now.getTime() - r.last_heartbeat_at.getTime() <= ALIVE_WITHIN_MS;
+    const isAlive = r.is_alive;
     return {
       instanceId: r.instance_id,
       host: r.host,
@@ -207,7 +210,7 @@ export async function getHealth(deps: {
   }
   const [positions, instances, throughput, deadLetters] = await Promise.all([
     db.projectionOffset.findMany({ where: { consumerGroup: group, topic: { in: [...topics] } } }),
-    listProjectorInstances(db, group, now),
+    listProjectorInstances(db, group),
     eventsPerMinute(db, now),
     db.$queryRaw<{ open: number; total: number }[]>`
       SELECT count(*) FILTER (WHERE status = 'open')::int AS open, count(*)::int AS total FROM dead_letters`,
