@@ -108,7 +108,7 @@ export async function listProjectorInstances(db: Db, group: string): Promise<Pro
       (stopped_at IS NULL AND last_heartbeat_at > now() - ${ALIVE_WITHIN_MS} * interval '1 millisecond') AS is_alive
     FROM projector_instances
     WHERE consumer_group = ${group} AND last_heartbeat_at > now() - ${GONE_LISTED_FOR}::interval
-    ORDER BY started_at, instance_id`;
+    ORDER BY is_alive DESC, started_at DESC, instance_id`;
   return rows.map((r) => {
     const isAlive = r.is_alive;
     return {

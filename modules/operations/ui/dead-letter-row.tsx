@@ -37,8 +37,11 @@ export function DeadLetterRow({ letter }: { letter: DeadLetterView }) {
           key <span className="font-mono [overflow-wrap:anywhere] text-zinc-700">{letter.key ?? "(none)"}</span>
         </p>
       </td>
-      <td className="max-w-md px-4 py-3">
-        <p className="[overflow-wrap:anywhere] text-zinc-800">{letter.reason}</p>
+      <td className="max-w-lg min-w-72 px-4 py-3">
+        {/* A schema failure lists every field: three lines, the rest on hover. */}
+        <p title={letter.reason} className="line-clamp-3 [overflow-wrap:anywhere] text-zinc-800">
+          {letter.reason}
+        </p>
         <details className="mt-1.5 text-xs">
           <summary className="cursor-pointer text-zinc-600 hover:text-zinc-900">Payload{headers.length ? " and headers" : ""}</summary>
           <pre className="mt-1.5 max-h-72 overflow-auto rounded-md bg-zinc-50 p-2 font-mono text-[11px] whitespace-pre-wrap [overflow-wrap:anywhere] text-zinc-800 ring-1 ring-zinc-100">

@@ -108,7 +108,7 @@ function InstancesTable({ instances, now }: { instances: ProjectorInstanceView[]
             <th scope="col" className={th}>Instance</th>
             <th scope="col" className={th}>Status</th>
             <th scope="col" className={th}>Last heartbeat</th>
-            <th scope="col" className={th}>Up for</th>
+            <th scope="col" className={th}>Ran for</th>
             <th scope="col" className={th}>Partitions held</th>
           </tr>
         </thead>
@@ -126,8 +126,9 @@ function InstancesTable({ instances, now }: { instances: ProjectorInstanceView[]
               <td className={td} title={formatDateTime(i.lastHeartbeatAt)}>
                 {formatAgo(i.lastHeartbeatAt, now)}
               </td>
-              <td className={td} title={formatDateTime(i.startedAt)}>
-                {formatAge(i.startedAt, now)}
+              <td className={td} title={`started ${formatDateTime(i.startedAt)}`}>
+                {/* A gone instance ran until its last heartbeat (or clean stop). */}
+                {formatAge(i.startedAt, i.isAlive ? now : (i.stoppedAt ?? i.lastHeartbeatAt))}
               </td>
               <td className="px-3 py-2">
                 {Object.keys(i.assignment).length === 0 ? (
