@@ -41,6 +41,7 @@ test("health shows the projector and topics; a dead letter published through Kaf
 
   await row.getByRole("button", { name: /^Discard / }).click();
   await row.getByRole("button", { name: "Yes, discard" }).click();
+  await expect(page.getByRole("status")).toContainText("Discarded");
   await expect(row).toHaveCount(0); // no longer open
 
   await page.getByRole("navigation", { name: "Status" }).getByRole("link", { name: /^Discarded/ }).click();

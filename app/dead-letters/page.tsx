@@ -7,11 +7,12 @@ import { buttonClass } from "@/lib/ui/styles";
 import {
   countDeadLetters,
   deadLettersHref,
+  findDeadLetter,
   listDeadLetters,
   parseDeadLetterFilters,
   type DeadLetterFilters,
 } from "@/modules/operations/read/dead-letters";
-import { DeadLetterRow } from "@/modules/operations/ui/dead-letter-row";
+import { DeadLetterRow, HandledNotice } from "@/modules/operations/ui/dead-letter-row";
 
 export const metadata: Metadata = { title: "Dead letters" };
 
@@ -28,7 +29,11 @@ export default async function DeadLettersPage({ searchParams }: { searchParams: 
   await connection();
   const filters = parseDeadLetterFilters(await searchParams);
   const db = getDb();
-  const [{ letters, nextBefore }, counts] = await Promise.all([listDeadLetters(db, filters), countDeadLetters(db)]);
+  const [{ letters, nextBefore }, counts, handled] = await Promise.all([
+    listDeadLetters(db, filters),
+    countDeadLetters(db),
+    filters.handled ? findDeadLetter(db, filters.handled) : null,
+  ]);
   return (
     <>
       <PageHeader
@@ -41,6 +46,7 @@ export default async function DeadLettersPage({ searchParams }: { searchParams: 
           </>
         }
       />
+      {handled && <HandledNotice letter={handled} />}
       <nav aria-label="Status" className="mb-4 flex flex-wrap gap-1">
         {tabs.map((t) => {
           const isCurrent = filters.status === t.status;
@@ -74,7 +80,7 @@ export default async function DeadLettersPage({ searchParams }: { searchParams: 
           </thead>
           <tbody className="divide-y divide-zinc-100">
             {letters.map((letter) => (
-              <DeadLetterRow key={letter.id} letter={letter} />
+              <DeadLetterRow key={letter.id} letter={letter} listStatus={filters.status} />
             ))}
             {letters.length === 0 && (
               <tr>

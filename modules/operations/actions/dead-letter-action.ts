@@ -2,15 +2,19 @@
  * The shared body of the dead-letter actions (server only): parse the id,
  * run the operation as the current operator, time it into the console's
  * command metrics, refresh the pages, and turn errors into a message the row
- * can show (an unexpected one is logged with an id, never shown raw).
+ * can show (an unexpected one is logged with an id, never shown raw). On
+ * success it redirects to the list with `handled=<id>`: the row leaves the
+ * "open" list, so the page itself says what was done.
  */
 import { randomUUID } from "node:crypto";
 import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
 import { z } from "zod";
 import { isDomainError } from "@/lib/errors";
 import { getLogger } from "@/lib/log";
 import { recordCommand } from "@/lib/metrics/console-metrics";
 import { currentOperator } from "../ops-runtime";
+import { deadLettersHref, parseDeadLetterFilters } from "../read/dead-letters";
 
 export type DeadLetterActionState = { ok: boolean; message: string } | null;
 
@@ -19,7 +23,7 @@ const idSchema = z.string().regex(/^\d{1,18}$/, "not a dead-letter id");
 export async function runDeadLetterAction(
   command: string,
   formData: FormData,
-  operation: (id: bigint, by: string) => Promise<string>,
+  operation: (id: bigint, by: string) => Promise<void>,
 ): Promise<DeadLetterActionState> {
   const started = process.hrtime.bigint();
   const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
@@ -29,11 +33,10 @@ export async function runDeadLetterAction(
     return { ok: false, message: "That is not a dead letter this console knows." };
   }
   try {
-    const message = await operation(BigInt(parsed.data), currentOperator());
+    await operation(BigInt(parsed.data), currentOperator());
     recordCommand(command, "ok", seconds());
     revalidatePath("/dead-letters");
     revalidatePath("/health");
-    return { ok: true, message };
   } catch (error) {
     if (isDomainError(error)) {
       recordCommand(command, error.code, seconds());
@@ -45,4 +48,7 @@ export async function runDeadLetterAction(
     getLogger().error({ err: error, errorId, command, deadLetterId: parsed.data }, "dead-letter action failed");
     return { ok: false, message: `Something went wrong; nothing may have changed (error id ${errorId}).` };
   }
+  // Outside the try: redirect() throws to do its work.
+  const { status } = parseDeadLetterFilters({ status: String(formData.get("status") ?? "open") });
+  redirect(`${deadLettersHref(status)}&handled=${parsed.data}`);
 }

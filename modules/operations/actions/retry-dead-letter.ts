@@ -7,11 +7,10 @@ import { runDeadLetterAction, type DeadLetterActionState } from "./dead-letter-a
 
 export async function retryDeadLetterAction(_prev: DeadLetterActionState, formData: FormData): Promise<DeadLetterActionState> {
   return runDeadLetterAction("RetryDeadLetter", formData, async (id, by) => {
-    const at = await retryDeadLetter(
+    await retryDeadLetter(
       { db: getDb(), republisher: getRepublisher(), produceTimeoutMs: getKafkaConfig().KAFKA_PRODUCE_TIMEOUT_MS },
       id,
       by,
     );
-    return `Re-published to partition ${at.partition} at offset ${at.offset}.`;
   });
 }

@@ -14,12 +14,18 @@ const filtersSchema = z.object({
     .regex(/^\d{1,18}$/)
     .optional()
     .catch(undefined),
+  /** The row the last action handled (set by the actions' redirect). */
+  handled: z
+    .string()
+    .regex(/^\d{1,18}$/)
+    .optional()
+    .catch(undefined),
 });
 export type DeadLetterFilters = z.infer<typeof filtersSchema>;
 
 export function parseDeadLetterFilters(params: Record<string, string | string[] | undefined>): DeadLetterFilters {
   const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-  return filtersSchema.parse({ status: first(params.status) ?? "open", before: first(params.before) });
+  return filtersSchema.parse({ status: first(params.status) ?? "open", before: first(params.before), handled: first(params.handled) });
 }
 
 export const deadLettersHref = (status: DeadLetterFilters["status"], before?: string) =>
@@ -50,28 +56,36 @@ export async function listDeadLetters(db: Db, filters: DeadLetterFilters) {
     orderBy: { id: "desc" },
     take: PAGE_SIZE + 1,
   });
-  const page = rows.slice(0, PAGE_SIZE);
-  const letters = page.map(
-    (r): DeadLetterView => ({
-      id: String(r.id),
-      topic: r.topic,
-      partition: r.partition,
-      offset: String(r.offset),
-      key: r.key,
-      reason: r.reason,
-      value: r.value,
-      headers: headersOf(r.headers),
-      createdAt: r.createdAt,
-      status: (DEAD_LETTER_STATUSES as readonly string[]).includes(r.status) ? (r.status as DeadLetterStatus) : "open",
-      resolvedAt: r.resolvedAt,
-      resolvedBy: r.resolvedBy,
-      retriedTo:
-        r.retriedPartition !== null && r.retriedOffset !== null
-          ? { partition: r.retriedPartition, offset: String(r.retriedOffset) }
-          : null,
-    }),
-  );
+  const letters = rows.slice(0, PAGE_SIZE).map(toView);
   return { letters, nextBefore: rows.length > PAGE_SIZE ? letters.at(-1)!.id : null };
+}
+
+export async function findDeadLetter(db: Db, id: string): Promise<DeadLetterView | null> {
+  const row = await db.deadLetter.findUnique({ where: { id: BigInt(id) } });
+  return row ? toView(row) : null;
+}
+
+type Row = Awaited<ReturnType<Db["deadLetter"]["findUniqueOrThrow"]>>;
+
+function toView(r: Row): DeadLetterView {
+  return {
+    id: String(r.id),
+    topic: r.topic,
+    partition: r.partition,
+    offset: String(r.offset),
+    key: r.key,
+    reason: r.reason,
+    value: r.value,
+    headers: headersOf(r.headers),
+    createdAt: r.createdAt,
+    status: (DEAD_LETTER_STATUSES as readonly string[]).includes(r.status) ? (r.status as DeadLetterStatus) : "open",
+    resolvedAt: r.resolvedAt,
+    resolvedBy: r.resolvedBy,
+    retriedTo:
+      r.retriedPartition !== null && r.retriedOffset !== null
+        ? { partition: r.retriedPartition, offset: String(r.retriedOffset) }
+        : null,
+  };
 }
 
 export async function countDeadLetters(db: Db): Promise<Record<DeadLetterStatus | "all", number>> {

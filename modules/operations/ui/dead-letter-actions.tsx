@@ -1,5 +1,5 @@
 "use client";
-/** Retry and Discard for one open dead letter (server actions), with the outcome under the buttons. */
+/** Retry and Discard for one open dead letter (server actions); a failure shows under the buttons. */
 import { useActionState } from "react";
 import { ConfirmSubmit } from "@/lib/ui/confirm-submit";
 import { SubmitButton } from "@/lib/ui/form-controls";
@@ -7,7 +7,8 @@ import type { DeadLetterActionState } from "../actions/dead-letter-action";
 import { discardDeadLetterAction } from "../actions/discard-dead-letter";
 import { retryDeadLetterAction } from "../actions/retry-dead-letter";
 
-export function DeadLetterActions({ id, label }: { id: string; label: string }) {
+/** `status`: the list being shown, to come back to after the action. */
+export function DeadLetterActions({ id, label, status }: { id: string; label: string; status: string }) {
   const [retryState, retry] = useActionState<DeadLetterActionState, FormData>(retryDeadLetterAction, null);
   const [discardState, discard] = useActionState<DeadLetterActionState, FormData>(discardDeadLetterAction, null);
   const state = discardState ?? retryState;
@@ -16,12 +17,14 @@ export function DeadLetterActions({ id, label }: { id: string; label: string }) 
       <div className="flex flex-wrap items-start gap-2">
         <form action={retry}>
           <input type="hidden" name="id" value={id} />
+          <input type="hidden" name="status" value={status} />
           <SubmitButton tone="secondary" size="sm" aria-label={`Retry ${label}`}>
             Retry
           </SubmitButton>
         </form>
         <form action={discard}>
           <input type="hidden" name="id" value={id} />
+          <input type="hidden" name="status" value={status} />
           <ConfirmSubmit
             label="Discard"
             ariaLabel={`Discard ${label}`}

@@ -16,9 +16,23 @@ function pretty(value: string | null): string {
   }
 }
 
-export const deadLetterLabel = (l: DeadLetterView) => `${l.topic} partition ${l.partition} offset ${l.offset}`;
+export const deadLetterLabel = (l: Pick<DeadLetterView, "topic" | "partition" | "offset">) =>
+  `${l.topic} partition ${l.partition} offset ${l.offset}`;
 
-export function DeadLetterRow({ letter }: { letter: DeadLetterView }) {
+/** What the last action did to `letter` (shown after its redirect: the row may have left the list). */
+export function HandledNotice({ letter }: { letter: DeadLetterView }) {
+  if (letter.status === "open") return null;
+  return (
+    <p role="status" className="mb-4 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800 ring-1 ring-emerald-200">
+      {letter.status === "retried" ? "Retried" : "Discarded"} {deadLetterLabel(letter)}
+      {letter.retriedTo
+        ? `: re-published to partition ${letter.retriedTo.partition} at offset ${letter.retriedTo.offset}; the projector reads it like any message.`
+        : "."}
+    </p>
+  );
+}
+
+export function DeadLetterRow({ letter, listStatus }: { letter: DeadLetterView; listStatus: string }) {
   const headers = Object.entries(letter.headers);
   return (
     <tr className="align-top">
@@ -76,7 +90,7 @@ export function DeadLetterRow({ letter }: { letter: DeadLetterView }) {
         )}
       </td>
       <td className="px-4 py-3">
-        {letter.status === "open" ? <DeadLetterActions id={letter.id} label={deadLetterLabel(letter)} /> : <span className="text-zinc-400">—</span>}
+        {letter.status === "open" ? <DeadLetterActions id={letter.id} label={deadLetterLabel(letter)} status={listStatus} /> : <span className="text-zinc-400">—</span>}
       </td>
     </tr>
   );
