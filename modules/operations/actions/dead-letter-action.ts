@@ -16,7 +16,8 @@ import { recordCommand } from "@/lib/metrics/console-metrics";
 import { currentOperator } from "../ops-runtime";
 import { deadLettersHref, parseDeadLetterFilters } from "../read/dead-letters";
 
-export type DeadLetterActionState = { ok: boolean; message: string } | null;
+/** What a failed action says (a successful one redirects). */
+export type DeadLetterActionState = { message: string } | null;
 
 const idSchema = z.string().regex(/^\d{1,18}$/, "not a dead-letter id");
 
@@ -30,7 +31,7 @@ export async function runDeadLetterAction(
   const parsed = idSchema.safeParse(formData.get("id"));
   if (!parsed.success) {
     recordCommand(command, "validation", seconds());
-    return { ok: false, message: "That is not a dead letter this console knows." };
+    return { message: "That is not a dead letter this console knows." };
   }
   try {
     await operation(BigInt(parsed.data), currentOperator());
@@ -41,12 +42,12 @@ export async function runDeadLetterAction(
     if (isDomainError(error)) {
       recordCommand(command, error.code, seconds());
       revalidatePath("/dead-letters");
-      return { ok: false, message: error.message };
+      return { message: error.message };
     }
     recordCommand(command, "unexpected", seconds());
     const errorId = randomUUID();
     getLogger().error({ err: error, errorId, command, deadLetterId: parsed.data }, "dead-letter action failed");
-    return { ok: false, message: `Something went wrong; nothing may have changed (error id ${errorId}).` };
+    return { message: `Something went wrong; nothing may have changed (error id ${errorId}).` };
   }
   // Outside the try: redirect() throws to do its work.
   const { status } = parseDeadLetterFilters({ status: String(formData.get("status") ?? "open") });
