@@ -197,6 +197,15 @@ export async function getHealth(deps: {
 }): Promise<Health> {
   const { db, group, topics } = deps;
   const now = deps.now ?? new Date();
+  // Positions first, then the ends: a position never passes the end it is compared with
+  // (read the other way round, a batch committed in between would show "projected past the end").
+  const [positions, instances, throughput, deadLetters] = await Promise.all([
+    db.projectionOffset.findMany({ where: { consumerGroup: group, topic: { in: [...topics] } } }),
+    listProjectorInstances(db, group),
+    eventsPerMinute(db, now),
+    db.$queryRaw<{ open: number; total: number }[]>`
+      SELECT count(*) FILTER (WHERE status = 'open')::int AS open, count(*)::int AS total FROM dead_letters`,
+  ]);
   let ends: PartitionEnd[] = [];
   let kafkaError: string | null = null;
   try {
@@ -208,13 +217,6 @@ export async function getHealth(deps: {
   } catch (error) {
     kafkaError = error instanceof Error ? error.message : String(error);
   }
-  const [positions, instances, throughput, deadLetters] = await Promise.all([
-    db.projectionOffset.findMany({ where: { consumerGroup: group, topic: { in: [...topics] } } }),
-    listProjectorInstances(db, group),
-    eventsPerMinute(db, now),
-    db.$queryRaw<{ open: number; total: number }[]>`
-      SELECT count(*) FILTER (WHERE status = 'open')::int AS open, count(*)::int AS total FROM dead_letters`,
-  ]);
   if (kafkaError) {
     // Without the ends, the stored positions are all there is to show.
     ends = positions.map((p) => ({ topic: p.topic, partition: p.partition, low: 0n, high: p.nextOffset }));

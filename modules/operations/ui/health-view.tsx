@@ -95,9 +95,17 @@ function Section({ id, title, aside, children }: { id: string; title: ReactNode;
   );
 }
 
-function InstancesTable({ instances, now }: { instances: ProjectorInstanceView[]; now: Date }) {
+function InstancesTable({ instances: all, now }: { instances: ProjectorInstanceView[]; now: Date }) {
+  // A crashed instance (no heartbeat) stays in the table; cleanly stopped ones are only counted.
+  const instances = all.filter((i) => i.isAlive || !i.stoppedAt);
+  const stopped = all.length - instances.length;
   if (instances.length === 0) {
-    return <p className="text-sm text-zinc-500">No projector has reported in the last 15 minutes. Start one with <code>npm run projector</code>.</p>;
+    return (
+      <p role="alert" className="text-sm text-red-700">
+        No projector is running{stopped > 0 ? ` (${stopped} stopped cleanly in the last 15 minutes)` : ""}: the read model is not
+        being updated. Start one with <code>npm run projector</code>.
+      </p>
+    );
   }
   return (
     <div className="overflow-x-auto">
@@ -121,7 +129,7 @@ function InstancesTable({ instances, now }: { instances: ProjectorInstanceView[]
                 {i.metricsPort !== null && <span className="block text-xs text-zinc-500">metrics on :{i.metricsPort}</span>}
               </td>
               <td className={td}>
-                {i.isAlive ? <Badge tone="green">alive</Badge> : i.stoppedAt ? <Badge>stopped</Badge> : <Badge tone="red">no heartbeat</Badge>}
+                {i.isAlive ? <Badge tone="green">alive</Badge> : <Badge tone="red">no heartbeat</Badge>}
               </td>
               <td className={td} title={formatDateTime(i.lastHeartbeatAt)}>
                 {formatAgo(i.lastHeartbeatAt, now)}
@@ -151,6 +159,11 @@ function InstancesTable({ instances, now }: { instances: ProjectorInstanceView[]
           ))}
         </tbody>
       </table>
+      {stopped > 0 && (
+        <p className="mt-2 px-3 text-xs text-zinc-500">
+          {stopped} more stopped cleanly in the last 15 minutes (restarts, scale-down).
+        </p>
+      )}
     </div>
   );
 }
