@@ -11,7 +11,7 @@
  *
  * Operations: the instance registers in `projector_instances` (heartbeat,
  * assigned partitions), counts into the process's Prometheus metrics, and logs
- * JSON lines through pino (per-batch and per-event lines at debug level).
+ * JSON lines through pino (a line per batch at debug level, per event at trace).
  */
 import type { Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
 import type { KafkaConfig } from "@/lib/config";
