@@ -61,6 +61,7 @@ const appTables = [
   "dead_letters",
   "email_reservations",
   "projection_offsets",
+  "projector_instances",
   "role_events",
   "roles",
   "streams",
