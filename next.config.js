@@ -5,6 +5,8 @@
 const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
+  // Loaded by Node, not bundled: one prom-client (and so one metrics registry) per process.
+  serverExternalPackages: ["prom-client"],
 };
 
 export default nextConfig;

@@ -14,6 +14,7 @@ import type { CommandDeps } from "@/lib/command/execute";
 import type { KafkaConfig } from "@/lib/config";
 import { createDb, type Db } from "@/lib/db";
 import { decodeEvent } from "@/lib/events/codec";
+import { createLogger } from "@/lib/log";
 import { createProjector } from "@/lib/projection/projector";
 import { createUser } from "@/modules/users/application/user-commands";
 import { generateBacklog, type BacklogSpec } from "./dataset";
@@ -185,11 +186,14 @@ export async function runProjector(opts: {
     config: opts.config,
     kafka: opts.kafka,
     concurrency: opts.concurrency,
-    log: (entry) => {
-      if (entry.msg === "partitions assigned" && !tJoin) tJoin = hr();
-      if (entry.msg === "batch projected" && typeof entry.ms === "number") batchMsSum += entry.ms;
-      if (entry.level === "error") opts.log(`  projector: ${JSON.stringify(entry)}`);
-    },
+    logger: createLogger("debug", {
+      write: (line: string) => {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        if (entry.msg === "partitions assigned" && !tJoin) tJoin = hr();
+        if (entry.msg === "batch projected" && typeof entry.ms === "number") batchMsSum += entry.ms;
+        if (entry.level === "error") opts.log(`  projector: ${line.trim()}`);
+      },
+    }),
     onBatch: (o) => {
       const now = hr();
       batches++;

@@ -4,6 +4,7 @@
  * load, SIGKILL the broker that leads the users topic's first partition.
  * Nothing acknowledged may be lost and commands must keep succeeding.
  */
+import { silentLogger } from "@/lib/log";
 import { createProjector } from "@/lib/projection/projector";
 import type { DrillEnv } from "./lib/context";
 import { createScope, KafkaCluster } from "./lib/infra";
@@ -18,7 +19,7 @@ export async function clusterBrokerKillDrill(env: DrillEnv): Promise<Report> {
     const scope = await createScope(env.postgres, cluster.brokers, "d3", { partitions: 6, replicationFactor: 3, minInsyncReplicas: 2 }, (message) =>
       report.note(`ensureTopics failed right after creating the topics on the fresh cluster ("${message}"); a second call succeeded (finding: lib/kafka/topics.ts)`),
     );
-    const projector = createProjector({ db: scope.db, config: scope.config, log: () => {} });
+    const projector = createProjector({ db: scope.db, config: scope.config, logger: silentLogger });
     try {
       const meta = await scope.admin.fetchTopicMetadata({ topics: [scope.topics.users] });
       const partitions = meta.topics[0]!.partitions;

@@ -11,6 +11,7 @@ import { randomUUID } from "node:crypto";
 import type { Message } from "kafkajs";
 import { DomainError } from "@/lib/errors";
 import { encodeEvent } from "@/lib/events/codec";
+import { silentLogger } from "@/lib/log";
 import { createProjector } from "@/lib/projection/projector";
 import { createRole, deleteRole, updateRole } from "@/modules/roles/application/role-commands";
 import { assignRole, createUser, deleteUser, recordLogin, unassignRole, updateUser } from "@/modules/users/application/user-commands";
@@ -304,7 +305,7 @@ function junkMessage(scope: Scope, r: Rng, gen: SyntheticEvents, recentUser: () 
 async function kafkaMessages(scope: Scope, r: Rng, n: number, report: Report) {
   const producer = volumeProducer(scope);
   await producer.connect();
-  const projector = createProjector({ db: scope.db, config: scope.config, log: () => {} });
+  const projector = createProjector({ db: scope.db, config: scope.config, logger: silentLogger });
   try {
     const valid = new SyntheticEvents(r);
     const scratch = new SyntheticEvents(r); // source of envelopes to corrupt

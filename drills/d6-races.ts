@@ -6,6 +6,7 @@
  * results, in the log and in the read model.
  */
 import { randomUUID } from "node:crypto";
+import { silentLogger } from "@/lib/log";
 import { createProjector } from "@/lib/projection/projector";
 import { createUser, updateUser } from "@/modules/users/application/user-commands";
 import type { DrillEnv } from "./lib/context";
@@ -18,7 +19,7 @@ export async function racesDrill(env: DrillEnv): Promise<Report> {
   const { opts } = env;
   const kafka = await env.kafka();
   const scope = await createScope(env.postgres, kafka.brokers, "d6", { partitions: 6 });
-  const projector = createProjector({ db: scope.db, config: scope.config, log: () => {} });
+  const projector = createProjector({ db: scope.db, config: scope.config, logger: silentLogger });
   try {
     await projector.start();
     const tally = (results: PromiseSettledResult<unknown>[]) => {

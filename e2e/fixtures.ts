@@ -11,7 +11,7 @@ import { Kafka, Partitioners, logLevel } from "kafkajs";
 /** A suffix that keeps names unique across runs against the same database. */
 export const unique = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
-export const nav = (page: Page, name: "Users" | "Roles" | "Activity") =>
+export const nav = (page: Page, name: "Users" | "Roles" | "Activity" | "Health") =>
   page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
 
 /**
@@ -84,10 +84,6 @@ export interface ExternalEvent {
  * would: plain kafkajs, key = aggregate id, the documented envelope and headers.
  */
 export async function publishExternalEvent(event: ExternalEvent): Promise<string> {
-  const brokers = process.env.KAFKA_BROKERS?.split(",").filter(Boolean);
-  if (!brokers?.length) throw new Error("KAFKA_BROKERS is not set (npm test passes it to Playwright).");
-  const kafka = new Kafka({ clientId: "e2e-external-service", brokers, logLevel: logLevel.NOTHING });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   const id = randomUUID();
   const correlationId = `e2e-external-${id}`;
   const envelope = {
@@ -102,21 +98,24 @@ export async function publishExternalEvent(event: ExternalEvent): Promise<string
     causationId: null,
     payload: event.payload,
   };
+  await publishToUsersTopic({
+    key: event.aggregateId,
+    value: JSON.stringify(envelope),
+    headers: { type: event.type, schemaVersion: "1", correlationId },
+  });
+  return id;
+}
+
+/** Publishes one message, as given, to `${KAFKA_TOPIC_PREFIX}users` with a plain kafkajs producer (e.g. a malformed one). */
+export async function publishToUsersTopic(message: { key: string; value: string; headers?: Record<string, string> }) {
+  const brokers = process.env.KAFKA_BROKERS?.split(",").filter(Boolean);
+  if (!brokers?.length) throw new Error("KAFKA_BROKERS is not set (npm test passes it to Playwright).");
+  const kafka = new Kafka({ clientId: "e2e-external-service", brokers, logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
-    await producer.send({
-      topic: `${process.env.KAFKA_TOPIC_PREFIX ?? ""}users`,
-      acks: -1,
-      messages: [
-        {
-          key: event.aggregateId,
-          value: JSON.stringify(envelope),
-          headers: { type: event.type, schemaVersion: "1", correlationId },
-        },
-      ],
-    });
+    await producer.send({ topic: `${process.env.KAFKA_TOPIC_PREFIX ?? ""}users`, acks: -1, messages: [message] });
   } finally {
     await producer.disconnect();
   }
-  return id;
 }

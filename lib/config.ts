@@ -79,3 +79,8 @@ export const notifierConfig = (env: Env = process.env): NotifierConfig => parse(
 
 export const databaseUrl = (env: Env = process.env): string =>
   parse(z.object({ DATABASE_URL: z.string().min(1, "DATABASE_URL is required") }), env).DATABASE_URL;
+
+/** The projector's /metrics port (PROJECTOR_METRICS_PORT, default 9464; 0 turns the endpoint off). */
+export const projectorMetricsPort = (env: Env = process.env): number =>
+  parse(z.object({ PROJECTOR_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464) }), env)
+    .PROJECTOR_METRICS_PORT;

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrateDeploy } from "@/infra/prisma/migrate";
-import { kafkaConfig } from "@/lib/config";
+import { kafkaConfig, projectorMetricsPort } from "@/lib/config";
 import { createKafka } from "@/lib/kafka/client";
 import { ensureTopics } from "@/lib/kafka/topics";
 
@@ -95,8 +95,11 @@ export async function startApp(options: AppOptions): Promise<{ url: string; proc
     log(`console built in ${Date.now() - t} ms`);
   }
   const processes: RunningProcess[] = [];
+  // Each projector on this machine serves /metrics on a port of its own: base, base+1, … (0: none).
+  const metricsPort = projectorMetricsPort({ ...process.env, ...env });
   for (let i = 0; i < options.projectors; i++) {
-    processes.push(run(`projector-${i + 1}`, process.execPath, ["--import", "tsx", "workers/projector.ts"], env));
+    const projectorEnv = { ...env, PROJECTOR_METRICS_PORT: String(metricsPort === 0 ? 0 : metricsPort + i) };
+    processes.push(run(`projector-${i + 1}`, process.execPath, ["--import", "tsx", "workers/projector.ts"], projectorEnv));
   }
   // Own consumer groups: a slow SMTP server or webhook never holds up the read model.
   // Links in their messages point at this console unless CONSOLE_URL says otherwise.

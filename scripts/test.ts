@@ -124,6 +124,7 @@ if (infra) {
           KAFKA_TOPIC_PREFIX: "e2e.",
           KAFKA_PARTITIONS: "8",
           PROJECTOR_GROUP_ID: "read-model-e2e",
+          PROJECTOR_METRICS_PORT: String(await freePort()),
           // The first administrator, created at start; the specs sign in as them (e2e/auth.setup.ts).
           ADMIN_EMAIL: "e2e-admin@example.com",
           ADMIN_PASSWORD: `e2e-${randomUUID()}`,

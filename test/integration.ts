@@ -16,6 +16,7 @@ import type { DomainEvent } from "@/lib/events/registry";
 import { createKafka } from "@/lib/kafka/client";
 import { createEventAppender, type EventAppender } from "@/lib/kafka/producer";
 import { ensureTopics, topicName } from "@/lib/kafka/topics";
+import { silentLogger } from "@/lib/log";
 import { createProjector, type Projector } from "@/lib/projection/projector";
 import type { RoleEvent } from "@/modules/roles/domain/events";
 import { evolveRole, type RoleState } from "@/modules/roles/domain/role-state";
@@ -56,6 +57,8 @@ export async function createTestContext(label: string): Promise<TestContext> {
     KAFKA_PARTITIONS: "4",
     PROJECTOR_GROUP_ID: `read-model-${id}`,
     KAFKA_PRODUCE_TIMEOUT_MS: "8000",
+    // Projector processes a test spawns serve no metrics unless the test gives each a port.
+    PROJECTOR_METRICS_PORT: "0",
   };
   const config = kafkaConfig(env);
   const kafka = createKafka(config, `test-${id}`);
@@ -83,7 +86,7 @@ export async function createTestContext(label: string): Promise<TestContext> {
 }
 
 export async function startProjector(t: TestContext, options: { concurrency?: number } = {}): Promise<Projector> {
-  const projector = createProjector({ db: t.db, config: t.config, log: () => {}, ...options });
+  const projector = createProjector({ db: t.db, config: t.config, logger: silentLogger, ...options });
   await projector.start();
   return projector;
 }

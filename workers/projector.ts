@@ -1,26 +1,34 @@
 /**
  * Projector worker: projects the `users` and `roles` topics into PostgreSQL.
  * Run N of these for scale-out; Kafka shares the partitions among them.
+ * Serves its Prometheus metrics on PROJECTOR_METRICS_PORT (default 9464, 0 = off).
  */
-import { databaseUrl, kafkaConfig } from "@/lib/config";
+import { databaseUrl, kafkaConfig, projectorMetricsPort } from "@/lib/config";
 import { createDb } from "@/lib/db";
+import { getLogger } from "@/lib/log";
+import { startMetricsServer } from "@/lib/metrics/metrics-server";
 import { createProjector } from "@/lib/projection/projector";
+
+const log = getLogger();
 
 async function main() {
   const config = kafkaConfig();
   const db = createDb(databaseUrl());
-  const projector = createProjector({ db, config });
+  const port = projectorMetricsPort();
+  const metrics = await startMetricsServer(port, log);
+  const projector = createProjector({ db, config, logger: log, metricsPort: metrics ? port : null });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(JSON.stringify({ level: "info", msg: `received ${signal}, stopping` }));
+    log.info({ signal }, `received ${signal}, stopping`);
     projector
       .stop()
       .then(() => db.$disconnect())
+      .then(() => metrics?.close())
       .then(() => process.exit(0))
       .catch((error: unknown) => {
-        console.error(error);
+        log.error({ err: error }, "projector did not stop cleanly");
         process.exit(1);
       });
   };
@@ -30,6 +38,6 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  console.error(JSON.stringify({ level: "fatal", msg: "projector failed to start", error: String(error) }));
+  log.fatal({ err: error }, "projector failed to start");
   process.exit(1);
 });

@@ -24,13 +24,14 @@ export function killAllProjectors() {
   for (const child of live) child.kill("SIGKILL");
 }
 
-export function spawnProjector(scope: Scope, logFile: string): ProjectorProcess {
+/** `scope`: anything with the environment of a scope (drills) or a test context (integration tests). */
+export function spawnProjector(scope: Pick<Scope, "env">, logFile: string, env: Record<string, string> = {}): ProjectorProcess {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.createWriteStream(logFile, { flags: "a" });
   // One process (no tsx CLI wrapper), so SIGKILL hits the worker itself.
   const child = spawn(process.execPath, ["--import", "tsx", "workers/projector.ts"], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...scope.env, LOG_LEVEL: "info", KAFKAJS_LOG_LEVEL: "nothing" },
+    env: { ...process.env, PROJECTOR_METRICS_PORT: "0", ...scope.env, LOG_LEVEL: "info", KAFKAJS_LOG_LEVEL: "nothing", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   live.add(child);

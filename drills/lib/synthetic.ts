@@ -106,7 +106,7 @@ export interface OutMessage {
   message: Message;
 }
 
-export const asMessage = (scope: Scope, e: DomainEvent): OutMessage => ({
+export const asMessage = (scope: Pick<Scope, "topics">, e: DomainEvent): OutMessage => ({
   topic: scope.topics[streamOf(e.type)],
   message: encodeEvent(e),
 });
@@ -144,6 +144,6 @@ export async function pump(
   return sent;
 }
 
-export function volumeProducer(scope: Scope): Producer {
+export function volumeProducer(scope: Pick<Scope, "kafka">): Producer {
   return scope.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
 }

@@ -67,6 +67,7 @@ const appTables = [
   "notifier_roles",
   "notifier_users",
   "projection_offsets",
+  "projector_instances",
   "role_events",
   "roles",
   "sessions",

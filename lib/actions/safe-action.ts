@@ -20,6 +20,7 @@ import { requireUser } from "@/lib/auth/guard";
 import type { Permission } from "@/lib/auth/permissions";
 import { actorOf, type Principal } from "@/lib/auth/principal";
 import { isDomainError, type DomainErrorCode, type FieldErrors } from "@/lib/errors";
+import { recordCommand } from "@/lib/metrics/console-metrics";
 import { waitForProjection } from "@/lib/projection/projector";
 import { getCommandDeps, getKafkaConfig } from "@/lib/runtime";
 
@@ -66,13 +67,18 @@ export async function runCommand(
   input: FormData | Record<string, unknown>,
 ): Promise<ActionResult> {
   const data = input instanceof FormData ? formDataToObject(input) : input;
+  const started = process.hrtime.bigint();
+  const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+  const type = command.name || "command";
   let result: CommandResult;
   try {
     const user = await requireUser(permission);
     result = await command(getCommandDeps(), contextOf(user), data);
   } catch (error) {
+    recordCommand(type, isDomainError(error) ? error.code : "unexpected", elapsed());
     return failure(error, input instanceof FormData ? textValues(data) : undefined);
   }
+  recordCommand(type, "ok", elapsed());
   let projected = result.events.length === 0;
   if (!projected) {
     try {

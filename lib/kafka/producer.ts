@@ -2,7 +2,7 @@
  * The event store's append: one idempotent producer per process, acks from all
  * in-sync replicas, and a bounded time to fail so a command never hangs.
  */
-import type { Kafka, Producer } from "kafkajs";
+import type { Kafka, Message, Producer } from "kafkajs";
 import type { KafkaConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
 import { encodeEvent } from "@/lib/events/codec";
@@ -44,9 +44,14 @@ export function produceTimings(budgetMs: number) {
   };
 }
 
-export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAppender {
+/**
+ * An idempotent producer with the append's time budget, acks from all in-sync
+ * replicas, connected on first use. Sends one batch of messages to one topic
+ * (and partition, if given) and resolves with where it landed.
+ */
+export function createSerialProducer(config: KafkaConfig, clientIdSuffix: string, kafka?: Kafka) {
   const timings = produceTimings(config.KAFKA_PRODUCE_TIMEOUT_MS);
-  const client = kafka ?? createKafka(config, "producer", timings);
+  const client = kafka ?? createKafka(config, clientIdSuffix, timings);
   const newProducer = (): Producer =>
     client.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: timings.retry });
   let producer = newProducer();
@@ -80,7 +85,7 @@ export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAp
    * success with the earlier batch's offset and drops the new events. Drill 3
    * (a broker of three SIGKILLed under load) showed exactly that: two
    * acknowledged events missing, the two "failed" ones in the log. So a failed
-   * send ends this producer; the next append starts a new one (a new producer
+   * send ends this producer; the next send starts a new one (a new producer
    * id, sequences from zero).
    */
   const replaceProducer = async () => {
@@ -89,7 +94,32 @@ export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAp
     connected = null;
     await old.disconnect().catch(() => undefined);
   };
+  return {
+    async send(topic: string, messages: Message[]): Promise<{ partition: number; baseOffset: bigint }> {
+      const metadata = await oneAtATime(async () => {
+        try {
+          await connect();
+          return await producer.send({ topic, acks: -1, timeout: timings.ackTimeout, messages });
+        } catch (error) {
+          await replaceProducer();
+          throw error;
+        }
+      });
+      const meta = metadata[0];
+      if (!meta || meta.errorCode !== 0 || meta.baseOffset === undefined) {
+        throw new Error(`unexpected produce response ${JSON.stringify(metadata)}`);
+      }
+      return { partition: meta.partition, baseOffset: BigInt(meta.baseOffset) };
+    },
+    async disconnect() {
+      connected = null;
+      await producer.disconnect();
+    },
+  };
+}
 
+export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAppender {
+  const producer = createSerialProducer(config, "producer", kafka);
   return {
     async append(events) {
       if (events.length === 0) return [];
@@ -100,25 +130,12 @@ export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAp
       const topic = topicName(streamOf(first.type), config);
       const messages = events.map(encodeEvent);
       try {
-        const metadata = await oneAtATime(async () => {
-          try {
-            await connect();
-            return await producer.send({ topic, acks: -1, timeout: timings.ackTimeout, messages });
-          } catch (error) {
-            await replaceProducer();
-            throw error;
-          }
-        });
-        const meta = metadata[0];
-        if (!meta || meta.errorCode !== 0 || meta.baseOffset === undefined) {
-          throw new Error(`unexpected produce response ${JSON.stringify(metadata)}`);
-        }
-        const base = BigInt(meta.baseOffset);
+        const { partition, baseOffset } = await producer.send(topic, messages);
         return events.map((event, i) => ({
           event,
           topic,
-          partition: meta.partition,
-          offset: String(base + BigInt(i)),
+          partition,
+          offset: String(baseOffset + BigInt(i)),
         }));
       } catch (error) {
         throw new DomainError(
@@ -127,9 +144,6 @@ export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAp
         );
       }
     },
-    async disconnect() {
-      connected = null;
-      await producer.disconnect();
-    },
+    disconnect: () => producer.disconnect(),
   };
 }

@@ -7,6 +7,7 @@
 import { Prisma } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/command/execute";
 import { decodeEvent } from "@/lib/events/codec";
+import type { Logger } from "@/lib/log";
 import type { DomainEvent, StreamName } from "@/lib/events/registry";
 import type { RoleEvent } from "@/modules/roles/domain/events";
 import type { RoleState } from "@/modules/roles/domain/role-state";
@@ -20,6 +21,8 @@ export interface RawMessage {
   key: Buffer | null;
   value: Buffer | null;
   headers?: Record<string, unknown>;
+  /** Kafka's timestamp (ms since the epoch, as kafkajs gives it). */
+  timestamp?: string;
 }
 
 export interface DeadLetter {
@@ -28,7 +31,11 @@ export interface DeadLetter {
   offset: string;
   key: string | null;
   value: string | null;
+  /** The original headers as UTF-8 strings: kept, and re-sent on retry. */
+  headers: Record<string, string>;
   reason: string;
+  /** From the `correlationId` header, or the envelope when it parses: ties the log line to its request. */
+  correlationId: string | null;
 }
 
 export interface BatchOutcome {
@@ -45,6 +52,8 @@ export interface BatchInput {
   partition: number;
   stream: StreamName;
   messages: readonly RawMessage[];
+  /** Debug lines for events skipped as already projected (default: none). */
+  logger?: Logger;
 }
 
 /**
@@ -86,7 +95,13 @@ export async function applyBatch(
   // Within the batch too: a message republished (e.g. by a producer retry) can sit beside its twin.
   const seen = await alreadyProjected(tx, input.stream, decoded.map((d) => d.event.id));
   const pending = decoded.filter((d) => {
-    if (seen.has(d.event.id)) return false;
+    if (seen.has(d.event.id)) {
+      input.logger?.debug(
+        { eventId: d.event.id, type: d.event.type, offset: d.offset, correlationId: d.event.correlationId },
+        "event already projected, skipped",
+      );
+      return false;
+    }
     seen.add(d.event.id);
     return true;
   });
@@ -118,17 +133,19 @@ export async function applyBatch(
 
   if (outcome.deadLetters.length) {
     await tx.$executeRaw`
-      INSERT INTO dead_letters (topic, partition, "offset", key, reason, value)
-      SELECT d.topic, d.partition, d."offset"::bigint, d.key, d.reason, d.value
+      INSERT INTO dead_letters (topic, partition, "offset", key, reason, value, headers)
+      SELECT d.topic, d.partition, d."offset"::bigint, d.key, d.reason, d.value, d.headers
       FROM jsonb_to_recordset(${JSON.stringify(outcome.deadLetters.map(storableDeadLetter))}::jsonb)
-        AS d(topic text, partition int, "offset" text, key text, reason text, value text)
+        AS d(topic text, partition int, "offset" text, key text, reason text, value text, headers jsonb)
       ON CONFLICT (topic, partition, "offset") DO NOTHING`;
   }
+  const lastEventAt = kafkaTime(fresh.at(-1)?.timestamp);
   await tx.$executeRaw`
-    INSERT INTO projection_offsets (consumer_group, topic, partition, next_offset, updated_at)
-    VALUES (${group}, ${topic}, ${partition}, ${BigInt(outcome.nextOffset!)}, now())
+    INSERT INTO projection_offsets (consumer_group, topic, partition, next_offset, updated_at, last_event_at)
+    VALUES (${group}, ${topic}, ${partition}, ${BigInt(outcome.nextOffset!)}, now(), ${lastEventAt})
     ON CONFLICT (consumer_group, topic, partition)
-    DO UPDATE SET next_offset = excluded.next_offset, updated_at = now()`;
+    DO UPDATE SET next_offset = excluded.next_offset, updated_at = now(),
+      last_event_at = COALESCE(excluded.last_event_at, projection_offsets.last_event_at)`;
   await tx.$executeRaw`SELECT pg_notify('read_model', ${JSON.stringify({
     topic,
     partition,
@@ -142,14 +159,47 @@ export async function applyBatch(
 type ProjectFn<S> = (states: Map<string, S | null>, event: DomainEvent, position: Position) => TimelineRow;
 
 function deadLetter(input: BatchInput, m: RawMessage, reason: string): DeadLetter {
+  const headers = headerStrings(m.headers);
+  const value = m.value?.toString("utf8") ?? null;
   return {
     topic: input.topic,
     partition: input.partition,
     offset: m.offset,
     key: m.key?.toString("utf8") ?? null,
-    value: m.value?.toString("utf8") ?? null,
+    value,
+    headers,
     reason,
+    correlationId: headers.correlationId ?? envelopeCorrelationId(value),
   };
+}
+
+/** kafkajs headers (Buffer, string or arrays of them) as strings; an array keeps its last value. */
+function headerStrings(headers: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(headers ?? {})) {
+    const value = Array.isArray(raw) ? raw.at(-1) : raw;
+    if (Buffer.isBuffer(value)) out[name] = value.toString("utf8");
+    else if (typeof value === "string") out[name] = value;
+  }
+  return out;
+}
+
+/** The correlationId of a message that is JSON but not a valid event, if it has one. */
+function envelopeCorrelationId(value: string | null): string | null {
+  if (!value?.includes("correlationId")) return null;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    const id = parsed && typeof parsed === "object" ? (parsed as { correlationId?: unknown }).correlationId : undefined;
+    return typeof id === "string" ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Kafka's millisecond timestamp as a Date (null when missing or not a number). */
+function kafkaTime(timestamp: string | undefined): Date | null {
+  const ms = Number(timestamp);
+  return timestamp && Number.isFinite(ms) && ms > 0 ? new Date(ms) : null;
 }
 
 /** True when a string anywhere in `value` holds U+0000. */
@@ -166,7 +216,8 @@ function containsNul(value: unknown): boolean {
  */
 function storableDeadLetter(d: DeadLetter): DeadLetter {
   const clean = (v: string | null) => (v === null ? null : v.replaceAll("\u0000", "\uFFFD"));
-  return { ...d, key: clean(d.key), value: clean(d.value), reason: clean(d.reason)! };
+  const headers = Object.fromEntries(Object.entries(d.headers).map(([k, v]) => [clean(k)!, clean(v)!]));
+  return { ...d, key: clean(d.key), value: clean(d.value), reason: clean(d.reason)!, headers };
 }
 
 async function alreadyProjected(tx: Tx, stream: StreamName, ids: string[]): Promise<Set<string>> {

@@ -8,13 +8,20 @@
  *   in dead_letters, and the partition moves on;
  * - anything else (PostgreSQL down, a bug) → the batch throws, nothing is
  *   committed, kafkajs retries with backoff from the same position.
+ *
+ * Operations: the instance registers in `projector_instances` (heartbeat,
+ * assigned partitions), counts into the process's Prometheus metrics, and logs
+ * JSON lines through pino (a line per batch at debug level, per event at trace).
  */
 import type { Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
 import type { KafkaConfig } from "@/lib/config";
 import type { Db } from "@/lib/db";
 import { createKafka } from "@/lib/kafka/client";
 import { deadLetterTopic, STREAMS, streamOfTopic, topicName } from "@/lib/kafka/topics";
+import { getLogger, type Logger } from "@/lib/log";
+import { projectorMetrics } from "@/lib/metrics/projector-metrics";
 import { applyBatch, type BatchOutcome, type DeadLetter } from "./apply-batch";
+import { createInstanceRegistry, type InstanceRegistry } from "./instance-registry";
 
 export interface ProjectorOptions {
   db: Db;
@@ -22,28 +29,38 @@ export interface ProjectorOptions {
   kafka?: Kafka;
   /** Partitions processed in parallel by this instance. */
   concurrency?: number;
-  log?: (entry: Record<string, unknown>) => void;
+  /** Defaults to the process logger (lib/log.ts); `silentLogger` in tests. */
+  logger?: Logger;
+  /** Port of this process's /metrics endpoint, recorded with the instance (null: off). */
+  metricsPort?: number | null;
+  /** Heartbeat period of the instance row (default 5 s). */
+  heartbeatIntervalMs?: number;
   onBatch?: (outcome: BatchOutcome & { topic: string; partition: number }) => void;
 }
 
 export interface Projector {
+  /** This process's row in projector_instances. */
+  readonly instanceId: string;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
-const verbose = process.env.LOG_LEVEL === "debug";
-
-/** JSON lines on stdout; per-batch "debug" entries only with LOG_LEVEL=debug. */
-function defaultLog(entry: Record<string, unknown>) {
-  if (entry.level === "debug" && !verbose) return;
-  console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
-}
+/** Correlation ids listed on one batch's debug line at most. */
+const MAX_LOGGED_IDS = 20;
 
 export function createProjector(options: ProjectorOptions): Projector {
   const { db, config } = options;
-  const log = options.log ?? defaultLog;
-  const kafka = options.kafka ?? createKafka(config, "projector");
   const group = config.PROJECTOR_GROUP_ID;
+  const registry: InstanceRegistry = createInstanceRegistry({
+    db,
+    group,
+    logger: options.logger ?? getLogger(),
+    metricsPort: options.metricsPort,
+    intervalMs: options.heartbeatIntervalMs,
+  });
+  const log = (options.logger ?? getLogger()).child({ component: "projector", group, instanceId: registry.instanceId });
+  const metrics = projectorMetrics();
+  const kafka = options.kafka ?? createKafka(config, "projector");
   const topics = STREAMS.map((s) => topicName(s, config));
   const consumer: Consumer = kafka.consumer({
     groupId: group,
@@ -80,6 +97,8 @@ export function createProjector(options: ProjectorOptions): Projector {
           key: l.key,
           value: l.value,
           headers: {
+            // The original headers travel along, so the DLQ topic alone can replay a message.
+            ...l.headers,
             "dlq-reason": l.reason,
             "dlq-original-topic": l.topic,
             "dlq-original-partition": String(l.partition),
@@ -93,7 +112,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 
   async function eachBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload) {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
-    const started = Date.now();
+    const started = process.hrtime.bigint();
     const outcome = await db.$transaction(
       (tx) =>
         applyBatch(
@@ -104,6 +123,7 @@ export function createProjector(options: ProjectorOptions): Projector {
             partition: batch.partition,
             stream: streamOfTopic(batch.topic, config),
             messages: batch.messages,
+            logger: log,
           },
           sendToDeadLetters,
         ),
@@ -115,32 +135,73 @@ export function createProjector(options: ProjectorOptions): Projector {
     await commitOffsetsIfNecessary();
     await heartbeat();
     options.onBatch?.({ ...outcome, topic: batch.topic, partition: batch.partition });
-    log({
-      level: "debug",
-      msg: "batch projected",
-      topic: batch.topic,
-      partition: batch.partition,
-      applied: outcome.applied.length,
-      deadLetters: outcome.deadLetters.length,
-      skipped: outcome.skipped,
-      nextOffset: outcome.nextOffset,
-      ms: Date.now() - started,
-    });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    recordBatch(batch.topic, batch.partition, batch.highWatermark, outcome, seconds);
+  }
+
+  /** Metrics and log lines of a committed batch (so nothing is reported that could still roll back). */
+  function recordBatch(topic: string, partition: number, highWatermark: string, outcome: BatchOutcome, seconds: number) {
+    metrics.batchDuration.observe({ topic }, seconds);
+    for (const event of outcome.applied) metrics.eventsProjected.inc({ topic, type: event.type });
+    if (outcome.deadLetters.length) metrics.deadLetters.inc({ topic }, outcome.deadLetters.length);
+    if (outcome.nextOffset !== null) {
+      const lag = BigInt(highWatermark) - BigInt(outcome.nextOffset);
+      metrics.partitionLag.set({ topic, partition: String(partition) }, Number(lag > 0n ? lag : 0n));
+    }
+    if (log.isLevelEnabled("debug")) {
+      log.debug(
+        {
+          topic,
+          partition,
+          applied: outcome.applied.length,
+          deadLetters: outcome.deadLetters.length,
+          skipped: outcome.skipped,
+          nextOffset: outcome.nextOffset,
+          ms: Math.round(seconds * 1000),
+          // The requests this batch carried (a batch usually holds a few); one line per event at trace level.
+          correlationIds: [...new Set(outcome.applied.map((e) => e.correlationId))].slice(0, MAX_LOGGED_IDS),
+        },
+        "batch projected",
+      );
+    }
+    if (log.isLevelEnabled("trace")) {
+      for (const e of outcome.applied) {
+        log.trace(
+          { topic, partition, eventId: e.id, type: e.type, aggregateId: e.aggregateId, correlationId: e.correlationId },
+          "event projected",
+        );
+      }
+    }
     for (const d of outcome.deadLetters) {
-      log({ level: "warn", msg: "dead-lettered", topic: d.topic, partition: d.partition, offset: d.offset, reason: d.reason });
+      log.warn(
+        { topic: d.topic, partition: d.partition, offset: d.offset, reason: d.reason, correlationId: d.correlationId },
+        "dead-lettered",
+      );
     }
   }
 
+  function assigned(memberId: string, assignment: Record<string, number[]>) {
+    log.info({ memberId, assignment }, "partitions assigned");
+    // Lag is reported for the partitions held now only; the previous holder's series go.
+    metrics.partitionLag.reset();
+    metrics.assignedPartitions.reset();
+    for (const [topic, partitions] of Object.entries(assignment)) metrics.assignedPartitions.set({ topic }, partitions.length);
+    void registry.assigned(memberId, assignment);
+  }
+
   return {
+    instanceId: registry.instanceId,
     async start() {
+      await registry.register();
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        log({ level: "info", msg: "partitions assigned", memberId: payload.memberId, assignment: payload.memberAssignment });
+        assigned(payload.memberId, payload.memberAssignment);
         seekToStoredOffsets(payload.memberAssignment).catch((error: unknown) =>
-          log({ level: "error", msg: "could not seek to stored offsets", error: String(error) }),
+          log.error({ err: error }, "could not seek to stored offsets"),
         );
       });
+      consumer.on(consumer.events.REBALANCING, () => void registry.revoked());
       consumer.on(consumer.events.CRASH, ({ payload }) =>
-        log({ level: "error", msg: "consumer crashed", error: String(payload.error), restart: payload.restart }),
+        log.error({ err: payload.error, restart: payload.restart }, "consumer crashed"),
       );
       await producer.connect();
       await consumer.connect();
@@ -151,13 +212,14 @@ export function createProjector(options: ProjectorOptions): Projector {
         partitionsConsumedConcurrently: options.concurrency ?? 2,
         eachBatch,
       });
-      log({ level: "info", msg: "projector started", group, topics });
+      log.info({ topics }, "projector started");
     },
     stop() {
       stopping ??= (async () => {
         await consumer.disconnect();
         await producer.disconnect();
-        log({ level: "info", msg: "projector stopped", group });
+        await registry.stop();
+        log.info("projector stopped");
       })();
       return stopping;
     },

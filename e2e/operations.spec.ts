@@ -1,0 +1,52 @@
+/**
+ * Operations: the health page shows the running projector and the topics; a
+ * malformed message another service publishes straight to Kafka shows up on
+ * the dead-letters page (live), with its reason and payload, and is discarded.
+ */
+import { expect, test } from "@playwright/test";
+import { expectLive, nav, open, publishToUsersTopic, unique } from "./fixtures";
+
+test.describe.configure({ timeout: 120_000 });
+
+test("health shows the projector and topics; a dead letter published through Kafka is listed and discarded", async ({ page }) => {
+  await open(page, "/users");
+  await nav(page, "Health").click();
+  await expect(page.getByRole("heading", { name: "Health", level: 1 })).toBeVisible();
+  const instances = page.getByRole("table", { name: "Projector instances" });
+  await expect(instances.getByRole("row").filter({ hasText: "alive" })).toHaveCount(1);
+  await expect(page.getByRole("region", { name: /^Topic .*users$/ })).toBeVisible();
+  await expect(page.getByRole("region", { name: /^Topic .*roles$/ })).toBeVisible();
+  await expect(page.getByRole("img", { name: /Events per minute/ })).toBeVisible();
+  await page.screenshot({ path: "test-results/screenshots/health.png", fullPage: true });
+
+  await page.getByRole("link", { name: "Dead letters" }).click();
+  await expect(page.getByRole("heading", { name: "Dead letters", level: 1 })).toBeVisible();
+  await expectLive(page);
+
+  // Another service gets the envelope wrong; the page is already open and hears about it live.
+  const key = `broken-${unique()}`;
+  await publishToUsersTopic({
+    key,
+    value: JSON.stringify({ type: "UserCreated", payload: { email: "nobody" }, oops: true }),
+    headers: { correlationId: `e2e-${key}` },
+  });
+  const table = page.getByRole("table", { name: "Dead letters" });
+  const row = table.getByRole("row").filter({ hasText: key });
+  await expect(row).toContainText("invalid envelope");
+  await expect(row).toContainText("open");
+  await row.getByText("Payload and headers").click();
+  await expect(row.getByText('"oops": true')).toBeVisible();
+  await expect(row.getByText(`e2e-${key}`)).toBeVisible();
+  await page.screenshot({ path: "test-results/screenshots/dead-letters.png", fullPage: true });
+
+  await row.getByRole("button", { name: /^Discard / }).click();
+  await row.getByRole("button", { name: "Yes, discard" }).click();
+  await expect(page.getByRole("status")).toContainText("Discarded");
+  await expect(row).toHaveCount(0); // no longer open
+
+  await page.getByRole("navigation", { name: "Status" }).getByRole("link", { name: /^Discarded/ }).click();
+  const handled = page.getByRole("table", { name: "Dead letters" }).getByRole("row").filter({ hasText: key });
+  await expect(handled).toContainText("discarded");
+  await expect(handled).toContainText("by admin-console");
+  await expect(handled.getByRole("button", { name: /Retry|Discard/ })).toHaveCount(0);
+});
