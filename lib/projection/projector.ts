@@ -131,8 +131,13 @@ export function createProjector(options: ProjectorOptions): Projector {
     );
     // Only now, with the database committed, may Kafka learn the new position.
     const last = batch.messages.at(-1);
-    if (last) resolveOffset(last.offset);
-    await commitOffsetsIfNecessary();
+    if (last) {
+      resolveOffset(last.offset);
+      // With autoCommit off, commitOffsetsIfNecessary() without offsets commits nothing
+      // (kafkajs 2.2.4 only commits on an interval or threshold): name the offset.
+      const next = String(BigInt(last.offset) + 1n);
+      await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
+    }
     await heartbeat();
     options.onBatch?.({ ...outcome, topic: batch.topic, partition: batch.partition });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -205,4 +205,17 @@ describe("projector", () => {
     expect(sorted(actual.users)).toEqual(sorted(expected.users));
     expect(sorted(actual.roles)).toEqual(sorted(expected.roles));
   });
+
+  it("commits to Kafka, after the database, the positions it stored", async () => {
+    await waitUntilCaughtUp(t);
+    const stored = await t.db.projectionOffset.findMany({ where: { consumerGroup: t.config.PROJECTOR_GROUP_ID } });
+    expect(stored.length).toBeGreaterThan(0);
+    await expect
+      .poll(async () => {
+        const committed = await t.admin.fetchOffsets({ groupId: t.config.PROJECTOR_GROUP_ID, topics: Object.values(t.topics) });
+        const byKey = new Map(committed.flatMap((c) => c.partitions.map((p) => [`${c.topic}/${p.partition}`, p.offset])));
+        return stored.filter((row) => byKey.get(`${row.topic}/${row.partition}`) !== String(row.nextOffset)).length;
+      }, { timeout: 10_000 })
+      .toBe(0);
+  });
 });
