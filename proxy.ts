@@ -10,7 +10,8 @@ const PUBLIC_PAGES = ["/sign-in", "/setup"];
 
 export function proxy(request: NextRequest) {
   const { pathname, search } = request.nextUrl;
-  const isPage = !pathname.startsWith("/api/");
+  // Route handlers answer 401 themselves (JSON for clients, not a redirect).
+  const isPage = !pathname.startsWith("/api/") && pathname !== "/metrics";
   const isPublic = PUBLIC_PAGES.some((p) => pathname === p || pathname.startsWith(`${p}/`));
   if (isPage && !isPublic && request.method === "GET" && !request.cookies.has("session")) {
     const signIn = new URL("/sign-in", request.url);
