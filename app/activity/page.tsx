@@ -4,6 +4,7 @@ import Form from "next/form";
 import Link from "next/link";
 import { getDb } from "@/lib/db";
 import { streamOf } from "@/lib/events/registry";
+import { DataTable } from "@/lib/ui/data-table";
 import { EventTypeBadge, FieldChanges } from "@/lib/ui/event-display";
 import { formatDateTime } from "@/lib/ui/format";
 import { PageHeader } from "@/lib/ui/page-header";
@@ -39,32 +40,31 @@ export default async function ActivityPage({ searchParams }: { searchParams: Sea
       />
       <FilterForm filters={filters} isFiltered={isFiltered} />
 
-      <div className="relative overflow-x-auto rounded-lg border border-zinc-200 bg-white shadow-xs">
-        <table className="min-w-full divide-y divide-zinc-200 text-sm">
-          <caption className="sr-only">Activity</caption>
-          <thead className="bg-zinc-50 text-left text-xs font-semibold tracking-wide text-zinc-600 uppercase">
+      <DataTable
+        caption="Activity"
+        head={
+          <>
+            <th scope="col" className="px-4 py-3 whitespace-nowrap">Time</th>
+            <th scope="col" className="px-4 py-3">Event</th>
+            <th scope="col" className="px-4 py-3">Subject</th>
+            <th scope="col" className="px-4 py-3">Details</th>
+            <th scope="col" className="px-4 py-3">Actor</th>
+          </>
+        }
+      >
+        <tbody className="divide-y divide-zinc-100">
+          {entries.map((entry) => (
+            <EntryRow key={entry.eventId} entry={entry} />
+          ))}
+          {entries.length === 0 && (
             <tr>
-              <th scope="col" className="px-4 py-3 whitespace-nowrap">Time</th>
-              <th scope="col" className="px-4 py-3">Event</th>
-              <th scope="col" className="px-4 py-3">Subject</th>
-              <th scope="col" className="px-4 py-3">Details</th>
-              <th scope="col" className="px-4 py-3">Actor</th>
+              <td colSpan={5} className="px-4 py-12 text-center text-zinc-500">
+                {isFiltered ? "No events match these filters." : filters.cursor ? "No older events." : "No events yet."}
+              </td>
             </tr>
-          </thead>
-          <tbody className="divide-y divide-zinc-100">
-            {entries.map((entry) => (
-              <EntryRow key={entry.eventId} entry={entry} />
-            ))}
-            {entries.length === 0 && (
-              <tr>
-                <td colSpan={5} className="px-4 py-12 text-center text-zinc-500">
-                  {isFiltered ? "No events match these filters." : filters.cursor ? "No older events." : "No events yet."}
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+          )}
+        </tbody>
+      </DataTable>
 
       {(filters.cursor || nextCursor) && (
         <nav aria-label="Pagination" className="mt-4 flex items-center justify-between text-sm">

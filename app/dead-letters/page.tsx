@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { requirePage } from "@/lib/auth/guard";
 import Link from "next/link";
 import { getDb } from "@/lib/db";
+import { DataTable } from "@/lib/ui/data-table";
 import { PageHeader } from "@/lib/ui/page-header";
 import { buttonClass } from "@/lib/ui/styles";
 import {
@@ -66,32 +67,31 @@ export default async function DeadLettersPage({ searchParams }: { searchParams: 
         })}
       </nav>
 
-      <div className="relative overflow-x-auto rounded-lg border border-zinc-200 bg-white shadow-xs">
-        <table className="min-w-full divide-y divide-zinc-200 text-sm">
-          <caption className="sr-only">Dead letters</caption>
-          <thead className="bg-zinc-50 text-left text-xs font-semibold tracking-wide text-zinc-600 uppercase">
+      <DataTable
+        caption="Dead letters"
+        head={
+          <>
+            <th scope="col" className="px-4 py-3 whitespace-nowrap">Dead-lettered</th>
+            <th scope="col" className="px-4 py-3">Original message</th>
+            <th scope="col" className="px-4 py-3">Reason</th>
+            <th scope="col" className="px-4 py-3">Status</th>
+            <th scope="col" className="px-4 py-3">Actions</th>
+          </>
+        }
+      >
+        <tbody className="divide-y divide-zinc-100">
+          {letters.map((letter) => (
+            <DeadLetterRow key={letter.id} letter={letter} listStatus={filters.status} />
+          ))}
+          {letters.length === 0 && (
             <tr>
-              <th scope="col" className="px-4 py-3 whitespace-nowrap">Dead-lettered</th>
-              <th scope="col" className="px-4 py-3">Original message</th>
-              <th scope="col" className="px-4 py-3">Reason</th>
-              <th scope="col" className="px-4 py-3">Status</th>
-              <th scope="col" className="px-4 py-3">Actions</th>
+              <td colSpan={5} className="px-4 py-12 text-center text-zinc-500">
+                {filters.status === "open" ? "No open dead letters: every message was projected." : "None."}
+              </td>
             </tr>
-          </thead>
-          <tbody className="divide-y divide-zinc-100">
-            {letters.map((letter) => (
-              <DeadLetterRow key={letter.id} letter={letter} listStatus={filters.status} />
-            ))}
-            {letters.length === 0 && (
-              <tr>
-                <td colSpan={5} className="px-4 py-12 text-center text-zinc-500">
-                  {filters.status === "open" ? "No open dead letters: every message was projected." : "None."}
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+          )}
+        </tbody>
+      </DataTable>
       {(filters.before || nextBefore) && (
         <nav aria-label="Pagination" className="mt-4 flex items-center justify-between text-sm">
           {filters.before ? (

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { requirePage } from "@/lib/auth/guard";
 import Link from "next/link";
 import { getDb } from "@/lib/db";
+import { DataTable } from "@/lib/ui/data-table";
 import { formatDate } from "@/lib/ui/format";
 import { Card, PageHeader } from "@/lib/ui/page-header";
 import { listRoles } from "@/modules/roles/read/list-roles";
@@ -26,60 +27,59 @@ export default async function RolesPage() {
       />
       <div className="grid gap-6 lg:grid-cols-3">
         <div className="min-w-0 lg:col-span-2">
-          <div className="relative overflow-x-auto rounded-lg border border-zinc-200 bg-white shadow-xs">
-            <table className="min-w-full divide-y divide-zinc-200 text-sm">
-              <caption className="sr-only">Roles</caption>
-              <thead className="bg-zinc-50 text-left text-xs font-semibold tracking-wide text-zinc-600 uppercase">
-                <tr>
-                  <th scope="col" className="px-4 py-3">Name</th>
-                  <th scope="col" className="hidden px-4 py-3 sm:table-cell">Description</th>
-                  <th scope="col" className="px-4 py-3 text-right">Members</th>
-                  <th scope="col" className="hidden px-4 py-3 whitespace-nowrap sm:table-cell">Created</th>
-                  <th scope="col" className="px-4 py-3">
-                    <span className="sr-only">Actions</span>
-                  </th>
+          <DataTable
+            caption="Roles"
+            head={
+              <>
+                <th scope="col" className="px-4 py-3">Name</th>
+                <th scope="col" className="hidden px-4 py-3 sm:table-cell">Description</th>
+                <th scope="col" className="px-4 py-3 text-right">Members</th>
+                <th scope="col" className="hidden px-4 py-3 whitespace-nowrap sm:table-cell">Created</th>
+                <th scope="col" className="px-4 py-3">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </>
+            }
+          >
+            <tbody className="divide-y divide-zinc-100">
+              {roles.map((role) => (
+                <tr key={role.id} className="align-top hover:bg-zinc-50/70">
+                  <td className="px-4 py-3 font-medium">
+                    <Link href={`/roles/${role.id}`} className="text-zinc-900 underline-offset-2 hover:underline">
+                      {role.name}
+                    </Link>
+                    {/* Narrow screens: the description column is hidden, so it goes here. */}
+                    <RolePermissions permissions={role.permissions} builtIn={role.builtIn} />
+                    {role.description && (
+                      <p className="mt-0.5 text-xs font-normal break-words text-zinc-500 sm:hidden">{role.description}</p>
+                    )}
+                  </td>
+                  <td className="hidden max-w-xs px-4 py-3 break-words text-zinc-600 sm:table-cell">
+                    {role.description || <span className="text-zinc-400">—</span>}
+                  </td>
+                  <td className="px-4 py-3 text-right text-zinc-900 tabular-nums">{role.memberCount}</td>
+                  <td className="hidden px-4 py-3 whitespace-nowrap text-zinc-600 sm:table-cell">
+                    <time dateTime={role.createdAt.toISOString()}>{formatDate(role.createdAt)}</time>
+                  </td>
+                  <td className="px-4 py-3 text-right">
+                    {canWrite && !role.builtIn && <DeleteRoleForm
+                      roleId={role.id}
+                      version={role.version}
+                      name={role.name}
+                      memberCount={role.memberCount}
+                    />}
+                  </td>
                 </tr>
-              </thead>
-              <tbody className="divide-y divide-zinc-100">
-                {roles.map((role) => (
-                  <tr key={role.id} className="align-top hover:bg-zinc-50/70">
-                    <td className="px-4 py-3 font-medium">
-                      <Link href={`/roles/${role.id}`} className="text-zinc-900 underline-offset-2 hover:underline">
-                        {role.name}
-                      </Link>
-                      {/* Narrow screens: the description column is hidden, so it goes here. */}
-                      <RolePermissions permissions={role.permissions} builtIn={role.builtIn} />
-                      {role.description && (
-                        <p className="mt-0.5 text-xs font-normal break-words text-zinc-500 sm:hidden">{role.description}</p>
-                      )}
-                    </td>
-                    <td className="hidden max-w-xs px-4 py-3 break-words text-zinc-600 sm:table-cell">
-                      {role.description || <span className="text-zinc-400">—</span>}
-                    </td>
-                    <td className="px-4 py-3 text-right text-zinc-900 tabular-nums">{role.memberCount}</td>
-                    <td className="hidden px-4 py-3 whitespace-nowrap text-zinc-600 sm:table-cell">
-                      <time dateTime={role.createdAt.toISOString()}>{formatDate(role.createdAt)}</time>
-                    </td>
-                    <td className="px-4 py-3 text-right">
-                      {canWrite && !role.builtIn && <DeleteRoleForm
-                        roleId={role.id}
-                        version={role.version}
-                        name={role.name}
-                        memberCount={role.memberCount}
-                      />}
-                    </td>
-                  </tr>
-                ))}
-                {roles.length === 0 && (
-                  <tr>
-                    <td colSpan={5} className="px-4 py-12 text-center text-zinc-500">
-                      No roles yet. Create one with the form.
-                    </td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
-          </div>
+              ))}
+              {roles.length === 0 && (
+                <tr>
+                  <td colSpan={5} className="px-4 py-12 text-center text-zinc-500">
+                    No roles yet. Create one with the form.
+                  </td>
+                </tr>
+              )}
+            </tbody>
+          </DataTable>
         </div>
         {canWrite && (
           <div className="min-w-0">

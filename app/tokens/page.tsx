@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { requirePage } from "@/lib/auth/guard";
 import { listApiTokens } from "@/lib/auth/api-tokens";
 import { getDb } from "@/lib/db";
+import { DataTable } from "@/lib/ui/data-table";
 import { Badge } from "@/lib/ui/badge";
 import { formatDate } from "@/lib/ui/format";
 import { Card, PageHeader } from "@/lib/ui/page-header";
@@ -30,60 +31,59 @@ export default async function TokensPage() {
             <CreateTokenForm />
           </div>
         </Card>
-        <div className="relative overflow-x-auto rounded-lg border border-zinc-200 bg-white shadow-xs">
-          <table className="min-w-full divide-y divide-zinc-200 text-sm">
-            <caption className="sr-only">API tokens</caption>
-            <thead className="bg-zinc-50 text-left text-xs font-semibold tracking-wide text-zinc-600 uppercase">
-              <tr>
-                <th scope="col" className="px-4 py-3">Name</th>
-                <th scope="col" className="px-4 py-3">Scope</th>
-                <th scope="col" className="hidden px-4 py-3 sm:table-cell">Created</th>
-                <th scope="col" className="hidden px-4 py-3 md:table-cell">Last used</th>
-                <th scope="col" className="px-4 py-3">Status</th>
-                <th scope="col" className="px-4 py-3">
-                  <span className="sr-only">Actions</span>
-                </th>
+        <DataTable
+          caption="API tokens"
+          head={
+            <>
+              <th scope="col" className="px-4 py-3">Name</th>
+              <th scope="col" className="px-4 py-3">Scope</th>
+              <th scope="col" className="hidden px-4 py-3 sm:table-cell">Created</th>
+              <th scope="col" className="hidden px-4 py-3 md:table-cell">Last used</th>
+              <th scope="col" className="px-4 py-3">Status</th>
+              <th scope="col" className="px-4 py-3">
+                <span className="sr-only">Actions</span>
+              </th>
+            </>
+          }
+        >
+          <tbody className="divide-y divide-zinc-100">
+            {tokens.map((t) => (
+              <tr key={t.id} className="align-top">
+                <td className="px-4 py-3 font-medium break-all text-zinc-900">{t.name}</td>
+                <td className="px-4 py-3">
+                  <Badge tone={t.scope === "write" ? "amber" : "neutral"}>{t.scope}</Badge>
+                </td>
+                <td className="hidden px-4 py-3 text-zinc-600 sm:table-cell">
+                  <time dateTime={t.createdAt.toISOString()}>{formatDate(t.createdAt)}</time>
+                  <span className="block text-xs text-zinc-500">by {t.createdBy}</span>
+                </td>
+                <td className="hidden px-4 py-3 text-zinc-600 md:table-cell">
+                  {t.lastUsedAt ? <time dateTime={t.lastUsedAt.toISOString()}>{formatDate(t.lastUsedAt)}</time> : "never"}
+                </td>
+                <td className="px-4 py-3 text-zinc-600">
+                  {t.revokedAt ? (
+                    <>
+                      <Badge tone="red">revoked</Badge>
+                      <span className="block text-xs text-zinc-500">
+                        {formatDate(t.revokedAt)} by {t.revokedBy}
+                      </span>
+                    </>
+                  ) : (
+                    <Badge tone="green">active</Badge>
+                  )}
+                </td>
+                <td className="px-4 py-3 text-right">{!t.revokedAt && <RevokeTokenForm tokenId={t.id} name={t.name} />}</td>
               </tr>
-            </thead>
-            <tbody className="divide-y divide-zinc-100">
-              {tokens.map((t) => (
-                <tr key={t.id} className="align-top">
-                  <td className="px-4 py-3 font-medium break-all text-zinc-900">{t.name}</td>
-                  <td className="px-4 py-3">
-                    <Badge tone={t.scope === "write" ? "amber" : "neutral"}>{t.scope}</Badge>
-                  </td>
-                  <td className="hidden px-4 py-3 text-zinc-600 sm:table-cell">
-                    <time dateTime={t.createdAt.toISOString()}>{formatDate(t.createdAt)}</time>
-                    <span className="block text-xs text-zinc-500">by {t.createdBy}</span>
-                  </td>
-                  <td className="hidden px-4 py-3 text-zinc-600 md:table-cell">
-                    {t.lastUsedAt ? <time dateTime={t.lastUsedAt.toISOString()}>{formatDate(t.lastUsedAt)}</time> : "never"}
-                  </td>
-                  <td className="px-4 py-3 text-zinc-600">
-                    {t.revokedAt ? (
-                      <>
-                        <Badge tone="red">revoked</Badge>
-                        <span className="block text-xs text-zinc-500">
-                          {formatDate(t.revokedAt)} by {t.revokedBy}
-                        </span>
-                      </>
-                    ) : (
-                      <Badge tone="green">active</Badge>
-                    )}
-                  </td>
-                  <td className="px-4 py-3 text-right">{!t.revokedAt && <RevokeTokenForm tokenId={t.id} name={t.name} />}</td>
-                </tr>
-              ))}
-              {tokens.length === 0 && (
-                <tr>
-                  <td colSpan={6} className="px-4 py-12 text-center text-zinc-500">
-                    No tokens yet.
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+            ))}
+            {tokens.length === 0 && (
+              <tr>
+                <td colSpan={6} className="px-4 py-12 text-center text-zinc-500">
+                  No tokens yet.
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </DataTable>
       </div>
     </>
   );

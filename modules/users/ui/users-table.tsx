@@ -1,6 +1,7 @@
 "use client";
 import Link from "next/link";
 import { useEffect, useRef, useState, type ReactNode } from "react";
+import { DataTable } from "@/lib/ui/data-table";
 import { Badge } from "@/lib/ui/badge";
 import { formatDate } from "@/lib/ui/format";
 import { BulkActions } from "./bulk-actions";
@@ -63,85 +64,84 @@ export function UsersTable({
   return (
     <div className="space-y-3">
       {selectable && <BulkActions selected={selected} roles={roles} onDone={keepSelected} />}
-      <div className="relative overflow-x-auto rounded-lg border border-zinc-200 bg-white shadow-xs">
-        <table className="min-w-full divide-y divide-zinc-200 text-sm">
-          <caption className="sr-only">Users</caption>
-          <thead className="bg-zinc-50 text-left text-xs font-semibold tracking-wide text-zinc-600 uppercase">
-            <tr>
-              {selectable && (
-              <th scope="col" className="w-10 px-4 py-3">
-                <input
-                  ref={selectAll}
-                  type="checkbox"
-                  aria-label="Select all on this page"
-                  checked={allSelected}
-                  disabled={users.length === 0}
-                  onChange={(e) => setSelection(e.target.checked ? new Map(users.map((u) => [u.id, u.version])) : new Map())}
-                  className="size-4 rounded border-zinc-300 accent-zinc-900"
-                />
-              </th>
-              )}
-              <th scope="col" className="px-4 py-3">Email</th>
-              <th scope="col" className="px-4 py-3">Name</th>
-              <th scope="col" className="px-4 py-3">Status</th>
-              <th scope="col" className="px-4 py-3">Roles</th>
-              <th scope="col" className="px-4 py-3 whitespace-nowrap">Created</th>
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-zinc-100">
-            {users.map((user) => {
-              const isSelected = selection.has(user.id);
-              return (
-                <tr key={user.id} className={isSelected ? "bg-sky-50/60" : "hover:bg-zinc-50/70"}>
-                  {selectable && (
-                    <td className="px-4 py-3">
-                      <input
-                        type="checkbox"
-                        aria-label={`Select ${user.email}`}
-                        checked={isSelected}
-                        onChange={(e) => toggle(user, e.target.checked)}
-                        className="size-4 rounded border-zinc-300 accent-zinc-900"
-                      />
-                    </td>
+      <DataTable
+        caption="Users"
+        head={
+          <>
+            {selectable && (
+            <th scope="col" className="w-10 px-4 py-3">
+              <input
+                ref={selectAll}
+                type="checkbox"
+                aria-label="Select all on this page"
+                checked={allSelected}
+                disabled={users.length === 0}
+                onChange={(e) => setSelection(e.target.checked ? new Map(users.map((u) => [u.id, u.version])) : new Map())}
+                className="size-4 rounded border-zinc-300 accent-zinc-900"
+              />
+            </th>
+            )}
+            <th scope="col" className="px-4 py-3">Email</th>
+            <th scope="col" className="px-4 py-3">Name</th>
+            <th scope="col" className="px-4 py-3">Status</th>
+            <th scope="col" className="px-4 py-3">Roles</th>
+            <th scope="col" className="px-4 py-3 whitespace-nowrap">Created</th>
+          </>
+        }
+      >
+        <tbody className="divide-y divide-zinc-100">
+          {users.map((user) => {
+            const isSelected = selection.has(user.id);
+            return (
+              <tr key={user.id} className={isSelected ? "bg-sky-50/60" : "hover:bg-zinc-50/70"}>
+                {selectable && (
+                  <td className="px-4 py-3">
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${user.email}`}
+                      checked={isSelected}
+                      onChange={(e) => toggle(user, e.target.checked)}
+                      className="size-4 rounded border-zinc-300 accent-zinc-900"
+                    />
+                  </td>
+                )}
+                <td className="px-4 py-3 font-medium whitespace-nowrap">
+                  <Link href={`/users/${user.id}`} className="text-zinc-900 underline-offset-2 hover:underline">
+                    {user.email}
+                  </Link>
+                </td>
+                <td className="min-w-40 px-4 py-3 text-zinc-700">{user.name}</td>
+                <td className="px-4 py-3">
+                  {user.isDeleted ? <Badge tone="red">Deleted</Badge> : <Badge tone="green">Live</Badge>}
+                </td>
+                <td className="px-4 py-3">
+                  {user.roles.length === 0 ? (
+                    <span className="text-zinc-400">—</span>
+                  ) : (
+                    <ul className="flex flex-wrap gap-1" aria-label={`Roles of ${user.email}`}>
+                      {user.roles.map((role) => (
+                        <li key={role.id}>
+                          <Badge tone="violet">{role.name}</Badge>
+                        </li>
+                      ))}
+                    </ul>
                   )}
-                  <td className="px-4 py-3 font-medium whitespace-nowrap">
-                    <Link href={`/users/${user.id}`} className="text-zinc-900 underline-offset-2 hover:underline">
-                      {user.email}
-                    </Link>
-                  </td>
-                  <td className="min-w-40 px-4 py-3 text-zinc-700">{user.name}</td>
-                  <td className="px-4 py-3">
-                    {user.isDeleted ? <Badge tone="red">Deleted</Badge> : <Badge tone="green">Live</Badge>}
-                  </td>
-                  <td className="px-4 py-3">
-                    {user.roles.length === 0 ? (
-                      <span className="text-zinc-400">—</span>
-                    ) : (
-                      <ul className="flex flex-wrap gap-1" aria-label={`Roles of ${user.email}`}>
-                        {user.roles.map((role) => (
-                          <li key={role.id}>
-                            <Badge tone="violet">{role.name}</Badge>
-                          </li>
-                        ))}
-                      </ul>
-                    )}
-                  </td>
-                  <td className="px-4 py-3 whitespace-nowrap text-zinc-600">
-                    <time dateTime={user.createdAt}>{formatDate(new Date(user.createdAt))}</time>
-                  </td>
-                </tr>
-              );
-            })}
-            {users.length === 0 && (
-              <tr>
-                <td colSpan={selectable ? 6 : 5} className="px-4 py-12 text-center text-zinc-500">
-                  {emptyState}
+                </td>
+                <td className="px-4 py-3 whitespace-nowrap text-zinc-600">
+                  <time dateTime={user.createdAt}>{formatDate(new Date(user.createdAt))}</time>
                 </td>
               </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+            );
+          })}
+          {users.length === 0 && (
+            <tr>
+              <td colSpan={selectable ? 6 : 5} className="px-4 py-12 text-center text-zinc-500">
+                {emptyState}
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </DataTable>
     </div>
   );
 }
