@@ -39,11 +39,6 @@ export const BUILT_IN_ROLES = {
   },
 } as const;
 
-export const isBuiltInRoleId = (id: string) => Object.values(BUILT_IN_ROLES).some((r) => r.id === id);
-
-/** Write permissions a read-scoped API token never has. */
-export const READ_PERMISSIONS: readonly Permission[] = ["users:read"];
-
 /**
  * Permissions `holder` lacks among `wanted`. Nobody grants what they do not
  * hold: assigning a role or adding a permission to one needs every permission
