@@ -18,7 +18,7 @@ import type { CommandContext, CommandDeps, CommandResult } from "@/lib/command/e
 import { getDb } from "@/lib/db";
 import { requireUser } from "@/lib/auth/guard";
 import type { Permission } from "@/lib/auth/permissions";
-import { actorOf, type Principal } from "@/lib/auth/principal";
+import { commandContextOf, type Principal } from "@/lib/auth/principal";
 import { isDomainError, type DomainErrorCode, type FieldErrors } from "@/lib/errors";
 import { recordCommand } from "@/lib/metrics/console-metrics";
 import { waitForProjection } from "@/lib/projection/projector";
@@ -55,12 +55,6 @@ export type ActionState = ActionResult | null;
 
 export type CommandFn = (deps: CommandDeps, ctx: CommandContext, input: unknown) => Promise<CommandResult>;
 
-/** The command context of a signed-in user or an API token: who acts, and what they may grant. */
-export const contextOf = (principal: Principal): CommandContext => ({
-  actor: actorOf(principal),
-  grantable: principal.permissions,
-});
-
 export async function runCommand(
   permission: Permission,
   command: CommandFn,
@@ -73,7 +67,7 @@ export async function runCommand(
   let result: CommandResult;
   try {
     const user = await requireUser(permission);
-    result = await command(getCommandDeps(), contextOf(user), data);
+    result = await command(getCommandDeps(), commandContextOf(user), data);
   } catch (error) {
     recordCommand(type, isDomainError(error) ? error.code : "unexpected", elapsed());
     return failure(error, input instanceof FormData ? textValues(data) : undefined);

@@ -8,7 +8,7 @@
 import type { NextRequest } from "next/server";
 import { principalFromToken } from "@/lib/auth/api-tokens";
 import type { Permission } from "@/lib/auth/permissions";
-import { actorOf, type Principal } from "@/lib/auth/principal";
+import { commandContextOf, type Principal } from "@/lib/auth/principal";
 import type { CommandContext } from "@/lib/command/execute";
 import { getDb } from "@/lib/db";
 import { DomainError, forbidden, isDomainError, unauthenticated } from "@/lib/errors";
@@ -42,7 +42,7 @@ export function apiRoute<Params extends Record<string, string> = Record<string, 
         request,
         params: await context.params,
         principal,
-        ctx: { actor: actorOf(principal), grantable: principal.permissions, correlationId: correlationId(request) },
+        ctx: commandContextOf(principal, correlationId(request)),
         body,
       };
       const run = () => handler(call).catch(clientErrorAsResponse);

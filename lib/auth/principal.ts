@@ -5,6 +5,7 @@
  * the next request. Server only.
  */
 import { Prisma } from "@/generated/prisma/client";
+import type { CommandContext } from "@/lib/command/execute";
 import type { Db } from "@/lib/db";
 import type { Actor } from "@/lib/events/envelope";
 import { isPermission, type Permission } from "./permissions";
@@ -18,6 +19,11 @@ export function actorOf(principal: Principal): Actor {
   return principal.kind === "user"
     ? { kind: "user", userId: principal.userId, email: principal.email, name: principal.name }
     : { kind: "service", name: principal.name };
+}
+
+/** The command context of a principal: who acts, and what they may grant (lib/command/execute.ts). */
+export function commandContextOf(principal: Principal, correlationId?: string): CommandContext {
+  return { actor: actorOf(principal), grantable: principal.permissions, ...(correlationId ? { correlationId } : {}) };
 }
 
 export interface LiveUser {
