@@ -13,13 +13,12 @@
  *   page the action revalidates already shows the change (read-your-writes).
  *   If the projector is slower, `projected` is false and the UI says "pending".
  */
-import { randomUUID } from "node:crypto";
 import type { CommandContext, CommandDeps, CommandResult } from "@/lib/command/execute";
 import { getDb } from "@/lib/db";
 import { requireUser } from "@/lib/auth/guard";
 import type { Permission } from "@/lib/auth/permissions";
 import { commandContextOf, type Principal } from "@/lib/auth/principal";
-import { isDomainError, type DomainErrorCode, type FieldErrors } from "@/lib/errors";
+import { isDomainError, logUnexpected, type DomainErrorCode, type FieldErrors } from "@/lib/errors";
 import { recordCommand } from "@/lib/metrics/console-metrics";
 import { waitForProjection } from "@/lib/projection/projector";
 import { getCommandDeps, getKafkaConfig } from "@/lib/runtime";
@@ -144,15 +143,7 @@ export function failure(error: unknown, values?: Record<string, string>): Action
       ...(values ? { values } : {}),
     };
   }
-  const errorId = randomUUID();
-  console.error(
-    JSON.stringify({
-      level: "error",
-      msg: "server action failed",
-      errorId,
-      error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
-    }),
-  );
+  const errorId = logUnexpected("server action failed", error);
   return {
     ok: false,
     code: "unexpected",

@@ -1,6 +1,5 @@
 /** DomainError → HTTP: the one mapping for every route handler (console and /api/v1). */
-import { randomUUID } from "node:crypto";
-import { isDomainError, type DomainErrorCode } from "@/lib/errors";
+import { isDomainError, logUnexpected, type DomainErrorCode } from "@/lib/errors";
 
 const STATUS: Record<DomainErrorCode, number> = {
   validation: 422,
@@ -25,15 +24,7 @@ export function errorResponse(error: unknown): Response {
     if (error.code === "unauthenticated") headers["www-authenticate"] = 'Bearer realm="admin-console"';
     return Response.json(body, { status: STATUS[error.code], headers });
   }
-  const errorId = randomUUID();
-  console.error(
-    JSON.stringify({
-      level: "error",
-      msg: "route handler failed",
-      errorId,
-      error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
-    }),
-  );
+  const errorId = logUnexpected("route handler failed", error);
   const body: ErrorBody = { error: { code: "unexpected", message: `Something went wrong (error id ${errorId}).`, errorId } };
   return Response.json(body, { status: 500 });
 }
