@@ -65,16 +65,30 @@ async function assertSameOrigin() {
 }
 
 /** The client's address as the nearest proxy (or Next.js itself) saw it; see the README's security model. */
-export async function clientIp(): Promise<string> {
+async function clientIp(): Promise<string> {
   const h = await headers();
   const forwarded = h.get("x-forwarded-for")?.split(",").map((s) => s.trim()).filter(Boolean);
   return forwarded?.at(-1) ?? h.get("x-real-ip") ?? "unknown";
 }
 
-/** Cookie flags: httpOnly, SameSite=Lax, Secure unless the console is on this machine over plain HTTP. */
-export async function sessionCookieOptions(expires: Date) {
+/** Who is asking, as recorded with a session and in UserLoggedIn. */
+export async function requestMeta(): Promise<{ ip: string; userAgent: string | null }> {
+  return { ip: await clientIp(), userAgent: (await headers()).get("user-agent") };
+}
+
+/**
+ * Hands the browser its session cookie: httpOnly, SameSite=Lax, Secure unless
+ * the console is on this machine over plain HTTP.
+ */
+export async function setSessionCookie(session: { secret: string; expiresAt: Date }) {
   const h = await headers();
   const host = (h.get("x-forwarded-host") ?? h.get("host") ?? "").replace(/:\d+$/, "");
   const local = ["localhost", "127.0.0.1", "[::1]"].includes(host);
-  return { httpOnly: true, sameSite: "lax" as const, secure: !local, path: "/", expires };
+  (await cookies()).set(SESSION_COOKIE, session.secret, {
+    httpOnly: true,
+    sameSite: "lax",
+    secure: !local,
+    path: "/",
+    expires: session.expiresAt,
+  });
 }

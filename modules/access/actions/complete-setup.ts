@@ -1,11 +1,10 @@
 "use server";
 
-import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { failure, formDataToObject, type ActionFailure, type ActionState } from "@/lib/actions/safe-action";
 import { completeSetup } from "@/lib/auth/bootstrap";
-import { clientIp, sessionCookieOptions } from "@/lib/auth/guard";
-import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions";
+import { requestMeta, setSessionCookie } from "@/lib/auth/guard";
+import { createSession } from "@/lib/auth/sessions";
 import { getCommandDeps, getKafkaConfig } from "@/lib/runtime";
 
 /** Public, but only with the one-time setup token printed at first start: creates the first admin and signs them in. */
@@ -16,10 +15,10 @@ export async function completeSetupAction(_prev: ActionState, formData: FormData
   try {
     const deps = getCommandDeps();
     const userId = await completeSetup(deps, String(data.token ?? ""), data, getKafkaConfig().PROJECTOR_GROUP_ID);
-    session = await createSession(deps.db, userId, { ip: await clientIp(), userAgent: (await headers()).get("user-agent") });
+    session = await createSession(deps.db, userId, await requestMeta());
   } catch (error) {
     return failure(error, values);
   }
-  (await cookies()).set(SESSION_COOKIE, session.secret, await sessionCookieOptions(session.expiresAt));
+  await setSessionCookie(session);
   redirect("/users");
 }

@@ -1,10 +1,8 @@
 "use server";
 
-import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { failure, formDataToObject, type ActionFailure, type ActionState } from "@/lib/actions/safe-action";
-import { clientIp, sessionCookieOptions } from "@/lib/auth/guard";
-import { SESSION_COOKIE } from "@/lib/auth/sessions";
+import { requestMeta, setSessionCookie } from "@/lib/auth/guard";
 import { signIn } from "@/lib/auth/sign-in";
 import { safeNextPath } from "@/lib/auth/next-path";
 import { getCommandDeps } from "@/lib/runtime";
@@ -15,16 +13,13 @@ export async function signInAction(_prev: ActionState, formData: FormData): Prom
   const email = typeof data.email === "string" ? data.email : "";
   let result;
   try {
-    result = await signIn(getCommandDeps(), data, {
-      ip: await clientIp(),
-      userAgent: (await headers()).get("user-agent"),
-    });
+    result = await signIn(getCommandDeps(), data, await requestMeta());
   } catch (error) {
     return failure(error, { email });
   }
   if (!result.ok) {
     return { ok: false, code: result.reason === "no_access" ? "forbidden" : "unauthenticated", message: result.message, values: { email } };
   }
-  (await cookies()).set(SESSION_COOKIE, result.secret, await sessionCookieOptions(result.expiresAt));
+  await setSessionCookie(result);
   redirect(safeNextPath(typeof data.next === "string" ? data.next : null));
 }
