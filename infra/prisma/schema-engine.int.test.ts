@@ -68,6 +68,7 @@ const appTables = [
   "notifier_users",
   "projection_offsets",
   "projector_instances",
+  "read_model_rebuilds",
   "role_events",
   "roles",
   "sessions",

@@ -151,6 +151,8 @@ export class ReadModelListener {
       return null;
     }
     if (!raw || typeof raw !== "object") return null;
+    // A rebuild switched the whole read model (lib/projection/rebuild): everything may have changed.
+    if ((raw as { switched?: unknown }).switched === true) return { kind: "resync" };
     const { topic, ids } = raw as { topic?: unknown; ids?: unknown };
     if (typeof topic !== "string") return null;
     const stream = this.streamOf(topic);

@@ -54,6 +54,32 @@ export interface BatchInput {
   messages: readonly RawMessage[];
   /** Debug lines for events skipped as already projected (default: none). */
   logger?: Logger;
+  /**
+   * A rebuild's batch (lib/projection/rebuild), written through the
+   * transaction's search_path into the shadow schema. It skips what belongs to
+   * the live projector alone: the projection fence, dead-letter rows (the live
+   * projector recorded those messages already), the command side's stream heads
+   * and the console's change notifications.
+   */
+  rebuild?: boolean;
+}
+
+/** The advisory-lock class of the projection fence (the first key of the pair): "RBLD". */
+const FENCE_CLASS = 0x52424c44;
+
+/**
+ * Every live batch holds the fence of its consumer group in shared mode for its
+ * transaction; a rebuild's switch takes it exclusively (`lockProjectionFence`),
+ * which waits for the batches in flight and holds new ones back, so no batch
+ * can land in the old tables after the swap or move the positions the switch
+ * compares. Advisory, so nothing is written to take it.
+ */
+export async function shareProjectionFence(tx: Tx, group: string): Promise<void> {
+  await tx.$queryRaw`SELECT pg_advisory_xact_lock_shared(${FENCE_CLASS}::int, hashtext(${group}))::text`;
+}
+
+export async function lockProjectionFence(tx: Tx, group: string): Promise<void> {
+  await tx.$queryRaw`SELECT pg_advisory_xact_lock(${FENCE_CLASS}::int, hashtext(${group}))::text`;
 }
 
 /**
@@ -66,6 +92,7 @@ export async function applyBatch(
   beforeCommit: (deadLetters: DeadLetter[]) => Promise<void>,
 ): Promise<BatchOutcome> {
   const { group, topic, partition } = input;
+  if (!input.rebuild) await shareProjectionFence(tx, group);
   const stored = await tx.$queryRaw<{ next_offset: bigint }[]>`
     SELECT next_offset FROM projection_offsets
     WHERE consumer_group = ${group} AND topic = ${topic} AND partition = ${partition} FOR UPDATE`;
@@ -125,13 +152,13 @@ export async function applyBatch(
   const ids = pending.map((d) => d.event.aggregateId);
   if (input.stream === "users") {
     const states = await loadUsers(tx, ids);
-    await saveUsers(tx, states, projectEach(states, (s, e, p) => projectUserEvent(s, e as UserEvent, p)));
+    await saveUsers(tx, states, projectEach(states, (s, e, p) => projectUserEvent(s, e as UserEvent, p)), input.rebuild);
   } else {
     const states = await loadRoles(tx, ids);
-    await saveRoles(tx, states, projectEach(states, (s, e, p) => projectRoleEvent(s, e as RoleEvent, p)));
+    await saveRoles(tx, states, projectEach(states, (s, e, p) => projectRoleEvent(s, e as RoleEvent, p)), input.rebuild);
   }
 
-  if (outcome.deadLetters.length) {
+  if (outcome.deadLetters.length && !input.rebuild) {
     await tx.$executeRaw`
       INSERT INTO dead_letters (topic, partition, "offset", key, reason, value, headers)
       SELECT d.topic, d.partition, d."offset"::bigint, d.key, d.reason, d.value, d.headers
@@ -146,6 +173,7 @@ export async function applyBatch(
     ON CONFLICT (consumer_group, topic, partition)
     DO UPDATE SET next_offset = excluded.next_offset, updated_at = now(),
       last_event_at = COALESCE(excluded.last_event_at, projection_offsets.last_event_at)`;
+  if (input.rebuild) return outcome;
   await tx.$executeRaw`SELECT pg_notify('read_model', ${JSON.stringify({
     topic,
     partition,
@@ -267,7 +295,7 @@ async function loadUsers(tx: Tx, ids: string[]): Promise<Map<string, UserState |
   return states;
 }
 
-async function saveUsers(tx: Tx, states: Map<string, UserState | null>, timeline: TimelineRow[]) {
+async function saveUsers(tx: Tx, states: Map<string, UserState | null>, timeline: TimelineRow[], rebuild = false) {
   const touched = [...new Set(timeline.map((t) => t.aggregateId))]
     .map((id) => states.get(id))
     .filter((s): s is UserState => !!s);
@@ -310,7 +338,7 @@ async function saveUsers(tx: Tx, states: Map<string, UserState | null>, timeline
     }
   }
   await insertTimeline(tx, "users", timeline);
-  await repairStreamHeads(tx, "user", touched);
+  if (!rebuild) await repairStreamHeads(tx, "user", touched);
 }
 
 /** When the role was last assigned in this batch (a pair still held after a change was assigned in it). */
@@ -360,7 +388,7 @@ async function loadRoles(tx: Tx, ids: string[]): Promise<Map<string, RoleState |
   return states;
 }
 
-async function saveRoles(tx: Tx, states: Map<string, RoleState | null>, timeline: TimelineRow[]) {
+async function saveRoles(tx: Tx, states: Map<string, RoleState | null>, timeline: TimelineRow[], rebuild = false) {
   const touched = [...new Set(timeline.map((t) => t.aggregateId))]
     .map((id) => states.get(id))
     .filter((s): s is RoleState => !!s);
@@ -376,7 +404,7 @@ async function saveRoles(tx: Tx, states: Map<string, RoleState | null>, timeline
       permissions = excluded.permissions, built_in = excluded.built_in, is_deleted = excluded.is_deleted, version = excluded.version, updated_at = excluded.updated_at,
       deleted_at = excluded.deleted_at`;
   await insertTimeline(tx, "roles", timeline);
-  await repairStreamHeads(tx, "role", touched);
+  if (!rebuild) await repairStreamHeads(tx, "role", touched);
 }
 
 /** The timeline table of each stream, and its aggregate column (constants, never input). */

@@ -22,6 +22,7 @@ import { getLogger, type Logger } from "@/lib/log";
 import { projectorMetrics } from "@/lib/metrics/projector-metrics";
 import { applyBatch, type BatchOutcome, type DeadLetter } from "./apply-batch";
 import { createInstanceRegistry, type InstanceRegistry } from "./instance-registry";
+import { seekToPositions, storedPositions } from "./positions";
 
 export interface ProjectorOptions {
   db: Db;
@@ -77,12 +78,7 @@ export function createProjector(options: ProjectorOptions): Projector {
   let stopping: Promise<void> | null = null;
 
   async function seekToStoredOffsets(assignment: Record<string, number[]>) {
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      const rows = await db.$queryRaw<{ partition: number; next_offset: bigint }[]>`
-        SELECT partition, next_offset FROM projection_offsets
-        WHERE consumer_group = ${group} AND topic = ${topic} AND partition = ANY(${partitions}::int[])`;
-      for (const row of rows) consumer.seek({ topic, partition: row.partition, offset: String(row.next_offset) });
-    }
+    seekToPositions(consumer, assignment, await storedPositions(db, group));
   }
 
   async function sendToDeadLetters(letters: DeadLetter[]) {

@@ -1,0 +1,383 @@
+/**
+ * Rebuilding the read model without downtime (server only).
+ *
+ * 1. catching-up: empty shadow tables (shadow-schema.ts) are filled by a
+ *    consumer of its own that replays both topics from offset 0 through the
+ *    projector's own `applyBatch`, with the transaction's search_path pointing
+ *    at the shadow schema. It never passes the live projector: in each
+ *    partition it applies only messages below the live position, so the two
+ *    can be compared at equal offsets. The console keeps reading the live
+ *    tables the whole time, and the live projector keeps projecting.
+ * 2. indexing: close to the live positions, the consumer pauses and the
+ *    secondary indexes and foreign keys are built in one go, then it resumes.
+ * 3. verifying: the projection fence (apply-batch.ts) is taken exclusively.
+ *    This waits for the live batches in flight, then holds the live projector,
+ *    so its positions stop. The rebuild closes the last gap to exactly those
+ *    positions, and each table's row count and checksum are compared. If they
+ *    differ, the rebuild refuses and says which tables and by how much, unless
+ *    it was asked to accept differences, as after a change to the projection code.
+ * 4. switching: in the same transaction, still holding the fence, the tables
+ *    swap schemas. The rebuilt projection_offsets already carries the live
+ *    group's name at the live positions, so the live projector resumes on the
+ *    new tables exactly where it stopped.
+ * 5. Then the old tables and the rebuild's consumer group are dropped.
+ *
+ * Whatever fails or is cancelled before the switch leaves the live read model
+ * untouched; the shadow schema and the consumer group are dropped.
+ */
+import { randomBytes } from "node:crypto";
+import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import type { KafkaConfig } from "@/lib/config";
+import type { Db } from "@/lib/db";
+import { createKafka } from "@/lib/kafka/client";
+import { fetchEndOffsets } from "@/lib/kafka/offsets";
+import { STREAMS, streamOfTopic, topicName } from "@/lib/kafka/topics";
+import type { Logger } from "@/lib/log";
+import { applyBatch, lockProjectionFence } from "../apply-batch";
+import { gapBetween, positionKey, seekToPositions, storedPositions, type Positions } from "../positions";
+import {
+  createShadowTables,
+  dropRebuildSchemas,
+  finishShadowTables,
+  LIVE_SCHEMA,
+  REBUILD_SCHEMA,
+  swapShadowTables,
+  tableChecksums,
+  type ReadModelTable,
+} from "./shadow-schema";
+
+export type RebuildPhase = "catching-up" | "indexing" | "verifying" | "switching";
+
+export interface RebuildProgress {
+  phase: RebuildPhase;
+  /** Messages of the log the rebuild has handled. */
+  done: bigint;
+  /** Messages in the log now (it grows while the rebuild runs). */
+  total: bigint;
+  /** Over the last few seconds. */
+  eventsPerSecond: number;
+  /** At the current rate, null before there is one. */
+  secondsLeft: number | null;
+}
+
+export interface TableComparison {
+  table: ReadModelTable;
+  live: { rows: number; sum: string };
+  rebuilt: { rows: number; sum: string };
+  equal: boolean;
+}
+
+export type RebuildOutcome =
+  | { status: "switched"; message: string; comparison: TableComparison[]; positions: Record<string, string> }
+  | { status: "refused"; message: string; comparison: TableComparison[] }
+  | { status: "cancelled"; message: string }
+  | { status: "failed"; message: string };
+
+export interface RebuildOptions {
+  db: Db;
+  config: KafkaConfig;
+  kafka?: Kafka;
+  logger: Logger;
+  /** Switch even when the tables differ (say so: the differences are reported either way). */
+  acceptDifferences?: boolean;
+  /** Called about once a second; resolve to "cancel" to stop the rebuild before its switch. */
+  onProgress?: (progress: RebuildProgress) => Promise<void | "cancel">;
+  /** Within this many messages of the live positions, verification starts (default 2,000). */
+  closeEnough?: number;
+  /** How long the live projector may be held while the rebuild closes the last gap (default 60 s). */
+  fenceTimeoutMs?: number;
+  /** Suffix of the rebuild's consumer group (default: random). */
+  runId?: string;
+}
+
+class Cancelled extends Error {}
+
+const TICK_MS = 1_000;
+
+export async function runRebuild(options: RebuildOptions): Promise<RebuildOutcome> {
+  const { db, config, logger } = options;
+  const group = config.PROJECTOR_GROUP_ID;
+  const topics = STREAMS.map((s) => topicName(s, config));
+  const kafka = options.kafka ?? createKafka(config, "rebuild");
+  const admin = kafka.admin();
+  const rebuildGroup = `${group}.rebuild.${options.runId ?? randomBytes(4).toString("hex")}`;
+  const log = logger.child({ component: "rebuild", group, rebuildGroup });
+  const meter = createRateMeter();
+  let phase: RebuildPhase = "catching-up";
+  let replay: ShadowConsumer | null = null;
+
+  /** Progress to the caller, and a cancel from it; also the liveness of the replay. */
+  async function report(): Promise<void> {
+    const [ends, rebuilt] = await Promise.all([fetchEndOffsets(admin, topics), storedPositions(db, group, REBUILD_SCHEMA)]);
+    let total = 0n;
+    let done = 0n;
+    for (const e of ends) {
+      total += e.high - e.low;
+      const at = rebuilt.get(positionKey(e.topic, e.partition)) ?? e.low;
+      done += at > e.low ? at - e.low : 0n;
+    }
+    const eventsPerSecond = meter.add(done);
+    const secondsLeft = eventsPerSecond > 0 ? Number(total - done) / eventsPerSecond : null;
+    if ((await options.onProgress?.({ phase, done, total, eventsPerSecond, secondsLeft })) === "cancel") throw new Cancelled();
+    if (replay?.failure) throw replay.failure;
+  }
+
+  /** Ticks until `ready()`: the rebuild within `gapAllowed` messages of the live positions. */
+  async function catchUp(gapAllowed: bigint): Promise<void> {
+    for (;;) {
+      await report();
+      const gap = gapBetween(await storedPositions(db, group, LIVE_SCHEMA), await storedPositions(db, group, REBUILD_SCHEMA));
+      if (gap <= gapAllowed) return;
+      await sleep(TICK_MS);
+    }
+  }
+
+  try {
+    await admin.connect();
+    log.info("rebuild started: creating the shadow tables");
+    await createShadowTables(db);
+    replay = await startShadowConsumer({ db, kafka, group, rebuildGroup, topics, config, log });
+    const closeEnough = BigInt(options.closeEnough ?? 2_000);
+    await catchUp(closeEnough);
+
+    phase = "indexing";
+    await report();
+    log.info("close to the live positions: building indexes");
+    await replay.hold();
+    await finishShadowTables(db);
+    replay.release();
+    phase = "catching-up";
+    await catchUp(closeEnough);
+
+    phase = "verifying";
+    await report();
+    const fenceTimeoutMs = options.fenceTimeoutMs ?? 60_000;
+    const result = await db.$transaction(
+      async (tx) => {
+        await lockProjectionFence(tx, group);
+        // The live projector is held from here: its positions are final for this transaction.
+        const live = await storedPositions(tx, group, LIVE_SCHEMA);
+        const deadline = Date.now() + fenceTimeoutMs;
+        let reported = Date.now();
+        for (;;) {
+          const gap = gapBetween(live, await storedPositions(tx, group, REBUILD_SCHEMA));
+          if (gap === 0n) break;
+          if (Date.now() > deadline) {
+            throw new Error(`the rebuild did not reach the live positions within ${fenceTimeoutMs / 1000} s (${gap} messages short)`);
+          }
+          if (Date.now() - reported >= TICK_MS) {
+            reported = Date.now();
+            await report();
+          }
+          await sleep(50);
+        }
+        await replay!.stop();
+        const rebuilt = await storedPositions(tx, group, REBUILD_SCHEMA);
+        const ahead = gapBetween(rebuilt, live);
+        if (ahead > 0n) throw new Error(`the rebuild passed the live positions by ${ahead} messages (a bug: it must stop at them)`);
+        const comparison = compare(await tableChecksums(tx, LIVE_SCHEMA, group), await tableChecksums(tx, REBUILD_SCHEMA, group));
+        const differing = comparison.filter((c) => !c.equal);
+        if (differing.length && !options.acceptDifferences) {
+          return { status: "refused", message: `Not switched: ${describeDifferences(differing)}.`, comparison } as const;
+        }
+        phase = "switching";
+        await swapShadowTables(tx, group);
+        // Open pages refetch everything (lib/live maps this to a resync).
+        await tx.$executeRaw`SELECT pg_notify('read_model', '{"switched":true}')`;
+        const positions = Object.fromEntries([...live].map(([k, v]) => [k, String(v)]));
+        const rows = comparison.reduce((n, c) => n + c.rebuilt.rows, 0);
+        const message = differing.length
+          ? `Switched with differences (accepted): ${describeDifferences(differing)}.`
+          : `Switched: ${rows.toLocaleString("en-US")} rows in ${comparison.length} tables, equal to the live model at ${sumPositions(live)} messages.`;
+        return { status: "switched", message, comparison, positions } as const;
+      },
+      { maxWait: 10_000, timeout: fenceTimeoutMs + 30 * 60_000 },
+    );
+    log.info({ status: result.status, message: result.message }, "rebuild finished");
+    return result;
+  } catch (error) {
+    if (error instanceof Cancelled) {
+      log.info("rebuild cancelled");
+      return { status: "cancelled", message: "Cancelled before the switch; the live read model is unchanged." };
+    }
+    log.error({ err: error }, "rebuild failed");
+    return { status: "failed", message: `Failed before the switch (the live read model is unchanged): ${messageOf(error)}` };
+  } finally {
+    await replay?.stop().catch(() => {});
+    await dropRebuildSchemas(db).catch((error: unknown) => log.error({ err: error }, "could not drop the rebuild schemas"));
+    await deleteGroup(admin, rebuildGroup, log);
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+interface ShadowConsumer {
+  /** Pauses every partition and waits for the batch in flight. */
+  hold(): Promise<void>;
+  release(): void;
+  stop(): Promise<void>;
+  /** Set when the consumer crashed for good. */
+  failure: Error | null;
+}
+
+/**
+ * The replaying consumer: a consumer group of its own, positions in the shadow
+ * projection_offsets (under the live group's name, ready for the switch), each
+ * batch cut at the live position of its partition.
+ */
+async function startShadowConsumer(deps: {
+  db: Db;
+  kafka: Kafka;
+  group: string;
+  rebuildGroup: string;
+  topics: string[];
+  config: KafkaConfig;
+  log: Logger;
+}): Promise<ShadowConsumer> {
+  const { db, kafka, group, topics, config, log } = deps;
+  const consumer: Consumer = kafka.consumer({
+    groupId: deps.rebuildGroup,
+    allowAutoTopicCreation: false,
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 20_000,
+    heartbeatInterval: 1_000,
+    // A replay reads far more than it waits: larger fetches, fewer and bigger transactions.
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 12, restartOnFailure: async () => true },
+  });
+  let held = false;
+  let inFlight = 0;
+  let stopped: Promise<void> | null = null;
+  const state: ShadowConsumer = {
+    failure: null,
+    async hold() {
+      held = true;
+      consumer.pause(topics.map((topic) => ({ topic })));
+      while (inFlight > 0) await sleep(20);
+    },
+    release() {
+      held = false;
+      consumer.resume(topics.map((topic) => ({ topic })));
+    },
+    stop() {
+      stopped ??= consumer.disconnect();
+      return stopped;
+    },
+  };
+
+  /** Waits a moment before fetching again from `offset` (the live projector's position, not yet passed). */
+  function waitForLive(topic: string, partition: number, offset: string) {
+    consumer.seek({ topic, partition, offset });
+    consumer.pause([{ topic, partitions: [partition] }]);
+    setTimeout(() => {
+      if (!held && !stopped) consumer.resume([{ topic, partitions: [partition] }]);
+    }, 250).unref();
+  }
+
+  async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    if (held) {
+      // Fetched just before the pause: fetch it again after the release.
+      consumer.seek({ topic: batch.topic, partition: batch.partition, offset: batch.messages[0]!.offset });
+      return;
+    }
+    inFlight += 1;
+    try {
+      const { topic, partition } = batch;
+      const waitAt = await db.$transaction(
+        async (tx) => {
+          // Unqualified names in applyBatch now mean the shadow tables; the live position is read by its full name.
+          await tx.$executeRaw`SELECT set_config('search_path', ${REBUILD_SCHEMA}, true)`;
+          const [live] = await tx.$queryRaw<{ next_offset: bigint }[]>`
+            SELECT next_offset FROM public.projection_offsets
+            WHERE consumer_group = ${group} AND topic = ${topic} AND partition = ${partition}`;
+          const limit = live?.next_offset ?? 0n;
+          const messages = batch.messages.filter((m) => BigInt(m.offset) < limit);
+          if (messages.length) {
+            await applyBatch(
+              tx,
+              { group, topic, partition, stream: streamOfTopic(topic, config), messages, rebuild: true },
+              async () => {},
+            );
+          }
+          return batch.messages.find((m) => BigInt(m.offset) >= limit)?.offset ?? null;
+        },
+        { maxWait: 10_000, timeout: 120_000 },
+      );
+      if (waitAt === null) resolveOffset(batch.messages.at(-1)!.offset);
+      else waitForLive(topic, partition, waitAt);
+      await heartbeat();
+    } finally {
+      inFlight -= 1;
+    }
+  }
+
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    storedPositions(db, group, REBUILD_SCHEMA)
+      .then((positions) => seekToPositions(consumer, payload.memberAssignment, positions))
+      .catch((error: unknown) => log.error({ err: error }, "rebuild: could not seek to stored offsets"));
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    log.error({ err: payload.error, restart: payload.restart }, "rebuild consumer crashed");
+    if (!payload.restart) state.failure = payload.error;
+  });
+  await consumer.connect();
+  for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 2, eachBatch });
+  return state;
+}
+
+function compare(
+  live: Array<{ table: ReadModelTable; rows: number; sum: string }>,
+  rebuilt: Array<{ table: ReadModelTable; rows: number; sum: string }>,
+): TableComparison[] {
+  return live.map((l) => {
+    const r = rebuilt.find((x) => x.table === l.table)!;
+    return {
+      table: l.table,
+      live: { rows: l.rows, sum: l.sum },
+      rebuilt: { rows: r.rows, sum: r.sum },
+      equal: l.rows === r.rows && l.sum === r.sum,
+    };
+  });
+}
+
+/** "users differs (live 1,204 rows, rebuilt 1,204 rows: same count, other content)". */
+export function describeDifferences(differing: readonly TableComparison[]): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  return differing
+    .map(
+      (d) =>
+        `${d.table} differs (live ${n(d.live.rows)} rows, rebuilt ${n(d.rebuilt.rows)} rows` +
+        (d.live.rows === d.rebuilt.rows ? ": same count, other content)" : ")"),
+    )
+    .join("; ");
+}
+
+const sumPositions = (p: Positions) => [...p.values()].reduce((a, b) => a + b, 0n).toLocaleString("en-US");
+
+/** Events per second over a sliding window of about five samples. */
+export function createRateMeter(windowSize = 5, now: () => number = Date.now) {
+  const samples: Array<{ at: number; done: bigint }> = [];
+  return {
+    add(done: bigint): number {
+      samples.push({ at: now(), done });
+      if (samples.length > windowSize) samples.shift();
+      const first = samples[0]!;
+      const last = samples.at(-1)!;
+      const seconds = (last.at - first.at) / 1000;
+      return seconds > 0 ? Number(last.done - first.done) / seconds : 0;
+    },
+  };
+}
+
+async function deleteGroup(admin: Admin, groupId: string, log: Logger) {
+  try {
+    await admin.deleteGroups([groupId]);
+  } catch (error) {
+    // A group that never committed an offset may not exist at all: nothing to delete.
+    log.debug({ err: error, groupId }, "rebuild consumer group not deleted");
+  }
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,175 @@
+/**
+ * The PostgreSQL side of a zero-downtime rebuild: a shadow copy of the
+ * read-model tables in a schema of its own, filled by replaying the log, then
+ * swapped with the live tables in one transaction.
+ *
+ * The copy is made from the live tables' own catalog (columns, collations,
+ * defaults, constraints and index definitions, with the same names), never
+ * from a second hand-written DDL, so it cannot drift from the Prisma
+ * migrations: after the swap `public` holds tables identical in shape to the
+ * ones the migrations made. Secondary indexes and foreign keys are built after
+ * the bulk load (one sort each instead of one index update per row), primary
+ * keys before it (the projector's upserts need them).
+ *
+ * The swap moves tables with `ALTER TABLE … SET SCHEMA`: PostgreSQL DDL is
+ * transactional, so every reader sees either all old or all new tables, and
+ * queries keep their unqualified names (Prisma's `"public"."users"` resolves to
+ * the new table from the next statement on).
+ */
+import { Prisma } from "@/generated/prisma/client";
+import type { Tx } from "@/lib/command/execute";
+import type { Db } from "@/lib/db";
+
+/** The schema the console and the projector use (Prisma's default). */
+export const LIVE_SCHEMA = "public";
+/** Where a rebuild writes until the switch. */
+export const REBUILD_SCHEMA = "read_model_rebuild";
+/** Where the replaced tables wait for their DROP, right after the switch. */
+export const RETIRED_SCHEMA = "read_model_retired";
+
+/**
+ * The tables the projector owns and a replay recreates, parents before children
+ * (foreign keys). Everything else in `public` (command side, access, dead
+ * letters, notifiers, rebuild history) is not derived from the log and stays.
+ */
+export const READ_MODEL_TABLES = ["users", "roles", "user_roles", "user_events", "role_events", "projection_offsets"] as const;
+export type ReadModelTable = (typeof READ_MODEL_TABLES)[number];
+
+const ident = (name: string) => Prisma.raw(`"${name.replaceAll('"', '""')}"`);
+const qualified = (schema: string, table: string) => Prisma.raw(`"${schema}"."${table}"`);
+
+interface CatalogDdl {
+  table: ReadModelTable;
+  /** PRIMARY KEY / UNIQUE constraints and unique indexes: created before the load. */
+  keys: string[];
+  /** Other indexes and foreign keys: created after it. */
+  deferred: string[];
+}
+
+/**
+ * The DDL of the live tables, read from the catalog with an empty search path
+ * so every table name comes out schema-qualified, then pointed at `schema`.
+ */
+async function catalogDdl(tx: Tx, schema: string): Promise<CatalogDdl[]> {
+  await tx.$executeRaw`SELECT set_config('search_path', '', true)`;
+  // Every read-model table named in a definition (the indexed table, a foreign key's target) moves to `schema`.
+  const names = new RegExp(`\\b${LIVE_SCHEMA}\\.(${READ_MODEL_TABLES.join("|")})\\b`, "g");
+  const retarget = (sql: string) => {
+    const out = sql.replace(names, (_, table: string) => `"${schema}".${table}`);
+    if (out === sql) throw new Error(`unexpected catalog DDL (names no read-model table): ${sql}`);
+    return out;
+  };
+  const result: CatalogDdl[] = [];
+  for (const table of READ_MODEL_TABLES) {
+    const relation = `${LIVE_SCHEMA}.${table}`;
+    const constraints = await tx.$queryRaw<{ name: string; type: string; def: string }[]>`
+      SELECT conname AS name, contype::text AS type, pg_get_constraintdef(oid) AS def
+      FROM pg_catalog.pg_constraint WHERE conrelid = ${relation}::regclass AND contype IN ('p', 'u', 'f') ORDER BY conname`;
+    const indexes = await tx.$queryRaw<{ def: string; is_unique: boolean }[]>`
+      SELECT pg_catalog.pg_get_indexdef(i.indexrelid) AS def, i.indisunique AS is_unique
+      FROM pg_catalog.pg_index i
+      WHERE i.indrelid = ${relation}::regclass
+        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid)
+      ORDER BY i.indexrelid`;
+    const alter = (c: { name: string; def: string }) =>
+      retarget(`ALTER TABLE ${LIVE_SCHEMA}.${table} ADD CONSTRAINT "${c.name.replaceAll('"', '""')}" ${c.def}`);
+    result.push({
+      table,
+      keys: [
+        ...constraints.filter((c) => c.type !== "f").map(alter),
+        ...indexes.filter((i) => i.is_unique).map((i) => retarget(i.def)),
+      ],
+      deferred: [
+        ...indexes.filter((i) => !i.is_unique).map((i) => retarget(i.def)),
+        ...constraints.filter((c) => c.type === "f").map(alter),
+      ],
+    });
+  }
+  return result;
+}
+
+/**
+ * Drops any earlier shadow and creates the empty tables in REBUILD_SCHEMA,
+ * with their keys but without secondary indexes or foreign keys.
+ */
+export async function createShadowTables(db: Db): Promise<void> {
+  await db.$transaction(async (tx) => {
+    await tx.$executeRaw`DROP SCHEMA IF EXISTS ${ident(REBUILD_SCHEMA)} CASCADE`;
+    await tx.$executeRaw`CREATE SCHEMA ${ident(REBUILD_SCHEMA)}`;
+    const ddl = await catalogDdl(tx, REBUILD_SCHEMA);
+    for (const { table, keys } of ddl) {
+      // LIKE copies names, types, collations (users.email_lower is COLLATE "C"), NOT NULL, defaults and CHECKs.
+      await tx.$executeRaw`CREATE TABLE ${qualified(REBUILD_SCHEMA, table)} (LIKE ${qualified(LIVE_SCHEMA, table)}
+        INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING IDENTITY INCLUDING STORAGE INCLUDING COMMENTS)`;
+      for (const sql of keys) await tx.$executeRawUnsafe(sql);
+    }
+  });
+}
+
+/** Builds the secondary indexes and foreign keys of the shadow tables, then ANALYZEs them for the planner. */
+export async function finishShadowTables(db: Db): Promise<void> {
+  await db.$transaction(
+    async (tx) => {
+      const ddl = await catalogDdl(tx, REBUILD_SCHEMA);
+      for (const { deferred } of ddl) for (const sql of deferred) await tx.$executeRawUnsafe(sql);
+    },
+    { timeout: 30 * 60_000 },
+  );
+  for (const table of READ_MODEL_TABLES) await db.$executeRaw`ANALYZE ${qualified(REBUILD_SCHEMA, table)}`;
+}
+
+/**
+ * Inside the caller's transaction (which holds `group`'s projection fence): moves
+ * the live tables out to RETIRED_SCHEMA and the shadow tables into LIVE_SCHEMA.
+ * Readers wait for the commit for a moment (ACCESS EXCLUSIVE locks), then see
+ * the new tables.
+ */
+export async function swapShadowTables(tx: Tx, group: string): Promise<void> {
+  // Rows of other consumer groups (another read model sharing these tables) move across unchanged.
+  await tx.$executeRaw`
+    INSERT INTO ${qualified(REBUILD_SCHEMA, "projection_offsets")}
+    SELECT * FROM ${qualified(LIVE_SCHEMA, "projection_offsets")} WHERE consumer_group <> ${group}`;
+  await tx.$executeRaw`DROP SCHEMA IF EXISTS ${ident(RETIRED_SCHEMA)} CASCADE`;
+  await tx.$executeRaw`CREATE SCHEMA ${ident(RETIRED_SCHEMA)}`;
+  // Children first, so each table is locked in the order the projector's batches lock them (parents first) at most once.
+  for (const table of [...READ_MODEL_TABLES].reverse()) {
+    await tx.$executeRaw`ALTER TABLE ${qualified(LIVE_SCHEMA, table)} SET SCHEMA ${ident(RETIRED_SCHEMA)}`;
+  }
+  for (const table of READ_MODEL_TABLES) {
+    await tx.$executeRaw`ALTER TABLE ${qualified(REBUILD_SCHEMA, table)} SET SCHEMA ${ident(LIVE_SCHEMA)}`;
+  }
+  await tx.$executeRaw`DROP SCHEMA ${ident(REBUILD_SCHEMA)}`;
+}
+
+/** Drops the shadow (after a refusal, failure or cancel) and the retired tables (after a switch). */
+export async function dropRebuildSchemas(db: Db): Promise<void> {
+  await db.$executeRaw`DROP SCHEMA IF EXISTS ${ident(REBUILD_SCHEMA)} CASCADE`;
+  await db.$executeRaw`DROP SCHEMA IF EXISTS ${ident(RETIRED_SCHEMA)} CASCADE`;
+}
+
+export interface TableChecksum {
+  table: ReadModelTable;
+  rows: number;
+  /** Sum of the first 64 bits of each row's md5: order-independent, so no sort. */
+  sum: string;
+}
+
+/**
+ * Row count and checksum of each read-model table in `schema`. A row is its
+ * jsonb text (keys sorted, so column order does not matter); projection_offsets
+ * counts only `group`'s rows and leaves out updated_at (when, not what).
+ */
+export async function tableChecksums(db: Db | Tx, schema: string, group: string): Promise<TableChecksum[]> {
+  const out: TableChecksum[] = [];
+  for (const table of READ_MODEL_TABLES) {
+    const isOffsets = table === "projection_offsets";
+    const row = isOffsets ? Prisma.sql`to_jsonb(t) - 'updated_at'` : Prisma.sql`to_jsonb(t)`;
+    const where = isOffsets ? Prisma.sql`WHERE t.consumer_group = ${group}` : Prisma.empty;
+    const [result] = await db.$queryRaw<{ rows: bigint; sum: string }[]>`
+      SELECT count(*)::bigint AS rows,
+        COALESCE(sum(('x' || left(md5((${row})::text), 16))::bit(64)::bigint::numeric), 0)::text AS sum
+      FROM ${qualified(schema, table)} t ${where}`;
+    out.push({ table, rows: Number(result!.rows), sum: result!.sum });
+  }
+  return out;
+}

@@ -1,0 +1,80 @@
+/**
+ * `npm run rebuild`: rebuilds the read model from offset 0 into a fresh schema
+ * while the console keeps serving the live one, shows a progress bar, checks
+ * the rebuilt tables against the live ones at the same offsets, and switches
+ * atomically (lib/projection/rebuild). Exit code 0 when switched, 1 otherwise.
+ *
+ * Reaches the servers through DATABASE_URL and KAFKA_BROKERS (as the workers
+ * do); without them, the ones `npm start` runs (embedded PostgreSQL on
+ * EMBEDDED_POSTGRES_PORT, the local broker on LOCAL_KAFKA_PORT).
+ *
+ * Flags: --accept-differences  switch even when the tables differ (after a change to the projection code)
+ */
+import { userInfo } from "node:os";
+import { parseArgs } from "node:util";
+import { databaseUrl as withDatabase } from "@/infra/postgres";
+import { kafkaConfig } from "@/lib/config";
+import { createDb } from "@/lib/db";
+import { createLogger } from "@/lib/log";
+import { rebuildNow } from "@/lib/projection/rebuild/rebuild-jobs";
+import { progressLine } from "@/lib/projection/rebuild/progress";
+
+const { values } = parseArgs({
+  options: { "accept-differences": { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
+});
+if (values.help) {
+  console.log("usage: npm run rebuild [-- --accept-differences]");
+  process.exit(0);
+}
+
+const env = { ...process.env };
+if (!env.DATABASE_URL) {
+  const port = env.EMBEDDED_POSTGRES_PORT ?? "54329";
+  env.DATABASE_URL = withDatabase(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`, "admin_console");
+  console.log(`DATABASE_URL is not set: using npm start's embedded PostgreSQL (127.0.0.1:${port}/admin_console)`);
+}
+if (!env.KAFKA_BROKERS) {
+  env.KAFKA_BROKERS = `127.0.0.1:${env.LOCAL_KAFKA_PORT ?? "9092"}`;
+  console.log(`KAFKA_BROKERS is not set: using npm start's local broker (${env.KAFKA_BROKERS})`);
+}
+
+const config = kafkaConfig(env);
+const db = createDb(env.DATABASE_URL);
+// Warnings and errors only: the progress bar owns the terminal.
+const logger = createLogger(process.env.LOG_LEVEL ?? "warn");
+const tty = process.stdout.isTTY;
+let lastPrinted = 0;
+
+try {
+  const { id, outcome } = await rebuildNow(
+    { db, config, logger },
+    { requestedBy: `cli ${userInfo().username}`, acceptDifferences: values["accept-differences"] },
+    (progress) => {
+      const line = progressLine(progress, tty ? Math.max(10, Math.min(40, (process.stdout.columns ?? 100) - 80)) : 30);
+      if (tty) process.stdout.write(`\r${line}\x1b[K`);
+      else if (Date.now() - lastPrinted >= 5_000) {
+        // In a log (CI, a pipe): a line every 5 s, not a carriage-return animation.
+        lastPrinted = Date.now();
+        console.log(line);
+      }
+    },
+  );
+  if (tty) process.stdout.write("\n");
+  console.log(`rebuild #${id}: ${outcome.status}. ${outcome.message}`);
+  if ("comparison" in outcome) {
+    console.table(
+      outcome.comparison.map((c) => ({
+        table: c.table,
+        "live rows": c.live.rows,
+        "rebuilt rows": c.rebuilt.rows,
+        equal: c.equal ? "yes" : "NO",
+      })),
+    );
+  }
+  process.exitCode = outcome.status === "switched" ? 0 : 1;
+} catch (error) {
+  console.error(`rebuild: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+} finally {
+  await db.$disconnect();
+}

@@ -1,0 +1,208 @@
+/**
+ * Zero-downtime rebuild on the real broker and PostgreSQL: replay into a
+ * shadow schema while commands and page reads go on, compare at equal
+ * offsets, swap atomically, and let the live projector carry on.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "@/lib/log";
+import type { Projector } from "@/lib/projection/projector";
+import { runRebuild, type RebuildPhase } from "@/lib/projection/rebuild/rebuild";
+import { cancelRebuild, requestRebuild, startRebuildPoller } from "@/lib/projection/rebuild/rebuild-jobs";
+import { READ_MODEL_TABLES } from "@/lib/projection/rebuild/shadow-schema";
+import { createRole } from "@/modules/roles/application/role-commands";
+import { assignRole, createUser, recordLogin, updateUser } from "@/modules/users/application/user-commands";
+import { createTestContext, foldLog, readModel, sorted, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
+
+let t: TestContext;
+let projector: Projector;
+
+beforeAll(async () => {
+  t = await createTestContext("rebuild");
+  projector = await startProjector(t);
+  const roles = [];
+  for (const name of ["ops", "support", "billing"]) roles.push((await createRole(t.deps, t.ctx, { name })).aggregateId);
+  for (let i = 0; i < 60; i++) {
+    const u = await createUser(t.deps, t.ctx, { email: `seed${i}@example.com`, name: `Seed ${i}` });
+    await assignRole(t.deps, t.ctx, { userId: u.aggregateId, roleId: roles[i % roles.length] });
+    if (i % 3 === 0) await updateUser(t.deps, t.ctx, { userId: u.aggregateId, expectedVersion: 2, name: `Seed ${i} renamed` });
+    if (i % 4 === 0) await recordLogin(t.deps, t.ctx, { userId: u.aggregateId, ip: "203.0.113.9", userAgent: "test" });
+  }
+  await waitUntilCaughtUp(t);
+}, 120_000);
+
+afterAll(async () => {
+  await projector?.stop();
+  await t?.close();
+});
+
+/** The read-model tables' shape: columns, constraints and indexes as PostgreSQL prints them, and their OIDs. */
+async function shape() {
+  const tables = [...READ_MODEL_TABLES];
+  const columns = await t.db.$queryRaw<{ table: string; column: string; type: string; collation: string | null }[]>`
+    SELECT table_name AS table, column_name AS column, data_type AS type, collation_name AS collation
+    FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ANY(${tables}) ORDER BY 1, ordinal_position`;
+  const constraints = await t.db.$queryRaw<{ name: string; def: string }[]>`
+    SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
+    WHERE conrelid::regclass::text = ANY(${tables}) ORDER BY 1`;
+  const indexes = await t.db.$queryRaw<{ def: string }[]>`
+    SELECT indexdef AS def FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY(${tables}) ORDER BY indexname`;
+  const oids = await t.db.$queryRaw<{ oid: number }[]>`
+    SELECT oid::int FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relname = ANY(${tables}) ORDER BY relname`;
+  return { definition: { columns, constraints, indexes }, oids: oids.map((o) => o.oid) };
+}
+
+async function leftoverSchemas() {
+  const rows = await t.db.$queryRaw<{ name: string }[]>`
+    SELECT nspname AS name FROM pg_namespace WHERE nspname IN ('read_model_rebuild', 'read_model_retired')`;
+  return rows.map((r) => r.name);
+}
+
+async function modelEqualsLog() {
+  await waitUntilCaughtUp(t);
+  const [model, fold] = await Promise.all([readModel(t), foldLog(t)]);
+  expect(sorted(model.users)).toEqual(sorted(fold.users));
+  expect(sorted(model.roles)).toEqual(sorted(fold.roles));
+}
+
+describe("rebuild", () => {
+  it("rebuilds while commands and reads go on, checks at equal offsets, switches atomically", async () => {
+    const before = await shape();
+    // Commands keep arriving during the whole rebuild; pages keep reading.
+    let writing = true;
+    let written = 0;
+    const writer = (async () => {
+      while (writing) {
+        await createUser(t.deps, t.ctx, { email: `during${written}@example.com`, name: `During ${written}` });
+        written++;
+      }
+    })();
+    let reading = true;
+    const readCounts: number[] = [];
+    const readErrors: unknown[] = [];
+    const reader = (async () => {
+      while (reading) {
+        try {
+          readCounts.push(await t.db.user.count());
+        } catch (error) {
+          readErrors.push(error);
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+
+    const phases = new Set<RebuildPhase>();
+    const outcome = await runRebuild({
+      db: t.db,
+      config: t.config,
+      kafka: t.kafka,
+      logger: silentLogger,
+      closeEnough: 20,
+      runId: "switch",
+      onProgress: async (p) => {
+        phases.add(p.phase);
+        expect(p.done).toBeLessThanOrEqual(p.total);
+      },
+    });
+    writing = false;
+    await writer;
+    reading = false;
+    await reader;
+
+    expect(outcome.status, outcome.message).toBe("switched");
+    expect(outcome.message).toMatch(/^Switched: [\d,]+ rows in 6 tables, equal to the live model/);
+    if (outcome.status !== "switched") return;
+    expect(outcome.comparison.every((c) => c.equal)).toBe(true);
+    expect(outcome.comparison.find((c) => c.table === "users")!.rebuilt.rows).toBeGreaterThanOrEqual(60);
+    expect([...phases]).toEqual(expect.arrayContaining(["catching-up", "indexing", "verifying"]));
+    expect(written).toBeGreaterThan(0);
+
+    // Zero downtime: every read during the rebuild and the switch answered, and never went backwards.
+    expect(readErrors).toEqual([]);
+    expect(readCounts.length).toBeGreaterThan(10);
+    for (let i = 1; i < readCounts.length; i++) expect(readCounts[i]).toBeGreaterThanOrEqual(readCounts[i - 1]!);
+
+    // New tables, same shape as the migrations made, nothing left behind.
+    const after = await shape();
+    expect(after.definition).toEqual(before.definition);
+    expect(after.oids).not.toEqual(before.oids);
+    expect(await leftoverSchemas()).toEqual([]);
+    const groups = (await t.admin.listGroups()).groups.map((g) => g.groupId);
+    expect(groups).not.toContain(`${t.config.PROJECTOR_GROUP_ID}.rebuild.switch`);
+
+    // The live projector carries on in the new tables from the positions the switch compared.
+    const late = await createUser(t.deps, t.ctx, { email: "after-switch@example.com", name: "After Switch" });
+    await modelEqualsLog();
+    expect(await t.db.user.findUnique({ where: { id: late.aggregateId } })).toMatchObject({ name: "After Switch" });
+  }, 180_000);
+
+  it("refuses to switch when the live model differs from the log, and says where", async () => {
+    const victim = await t.db.user.findFirstOrThrow({ where: { email: "seed1@example.com" } });
+    await t.db.$executeRaw`UPDATE users SET name = 'Drifted' WHERE id = ${victim.id}::uuid`;
+
+    const refused = await runRebuild({ db: t.db, config: t.config, kafka: t.kafka, logger: silentLogger, closeEnough: 20 });
+    expect(refused.status).toBe("refused");
+    const n = (await t.db.user.count()).toLocaleString("en-US");
+    expect(refused.message).toBe(`Not switched: users differs (live ${n} rows, rebuilt ${n} rows: same count, other content).`);
+    if (refused.status !== "refused") return;
+    expect(refused.comparison.filter((c) => !c.equal).map((c) => c.table)).toEqual(["users"]);
+    // Untouched: the drift is still there, nothing is left behind.
+    expect((await t.db.user.findUniqueOrThrow({ where: { id: victim.id } })).name).toBe("Drifted");
+    expect(await leftoverSchemas()).toEqual([]);
+
+    // Asked to accept differences (as after a fix to the projection code), it switches and the drift is gone.
+    const accepted = await runRebuild({
+      db: t.db,
+      config: t.config,
+      kafka: t.kafka,
+      logger: silentLogger,
+      closeEnough: 20,
+      acceptDifferences: true,
+    });
+    expect(accepted.status).toBe("switched");
+    expect(accepted.message).toMatch(/^Switched with differences \(accepted\): users differs/);
+    expect((await t.db.user.findUniqueOrThrow({ where: { id: victim.id } })).name).toBe("Seed 1");
+    await modelEqualsLog();
+  }, 180_000);
+
+  it("runs requests from the console one at a time in a projector worker, and cancels", async () => {
+    const group = t.config.PROJECTOR_GROUP_ID;
+    // A request waiting for a runner is cancelled at once.
+    const waiting = await requestRebuild(t.db, { group, requestedBy: "ops@example.com", acceptDifferences: false });
+    await expect(requestRebuild(t.db, { group, requestedBy: "other@example.com", acceptDifferences: false })).rejects.toThrow(
+      `Rebuild #${waiting.id} is already waiting to start (asked for by ops@example.com)`,
+    );
+    await cancelRebuild(t.db, group, waiting.id, "ops@example.com");
+    expect(await t.db.readModelRebuild.findUniqueOrThrow({ where: { id: waiting.id } })).toMatchObject({
+      status: "cancelled",
+      message: "Cancelled by ops@example.com before it started.",
+    });
+    await expect(cancelRebuild(t.db, group, waiting.id, "ops@example.com")).rejects.toThrow("has already finished");
+
+    // A projector worker's poller claims the next one and records progress and the outcome.
+    const poller = startRebuildPoller({ db: t.db, config: t.config, kafka: t.kafka, logger: silentLogger, runner: "test-worker", intervalMs: 100 });
+    try {
+      const request = await requestRebuild(t.db, { group, requestedBy: "ops@example.com", acceptDifferences: false });
+      const deadline = Date.now() + 120_000;
+      let row = await t.db.readModelRebuild.findUniqueOrThrow({ where: { id: request.id } });
+      let sawRunning = false;
+      while (["requested", "running"].includes(row.status) && Date.now() < deadline) {
+        if (row.status === "running") {
+          sawRunning = true;
+          expect(row.runner).toBe("test-worker");
+        }
+        await new Promise((r) => setTimeout(r, 50));
+        row = await t.db.readModelRebuild.findUniqueOrThrow({ where: { id: request.id } });
+      }
+      expect(row.status, row.message ?? "").toBe("switched");
+      expect(sawRunning).toBe(true);
+      expect(row.eventsDone).toBeGreaterThan(0n);
+      // At the switch: every message up to the live positions.
+      expect(row.eventsDone).toBe(row.eventsTotal);
+      expect(row.finishedAt).not.toBeNull();
+      expect(row.checksums).toHaveLength(READ_MODEL_TABLES.length);
+    } finally {
+      await poller.stop();
+    }
+    await modelEqualsLog();
+  }, 180_000);
+});
