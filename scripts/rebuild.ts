@@ -62,14 +62,11 @@ try {
   if (tty) process.stdout.write("\n");
   console.log(`rebuild #${id}: ${outcome.status}. ${outcome.message}`);
   if ("comparison" in outcome) {
-    console.table(
-      outcome.comparison.map((c) => ({
-        table: c.table,
-        "live rows": c.live.rows,
-        "rebuilt rows": c.rebuilt.rows,
-        equal: c.equal ? "yes" : "NO",
-      })),
-    );
+    const n = (x: number) => x.toLocaleString("en-US").padStart(12);
+    console.log(`\n${"table".padEnd(20)}${"live rows".padStart(12)}${"rebuilt rows".padStart(14)}  checksum`);
+    for (const c of outcome.comparison) {
+      console.log(`${c.table.padEnd(20)}${n(c.live.rows)}  ${n(c.rebuilt.rows)}  ${c.equal ? "equal" : "DIFFERS"}`);
+    }
   }
   process.exitCode = outcome.status === "switched" ? 0 : 1;
 } catch (error) {

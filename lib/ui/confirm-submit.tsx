@@ -14,6 +14,7 @@ export function ConfirmSubmit({
   question,
   confirmLabel = "Yes, delete",
   size = "md",
+  tone = "danger",
 }: {
   label: string;
   /** A longer accessible name for the first button, e.g. "Delete role Editors" in a table. */
@@ -21,6 +22,8 @@ export function ConfirmSubmit({
   question: ReactNode;
   confirmLabel?: string;
   size?: "sm" | "md";
+  /** "neutral" for a heavy but not destructive step (e.g. a rebuild). */
+  tone?: "danger" | "neutral";
 }) {
   const [isConfirming, setIsConfirming] = useState(false);
   const confirmRef = useRef<HTMLDivElement>(null);
@@ -34,7 +37,7 @@ export function ConfirmSubmit({
         type="button"
         aria-label={ariaLabel}
         onClick={() => setIsConfirming(true)}
-        className={buttonClass("dangerOutline", size)}
+        className={buttonClass(tone === "danger" ? "dangerOutline" : "secondary", size)}
       >
         {label}
       </button>
@@ -45,10 +48,10 @@ export function ConfirmSubmit({
       ref={confirmRef}
       role="group"
       aria-label={`Confirm: ${ariaLabel ?? label}`}
-      className="flex flex-wrap items-center gap-2 rounded-md bg-red-50 px-3 py-2 ring-1 ring-red-200"
+      className={`flex flex-wrap items-center gap-2 rounded-md px-3 py-2 ring-1 ${tone === "danger" ? "bg-red-50 ring-red-200" : "bg-zinc-50 ring-zinc-200"}`}
     >
-      <span className="text-sm text-red-900">{question}</span>
-      <SubmitButton tone="danger" size={size}>
+      <span className={`text-sm ${tone === "danger" ? "text-red-900" : "text-zinc-800"}`}>{question}</span>
+      <SubmitButton tone={tone === "danger" ? "danger" : "primary"} size={size}>
         {confirmLabel}
       </SubmitButton>
       <button type="button" onClick={() => setIsConfirming(false)} className={buttonClass("secondary", size)}>

@@ -11,7 +11,7 @@ import type { KafkaConfig } from "@/lib/config";
 import type { Db } from "@/lib/db";
 import { DomainError } from "@/lib/errors";
 import type { Logger } from "@/lib/log";
-import { runRebuild, type RebuildOutcome, type RebuildProgress } from "./rebuild";
+import { runRebuild, type RebuildOutcome, type RebuildProgress, type TableComparison } from "./rebuild";
 
 /** A running rebuild whose heartbeat is older than this has lost its runner. */
 export const REBUILD_STALE_AFTER_MS = 60_000;
@@ -224,6 +224,8 @@ export interface RebuildView {
   total: bigint;
   eventsPerSecond: number;
   message: string | null;
+  /** Live and rebuilt tables compared at the switch offsets (refused or switched). */
+  comparison: TableComparison[] | null;
   /** Running but no heartbeat for REBUILD_STALE_AFTER_MS. */
   stale: boolean;
 }
@@ -247,6 +249,7 @@ export async function recentRebuilds(db: Db, group: string, take = 5, now = new 
     total: r.eventsTotal,
     eventsPerSecond: r.eventsPerSecond,
     message: r.message,
+    comparison: Array.isArray(r.checksums) ? (r.checksums as unknown as TableComparison[]) : null,
     stale: r.status === "running" && !!r.heartbeatAt && now.getTime() - r.heartbeatAt.getTime() > REBUILD_STALE_AFTER_MS,
   }));
 }

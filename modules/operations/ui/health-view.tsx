@@ -5,12 +5,14 @@ import { Badge } from "@/lib/ui/badge";
 import { formatDateTime } from "@/lib/ui/format";
 import { formatPartitions, type Health, type PartitionHealth, type ProjectorInstanceView, type TopicHealth } from "../read/health";
 import { formatAge, formatAgo, formatCount } from "./format";
+import { Section } from "./section";
 import { ThroughputChart } from "./throughput-chart";
 
 const th = "px-3 py-2 font-semibold whitespace-nowrap";
 const td = "px-3 py-2 whitespace-nowrap tabular-nums";
 
-export function HealthView({ health }: { health: Health }) {
+/** `rebuild`: the rebuild card (rebuild-panel.tsx), shown after the instances. */
+export function HealthView({ health, rebuild }: { health: Health; rebuild?: ReactNode }) {
   const lag = health.topics.reduce((n, t) => n + t.lag, 0n);
   const alive = health.instances.filter((i) => i.isAlive).length;
   const partitions = health.topics.reduce((n, t) => n + t.partitions.length, 0);
@@ -49,6 +51,8 @@ export function HealthView({ health }: { health: Health }) {
         <InstancesTable instances={health.instances} now={health.checkedAt} />
       </Section>
 
+      {rebuild}
+
       {health.topics.map((topic) => (
         <TopicSection key={topic.topic} topic={topic} now={health.checkedAt} />
       ))}
@@ -78,20 +82,6 @@ function Stat({
       <p className="mt-1 text-2xl font-semibold text-zinc-900 tabular-nums">{value}</p>
       <p className="mt-0.5 text-xs text-zinc-500">{children}</p>
     </div>
-  );
-}
-
-function Section({ id, title, aside, children }: { id: string; title: ReactNode; aside?: ReactNode; children: ReactNode }) {
-  return (
-    <section aria-labelledby={id} className="rounded-lg border border-zinc-200 bg-white shadow-xs">
-      <div className="flex flex-wrap items-baseline justify-between gap-2 border-b border-zinc-100 px-5 py-3">
-        <h2 id={id} className="text-sm font-semibold text-zinc-900">
-          {title}
-        </h2>
-        {aside && <p className="text-xs text-zinc-500">{aside}</p>}
-      </div>
-      <div className="px-5 py-4">{children}</div>
-    </section>
   );
 }
 
