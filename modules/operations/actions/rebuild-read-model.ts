@@ -14,7 +14,8 @@ import { recordCommand } from "@/lib/metrics/console-metrics";
 import { cancelRebuild, requestRebuild } from "@/lib/projection/rebuild/rebuild-jobs";
 import { getKafkaConfig } from "@/lib/runtime";
 
-export type RebuildActionState = { ok: boolean; message: string } | null;
+/** `code`: the error code when refused (as every action's failure carries: validation, forbidden, …). */
+export type RebuildActionState = { ok: true; message: string } | { ok: false; code: string; message: string } | null;
 
 const idSchema = z.string().regex(/^\d{1,18}$/);
 
@@ -23,7 +24,7 @@ async function timed(command: string, work: () => Promise<{ ok: true; value: str
   const result = await work();
   recordCommand(command, result.ok ? "ok" : result.code, Number(process.hrtime.bigint() - started) / 1e9);
   revalidatePath("/health");
-  return result.ok ? { ok: true, message: result.value } : { ok: false, message: result.message };
+  return result.ok ? { ok: true as const, message: result.value } : { ok: false as const, code: result.code, message: result.message };
 }
 
 export async function requestRebuildAction(_prev: RebuildActionState, formData: FormData): Promise<RebuildActionState> {
