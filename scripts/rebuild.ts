@@ -61,6 +61,11 @@ try {
   );
   if (tty) process.stdout.write("\n");
   console.log(`rebuild #${id}: ${outcome.status}. ${outcome.message}`);
+  if ("phases" in outcome) {
+    const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    const total = outcome.phases.reduce((n, p) => n + p.ms, 0);
+    console.log(`took ${seconds(total)}: ${outcome.phases.map((p) => `${p.phase} ${seconds(p.ms)}`).join(", ")}`);
+  }
   if ("comparison" in outcome) {
     const n = (x: number) => x.toLocaleString("en-US").padStart(12);
     console.log(`\n${"table".padEnd(20)}${"live rows".padStart(12)}${"rebuilt rows".padStart(14)}  checksum`);

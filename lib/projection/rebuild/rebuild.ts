@@ -67,9 +67,15 @@ export interface TableComparison {
   equal: boolean;
 }
 
+/** How long each phase took, in order (catching-up appears twice: before and after the indexes). */
+export interface PhaseTiming {
+  phase: RebuildPhase;
+  ms: number;
+}
+
 export type RebuildOutcome =
-  | { status: "switched"; message: string; comparison: TableComparison[]; positions: Record<string, string> }
-  | { status: "refused"; message: string; comparison: TableComparison[] }
+  | { status: "switched"; message: string; comparison: TableComparison[]; positions: Record<string, string>; phases: PhaseTiming[] }
+  | { status: "refused"; message: string; comparison: TableComparison[]; phases: PhaseTiming[] }
   | { status: "cancelled"; message: string }
   | { status: "failed"; message: string };
 
@@ -92,7 +98,9 @@ export interface RebuildOptions {
 
 class Cancelled extends Error {}
 
-const TICK_MS = 1_000;
+/** Progress goes to the caller at most this often; the gap is checked more often. */
+const REPORT_EVERY_MS = 1_000;
+const POLL_MS = 200;
 
 export async function runRebuild(options: RebuildOptions): Promise<RebuildOutcome> {
   const { db, config, logger } = options;
@@ -105,9 +113,20 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildOutcom
   const meter = createRateMeter();
   let phase: RebuildPhase = "catching-up";
   let replay: ShadowConsumer | null = null;
+  const started = Date.now();
+  let phaseStarted = started;
+  let lastReport = 0;
+  const phases: PhaseTiming[] = [];
+  const enter = (next: RebuildPhase) => {
+    phases.push({ phase, ms: Date.now() - phaseStarted });
+    phase = next;
+    phaseStarted = Date.now();
+  };
 
   /** Progress to the caller, and a cancel from it; also the liveness of the replay. */
-  async function report(): Promise<void> {
+  async function report(force = false): Promise<void> {
+    if (!force && Date.now() - lastReport < REPORT_EVERY_MS) return;
+    lastReport = Date.now();
     const [ends, rebuilt] = await Promise.all([fetchEndOffsets(admin, topics), storedPositions(db, group, REBUILD_SCHEMA)]);
     let total = 0n;
     let done = 0n;
@@ -128,7 +147,7 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildOutcom
       await report();
       const gap = gapBetween(await storedPositions(db, group, LIVE_SCHEMA), await storedPositions(db, group, REBUILD_SCHEMA));
       if (gap <= gapAllowed) return;
-      await sleep(TICK_MS);
+      await sleep(POLL_MS);
     }
   }
 
@@ -140,17 +159,17 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildOutcom
     const closeEnough = BigInt(options.closeEnough ?? 2_000);
     await catchUp(closeEnough);
 
-    phase = "indexing";
-    await report();
+    enter("indexing");
+    await report(true);
     log.info("close to the live positions: building indexes");
     await replay.hold();
     await finishShadowTables(db);
     replay.release();
-    phase = "catching-up";
+    enter("catching-up");
     await catchUp(closeEnough);
 
-    phase = "verifying";
-    await report();
+    enter("verifying");
+    await report(true);
     const fenceTimeoutMs = options.fenceTimeoutMs ?? 60_000;
     const result = await db.$transaction(
       async (tx) => {
@@ -158,17 +177,13 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildOutcom
         // The live projector is held from here: its positions are final for this transaction.
         const live = await storedPositions(tx, group, LIVE_SCHEMA);
         const deadline = Date.now() + fenceTimeoutMs;
-        let reported = Date.now();
         for (;;) {
           const gap = gapBetween(live, await storedPositions(tx, group, REBUILD_SCHEMA));
           if (gap === 0n) break;
           if (Date.now() > deadline) {
             throw new Error(`the rebuild did not reach the live positions within ${fenceTimeoutMs / 1000} s (${gap} messages short)`);
           }
-          if (Date.now() - reported >= TICK_MS) {
-            reported = Date.now();
-            await report();
-          }
+          await report();
           await sleep(50);
         }
         await replay!.stop();
@@ -180,7 +195,7 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildOutcom
         if (differing.length && !options.acceptDifferences) {
           return { status: "refused", message: `Not switched: ${describeDifferences(differing)}.`, comparison } as const;
         }
-        phase = "switching";
+        enter("switching");
         await swapShadowTables(tx, group);
         // Open pages refetch everything (lib/live maps this to a resync).
         await tx.$executeRaw`SELECT pg_notify('read_model', '{"switched":true}')`;
@@ -193,8 +208,9 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildOutcom
       },
       { maxWait: 10_000, timeout: fenceTimeoutMs + 30 * 60_000 },
     );
-    log.info({ status: result.status, message: result.message }, "rebuild finished");
-    return result;
+    phases.push({ phase, ms: Date.now() - phaseStarted });
+    log.info({ status: result.status, message: result.message, phases }, "rebuild finished");
+    return { ...result, phases };
   } catch (error) {
     if (error instanceof Cancelled) {
       log.info("rebuild cancelled");

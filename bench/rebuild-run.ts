@@ -1,0 +1,36 @@
+/**
+ * The rebuild figure, measured on the real path: `runRebuild` (what
+ * `npm run rebuild` and the console run) on a read model its live projector
+ * has caught up, so it replays the whole backlog into a shadow schema, builds
+ * the indexes, compares every table at equal offsets and switches.
+ */
+import type { Kafka } from "kafkajs";
+import type { KafkaConfig } from "@/lib/config";
+import { createDb } from "@/lib/db";
+import { silentLogger } from "@/lib/log";
+import { runRebuild, type PhaseTiming } from "@/lib/projection/rebuild/rebuild";
+import { hr } from "./stats";
+
+export interface RebuildRun {
+  /** Messages the switched model was compared at. */
+  events: number;
+  ms: number;
+  /** Replay only (both catching-up phases): events / that time. */
+  replayRate: number;
+  phases: PhaseTiming[];
+}
+
+export async function measureRebuild(opts: { url: string; config: KafkaConfig; kafka: Kafka }): Promise<RebuildRun> {
+  const db = createDb(opts.url);
+  try {
+    const t0 = hr();
+    const outcome = await runRebuild({ db, config: opts.config, kafka: opts.kafka, logger: silentLogger, runId: "bench" });
+    const ms = hr() - t0;
+    if (outcome.status !== "switched") throw new Error(`rebuild ${outcome.status}: ${outcome.message}`);
+    const events = Object.values(outcome.positions).reduce((n, p) => n + Number(p), 0);
+    const replayMs = outcome.phases.filter((p) => p.phase === "catching-up").reduce((n, p) => n + p.ms, 0);
+    return { events, ms, replayRate: replayMs > 0 ? (events / replayMs) * 1000 : Number.NaN, phases: outcome.phases };
+  } finally {
+    await db.$disconnect();
+  }
+}
