@@ -3,7 +3,6 @@
  * message meant for the admin (and field errors for forms); anything else is
  * an unexpected failure, logged with an id and shown as a generic message.
  */
-
 export type FieldErrors = Record<string, string[]>;
 
 export type DomainErrorCode =
@@ -41,23 +40,6 @@ export const unauthenticated = () => new DomainError("unauthenticated", "Sign in
 
 export const forbidden = (needed: string) =>
   new DomainError("forbidden", `You do not have permission to do this (it needs "${needed}").`);
-
-/**
- * Logs an error nobody expected as one JSON line with a fresh id, and returns
- * the id: the caller shows it, so a report can be matched to the log.
- */
-export function logUnexpected(msg: string, error: unknown): string {
-  const errorId = crypto.randomUUID();
-  console.error(
-    JSON.stringify({
-      level: "error",
-      msg,
-      errorId,
-      error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
-    }),
-  );
-  return errorId;
-}
 
 export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;
 

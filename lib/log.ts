@@ -29,3 +29,13 @@ export function getLogger(): Logger {
 
 /** A logger that writes nothing (tests, drills). */
 export const silentLogger: Logger = pino({ level: "silent" });
+
+/**
+ * Logs an error nobody expected as one JSON line with a fresh id, and returns
+ * the id: the caller shows it, so a report can be matched to the log.
+ */
+export function logUnexpected(msg: string, error: unknown): string {
+  const errorId = crypto.randomUUID();
+  getLogger().error({ errorId, err: error }, msg);
+  return errorId;
+}

@@ -18,7 +18,8 @@ import { getDb } from "@/lib/db";
 import { requireUser } from "@/lib/auth/guard";
 import type { Permission } from "@/lib/auth/permissions";
 import { commandContextOf, type Principal } from "@/lib/auth/principal";
-import { isDomainError, logUnexpected, type DomainErrorCode, type FieldErrors } from "@/lib/errors";
+import { isDomainError, type DomainErrorCode, type FieldErrors } from "@/lib/errors";
+import { getLogger, logUnexpected } from "@/lib/log";
 import { recordCommand } from "@/lib/metrics/console-metrics";
 import { waitForProjection } from "@/lib/projection/projector";
 import { getCommandDeps, getKafkaConfig } from "@/lib/runtime";
@@ -83,7 +84,7 @@ export async function runCommand(
       );
     } catch (error) {
       // The change is saved (Kafka acknowledged it); only the wait failed.
-      console.error(JSON.stringify({ level: "warn", msg: "waiting for projection failed", error: String(error) }));
+      getLogger().warn({ err: error }, "waiting for projection failed");
     }
   }
   return {

@@ -5,6 +5,7 @@
  * instrumentation and route handlers are bundled separately.
  */
 import { isDomainError } from "@/lib/errors";
+import { getLogger } from "@/lib/log";
 import { getCommandDeps, getKafkaConfig } from "@/lib/runtime";
 import { bootstrapAccess } from "./bootstrap";
 
@@ -12,8 +13,8 @@ const g = globalThis as typeof globalThis & { __accessReady?: boolean };
 
 export const accessReady = () => g.__accessReady === true;
 
-const log = (level: string, msg: string, extra: Record<string, unknown> = {}) =>
-  console.log(JSON.stringify({ level, msg, ...extra }));
+const log = (level: "info" | "warn" | "fatal", msg: string, extra: Record<string, unknown> = {}) =>
+  getLogger().child({ component: "access-bootstrap" })[level](extra, msg);
 
 export async function runAccessBootstrap(): Promise<void> {
   const consoleUrl = process.env.CONSOLE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;

@@ -1,5 +1,6 @@
 /** DomainError → HTTP: the one mapping for every route handler (console and /api/v1). */
-import { isDomainError, logUnexpected, type DomainErrorCode } from "@/lib/errors";
+import { isDomainError, type DomainErrorCode } from "@/lib/errors";
+import { logUnexpected } from "@/lib/log";
 
 const STATUS: Record<DomainErrorCode, number> = {
   validation: 422,

@@ -15,6 +15,7 @@
  */
 import pg from "pg";
 import { topicName } from "@/lib/kafka/topics";
+import { getLogger } from "@/lib/log";
 import { getKafkaConfig } from "@/lib/runtime";
 import { MAX_NOTIFIED_IDS, type LiveMessage, type LiveStream } from "./live-message";
 
@@ -26,7 +27,7 @@ const MIN_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 10_000;
 
 const log = (level: "info" | "warn", msg: string, extra: Record<string, unknown> = {}) =>
-  console[level === "warn" ? "error" : "log"](JSON.stringify({ time: new Date().toISOString(), level, msg, ...extra }));
+  getLogger().child({ component: "live" })[level](extra, msg);
 
 export class ReadModelListener {
   private readonly subscribers = new Set<Subscriber>();

@@ -1,11 +1,12 @@
 /** Process entry for a notifier worker: configuration, start, and one clean stop on SIGTERM/SIGINT. */
 import { databaseUrl, kafkaConfig, notifierConfig } from "@/lib/config";
 import { createDb } from "@/lib/db";
+import { getLogger } from "@/lib/log";
 import type { NotifierFactory } from "./notifiers";
 
 export function runNotifierWorker(name: string, create: NotifierFactory): void {
-  const line = (level: string, msg: string, extra: Record<string, unknown> = {}) =>
-    console.log(JSON.stringify({ time: new Date().toISOString(), level, worker: name, msg, ...extra }));
+  const logger = getLogger().child({ worker: name });
+  const line = (level: "info" | "error" | "fatal", msg: string, extra: Record<string, unknown> = {}) => logger[level](extra, msg);
   const start = async () => {
     const db = createDb(databaseUrl());
     const notifier = create({ db, config: kafkaConfig(), notifier: notifierConfig() });

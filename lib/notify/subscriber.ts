@@ -28,6 +28,7 @@ import type { KafkaConfig } from "@/lib/config";
 import type { Db } from "@/lib/db";
 import { decodeEvent } from "@/lib/events/codec";
 import type { DomainEvent } from "@/lib/events/registry";
+import { getLogger } from "@/lib/log";
 import { createKafka } from "@/lib/kafka/client";
 import { STREAMS, streamOfTopic, topicName } from "@/lib/kafka/topics";
 import { foldKnown, loadKnown, saveKnown, type Known } from "./known";
@@ -73,15 +74,16 @@ export interface Subscriber {
   stop(): Promise<void>;
 }
 
-const verbose = process.env.LOG_LEVEL === "debug";
+const LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal"]);
 
-/** JSON lines on stdout; per-batch "debug" entries only with LOG_LEVEL=debug. */
-const jsonLine =
-  (group: string): Log =>
-  (entry) => {
-    if (entry.level === "debug" && !verbose) return;
-    console.log(JSON.stringify({ time: new Date().toISOString(), group, ...entry }));
+/** Through the process's pino logger (lib/log.ts): per-batch "debug" entries only with LOG_LEVEL=debug. */
+const jsonLine = (group: string): Log => {
+  const logger = getLogger().child({ group });
+  return ({ level, msg, ...rest }) => {
+    const method = typeof level === "string" && LEVELS.has(level) ? (level as "info") : "info";
+    logger[method](rest, typeof msg === "string" ? msg : "");
   };
+};
 
 type BatchControl = Pick<EachBatchPayload, "heartbeat" | "isRunning" | "isStale">;
 const STOPPED = Symbol("stopped");
