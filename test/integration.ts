@@ -5,17 +5,11 @@
  * `npm test` started (TEST_DATABASE_URL, KAFKA_BROKERS).
  */
 import { randomBytes } from "node:crypto";
-import type { Admin, Kafka } from "kafkajs";
+import { connectAppClients, type AppClients } from "@/infra/app-clients";
 import { createDatabase, databaseUrl } from "@/infra/postgres";
 import { migrateDeploy } from "@/infra/prisma/migrate";
-import type { CommandContext, CommandDeps } from "@/lib/command/execute";
-import { kafkaConfig, type KafkaConfig } from "@/lib/config";
-import { createDb, type Db } from "@/lib/db";
 import { decodeEvent } from "@/lib/events/codec";
 import type { DomainEvent } from "@/lib/events/registry";
-import { createKafka } from "@/lib/kafka/client";
-import { createEventAppender, type EventAppender } from "@/lib/kafka/producer";
-import { ensureTopics, topicName } from "@/lib/kafka/topics";
 import { silentLogger } from "@/lib/log";
 import { createProjector, type Projector } from "@/lib/projection/projector";
 import type { RoleEvent } from "@/modules/roles/domain/events";
@@ -23,19 +17,8 @@ import { evolveRole, type RoleState } from "@/modules/roles/domain/role-state";
 import type { UserEvent } from "@/modules/users/domain/events";
 import { evolveUser, type UserState } from "@/modules/users/domain/user-state";
 
-export interface TestContext {
+export interface TestContext extends AppClients {
   id: string;
-  databaseUrl: string;
-  db: Db;
-  config: KafkaConfig;
-  env: Record<string, string>;
-  kafka: Kafka;
-  admin: Admin;
-  appender: EventAppender;
-  deps: CommandDeps;
-  ctx: CommandContext;
-  topics: { users: string; roles: string };
-  close(): Promise<void>;
 }
 
 function requiredEnv(name: string): string {
@@ -60,29 +43,7 @@ export async function createTestContext(label: string): Promise<TestContext> {
     // Projector processes a test spawns serve no metrics unless the test gives each a port.
     PROJECTOR_METRICS_PORT: "0",
   };
-  const config = kafkaConfig(env);
-  const kafka = createKafka(config, `test-${id}`);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, config);
-  const db = createDb(url);
-  const appender = createEventAppender(config);
-  return {
-    id,
-    databaseUrl: url,
-    db,
-    config,
-    env,
-    kafka,
-    admin,
-    appender,
-    deps: { db, appender },
-    ctx: { actor: { kind: "service", name: "integration-test" } },
-    topics: { users: topicName("users", config), roles: topicName("roles", config) },
-    async close() {
-      await Promise.allSettled([appender.disconnect(), admin.disconnect(), db.$disconnect()]);
-    },
-  };
+  return { id, ...(await connectAppClients({ env, clientIdSuffix: `test-${id}`, actorName: "integration-test" })) };
 }
 
 export async function startProjector(t: TestContext, options: { concurrency?: number } = {}): Promise<Projector> {

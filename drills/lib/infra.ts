@@ -8,18 +8,13 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import type { Admin, Kafka } from "kafkajs";
 import pg from "pg";
+import { connectAppClients, type AppClients } from "@/infra/app-clients";
 import { newClusterId, REPO_ROOT, startKafka, type KafkaHandle } from "@/infra/kafka/broker";
 import { freePorts } from "@/infra/ports";
 import { databaseUrl, startPostgres, type PostgresHandle } from "@/infra/postgres";
 import { migrateDeploy } from "@/infra/prisma/migrate";
-import type { CommandContext, CommandDeps } from "@/lib/command/execute";
-import { kafkaConfig, type KafkaConfig } from "@/lib/config";
-import { createDb, type Db } from "@/lib/db";
-import { createKafka } from "@/lib/kafka/client";
-import { createEventAppender, type EventAppender } from "@/lib/kafka/producer";
-import { ensureTopics, topicName } from "@/lib/kafka/topics";
+import { ensureTopics } from "@/lib/kafka/topics";
 import { say, sleep } from "./util";
 
 export const DRILLS_DIR = path.join(REPO_ROOT, ".data", "drills");
@@ -160,21 +155,10 @@ export class KafkaCluster {
 }
 
 /** Everything a drill needs against one database, one topic prefix, one consumer group. */
-export interface Scope {
+export interface Scope extends AppClients {
   name: string;
-  databaseUrl: string;
-  db: Db;
-  config: KafkaConfig;
-  env: Record<string, string>;
-  kafka: Kafka;
-  admin: Admin;
-  appender: EventAppender;
-  deps: CommandDeps;
-  ctx: CommandContext;
-  topics: { users: string; roles: string };
   /** A plain pg client (connect/end it yourself): checksums and counts. */
   sql(): pg.Client;
-  close(): Promise<void>;
 }
 
 export async function createScope(
@@ -197,41 +181,26 @@ export async function createScope(
     PROJECTOR_GROUP_ID: `read-model-${id}`,
     KAFKA_CLIENT_ID: `drill-${name}`,
   };
-  const config = kafkaConfig(env);
-  const kafka = createKafka(config, "drill");
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, config);
-  } catch (error) {
-    // Seen on a fresh 3-node cluster: createTopics (waitForLeaders) returns, then the
-    // describeConfigs inside ensureTopics reaches a broker whose metadata lacks the topic
-    // yet (UNKNOWN_TOPIC_OR_PARTITION). Reported as a finding; retried here once the
-    // metadata has spread, so the drill can go on to measure what it is about.
-    if ((error as { type?: string }).type !== "UNKNOWN_TOPIC_OR_PARTITION") throw error;
-    onEnsureTopicsRetry?.(String((error as Error).message));
-    await sleep(2_000);
-    await ensureTopics(admin, config);
-  }
-  const db = createDb(url);
-  const appender = createEventAppender(config);
-  return {
-    name,
-    databaseUrl: url,
-    db,
-    config,
+  const clients = await connectAppClients({
     env,
-    kafka,
-    admin,
-    appender,
-    deps: { db, appender },
-    ctx: { actor: { kind: "service", name: `drill-${name}` } },
-    topics: { users: topicName("users", config), roles: topicName("roles", config) },
-    sql: () => new pg.Client({ connectionString: url }),
-    async close() {
-      await Promise.allSettled([appender.disconnect(), admin.disconnect(), db.$disconnect()]);
+    clientIdSuffix: "drill",
+    actorName: `drill-${name}`,
+    async ensure(admin, config) {
+      try {
+        await ensureTopics(admin, config);
+      } catch (error) {
+        // Seen on a fresh 3-node cluster: createTopics (waitForLeaders) returns, then the
+        // describeConfigs inside ensureTopics reaches a broker whose metadata lacks the topic
+        // yet (UNKNOWN_TOPIC_OR_PARTITION). Reported as a finding; retried here once the
+        // metadata has spread, so the drill can go on to measure what it is about.
+        if ((error as { type?: string }).type !== "UNKNOWN_TOPIC_OR_PARTITION") throw error;
+        onEnsureTopicsRetry?.(String((error as Error).message));
+        await sleep(2_000);
+        await ensureTopics(admin, config);
+      }
     },
-  };
+  });
+  return { ...clients, name, sql: () => new pg.Client({ connectionString: url }) };
 }
 
 export function freshDrillsDir() {

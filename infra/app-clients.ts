@@ -1,0 +1,59 @@
+/**
+ * The application's clients against one database and one topic prefix: what
+ * the integration tests and the fault drills each run their scenarios with
+ * (configuration parsed from `env`, a Kafka admin with the topics ensured, the
+ * Prisma client and the event appender, a command context for `actorName`).
+ */
+import type { Admin, Kafka } from "kafkajs";
+import type { CommandContext, CommandDeps } from "@/lib/command/execute";
+import { kafkaConfig, type KafkaConfig } from "@/lib/config";
+import { createDb, type Db } from "@/lib/db";
+import { createKafka } from "@/lib/kafka/client";
+import { createEventAppender, type EventAppender } from "@/lib/kafka/producer";
+import { ensureTopics, topicName } from "@/lib/kafka/topics";
+
+export interface AppClients {
+  databaseUrl: string;
+  db: Db;
+  config: KafkaConfig;
+  env: Record<string, string>;
+  kafka: Kafka;
+  admin: Admin;
+  appender: EventAppender;
+  deps: CommandDeps;
+  ctx: CommandContext;
+  topics: { users: string; roles: string };
+  close(): Promise<void>;
+}
+
+export async function connectAppClients(options: {
+  env: Record<string, string> & { DATABASE_URL: string };
+  clientIdSuffix: string;
+  actorName: string;
+  /** Creates (or checks) the topics; the default is `ensureTopics`. */
+  ensure?: (admin: Admin, config: KafkaConfig) => Promise<unknown>;
+}): Promise<AppClients> {
+  const { env } = options;
+  const config = kafkaConfig(env);
+  const kafka = createKafka(config, options.clientIdSuffix);
+  const admin = kafka.admin();
+  await admin.connect();
+  await (options.ensure ?? ensureTopics)(admin, config);
+  const db = createDb(env.DATABASE_URL);
+  const appender = createEventAppender(config);
+  return {
+    databaseUrl: env.DATABASE_URL,
+    db,
+    config,
+    env,
+    kafka,
+    admin,
+    appender,
+    deps: { db, appender },
+    ctx: { actor: { kind: "service", name: options.actorName } },
+    topics: { users: topicName("users", config), roles: topicName("roles", config) },
+    async close() {
+      await Promise.allSettled([appender.disconnect(), admin.disconnect(), db.$disconnect()]);
+    },
+  };
+}
