@@ -53,6 +53,7 @@ import {
   type ProjectorRun,
 } from "./measure";
 import { fmt, hr, summarize, type Summary } from "./stats";
+import { measureRebuild, type RebuildRun } from "./rebuild-run";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -273,6 +274,7 @@ async function main() {
 
   // --- projector runs, each beside the two raw baselines ------------------------
   const projectorRuns: ProjectorRun[] = [];
+  const rebuildRuns: RebuildRun[] = [];
   const consumeRuns: number[] = [];
   const consumeDecodeRuns: number[] = [];
   const insertRuns: number[] = [];
@@ -293,6 +295,13 @@ async function main() {
       log,
     });
     projectorRuns.push(run);
+    // The rebuild figure: the real `npm run rebuild` path on the model this run projected.
+    const rebuilt = await measureRebuild({ url, config: { ...config, PROJECTOR_GROUP_ID: group }, kafka });
+    rebuildRuns.push(rebuilt);
+    log(
+      `  rebuild (shadow schema, indexes, verify, switch) ${(rebuilt.ms / 1000).toFixed(1)} s: ` +
+        rebuilt.phases.map((p) => `${p.phase} ${(p.ms / 1000).toFixed(1)} s`).join(", "),
+    );
     log(
       `projector run ${i + 1}: ${run.events.toLocaleString()} events, rebuild ${(run.rebuildMs / 1000).toFixed(1)} s, ` +
         `sustained ${Math.round(run.sustainedRate).toLocaleString()} events/s, join ${Math.round(run.joinMs)} ms, ` +
@@ -479,7 +488,7 @@ async function main() {
   const consume = summarize(consumeRuns);
   const insert = summarize(insertRuns);
   const lowerRaw = consume.median < insert.median ? { label: "raw kafkajs consume", s: consume } : { label: "raw PostgreSQL insert", s: insert };
-  const rebuild = summarize(projectorRuns.map((r) => r.rebuildMs / 1000));
+  const rebuild = summarize(rebuildRuns.map((r) => r.ms / 1000));
   const pct = (a: number, b: number) => `${Math.round((a / b) * 100)}%`;
   const rows: Row[] = [
     {
@@ -532,13 +541,18 @@ async function main() {
       meets: summarize(commandRuns.map((r) => r.vis99)).median < 200,
     },
     {
-      figure: `rebuild of ${N.toLocaleString()} events (fresh DB + group, from offset 0)`,
+      figure: `rebuild of ${N.toLocaleString()} events (npm run rebuild: replay into a shadow schema, build indexes, verify every table, switch)`,
       unit: "s",
       value: rebuild,
       baseline: { label: "N / projector throughput", value: summarize(projectorRuns.map((r) => r.events / r.sustainedRate)), unit: "s" },
       ratio: `${((rebuild.median * 1e6) / N).toFixed(1)} s per 1M events`,
       target: "< 60 s for 1M events",
       meets: (rebuild.median * 1e6) / N < 60,
+    },
+    {
+      figure: "  (reference) the rebuild's replay alone (shadow tables, no secondary indexes yet)",
+      unit: "events/s",
+      value: summarize(rebuildRuns.map((r) => r.replayRate)),
     },
     {
       figure: `users page query p50 (listUsers: search + role filter, ${flags.users.toLocaleString()} users)`,
@@ -602,7 +616,7 @@ async function main() {
         rows,
         table,
         notes,
-        raw: { appendRuns, projectorRuns: projectorRuns.map(({ cpuProfile: _c, ...r }) => r), consumeRuns, consumeDecodeRuns, insertRuns, commandRuns, crudRuns, usersRuns, timelineRuns },
+        raw: { appendRuns, projectorRuns: projectorRuns.map(({ cpuProfile: _c, ...r }) => r), rebuildRuns, consumeRuns, consumeDecodeRuns, insertRuns, commandRuns, crudRuns, usersRuns, timelineRuns },
         profile,
         queryBreakdown,
         plans,
