@@ -18,6 +18,8 @@ export interface RebuildRun {
   /** Replay only (both catching-up phases): events / that time. */
   replayRate: number;
   phases: PhaseTiming[];
+  /** The live projector held at the fence: catching up the last messages, checksums, swap. */
+  liveHeldMs: number;
 }
 
 export async function measureRebuild(opts: { url: string; config: KafkaConfig; kafka: Kafka }): Promise<RebuildRun> {
@@ -29,7 +31,13 @@ export async function measureRebuild(opts: { url: string; config: KafkaConfig; k
     if (outcome.status !== "switched") throw new Error(`rebuild ${outcome.status}: ${outcome.message}`);
     const events = Object.values(outcome.positions).reduce((n, p) => n + Number(p), 0);
     const replayMs = outcome.phases.filter((p) => p.phase === "catching-up").reduce((n, p) => n + p.ms, 0);
-    return { events, ms, replayRate: replayMs > 0 ? (events / replayMs) * 1000 : Number.NaN, phases: outcome.phases };
+    return {
+      events,
+      ms,
+      replayRate: replayMs > 0 ? (events / replayMs) * 1000 : Number.NaN,
+      phases: outcome.phases,
+      liveHeldMs: outcome.liveHeldMs,
+    };
   } finally {
     await db.$disconnect();
   }

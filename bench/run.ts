@@ -300,7 +300,8 @@ async function main() {
     rebuildRuns.push(rebuilt);
     log(
       `  rebuild (shadow schema, indexes, verify, switch) ${(rebuilt.ms / 1000).toFixed(1)} s: ` +
-        rebuilt.phases.map((p) => `${p.phase} ${(p.ms / 1000).toFixed(1)} s`).join(", "),
+        rebuilt.phases.map((p) => `${p.phase} ${(p.ms / 1000).toFixed(1)} s`).join(", ") +
+        `; live projector held ${rebuilt.liveHeldMs} ms`,
     );
     log(
       `projector run ${i + 1}: ${run.events.toLocaleString()} events, rebuild ${(run.rebuildMs / 1000).toFixed(1)} s, ` +
@@ -553,6 +554,11 @@ async function main() {
       figure: "  (reference) the rebuild's replay alone (shadow tables, no secondary indexes yet)",
       unit: "events/s",
       value: summarize(rebuildRuns.map((r) => r.replayRate)),
+    },
+    {
+      figure: "  (reference) the rebuild holding the live projector (last messages, checksums, swap)",
+      unit: "ms",
+      value: summarize(rebuildRuns.map((r) => r.liveHeldMs)),
     },
     {
       figure: `users page query p50 (listUsers: search + role filter, ${flags.users.toLocaleString()} users)`,

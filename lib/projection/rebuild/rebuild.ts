@@ -10,23 +10,30 @@
  *    tables the whole time, and the live projector keeps projecting.
  * 2. indexing: close to the live positions, the consumer pauses and the
  *    secondary indexes and foreign keys are built in one go, then it resumes.
- * 3. verifying: the projection fence (apply-batch.ts) is taken exclusively.
- *    This waits for the live batches in flight, then holds the live projector,
- *    so its positions stop. The rebuild closes the last gap to exactly those
- *    positions, and each table's row count and checksum are compared. If they
- *    differ, the rebuild refuses and says which tables and by how much, unless
- *    it was asked to accept differences, as after a change to the projection code.
- * 4. switching: in the same transaction, still holding the fence, the tables
- *    swap schemas. The rebuilt projection_offsets already carries the live
- *    group's name at the live positions, so the live projector resumes on the
- *    new tables exactly where it stopped.
- * 5. Then the old tables and the rebuild's consumer group are dropped.
+ * 3. verifying: a REPEATABLE READ snapshot of the live tables fixes the live
+ *    positions P and their checksums (row count and a 64-bit hash sum per
+ *    table), without holding anyone. The replay goes exactly to P and its
+ *    tables are checksummed there. If they differ, the rebuild refuses and says
+ *    which tables and by how much, unless it was asked to accept differences, as
+ *    after a change to the projection code.
+ * 4. catching-up again: what the live projector applied after P, the replay
+ *    applies with the same code to the same (verified equal) states.
+ * 5. switching: the projection fence (apply-batch.ts) is taken exclusively,
+ *    which waits for the live batches in flight and holds new ones back. The
+ *    replay closes the last gap to exactly the live positions, and in the same
+ *    transaction the tables swap schemas. The rebuilt projection_offsets already
+ *    carries the live group's name at the live positions, so the live projector
+ *    resumes on the new tables exactly where it stopped. The hold lasts the last
+ *    few hundred messages and the swap: milliseconds, whatever the model's size.
+ * 6. Then the old tables and the rebuild's consumer group are dropped.
  *
  * Whatever fails or is cancelled before the switch leaves the live read model
  * untouched; the shadow schema and the consumer group are dropped.
  */
 import { randomBytes } from "node:crypto";
 import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import { Prisma } from "@/generated/prisma/client";
+import type { Tx } from "@/lib/command/execute";
 import type { KafkaConfig } from "@/lib/config";
 import type { Db } from "@/lib/db";
 import { createKafka } from "@/lib/kafka/client";
@@ -74,7 +81,15 @@ export interface PhaseTiming {
 }
 
 export type RebuildOutcome =
-  | { status: "switched"; message: string; comparison: TableComparison[]; positions: Record<string, string>; phases: PhaseTiming[] }
+  | {
+      status: "switched";
+      message: string;
+      comparison: TableComparison[];
+      positions: Record<string, string>;
+      phases: PhaseTiming[];
+      /** How long the live projector was held at the fence (the pages' view of new events paused). */
+      liveHeldMs: number;
+    }
   | { status: "refused"; message: string; comparison: TableComparison[]; phases: PhaseTiming[] }
   | { status: "cancelled"; message: string }
   | { status: "failed"; message: string };
@@ -88,7 +103,7 @@ export interface RebuildOptions {
   acceptDifferences?: boolean;
   /** Called about once a second; resolve to "cancel" to stop the rebuild before its switch. */
   onProgress?: (progress: RebuildProgress) => Promise<void | "cancel">;
-  /** Within this many messages of the live positions, verification starts (default 2,000). */
+  /** Within this many messages of the live positions, indexing, verifying and switching start (default 500). */
   closeEnough?: number;
   /** How long the live projector may be held while the rebuild closes the last gap (default 60 s). */
   fenceTimeoutMs?: number;
@@ -151,12 +166,20 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildOutcom
     }
   }
 
+  /** Polls `done` (reporting progress meanwhile) until it holds. */
+  async function waitUntil(done: () => Promise<boolean>): Promise<void> {
+    while (!(await done())) {
+      await report();
+      await sleep(POLL_MS / 4);
+    }
+  }
+
   try {
     await admin.connect();
     log.info("rebuild started: creating the shadow tables");
     await createShadowTables(db);
     replay = await startShadowConsumer({ db, kafka, group, rebuildGroup, topics, config, log });
-    const closeEnough = BigInt(options.closeEnough ?? 2_000);
+    const closeEnough = BigInt(options.closeEnough ?? 500);
     await catchUp(closeEnough);
 
     enter("indexing");
@@ -168,12 +191,48 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildOutcom
     enter("catching-up");
     await catchUp(closeEnough);
 
+    // Verify at equal offsets without holding anyone: a snapshot of the live model fixes the
+    // positions P and its checksums; the replay goes exactly to P and is checksummed there.
     enter("verifying");
+    await report(true);
+    await replay.hold(); // its commits so far all lie at or below the positions the snapshot reads
+    const verified = await db.$transaction(
+      async (tx) => {
+        const at = await storedPositions(tx, group, LIVE_SCHEMA);
+        replay!.follow(at);
+        replay!.release();
+        return { at, sums: await tableChecksums(tx, LIVE_SCHEMA, group) };
+      },
+      { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, maxWait: 10_000, timeout: 30 * 60_000 },
+    );
+    await waitUntil(async () => gapBetween(verified.at, await storedPositions(db, group, REBUILD_SCHEMA)) === 0n);
+    await replay.hold();
+    const ahead = gapBetween(await storedPositions(db, group, REBUILD_SCHEMA), verified.at);
+    if (ahead > 0n) throw new Error(`the rebuild passed the compared positions by ${ahead} messages (a bug: it must stop at them)`);
+    const comparison = compare(verified.sums, await tableChecksums(db, REBUILD_SCHEMA, group));
+    const differing = comparison.filter((c) => !c.equal);
+    if (differing.length && !options.acceptDifferences) {
+      const refused = { status: "refused", message: `Not switched: ${describeDifferences(differing)}.`, comparison } as const;
+      phases.push({ phase, ms: Date.now() - phaseStarted });
+      log.info({ message: refused.message, phases }, "rebuild refused");
+      return { ...refused, phases };
+    }
+
+    // Equal at P. What the live projector applied since, the replay applies with the same code
+    // to the same states; it follows the live positions again and closes in.
+    replay.follow(null);
+    replay.release();
+    enter("catching-up");
+    await catchUp(closeEnough);
+
+    // The switch: hold the live projector at its fence, close the last gap, swap.
+    enter("switching");
     await report(true);
     const fenceTimeoutMs = options.fenceTimeoutMs ?? 60_000;
     const result = await db.$transaction(
       async (tx) => {
         await lockProjectionFence(tx, group);
+        const heldSince = Date.now();
         // The live projector is held from here: its positions are final for this transaction.
         const live = await storedPositions(tx, group, LIVE_SCHEMA);
         const deadline = Date.now() + fenceTimeoutMs;
@@ -184,29 +243,24 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildOutcom
             throw new Error(`the rebuild did not reach the live positions within ${fenceTimeoutMs / 1000} s (${gap} messages short)`);
           }
           await report();
-          await sleep(50);
+          await sleep(20);
         }
-        await replay!.stop();
-        const rebuilt = await storedPositions(tx, group, REBUILD_SCHEMA);
-        const ahead = gapBetween(rebuilt, live);
-        if (ahead > 0n) throw new Error(`the rebuild passed the live positions by ${ahead} messages (a bug: it must stop at them)`);
-        const comparison = compare(await tableChecksums(tx, LIVE_SCHEMA, group), await tableChecksums(tx, REBUILD_SCHEMA, group));
-        const differing = comparison.filter((c) => !c.equal);
-        if (differing.length && !options.acceptDifferences) {
-          return { status: "refused", message: `Not switched: ${describeDifferences(differing)}.`, comparison } as const;
-        }
-        enter("switching");
+        // Paused, not disconnected: leaving the group takes a while, and the live projector is held.
+        await replay!.hold();
         await swapShadowTables(tx, group);
         // Open pages refetch everything (lib/live maps this to a resync).
         await tx.$executeRaw`SELECT pg_notify('read_model', '{"switched":true}')`;
         const positions = Object.fromEntries([...live].map(([k, v]) => [k, String(v)]));
         const rows = comparison.reduce((n, c) => n + c.rebuilt.rows, 0);
-        const message = differing.length
-          ? `Switched with differences (accepted): ${describeDifferences(differing)}.`
-          : `Switched: ${rows.toLocaleString("en-US")} rows in ${comparison.length} tables, equal to the live model at ${sumPositions(live)} messages.`;
-        return { status: "switched", message, comparison, positions } as const;
+        const since = gapBetween(live, verified.at);
+        const message =
+          (differing.length
+            ? `Switched with differences (accepted): ${describeDifferences(differing)}.`
+            : `Switched: ${rows.toLocaleString("en-US")} rows in ${comparison.length} tables, equal to the live model at ${sumPositions(verified.at)} messages.`) +
+          (since > 0n ? ` ${since.toLocaleString("en-US")} later messages applied before the switch.` : "");
+        return { status: "switched", message, comparison, positions, liveHeldMs: Date.now() - heldSince } as const;
       },
-      { maxWait: 10_000, timeout: fenceTimeoutMs + 30 * 60_000 },
+      { maxWait: 10_000, timeout: fenceTimeoutMs + 60_000 },
     );
     phases.push({ phase, ms: Date.now() - phaseStarted });
     log.info({ status: result.status, message: result.message, phases }, "rebuild finished");
@@ -230,6 +284,8 @@ interface ShadowConsumer {
   /** Pauses every partition and waits for the batch in flight. */
   hold(): Promise<void>;
   release(): void;
+  /** Stop at these positions instead of the live projector's (null: follow the live projector again). */
+  follow(positions: Positions | null): void;
   stop(): Promise<void>;
   /** Set when the consumer crashed for good. */
   failure: Error | null;
@@ -258,10 +314,14 @@ async function startShadowConsumer(deps: {
     heartbeatInterval: 1_000,
     // A replay reads far more than it waits: larger fetches, fewer and bigger transactions.
     maxBytesPerPartition: 4 * 1024 * 1024,
+    // Stopping waits for the fetch in flight, and the switch stops it while the live projector
+    // is held: a short long-poll (default 5 s) keeps that hold short. Busy fetches return at once anyway.
+    maxWaitTimeInMs: 100,
     retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 12, restartOnFailure: async () => true },
   });
   let held = false;
   let inFlight = 0;
+  let target: Positions | null = null;
   let stopped: Promise<void> | null = null;
   const state: ShadowConsumer = {
     failure: null,
@@ -273,6 +333,9 @@ async function startShadowConsumer(deps: {
     release() {
       held = false;
       consumer.resume(topics.map((topic) => ({ topic })));
+    },
+    follow(positions) {
+      target = positions;
     },
     stop() {
       stopped ??= consumer.disconnect();
@@ -303,10 +366,7 @@ async function startShadowConsumer(deps: {
         async (tx) => {
           // Unqualified names in applyBatch now mean the shadow tables; the live position is read by its full name.
           await tx.$executeRaw`SELECT set_config('search_path', ${REBUILD_SCHEMA}, true)`;
-          const [live] = await tx.$queryRaw<{ next_offset: bigint }[]>`
-            SELECT next_offset FROM public.projection_offsets
-            WHERE consumer_group = ${group} AND topic = ${topic} AND partition = ${partition}`;
-          const limit = live?.next_offset ?? 0n;
+          const limit = target ? (target.get(positionKey(topic, partition)) ?? 0n) : await livePosition(tx, group, topic, partition);
           const messages = batch.messages.filter((m) => BigInt(m.offset) < limit);
           if (messages.length) {
             await applyBatch(
@@ -340,6 +400,13 @@ async function startShadowConsumer(deps: {
   for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 2, eachBatch });
   return state;
+}
+
+async function livePosition(tx: Tx, group: string, topic: string, partition: number): Promise<bigint> {
+  const [live] = await tx.$queryRaw<{ next_offset: bigint }[]>`
+    SELECT next_offset FROM public.projection_offsets
+    WHERE consumer_group = ${group} AND topic = ${topic} AND partition = ${partition}`;
+  return live?.next_offset ?? 0n;
 }
 
 function compare(

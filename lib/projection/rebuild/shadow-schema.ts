@@ -150,24 +150,27 @@ export async function dropRebuildSchemas(db: Db): Promise<void> {
 export interface TableChecksum {
   table: ReadModelTable;
   rows: number;
-  /** Sum of the first 64 bits of each row's md5: order-independent, so no sort. */
+  /** Sum of a 64-bit hash of each row: order-independent, so no sort. */
   sum: string;
 }
 
 /**
- * Row count and checksum of each read-model table in `schema`. A row is its
- * jsonb text (keys sorted, so column order does not matter); projection_offsets
- * counts only `group`'s rows and leaves out updated_at (when, not what).
+ * Row count and checksum of each read-model table in `schema`: the sum of
+ * hashtextextended over each row's text (the copy has the same columns in the
+ * same order, so equal rows print equally). projection_offsets counts only
+ * `group`'s rows and leaves out updated_at (when, not what). About a
+ * microsecond per row, where to_jsonb + md5 took tens.
  */
 export async function tableChecksums(db: Db | Tx, schema: string, group: string): Promise<TableChecksum[]> {
   const out: TableChecksum[] = [];
   for (const table of READ_MODEL_TABLES) {
     const isOffsets = table === "projection_offsets";
-    const row = isOffsets ? Prisma.sql`to_jsonb(t) - 'updated_at'` : Prisma.sql`to_jsonb(t)`;
+    const row = isOffsets
+      ? Prisma.sql`ROW(t.consumer_group, t.topic, t.partition, t.next_offset, t.last_event_at)::text`
+      : Prisma.sql`t::text`;
     const where = isOffsets ? Prisma.sql`WHERE t.consumer_group = ${group}` : Prisma.empty;
     const [result] = await db.$queryRaw<{ rows: bigint; sum: string }[]>`
-      SELECT count(*)::bigint AS rows,
-        COALESCE(sum(('x' || left(md5((${row})::text), 16))::bit(64)::bigint::numeric), 0)::text AS sum
+      SELECT count(*)::bigint AS rows, COALESCE(sum(hashtextextended(${row}, 0)), 0)::text AS sum
       FROM ${qualified(schema, table)} t ${where}`;
     out.push({ table, rows: Number(result!.rows), sum: result!.sum });
   }
