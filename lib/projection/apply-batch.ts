@@ -70,9 +70,9 @@ const FENCE_CLASS = 0x52424c44;
 /**
  * Every live batch holds the fence of its consumer group in shared mode for its
  * transaction; a rebuild's switch takes it exclusively (`lockProjectionFence`),
- * which waits for the batches in flight and holds new ones back, so no batch
- * can land in the old tables after the swap or move the positions the switch
- * compares. Advisory, so nothing is written to take it.
+ * which waits for the batches in flight and holds new ones back: the live
+ * positions stay put while the rebuild closes its last gap, and no batch can
+ * land in the old tables after the swap. Advisory, so nothing is written to take it.
  */
 export async function shareProjectionFence(tx: Tx, group: string): Promise<void> {
   await tx.$queryRaw`SELECT pg_advisory_xact_lock_shared(${FENCE_CLASS}::int, hashtext(${group}))::text`;

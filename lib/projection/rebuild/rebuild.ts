@@ -156,7 +156,7 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildOutcom
     if (replay?.failure) throw replay.failure;
   }
 
-  /** Ticks until `ready()`: the rebuild within `gapAllowed` messages of the live positions. */
+  /** Polls (reporting progress) until the rebuild is within `gapAllowed` messages of the live positions. */
   async function catchUp(gapAllowed: bigint): Promise<void> {
     for (;;) {
       await report();
@@ -294,7 +294,8 @@ interface ShadowConsumer {
 /**
  * The replaying consumer: a consumer group of its own, positions in the shadow
  * projection_offsets (under the live group's name, ready for the switch), each
- * batch cut at the live position of its partition.
+ * batch cut at the live position of its partition (or at the position `follow`
+ * fixed while verifying).
  */
 async function startShadowConsumer(deps: {
   db: Db;
@@ -314,8 +315,8 @@ async function startShadowConsumer(deps: {
     heartbeatInterval: 1_000,
     // A replay reads far more than it waits: larger fetches, fewer and bigger transactions.
     maxBytesPerPartition: 4 * 1024 * 1024,
-    // Stopping waits for the fetch in flight, and the switch stops it while the live projector
-    // is held: a short long-poll (default 5 s) keeps that hold short. Busy fetches return at once anyway.
+    // Stopping waits for the fetch in flight: a short long-poll (default 5 s) keeps the end of a
+    // rebuild quick. Busy fetches return at once anyway.
     maxWaitTimeInMs: 100,
     retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 12, restartOnFailure: async () => true },
   });
