@@ -164,6 +164,17 @@ describe("rebuild", () => {
     await modelEqualsLog();
   }, 180_000);
 
+  it("runs one rebuild of a read model at a time, whoever starts a second one", async () => {
+    const run = () => runRebuild({ db: t.db, config: t.config, kafka: t.kafka, logger: silentLogger, closeEnough: 20 });
+    const outcomes = await Promise.all([run(), run()]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(["failed", "switched"]);
+    expect(outcomes.find((o) => o.status === "failed")!.message).toBe(
+      "Another rebuild of this read model is still running in some process; nothing was changed.",
+    );
+    expect(await leftoverSchemas()).toEqual([]);
+    await modelEqualsLog();
+  }, 180_000);
+
   it("runs requests from the console one at a time in a projector worker, and cancels", async () => {
     const group = t.config.PROJECTOR_GROUP_ID;
     // A request waiting for a runner is cancelled at once.

@@ -117,7 +117,32 @@ class Cancelled extends Error {}
 const REPORT_EVERY_MS = 1_000;
 const POLL_MS = 200;
 
+/** Advisory-lock class of "this process runs the rebuild of this group" ("RBLR"). */
+const RUN_LOCK_CLASS = 0x52424c52;
+
+/**
+ * Runs a rebuild while holding the group's rebuild lock: a transaction that
+ * only takes an advisory lock and idles (no snapshot, no xid), so a process
+ * that dies releases it with its connection. A second rebuild of the same read
+ * model (say, started after the first one's heartbeat looked stale) is refused
+ * instead of dropping the first one's shadow tables.
+ */
 export async function runRebuild(options: RebuildOptions): Promise<RebuildOutcome> {
+  const group = options.config.PROJECTOR_GROUP_ID;
+  return options.db.$transaction(
+    async (lock) => {
+      const [row] = await lock.$queryRaw<{ locked: boolean }[]>`
+        SELECT pg_try_advisory_xact_lock(${RUN_LOCK_CLASS}::int, hashtext(${group})) AS locked`;
+      if (!row?.locked) {
+        return { status: "failed", message: "Another rebuild of this read model is still running in some process; nothing was changed." } as const;
+      }
+      return runLocked(options);
+    },
+    { maxWait: 10_000, timeout: 7 * 24 * 3600_000 },
+  );
+}
+
+async function runLocked(options: RebuildOptions): Promise<RebuildOutcome> {
   const { db, config, logger } = options;
   const group = config.PROJECTOR_GROUP_ID;
   const topics = STREAMS.map((s) => topicName(s, config));
@@ -177,6 +202,7 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildOutcom
   try {
     await admin.connect();
     log.info("rebuild started: creating the shadow tables");
+    await deleteAbandonedGroups(admin, group, log);
     await createShadowTables(db);
     replay = await startShadowConsumer({ db, kafka, group, rebuildGroup, topics, config, log });
     const closeEnough = BigInt(options.closeEnough ?? 500);
@@ -452,6 +478,12 @@ export function createRateMeter(windowSize = 5, now: () => number = Date.now) {
       return seconds > 0 ? Number(last.done - first.done) / seconds : 0;
     },
   };
+}
+
+/** Consumer groups of earlier rebuilds whose runner died before deleting them (the rebuild lock: none is live). */
+async function deleteAbandonedGroups(admin: Admin, group: string, log: Logger) {
+  const { groups } = await admin.listGroups();
+  for (const g of groups.filter((g) => g.groupId.startsWith(`${group}.rebuild.`))) await deleteGroup(admin, g.groupId, log);
 }
 
 async function deleteGroup(admin: Admin, groupId: string, log: Logger) {
