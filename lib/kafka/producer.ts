@@ -2,7 +2,7 @@
  * The event store's append: one idempotent producer per process, acks from all
  * in-sync replicas, and a bounded time to fail so a command never hangs.
  */
-import type { Kafka, Message, Producer } from "kafkajs";
+import { Partitioners, type Kafka, type Message, type PartitionerArgs, type Producer, type RecordMetadata } from "kafkajs";
 import type { KafkaConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
 import { encodeEvent } from "@/lib/events/codec";
@@ -44,6 +44,16 @@ export function produceTimings(budgetMs: number) {
   };
 }
 
+/** Appends coalesced into one produce request at most (bounds the request's size). */
+const MAX_COALESCED_SENDS = 500;
+
+interface QueuedSend {
+  topic: string;
+  messages: Message[];
+  resolve: (at: { partition: number; baseOffset: bigint }) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * An idempotent producer with the append's time budget, acks from all in-sync
  * replicas, connected on first use. Sends one batch of messages to one topic
@@ -52,23 +62,25 @@ export function produceTimings(budgetMs: number) {
 export function createSerialProducer(config: KafkaConfig, clientIdSuffix: string, kafka?: Kafka) {
   const timings = produceTimings(config.KAFKA_PRODUCE_TIMEOUT_MS);
   const client = kafka ?? createKafka(config, clientIdSuffix, timings);
-  const newProducer = (): Producer =>
-    client.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: timings.retry });
-  let producer = newProducer();
-  /**
-   * kafkajs' idempotent producer is only correct with one send() awaited at a
-   * time (tulios/kafkajs#353): with concurrent sends, a retry across a leader
-   * change can write one batch twice and acknowledge another that never landed.
-   * Drill 3 (a broker of three killed under load) caught exactly that: one
-   * acknowledged event missing, another duplicated. So sends queue here.
-   * Coalescing queued appends into one sendBatch is the next step for throughput.
-   */
-  let tail: Promise<unknown> = Promise.resolve();
-  const oneAtATime = <T>(send: () => Promise<T>): Promise<T> => {
-    const result = tail.then(send, send);
-    tail = result.catch(() => undefined);
-    return result;
+  /** The partition kafkajs chose for each message of the request being sent (kafkajs' default partitioner, unchanged). */
+  const partitionOf = new WeakMap<Message, number>();
+  const recordingPartitioner = () => {
+    const partition = Partitioners.DefaultPartitioner();
+    return (args: PartitionerArgs) => {
+      const chosen = partition(args);
+      partitionOf.set(args.message, chosen);
+      return chosen;
+    };
   };
+  const newProducer = (): Producer =>
+    client.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: timings.retry,
+      createPartitioner: recordingPartitioner,
+    });
+  let producer = newProducer();
   let connected: Promise<void> | null = null;
   const connect = () => {
     connected ??= producer.connect().catch((error: unknown) => {
@@ -94,22 +106,79 @@ export function createSerialProducer(config: KafkaConfig, clientIdSuffix: string
     connected = null;
     await old.disconnect().catch(() => undefined);
   };
-  return {
-    async send(topic: string, messages: Message[]): Promise<{ partition: number; baseOffset: bigint }> {
-      const metadata = await oneAtATime(async () => {
-        try {
-          await connect();
-          return await producer.send({ topic, acks: -1, timeout: timings.ackTimeout, messages });
-        } catch (error) {
-          await replaceProducer();
-          throw error;
-        }
-      });
-      const meta = metadata[0];
-      if (!meta || meta.errorCode !== 0 || meta.baseOffset === undefined) {
-        throw new Error(`unexpected produce response ${JSON.stringify(metadata)}`);
+
+  /**
+   * kafkajs' idempotent producer is only correct with one send() awaited at a
+   * time (tulios/kafkajs#353): with concurrent sends, a retry across a leader
+   * change can write one batch twice and acknowledge another that never landed.
+   * Drill 3 (a broker of three killed under load) caught exactly that: one
+   * acknowledged event missing, another duplicated. So one request is in
+   * flight at a time, and the sends that arrive meanwhile wait here. They go
+   * out together as one sendBatch when it returns: one round trip for all of
+   * them instead of one each (the appends of concurrent commands used to queue
+   * one behind the other, each paying a full ack round trip).
+   */
+  let queue: QueuedSend[] = [];
+  let sending = false;
+  const drain = async () => {
+    sending = true;
+    try {
+      while (queue.length) {
+        const sends = queue.slice(0, MAX_COALESCED_SENDS);
+        queue = queue.slice(sends.length);
+        // Settling twice is a no-op: this only reaches sends a bug left unsettled.
+        await sendTogether(sends).catch((error: unknown) => sends.forEach((s) => s.reject(error)));
       }
-      return { partition: meta.partition, baseOffset: BigInt(meta.baseOffset) };
+    } finally {
+      sending = false;
+    }
+  };
+  /** One produce request for all of `sends`; settles each of them, never throws. */
+  const sendTogether = async (sends: QueuedSend[]) => {
+    const byTopic = new Map<string, Message[]>();
+    for (const s of sends) byTopic.set(s.topic, [...(byTopic.get(s.topic) ?? []), ...s.messages]);
+    let metadata: RecordMetadata[];
+    try {
+      await connect();
+      metadata = await producer.sendBatch({
+        acks: -1,
+        timeout: timings.ackTimeout,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+    } catch (error) {
+      // The whole request failed (or may have landed only in part): every send in it is reported failed.
+      await replaceProducer();
+      for (const s of sends) s.reject(error);
+      return;
+    }
+    // kafkajs keeps each partition's messages in the order given, and the
+    // response has each partition's base offset: a message's offset is that
+    // base plus the number of messages before it in the same partition.
+    const baseOf = new Map(metadata.map((m) => [`${m.topicName}/${m.partition}`, m]));
+    const taken = new Map<string, bigint>();
+    for (const s of sends) {
+      const landed = s.messages.map((m) => {
+        const partition = partitionOf.get(m);
+        const key = `${s.topic}/${partition}`;
+        const meta = baseOf.get(key);
+        const index = taken.get(key) ?? 0n;
+        taken.set(key, index + 1n);
+        if (partition === undefined || !meta || meta.errorCode !== 0 || meta.baseOffset === undefined) return null;
+        return { partition, baseOffset: BigInt(meta.baseOffset) + index };
+      });
+      const first = landed[0];
+      if (!first || landed.some((at) => at?.partition !== first.partition)) {
+        s.reject(new Error(`unexpected produce response for ${s.topic}: ${JSON.stringify(metadata)}`));
+      } else s.resolve(first);
+    }
+  };
+
+  return {
+    send(topic: string, messages: Message[]): Promise<{ partition: number; baseOffset: bigint }> {
+      return new Promise((resolve, reject) => {
+        queue.push({ topic, messages, resolve, reject });
+        if (!sending) void drain();
+      });
     },
     async disconnect() {
       connected = null;
