@@ -48,8 +48,15 @@ export interface UserListPage {
   isTotalCapped: boolean;
 }
 
-/** Exact totals up to this many matching users. */
-export const COUNT_CAP = 100_000;
+/**
+ * Exact totals up to this many matching users; beyond it the page says "more
+ * than 1,000". The count runs on every page view and costs O(matching rows):
+ * at 1M users a broad filter (a two-letter search, a common role, no filter)
+ * matches hundreds of thousands, and a cap of 100,000 still read 100,000 rows
+ * per view. A thousand is a bounded read, and past it the exact number does
+ * not change what anyone does next (narrow the search).
+ */
+export const COUNT_CAP = 1_000;
 
 export const isUserStatusFilter = (value: unknown): value is UserStatusFilter =>
   typeof value === "string" && (USER_STATUSES as readonly string[]).includes(value);
@@ -98,8 +105,7 @@ export async function listUsers(db: Db, params: ListUsersParams = {}): Promise<U
       SELECT u.id, u.email, u.name, u.is_deleted AS "isDeleted", u.version, u.created_at AS "createdAt",
         u.name_lower AS "nameLower"
       FROM users u ${where(pageFilters)} ${orderBy} LIMIT ${limit + 1}`,
-    // Counting is O(matching rows) whatever the index, so it stops at COUNT_CAP:
-    // a million-row count costs ~0.5–1 s on every page view; "more than 100,000" does not.
+    // Counting is O(matching rows) whatever the index, so it stops at COUNT_CAP.
     db.$queryRaw<{ total: number }[]>`
       SELECT count(*)::int AS total FROM (SELECT 1 FROM users u ${where(filters)} LIMIT ${COUNT_CAP + 1}) matching`,
   ]);
