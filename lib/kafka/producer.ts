@@ -136,7 +136,11 @@ export function createSerialProducer(config: KafkaConfig, clientIdSuffix: string
   /** One produce request for all of `sends`; settles each of them, never throws. */
   const sendTogether = async (sends: QueuedSend[]) => {
     const byTopic = new Map<string, Message[]>();
-    for (const s of sends) byTopic.set(s.topic, [...(byTopic.get(s.topic) ?? []), ...s.messages]);
+    for (const s of sends) {
+      const list = byTopic.get(s.topic) ?? [];
+      list.push(...s.messages);
+      byTopic.set(s.topic, list);
+    }
     let metadata: RecordMetadata[];
     try {
       await connect();
