@@ -44,8 +44,17 @@ export function produceTimings(budgetMs: number) {
   };
 }
 
-/** Appends coalesced into one produce request at most (bounds the request's size). */
+/**
+ * Bounds of one coalesced request. The broker refuses a partition's record
+ * batch above message.max.bytes (1 MiB by default) and would fail every send
+ * in the request, so sends stop joining a request at half that (a send that
+ * is larger on its own still goes, alone, as it would have before).
+ */
 const MAX_COALESCED_SENDS = 500;
+const MAX_COALESCED_BYTES = 512 * 1024;
+
+const sizeOf = (value: Message["key"] | Message["value"]) =>
+  value == null ? 0 : typeof value === "string" ? Buffer.byteLength(value) : value.length;
 
 interface QueuedSend {
   topic: string;
@@ -124,8 +133,16 @@ export function createSerialProducer(config: KafkaConfig, clientIdSuffix: string
     sending = true;
     try {
       while (queue.length) {
-        const sends = queue.slice(0, MAX_COALESCED_SENDS);
-        queue = queue.slice(sends.length);
+        let bytes = 0;
+        let count = 0;
+        while (count < queue.length && count < MAX_COALESCED_SENDS) {
+          const size = queue[count]!.messages.reduce((n, m) => n + sizeOf(m.key) + sizeOf(m.value), 0);
+          if (count > 0 && bytes + size > MAX_COALESCED_BYTES) break;
+          bytes += size;
+          count++;
+        }
+        const sends = queue.slice(0, count);
+        queue = queue.slice(count);
         // Settling twice is a no-op: this only reaches sends a bug left unsettled.
         await sendTogether(sends).catch((error: unknown) => sends.forEach((s) => s.reject(error)));
       }

@@ -59,6 +59,20 @@ describe("event appender", () => {
     }
   });
 
+  it("large sends are not coalesced past the broker's batch size limit", async () => {
+    const producer = createSerialProducer(t.config, "producer-large");
+    // Four 400 kB messages for one partition: three of them in one record batch would exceed
+    // the broker's 1 MiB message.max.bytes and fail all three.
+    const value = "x".repeat(400 * 1024);
+    try {
+      const at = await Promise.all(Array.from({ length: 4 }, () => producer.send(t.topics.roles, [{ partition: 0, key: null, value }])));
+      expect(at.map((a) => a.partition)).toEqual([0, 0, 0, 0]);
+      expect(new Set(at.map((a) => a.baseOffset)).size).toBe(4);
+    } finally {
+      await producer.disconnect();
+    }
+  });
+
   it("sends that shared a failed request all fail; the next send goes through (on a new producer)", async () => {
     const producer = createSerialProducer(t.config, "producer-test");
     const message = () => ({ key: randomUUID(), value: "{}" });
