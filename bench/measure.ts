@@ -15,7 +15,7 @@ import type { KafkaConfig } from "@/lib/config";
 import { createDb, type Db } from "@/lib/db";
 import { decodeEvent } from "@/lib/events/codec";
 import { createLogger } from "@/lib/log";
-import { createProjector } from "@/lib/projection/projector";
+import { createProjector, PROJECTOR_CONCURRENCY } from "@/lib/projection/projector";
 import { createUser } from "@/modules/users/application/user-commands";
 import { generateBacklog, type BacklogSpec } from "./dataset";
 import { hr, percentile } from "./stats";
@@ -317,7 +317,8 @@ export async function runRawConsume(opts: {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 2,
+      // As the projector does, so the baseline reads the same way.
+      partitionsConsumedConcurrently: PROJECTOR_CONCURRENCY,
       eachBatch: async ({ batch, resolveOffset }) => {
         if (batch.messages.length === 0) return;
         if (opts.decode) {

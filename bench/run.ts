@@ -53,6 +53,7 @@ import {
   type ProjectorRun,
 } from "./measure";
 import { fmt, hr, summarize, type Summary } from "./stats";
+import { PROJECTOR_CONCURRENCY } from "@/lib/projection/projector";
 import { measureRebuild, type RebuildRun } from "./rebuild-run";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -599,7 +600,7 @@ async function main() {
   console.log(table);
   const notes = [
     `lower raw baseline: ${lowerRaw.label} (${Math.round(lowerRaw.s.median).toLocaleString()}/s); projector = ${pct(proj.median, lowerRaw.s.median)} of it`,
-    `projector batches: mean ${Math.round(summarize(projectorRuns.map((r) => r.meanBatchEvents)).median)} events/batch, DB-busy ${summarize(projectorRuns.map((r) => r.dbBusy)).median.toFixed(2)} (sum of batch transaction time / wall time, 2 partitions in parallel), group join ${Math.round(summarize(projectorRuns.map((r) => r.joinMs)).median)} ms, join → first batch ${Math.round(summarize(projectorRuns.map((r) => r.firstBatchMs)).median)} ms`,
+    `projector batches: mean ${Math.round(summarize(projectorRuns.map((r) => r.meanBatchEvents)).median)} events/batch, DB-busy ${summarize(projectorRuns.map((r) => r.dbBusy)).median.toFixed(2)} (sum of batch transaction time / wall time, ${flags.concurrency ?? PROJECTOR_CONCURRENCY} partitions in parallel), group join ${Math.round(summarize(projectorRuns.map((r) => r.joinMs)).median)} ms, join → first batch ${Math.round(summarize(projectorRuns.map((r) => r.firstBatchMs)).median)} ms`,
     `command latency split: Kafka append (producer.send → ack) p50 ${fmt(summarize(commandRuns.map((r) => r.append50)).median, "ms")}, p99 ${fmt(summarize(commandRuns.map((r) => r.append99)).median, "ms")} (medians over runs); the rest is the PostgreSQL transaction`,
     `Kafka appends (app's idempotent producer, maxInFlightRequests 1): 1 append ${fmt(summarize(appendRuns.map((r) => r.oneMs)).median, "ms")}, 10 started together ${fmt(summarize(appendRuns.map((r) => r.tenConcurrentMs)).median, "ms")} (≈10× means they queue one behind the other; ≈2× means the nine behind the first share one request)`,
     `command service time, one at a time (no queueing): p50 ${fmt(summarize(commandRuns.map((r) => r.serial50)).median, "ms")}, of which Kafka append ${fmt(summarize(commandRuns.map((r) => r.serialAppend50)).median, "ms")}; event-loop utilisation during the ${flags.rate}/s run ${summarize(commandRuns.map((r) => r.elu)).median.toFixed(2)} (plain Prisma insert run: ${summarize(crudRuns.map((r) => r.elu)).median.toFixed(2)})`,

@@ -28,7 +28,11 @@ export interface ProjectorOptions {
   db: Db;
   config: KafkaConfig;
   kafka?: Kafka;
-  /** Partitions processed in parallel by this instance. */
+  /**
+   * Partitions processed in parallel by this instance (default PROJECTOR_CONCURRENCY: 3): while
+   * one batch's statements run in PostgreSQL, another is decoded and folded in JavaScript. On
+   * 2 cores, 3 reached 71–80% of the raw-insert baseline where 2 reached 35–59% (bench/PERFORMANCE.md).
+   */
   concurrency?: number;
   /** Defaults to the process logger (lib/log.ts); `silentLogger` in tests. */
   logger?: Logger;
@@ -45,6 +49,9 @@ export interface Projector {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** Partition batches in flight per projector process (and per rebuild replay). */
+export const PROJECTOR_CONCURRENCY = 3;
 
 /** Correlation ids listed on one batch's debug line at most. */
 const MAX_LOGGED_IDS = 20;
@@ -210,7 +217,7 @@ export function createProjector(options: ProjectorOptions): Projector {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: options.concurrency ?? 2,
+        partitionsConsumedConcurrently: options.concurrency ?? PROJECTOR_CONCURRENCY,
         eachBatch,
       });
       log.info({ topics }, "projector started");

@@ -41,6 +41,7 @@ import { fetchEndOffsets } from "@/lib/kafka/offsets";
 import { STREAMS, streamOfTopic, topicName } from "@/lib/kafka/topics";
 import type { Logger } from "@/lib/log";
 import { applyBatch, lockProjectionFence } from "../apply-batch";
+import { PROJECTOR_CONCURRENCY } from "../projector";
 import { gapBetween, positionKey, seekToPositions, storedPositions, type Positions } from "../positions";
 import {
   createShadowTables,
@@ -425,7 +426,7 @@ async function startShadowConsumer(deps: {
   });
   await consumer.connect();
   for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 2, eachBatch });
+  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: PROJECTOR_CONCURRENCY, eachBatch });
   return state;
 }
 
