@@ -58,6 +58,16 @@ export interface UserListPage {
  */
 export const COUNT_CAP = 1_000;
 
+/** A role with at most this many members is read from its member list (see listUsers). */
+const FEW_MEMBERS = 20_000;
+
+/** Members of a role, counted up to `upTo` + 1 (an index-only range on user_roles). */
+async function roleMemberCount(db: Db, roleId: string, upTo: number): Promise<number> {
+  const [row] = await db.$queryRaw<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM (SELECT 1 FROM user_roles WHERE role_id = ${roleId}::uuid LIMIT ${upTo + 1}) m`;
+  return row?.n ?? 0;
+}
+
 export const isUserStatusFilter = (value: unknown): value is UserStatusFilter =>
   typeof value === "string" && (USER_STATUSES as readonly string[]).includes(value);
 export const isUserSort = (value: unknown): value is UserSort =>
@@ -68,7 +78,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** `abc` → a LIKE prefix pattern with `\`, `%` and `_` taken literally (backslash is LIKE's default escape). */
 export const likePrefix = (text: string) => `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-export async function listUsers(db: Db, params: ListUsersParams = {}): Promise<UserListPage> {
+/**
+ * `plan.fewMembers`: the most members a role may have to be read from its member
+ * list (default FEW_MEMBERS); tests set it to 0 to check both plans agree.
+ */
+export async function listUsers(
+  db: Db,
+  params: ListUsersParams = {},
+  plan: { fewMembers?: number } = {},
+): Promise<UserListPage> {
   const limit = Math.min(Math.max(params.limit ?? 25, 1), 100);
   const sort: UserSort = params.sort ?? "created";
   const search = params.search?.trim() ?? "";
@@ -83,7 +101,17 @@ export async function listUsers(db: Db, params: ListUsersParams = {}): Promise<U
     const pattern = likePrefix(search);
     filters.push(Prisma.sql`(u.email_lower LIKE lower(${pattern}) OR u.name_lower LIKE lower(${pattern}))`);
   }
-  if (roleId) {
+  // A role held by few users is read from its side: its members (an index range on user_roles),
+  // then their rows. Walking users in page order and probing each for the role reads every user
+  // when the members sit at the far end of that order (measured: 1.3 s at 1M users for a role of
+  // 1,250 old accounts). A role held by many is dense enough for the walk.
+  const threshold = plan.fewMembers ?? FEW_MEMBERS;
+  const fewMembers = roleId !== null && (await roleMemberCount(db, roleId, threshold)) <= threshold;
+  const from =
+    roleId && fewMembers
+      ? Prisma.sql`FROM users u JOIN (SELECT user_id FROM user_roles WHERE role_id = ${roleId}::uuid OFFSET 0) members ON members.user_id = u.id`
+      : Prisma.sql`FROM users u`;
+  if (roleId && !fewMembers) {
     filters.push(Prisma.sql`EXISTS (SELECT 1 FROM user_roles ur WHERE ur.role_id = ${roleId}::uuid AND ur.user_id = u.id)`);
   }
 
@@ -104,10 +132,10 @@ export async function listUsers(db: Db, params: ListUsersParams = {}): Promise<U
     db.$queryRaw<RawUserRow[]>`
       SELECT u.id, u.email, u.name, u.is_deleted AS "isDeleted", u.version, u.created_at AS "createdAt",
         u.name_lower AS "nameLower"
-      FROM users u ${where(pageFilters)} ${orderBy} LIMIT ${limit + 1}`,
+      ${from} ${where(pageFilters)} ${orderBy} LIMIT ${limit + 1}`,
     // Counting is O(matching rows) whatever the index, so it stops at COUNT_CAP.
     db.$queryRaw<{ total: number }[]>`
-      SELECT count(*)::int AS total FROM (SELECT 1 FROM users u ${where(filters)} LIMIT ${COUNT_CAP + 1}) matching`,
+      SELECT count(*)::int AS total FROM (SELECT 1 ${from} ${where(filters)} LIMIT ${COUNT_CAP + 1}) matching`,
   ]);
 
   const page = rows.slice(0, limit);
