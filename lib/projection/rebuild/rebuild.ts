@@ -223,20 +223,31 @@ async function runLocked(options: RebuildOptions): Promise<RebuildOutcome> {
     enter("verifying");
     await report(true);
     await replay.hold(); // its commits so far all lie at or below the positions the snapshot reads
-    const verified = await db.$transaction(
+    let snapshotAt: (positions: Positions) => void = () => {};
+    const fixed = new Promise<Positions>((resolve) => (snapshotAt = resolve));
+    const liveSums = db.$transaction(
       async (tx) => {
         const at = await storedPositions(tx, group, LIVE_SCHEMA);
         replay!.follow(at);
         replay!.release();
-        return { at, sums: await tableChecksums(tx, LIVE_SCHEMA, group) };
+        snapshotAt(at);
+        return tableChecksums(tx, LIVE_SCHEMA, group);
       },
       { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, maxWait: 10_000, timeout: 30 * 60_000 },
     );
-    await waitUntil(async () => gapBetween(verified.at, await storedPositions(db, group, REBUILD_SCHEMA)) === 0n);
-    await replay.hold();
-    const ahead = gapBetween(await storedPositions(db, group, REBUILD_SCHEMA), verified.at);
-    if (ahead > 0n) throw new Error(`the rebuild passed the compared positions by ${ahead} messages (a bug: it must stop at them)`);
-    const comparison = compare(verified.sums, await tableChecksums(db, REBUILD_SCHEMA, group));
+    // The snapshot's transaction failing before it fixed P must not leave this waiting for P.
+    const at = await Promise.race([fixed, liveSums.then(() => fixed)]);
+    const verified = { at };
+    // The live checksums run in the snapshot while the replay closes to P; then the rebuilt ones beside them.
+    const rebuiltSums = (async () => {
+      await waitUntil(async () => gapBetween(at, await storedPositions(db, group, REBUILD_SCHEMA)) === 0n);
+      await replay!.hold();
+      const ahead = gapBetween(await storedPositions(db, group, REBUILD_SCHEMA), at);
+      if (ahead > 0n) throw new Error(`the rebuild passed the compared positions by ${ahead} messages (a bug: it must stop at them)`);
+      return tableChecksums(db, REBUILD_SCHEMA, group);
+    })();
+    const [liveChecksums, rebuiltChecksums] = await Promise.all([liveSums, rebuiltSums]);
+    const comparison = compare(liveChecksums, rebuiltChecksums);
     const differing = comparison.filter((c) => !c.equal);
     if (differing.length && !options.acceptDifferences) {
       const refused = { status: "refused", message: `Not switched: ${describeDifferences(differing)}.`, comparison } as const;
