@@ -9,7 +9,7 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { runAuthorized } from "@/lib/actions/safe-action";
 import { getDb } from "@/lib/db";
-import { invariant } from "@/lib/errors";
+import { DomainError } from "@/lib/errors";
 import { recordCommand } from "@/lib/metrics/console-metrics";
 import { cancelRebuild, requestRebuild } from "@/lib/projection/rebuild/rebuild-jobs";
 import { getKafkaConfig } from "@/lib/runtime";
@@ -45,7 +45,7 @@ export async function cancelRebuildAction(_prev: RebuildActionState, formData: F
   return timed("CancelRebuild", () =>
     runAuthorized("ops:manage", async (user) => {
       const id = idSchema.safeParse(formData.get("id"));
-      if (!id.success) throw invariant("That is not a rebuild this console knows.");
+      if (!id.success) throw new DomainError("validation", "That is not a rebuild this console knows.");
       await cancelRebuild(getDb(), getKafkaConfig().PROJECTOR_GROUP_ID, BigInt(id.data), user.email);
       return `Cancel asked for: rebuild #${id.data} stops before its switch.`;
     }),
