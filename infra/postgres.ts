@@ -34,6 +34,9 @@ export interface PostgresHandle {
   stop(): Promise<void>;
 }
 
+/** The URL of the embedded server on `port` (its `postgres` database). */
+export const embeddedUrl = (port: number) => `postgres://${USER}:${PASSWORD}@${HOST}:${port}/postgres`;
+
 /** Connection URL for another database on the same server. */
 export function databaseUrl(url: string, database: string): string {
   const u = new URL(url);
@@ -116,7 +119,7 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
     clearTimeout(timer);
   }
 
-  const url = `postgres://${USER}:${PASSWORD}@${HOST}:${opts.port}/postgres`;
+  const url = embeddedUrl(opts.port);
   let stopped: Promise<void> | undefined;
   return {
     url,

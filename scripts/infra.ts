@@ -16,6 +16,17 @@ import {
   type PostgresHandle,
 } from "@/infra/postgres";
 
+/**
+ * Where `npm start` runs its own servers when DATABASE_URL / KAFKA_BROKERS are
+ * not set (overridable by env); `npm run rebuild` looks for them there too.
+ */
+export const LOCAL_STACK = {
+  databaseName: "admin_console",
+  postgresPort: Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329),
+  kafkaPort: Number(process.env.LOCAL_KAFKA_PORT ?? 9092),
+  kafkaControllerPort: Number(process.env.LOCAL_KAFKA_CONTROLLER_PORT ?? 9093),
+} as const;
+
 export interface InfraOptions {
   dataDir: string;
   /** Use this PostgreSQL instead of starting one. */

@@ -12,12 +12,13 @@
  */
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
-import { databaseUrl as withDatabase } from "@/infra/postgres";
+import { databaseUrl, embeddedUrl } from "@/infra/postgres";
 import { kafkaConfig } from "@/lib/config";
 import { createDb } from "@/lib/db";
 import { createLogger } from "@/lib/log";
 import { rebuildNow } from "@/lib/projection/rebuild/rebuild-jobs";
 import { progressLine } from "@/lib/projection/rebuild/progress";
+import { LOCAL_STACK } from "./infra";
 
 const { values } = parseArgs({
   options: { "accept-differences": { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
@@ -29,12 +30,12 @@ if (values.help) {
 
 const env = { ...process.env };
 if (!env.DATABASE_URL) {
-  const port = env.EMBEDDED_POSTGRES_PORT ?? "54329";
-  env.DATABASE_URL = withDatabase(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`, "admin_console");
-  console.log(`DATABASE_URL is not set: using npm start's embedded PostgreSQL (127.0.0.1:${port}/admin_console)`);
+  const { postgresPort, databaseName } = LOCAL_STACK;
+  env.DATABASE_URL = databaseUrl(embeddedUrl(postgresPort), databaseName);
+  console.log(`DATABASE_URL is not set: using npm start's embedded PostgreSQL (127.0.0.1:${postgresPort}/${databaseName})`);
 }
 if (!env.KAFKA_BROKERS) {
-  env.KAFKA_BROKERS = `127.0.0.1:${env.LOCAL_KAFKA_PORT ?? "9092"}`;
+  env.KAFKA_BROKERS = `127.0.0.1:${LOCAL_STACK.kafkaPort}`;
   console.log(`KAFKA_BROKERS is not set: using npm start's local broker (${env.KAFKA_BROKERS})`);
 }
 

@@ -9,7 +9,7 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { startInfra } from "./infra";
+import { LOCAL_STACK, startInfra } from "./infra";
 import { ROOT, startApp, stopAll, type RunningProcess } from "./stack";
 
 const { values } = parseArgs({
@@ -29,11 +29,8 @@ const started = Date.now();
 const infra = await startInfra({
   dataDir: path.join(ROOT, ".data"),
   databaseUrl: process.env.DATABASE_URL,
-  databaseName: "admin_console",
-  postgresPort: Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329),
   brokers: process.env.KAFKA_BROKERS?.split(",").filter(Boolean),
-  kafkaPort: Number(process.env.LOCAL_KAFKA_PORT ?? 9092),
-  kafkaControllerPort: Number(process.env.LOCAL_KAFKA_CONTROLLER_PORT ?? 9093),
+  ...LOCAL_STACK,
   log,
 });
 

@@ -13,7 +13,7 @@
  * assigned partitions), counts into the process's Prometheus metrics, and logs
  * JSON lines through pino (a line per batch at debug level, per event at trace).
  */
-import type { Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
+import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, Producer } from "kafkajs";
 import type { KafkaConfig } from "@/lib/config";
 import type { Db } from "@/lib/db";
 import { createKafka } from "@/lib/kafka/client";
@@ -53,6 +53,20 @@ export interface Projector {
 /** Partition batches in flight per projector process (and per rebuild replay). */
 export const PROJECTOR_CONCURRENCY = 3;
 
+/**
+ * Consumer settings shared by the projector and a rebuild's replay. A SIGKILLed
+ * instance holds its partitions until its session expires, and a rebalance waits
+ * up to rebalanceTimeout for members to rejoin: keep both short (batches take
+ * milliseconds) so a crash costs seconds, not a minute.
+ */
+export const PROJECTION_CONSUMER = {
+  allowAutoTopicCreation: false,
+  sessionTimeout: 10_000,
+  rebalanceTimeout: 20_000,
+  heartbeatInterval: 1_000,
+  retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 12, restartOnFailure: async () => true },
+} as const satisfies Omit<ConsumerConfig, "groupId">;
+
 /** Correlation ids listed on one batch's debug line at most. */
 const MAX_LOGGED_IDS = 20;
 
@@ -72,14 +86,7 @@ export function createProjector(options: ProjectorOptions): Projector {
   const topics = STREAMS.map((s) => topicName(s, config));
   const consumer: Consumer = kafka.consumer({
     groupId: group,
-    allowAutoTopicCreation: false,
-    // A SIGKILLed instance holds its partitions until its session expires, and a
-    // rebalance waits up to rebalanceTimeout for members to rejoin: keep both
-    // short (batches take milliseconds) so a crash costs seconds, not a minute.
-    sessionTimeout: 10_000,
-    rebalanceTimeout: 20_000,
-    heartbeatInterval: 1_000,
-    retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 12, restartOnFailure: async () => true },
+    ...PROJECTION_CONSUMER,
   });
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   let stopping: Promise<void> | null = null;

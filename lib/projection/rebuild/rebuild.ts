@@ -41,7 +41,7 @@ import { fetchEndOffsets } from "@/lib/kafka/offsets";
 import { STREAMS, streamOfTopic, topicName } from "@/lib/kafka/topics";
 import type { Logger } from "@/lib/log";
 import { applyBatch, lockProjectionFence } from "../apply-batch";
-import { PROJECTOR_CONCURRENCY } from "../projector";
+import { PROJECTION_CONSUMER, PROJECTOR_CONCURRENCY } from "../projector";
 import { gapBetween, positionKey, seekToPositions, storedPositions, type Positions } from "../positions";
 import {
   createShadowTables,
@@ -347,16 +347,12 @@ async function startShadowConsumer(deps: {
   const { db, kafka, group, topics, config, log } = deps;
   const consumer: Consumer = kafka.consumer({
     groupId: deps.rebuildGroup,
-    allowAutoTopicCreation: false,
-    sessionTimeout: 10_000,
-    rebalanceTimeout: 20_000,
-    heartbeatInterval: 1_000,
+    ...PROJECTION_CONSUMER,
     // A replay reads far more than it waits: larger fetches, fewer and bigger transactions.
     maxBytesPerPartition: 4 * 1024 * 1024,
     // Stopping waits for the fetch in flight: a short long-poll (default 5 s) keeps the end of a
     // rebuild quick. Busy fetches return at once anyway.
     maxWaitTimeInMs: 100,
-    retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 12, restartOnFailure: async () => true },
   });
   let held = false;
   let inFlight = 0;
