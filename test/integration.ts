@@ -10,8 +10,8 @@ import { createDatabase, databaseUrl } from "@/infra/postgres";
 import { migrateDeploy } from "@/infra/prisma/migrate";
 import { decodeEvent } from "@/lib/events/codec";
 import type { DomainEvent } from "@/lib/events/registry";
-import { silentLogger } from "@/lib/log";
-import { createProjector, type Projector } from "@/lib/projection/projector";
+import { getLogger, silentLogger } from "@/lib/log";
+import { createProjector, type Projector, type ProjectorOptions } from "@/lib/projection/projector";
 import type { RoleEvent } from "@/modules/roles/domain/events";
 import { evolveRole, type RoleState } from "@/modules/roles/domain/role-state";
 import type { UserEvent } from "@/modules/users/domain/events";
@@ -46,10 +46,25 @@ export async function createTestContext(label: string): Promise<TestContext> {
   return { id, ...(await connectAppClients({ env, clientIdSuffix: `test-${id}`, actorName: "integration-test" })) };
 }
 
-export async function startProjector(t: TestContext, options: { concurrency?: number } = {}): Promise<Projector> {
-  const projector = createProjector({ db: t.db, config: t.config, logger: silentLogger, ...options });
+export async function startProjector(
+  t: TestContext,
+  options: Pick<ProjectorOptions, "concurrency" | "onBatch" | "restartBackoffMs" | "heartbeatIntervalMs"> = {},
+): Promise<Projector> {
+  // DEBUG_PROJECTOR=1 shows the projector's own log lines while a test runs.
+  const logger = process.env.DEBUG_PROJECTOR ? getLogger() : silentLogger;
+  const projector = createProjector({ db: t.db, config: t.config, logger, ...options });
   await projector.start();
   return projector;
+}
+
+/** Reads until `ok` holds or the time is up, and returns the last value read (assert on it). */
+export async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** The high watermark of every partition of the event topics. */

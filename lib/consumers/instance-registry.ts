@@ -1,13 +1,22 @@
 /**
- * Each projector process registers itself in `projector_instances`, heartbeats
- * every few seconds and records the partitions Kafka assigned it, so the
- * health page can show who is alive and who holds what. Best effort: a failed
- * heartbeat (PostgreSQL briefly down) is logged and the next one tries again;
- * it never stops projection.
+ * Each consumer process (projector, notifier) registers itself in
+ * `projector_instances` under its consumer group, records the partitions Kafka
+ * assigned it, and heartbeats every few seconds, so the health page can show
+ * who is alive and who holds what.
+ *
+ * A heartbeat is proof that the consumer loop works, not that a timer runs:
+ * each tick asks `liveness()` (lib/kafka/supervised-consumer.ts) and writes
+ * `last_heartbeat_at` only when the loop fetched or finished a batch recently.
+ * A crashed consumer is recorded as `consumer_state = 'crashed'` with its
+ * error and no partitions until it runs again; a stuck one stops heartbeating
+ * and so turns "no heartbeat" within 15 s. Writes are best effort: a failed one
+ * (PostgreSQL briefly down) is logged and the next tick tries again; they
+ * never stop consumption.
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Db } from "@/lib/db";
+import type { Liveness } from "@/lib/kafka/supervised-consumer";
 import type { Logger } from "@/lib/log";
 
 export const HEARTBEAT_INTERVAL_MS = 5_000;
@@ -23,6 +32,8 @@ export interface InstanceRegistry {
   assigned(memberId: string, assignment: Assignment): Promise<void>;
   /** A rebalance started: the partitions held until now are being revoked. */
   revoked(): Promise<void>;
+  /** The consumer crashed: shown with its error, holding nothing, until it runs again. */
+  crashed(error: Error, restarts: number): Promise<void>;
   /** Marks the instance stopped and ends the heartbeat. */
   stop(): Promise<void>;
 }
@@ -31,6 +42,8 @@ export function createInstanceRegistry(options: {
   db: Db;
   group: string;
   logger: Logger;
+  /** Whether the consumer loop proves it runs; no heartbeat is written while it does not. */
+  liveness: () => Liveness;
   metricsPort?: number | null;
   intervalMs?: number;
 }): InstanceRegistry {
@@ -38,6 +51,8 @@ export function createInstanceRegistry(options: {
   const host = hostname();
   const instanceId = `${host}-${process.pid}-${randomBytes(3).toString("hex")}`;
   let timer: NodeJS.Timeout | null = null;
+  /** The last reason the loop gave for not heartbeating, logged once per episode. */
+  let silentBecause: string | null = null;
 
   // Writes run one after another, so a revocation never lands after the assignment that followed it.
   let tail: Promise<void> = Promise.resolve();
@@ -46,20 +61,31 @@ export function createInstanceRegistry(options: {
       try {
         await work();
       } catch (error) {
-        logger.warn({ err: error, instanceId }, `projector instance: ${what} failed`);
+        logger.warn({ err: error, instanceId }, `consumer instance: ${what} failed`);
       }
     });
     return tail;
   };
 
-  const heartbeat = () =>
-    attempt("heartbeat", async () => {
+  const heartbeat = () => {
+    const live = options.liveness();
+    if (!live.ok) {
+      if (live.state === "stuck" && silentBecause === null) {
+        logger.error({ instanceId, group, reason: live.reason }, "consumer loop shows no progress: heartbeat withheld");
+      }
+      silentBecause = live.reason;
+      return tail;
+    }
+    if (silentBecause !== null) logger.info({ instanceId, group }, "consumer loop progressing again: heartbeat resumed");
+    silentBecause = null;
+    return attempt("heartbeat", async () => {
       await db.$executeRaw`
-        UPDATE projector_instances SET last_heartbeat_at = now() WHERE instance_id = ${instanceId}`;
+        UPDATE projector_instances SET last_heartbeat_at = now(), consumer_state = 'running' WHERE instance_id = ${instanceId}`;
       await db.$executeRaw`
         DELETE FROM projector_instances
         WHERE consumer_group = ${group} AND last_heartbeat_at < now() - ${FORGET_AFTER}::interval`;
     });
+  };
 
   return {
     instanceId,
@@ -73,12 +99,21 @@ export function createInstanceRegistry(options: {
     assigned(memberId, assignment) {
       return attempt("recording the assignment", () => db.$executeRaw`
         UPDATE projector_instances
-        SET member_id = ${memberId}, assignment = ${JSON.stringify(assignment)}::jsonb, last_heartbeat_at = now()
+        SET member_id = ${memberId}, assignment = ${JSON.stringify(assignment)}::jsonb, last_heartbeat_at = now(),
+          consumer_state = 'running'
         WHERE instance_id = ${instanceId}`);
     },
     revoked() {
       return attempt("recording the revocation", () => db.$executeRaw`
         UPDATE projector_instances SET assignment = '{}'::jsonb WHERE instance_id = ${instanceId}`);
+    },
+    crashed(error, restarts) {
+      const message = error.message.slice(0, 2_000);
+      return attempt("recording the crash", () => db.$executeRaw`
+        UPDATE projector_instances
+        SET consumer_state = 'crashed', assignment = '{}'::jsonb, last_error = ${message}, last_error_at = now(),
+          restarts = ${restarts}
+        WHERE instance_id = ${instanceId}`);
     },
     async stop() {
       if (timer) clearInterval(timer);

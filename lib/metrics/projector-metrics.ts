@@ -25,7 +25,24 @@ export const projectorMetrics = () =>
     }),
     deadLetters: new Counter({
       name: "projector_dead_letters_total",
-      help: "Messages this instance sent to the dead-letter topic, by original topic.",
+      help: "Messages this instance dead-lettered (recorded in dead_letters, copied to <topic>.dlq by the relay), by original topic.",
+      labelNames: ["topic"] as const,
+      registers: [registry],
+    }),
+    deadLetterRelayFailures: new Counter({
+      name: "projector_dead_letter_relay_failures_total",
+      help: "Dead letters whose copy to <topic>.dlq failed (each is retried with backoff), by original topic.",
+      labelNames: ["topic"] as const,
+      registers: [registry],
+    }),
+    consumerCrashes: new Counter({
+      name: "projector_consumer_crashes_total",
+      help: "Times this instance's Kafka consumer crashed (each is followed by a restart with backoff).",
+      registers: [registry],
+    }),
+    batchFailures: new Counter({
+      name: "projector_batch_failures_total",
+      help: "Partition batches that failed and were rolled back (retried from the same position), by topic.",
       labelNames: ["topic"] as const,
       registers: [registry],
     }),

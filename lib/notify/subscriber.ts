@@ -23,13 +23,16 @@
  * lets mail systems drop the copy; Slack webhooks take none).
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import type { EachBatchPayload, Kafka } from "kafkajs";
 import type { KafkaConfig } from "@/lib/config";
+import { createInstanceRegistry } from "@/lib/consumers/instance-registry";
+import { partitionErrors } from "@/lib/consumers/partition-errors";
 import type { Db } from "@/lib/db";
 import { decodeEvent } from "@/lib/events/codec";
 import type { DomainEvent } from "@/lib/events/registry";
 import { getLogger } from "@/lib/log";
 import { createKafka } from "@/lib/kafka/client";
+import { superviseConsumer } from "@/lib/kafka/supervised-consumer";
 import { STREAMS, streamOfTopic, topicName } from "@/lib/kafka/topics";
 import { foldKnown, loadKnown, saveKnown, type Known } from "./known";
 import { backoffDelay, DEFAULT_RETRY, PermanentSendError, type RetryPolicy } from "./retry";
@@ -86,6 +89,8 @@ const jsonLine = (group: string): Log => {
 };
 
 type BatchControl = Pick<EachBatchPayload, "heartbeat" | "isRunning" | "isStale">;
+/** Where the event being handled sits: a failure is recorded against its partition. */
+type Position = { topic: string; partition: number; offset: string };
 const STOPPED = Symbol("stopped");
 
 export function createSubscriber<M extends Notification>(options: SubscriberOptions<M>): Subscriber {
@@ -96,19 +101,47 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
   const kafka = options.kafka ?? createKafka(config, group);
   const topics = STREAMS.map((s) => topicName(s, config));
   const stopSignal = new AbortController();
-  const consumer: Consumer = kafka.consumer({
-    groupId: group,
-    allowAutoTopicCreation: false,
-    // Heartbeats continue while a send is retried (see retrying), so the session
-    // only has to outlast one bounded attempt.
-    sessionTimeout: Math.max(30_000, retry.attemptTimeoutMs * 3),
-    rebalanceTimeout: 60_000,
-    heartbeatInterval: 3_000,
-    // How long an idle fetch waits. With kafkajs' default (5 s), new events
-    // were seen up to 5 s late in the tests here; a second is plenty for mail.
-    maxWaitTimeInMs: 1_000,
-    retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 12, restartOnFailure: async () => !stopSignal.signal.aborted },
+  const logger = getLogger().child({ group });
+  // Shown on the health page like the projector: who is alive, who holds what, why a partition waits.
+  const failures = partitionErrors(db, group, logger);
+  const consumer = superviseConsumer({
+    kafka,
+    config: {
+      groupId: group,
+      allowAutoTopicCreation: false,
+      // Heartbeats continue while a send is retried (see retrying), so the session
+      // only has to outlast one bounded attempt.
+      sessionTimeout: Math.max(30_000, retry.attemptTimeoutMs * 3),
+      rebalanceTimeout: 60_000,
+      heartbeatInterval: 3_000,
+      // How long an idle fetch waits. With kafkajs' default (5 s), new events
+      // were seen up to 5 s late in the tests here; a second is plenty for mail.
+      maxWaitTimeInMs: 1_000,
+      retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 12, restartOnFailure: async () => !stopSignal.signal.aborted },
+    },
+    topics,
+    logger,
+    // A send retried for as long as its receiver fails keeps its batch in flight: that is a
+    // stalled partition (recorded with its error below), not a dead loop.
+    batchLimitMs: Number.POSITIVE_INFINITY,
+    run: {
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.concurrency ?? 2,
+      eachBatch: (payload) => eachBatch(payload),
+    },
+    onJoin: (_c, memberId, assignment) => {
+      log({ level: "info", msg: "partitions assigned", memberId, assignment });
+      void registry.assigned(memberId, assignment);
+      void failures.load(assignment);
+    },
+    onRebalancing: () => void registry.revoked(),
+    onCrash: (error, restartInMs, crashes) => {
+      log({ level: "error", msg: "consumer crashed", error: String(error), restartInMs, crashes });
+      void registry.crashed(error, crashes);
+    },
   });
+  const registry = createInstanceRegistry({ db, group, logger, liveness: () => consumer.liveness() });
   let stopping: Promise<void> | null = null;
 
   /** Waits `ms`, heartbeating; false when the wait was cut short by a stop or a lost partition. */
@@ -132,7 +165,13 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
    * failure and heartbeating throughout. STOPPED when the process stops (or
    * loses the partition) meanwhile; a PermanentSendError is thrown on at once.
    */
-  async function retrying(what: string, about: Record<string, unknown>, work: () => Promise<void>, control: BatchControl) {
+  async function retrying(
+    what: string,
+    about: Record<string, unknown>,
+    work: () => Promise<void>,
+    control: BatchControl,
+    at: Position,
+  ) {
     for (let attempt = 1; ; attempt++) {
       // Keep the group membership alive while one attempt is in flight.
       const beat = setInterval(() => void control.heartbeat().catch(() => {}), 3_000);
@@ -143,6 +182,7 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
         if (error instanceof PermanentSendError) throw error;
         const delay = backoffDelay(attempt, retry);
         log({ level: "warn", msg: `${what} failed; retrying`, ...about, attempt, retryInMs: delay, error: String(error) });
+        await failures.failed(at.topic, at.partition, at.offset, error);
         if (!(await pause(delay, control))) return STOPPED;
       } finally {
         clearInterval(beat);
@@ -151,7 +191,7 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
   }
 
   /** Steps 3–5 for one event: whether something was delivered, or "stopped" before it was done. */
-  async function handle(event: DomainEvent, control: BatchControl): Promise<"delivered" | "nothing" | "stopped"> {
+  async function handle(event: DomainEvent, control: BatchControl, at: Position): Promise<"delivered" | "nothing" | "stopped"> {
     const known = await loadKnown(db, group, event);
     const change = foldKnown(known, event);
     const message = channel.plan(event, known);
@@ -164,7 +204,7 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
         log({ level: "info", msg: `not sent: ${channel.disabled}`, ...about, message });
       } else {
         try {
-          const attempts = await retrying("send", about, () => channel.send(message, event), control);
+          const attempts = await retrying("send", about, () => channel.send(message, event), control, at);
           if (attempts === STOPPED) return "stopped";
           log({ level: "info", msg: "sent", ...about, attempts });
           outcome = "sent";
@@ -191,6 +231,7 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
           }
         }),
       control,
+      at,
     );
     if (recorded === STOPPED) {
       if (outcome) log({ level: "warn", msg: "stopped before recording a sent message: it will be sent again", ...about });
@@ -215,6 +256,7 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
     const commit = async (offset: string) => {
       resolveOffset(offset);
       await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(BigInt(offset) + 1n) }] }] });
+      await failures.progressed(topic, partition);
     };
     const decoded = batch.messages.map((m) => ({
       offset: m.offset,
@@ -227,7 +269,7 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
       if (!result.ok) {
         log({ level: "warn", msg: "skipped: cannot decode (dead-lettered by the projector)", topic, partition, offset, reason: result.reason });
       } else if (!handled.has(result.event.id)) {
-        const outcome = await handle(result.event, control);
+        const outcome = await handle(result.event, control, { topic, partition, offset });
         if (outcome === "stopped") break;
         handled.add(result.event.id); // its twin later in this batch (a republish) is skipped too
         if (outcome === "delivered") {
@@ -243,20 +285,8 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
 
   return {
     async start() {
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
-        log({ level: "info", msg: "partitions assigned", memberId: payload.memberId, assignment: payload.memberAssignment }),
-      );
-      consumer.on(consumer.events.CRASH, ({ payload }) =>
-        log({ level: "error", msg: "consumer crashed", error: String(payload.error), restart: payload.restart }),
-      );
-      await consumer.connect();
-      for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: options.concurrency ?? 2,
-        eachBatch,
-      });
+      await registry.register();
+      await consumer.start();
       log({
         level: "info",
         msg: channel.disabled ? `notifier started; ${channel.disabled}: messages are logged, not sent` : "notifier started",
@@ -267,8 +297,9 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
     stop() {
       stopping ??= (async () => {
         stopSignal.abort(); // cuts a retry's wait short; the unsent event stays uncommitted
-        await consumer.disconnect();
+        await consumer.stop();
         await channel.close?.();
+        await registry.stop();
         log({ level: "info", msg: "notifier stopped" });
       })();
       return stopping;

@@ -7,6 +7,7 @@
 import { Prisma } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/command/execute";
 import { decodeEvent } from "@/lib/events/codec";
+import { keyPartition } from "@/lib/kafka/partitioner";
 import type { Logger } from "@/lib/log";
 import type { DomainEvent, StreamName } from "@/lib/events/registry";
 import type { RoleEvent } from "@/modules/roles/domain/events";
@@ -41,6 +42,11 @@ export interface DeadLetter {
 export interface BatchOutcome {
   /** Offset after the last message handled (to commit to Kafka). */
   nextOffset: string | null;
+  /**
+   * Set when the batch was fetched from past the stored position (nothing applied): the
+   * consumer must seek back to this offset. Messages in between would otherwise be lost.
+   */
+  gapFrom?: string;
   applied: DomainEvent[];
   deadLetters: DeadLetter[];
   skipped: number;
@@ -51,6 +57,14 @@ export interface BatchInput {
   topic: string;
   partition: number;
   stream: StreamName;
+  /** The topic's partition count: an event must sit on its aggregate id's murmur2 partition. */
+  partitions: number;
+  /**
+   * The offset the consumer fetched this batch from (kafkajs `batch.fetchedOffset`). Beyond
+   * the stored position it means a gap; the first message's offset cannot tell, as control
+   * records of transactional producers legitimately take offsets.
+   */
+  fetchedOffset?: string;
   messages: readonly RawMessage[];
   /** Debug lines for events skipped as already projected (default: none). */
   logger?: Logger;
@@ -83,20 +97,25 @@ export async function lockProjectionFence(tx: Tx, group: string): Promise<void> 
 }
 
 /**
- * Applies the batch inside `tx`. `beforeCommit` receives the dead letters, so
- * they reach the DLQ topic before the offsets move (at least once, never lost).
+ * Applies the batch inside `tx`. Dead letters are rows of `dead_letters` in the
+ * same transaction as the new position: never lost, and never a reason to hold
+ * the partition up. Their copies to `<topic>.dlq` are sent after the commit, in
+ * bounded requests, by the dead-letter relay (./dead-letter-relay.ts).
  */
-export async function applyBatch(
-  tx: Tx,
-  input: BatchInput,
-  beforeCommit: (deadLetters: DeadLetter[]) => Promise<void>,
-): Promise<BatchOutcome> {
+export async function applyBatch(tx: Tx, input: BatchInput): Promise<BatchOutcome> {
   const { group, topic, partition } = input;
   if (!input.rebuild) await shareProjectionFence(tx, group);
   const stored = await tx.$queryRaw<{ next_offset: bigint }[]>`
     SELECT next_offset FROM projection_offsets
     WHERE consumer_group = ${group} AND topic = ${topic} AND partition = ${partition} FOR UPDATE`;
   const from = stored[0]?.next_offset ?? -1n;
+  if (stored[0] && input.fetchedOffset !== undefined && BigInt(input.fetchedOffset) > from) {
+    input.logger?.warn(
+      { topic, partition, storedPosition: String(from), fetchedOffset: input.fetchedOffset },
+      "batch fetched past the stored position: refused; seeking back",
+    );
+    return { nextOffset: null, gapFrom: String(from), applied: [], deadLetters: [], skipped: 0 };
+  }
   const fresh = input.messages.filter((m) => BigInt(m.offset) >= from);
   const last = input.messages.at(-1);
   const outcome: BatchOutcome = {
@@ -112,7 +131,19 @@ export async function applyBatch(
     const key = m.key?.toString("utf8") ?? null;
     const result = decodeEvent(m.value, input.stream, key);
     if (!result.ok) outcome.deadLetters.push(deadLetter(input, m, result.reason));
-    else if (m.value?.includes("\\u0000") && containsNul(result.event)) {
+    else if (keyPartition(result.event.aggregateId, input.partitions) !== partition) {
+      // Applied, it could overtake or trail the aggregate's other events on their own partition.
+      const home = keyPartition(result.event.aggregateId, input.partitions);
+      outcome.deadLetters.push(
+        deadLetter(
+          input,
+          m,
+          `on partition ${partition}, but ${key === null ? "its aggregateId" : "its key"}'s murmur2 partition is ${home} of ` +
+            `${input.partitions}: publish keyed by the aggregate id with the murmur2 partitioner (the Java and kafkajs ` +
+            `default; librdkafka and kcat: partitioner=murmur2_random), or the aggregate's events can be applied out of order`,
+        ),
+      );
+    } else if (m.value?.includes("\\u0000") && containsNul(result.event)) {
       // PostgreSQL text and jsonb cannot hold U+0000: applying it would fail the batch forever.
       outcome.deadLetters.push(deadLetter(input, m, "contains U+0000 (NUL), which PostgreSQL text/jsonb cannot store"));
     } else decoded.push({ event: result.event, offset: m.offset });
@@ -180,7 +211,6 @@ export async function applyBatch(
     nextOffset: outcome.nextOffset,
     ids: [...new Set(outcome.applied.map((e) => e.aggregateId))].slice(0, 50),
   })})`;
-  await beforeCommit(outcome.deadLetters);
   return outcome;
 }
 

@@ -4,24 +4,36 @@
  * database commit, and positions resumed from PostgreSQL on every assignment.
  *
  * Failure policy (see kafkajs docs/Consuming.md):
- * - a message it cannot read or apply → `<topic>.dlq` with the reason, counted
- *   in dead_letters, and the partition moves on;
+ * - a message it cannot read or apply (or one on the wrong partition for its
+ *   key) → a `dead_letters` row in the batch's own transaction, and the
+ *   partition moves on; the relay copies it to `<topic>.dlq` afterwards, in
+ *   bounded requests, retrying on its own: a dead letter never blocks anything;
  * - anything else (PostgreSQL down, a bug) → the batch throws, nothing is
- *   committed, kafkajs retries with backoff from the same position.
+ *   committed, kafkajs retries with backoff from the same position, and the
+ *   failure is recorded for the health page (consumer_partition_errors);
+ * - a batch fetched from past the stored position → refused, and the consumer
+ *   seeks back: a gap is never skipped;
+ * - the consumer itself crashes (kafkajs gives up on non-retriable errors) →
+ *   a new one after a backoff (lib/kafka/supervised-consumer.ts); meanwhile the
+ *   instance is shown crashed, with the error, holding nothing.
  *
- * Operations: the instance registers in `projector_instances` (heartbeat,
- * assigned partitions), counts into the process's Prometheus metrics, and logs
- * JSON lines through pino (a line per batch at debug level, per event at trace).
+ * Operations: the instance registers in `projector_instances` (a heartbeat only
+ * while the consumer loop proves it runs, assigned partitions), counts into the
+ * process's Prometheus metrics, and logs JSON lines through pino (a line per
+ * batch at debug level, per event at trace).
  */
-import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, Producer } from "kafkajs";
+import type { Admin, ConsumerConfig, EachBatchPayload, Kafka, Producer } from "kafkajs";
 import type { KafkaConfig } from "@/lib/config";
+import { createInstanceRegistry, type InstanceRegistry } from "@/lib/consumers/instance-registry";
+import { partitionErrors } from "@/lib/consumers/partition-errors";
 import type { Db } from "@/lib/db";
 import { createKafka } from "@/lib/kafka/client";
-import { deadLetterTopic, STREAMS, streamOfTopic, topicName } from "@/lib/kafka/topics";
+import { superviseConsumer } from "@/lib/kafka/supervised-consumer";
+import { STREAMS, streamOfTopic, topicName } from "@/lib/kafka/topics";
 import { getLogger, type Logger } from "@/lib/log";
 import { projectorMetrics } from "@/lib/metrics/projector-metrics";
-import { applyBatch, type BatchOutcome, type DeadLetter } from "./apply-batch";
-import { createInstanceRegistry, type InstanceRegistry } from "./instance-registry";
+import { applyBatch, type BatchOutcome } from "./apply-batch";
+import { createDeadLetterRelay } from "./dead-letter-relay";
 import { seekToPositions, storedPositions } from "./positions";
 
 export interface ProjectorOptions {
@@ -40,12 +52,16 @@ export interface ProjectorOptions {
   metricsPort?: number | null;
   /** Heartbeat period of the instance row (default 5 s). */
   heartbeatIntervalMs?: number;
+  /** First delay before restarting a crashed consumer (default 1 s, doubling to 30 s). */
+  restartBackoffMs?: number;
   onBatch?: (outcome: BatchOutcome & { topic: string; partition: number }) => void;
 }
 
 export interface Projector {
   /** This process's row in projector_instances. */
   readonly instanceId: string;
+  /** Crashes of the Kafka consumer so far (each followed by a restart). */
+  readonly crashes: number;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -70,75 +86,139 @@ export const PROJECTION_CONSUMER = {
 /** Correlation ids listed on one batch's debug line at most. */
 const MAX_LOGGED_IDS = 20;
 
+/**
+ * The partition count of each topic (asked of Kafka once; an event topic's count never
+ * changes: adding partitions would move keys, and with them the order of their events).
+ */
+export function partitionCounts(admin: () => Promise<Admin>) {
+  const counts = new Map<string, number>();
+  return async (topic: string): Promise<number> => {
+    const known = counts.get(topic);
+    if (known) return known;
+    const { topics } = await (await admin()).fetchTopicMetadata({ topics: [topic] });
+    const n = topics[0]?.partitions.length ?? 0;
+    if (n < 1) throw new Error(`topic ${topic} has no partitions in the cluster's metadata`);
+    counts.set(topic, n);
+    return n;
+  };
+}
+
+/** An admin client connected on first use, and disconnected by `close`. */
+export function lazyAdmin(kafka: Kafka) {
+  let admin: Promise<Admin> | null = null;
+  return {
+    get: () =>
+      (admin ??= (async () => {
+        const a = kafka.admin();
+        await a.connect();
+        return a;
+      })().catch((error: unknown) => {
+        admin = null;
+        throw error;
+      })),
+    async close() {
+      const a = admin;
+      admin = null;
+      if (a) await (await a.catch(() => null))?.disconnect();
+    },
+  };
+}
+
 export function createProjector(options: ProjectorOptions): Projector {
   const { db, config } = options;
   const group = config.PROJECTOR_GROUP_ID;
-  const registry: InstanceRegistry = createInstanceRegistry({
-    db,
-    group,
-    logger: options.logger ?? getLogger(),
-    metricsPort: options.metricsPort,
-    intervalMs: options.heartbeatIntervalMs,
-  });
-  const log = (options.logger ?? getLogger()).child({ component: "projector", group, instanceId: registry.instanceId });
+  const logger = options.logger ?? getLogger();
   const metrics = projectorMetrics();
   const kafka = options.kafka ?? createKafka(config, "projector");
   const topics = STREAMS.map((s) => topicName(s, config));
-  const consumer: Consumer = kafka.consumer({
-    groupId: group,
-    ...PROJECTION_CONSUMER,
+  const admin = lazyAdmin(kafka);
+  const partitionsOf = partitionCounts(admin.get);
+  // Its own producer, with short retries: a DLQ topic that is gone must not keep a relay pass for long.
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    retry: { retries: 2 },
   });
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   let stopping: Promise<void> | null = null;
 
-  async function seekToStoredOffsets(assignment: Record<string, number[]>) {
-    seekToPositions(consumer, assignment, await storedPositions(db, group));
-  }
+  const consumer = superviseConsumer({
+    kafka,
+    config: { groupId: group, ...PROJECTION_CONSUMER },
+    topics,
+    logger,
+    backoff: options.restartBackoffMs ? { initialMs: options.restartBackoffMs, maxMs: 30_000 } : undefined,
+    run: {
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.concurrency ?? PROJECTOR_CONCURRENCY,
+      eachBatch: (payload) => eachBatch(payload),
+    },
+    onJoin: (c, memberId, assignment) => {
+      assigned(memberId, assignment);
+      storedPositions(db, group)
+        .then((positions) => seekToPositions(c, assignment, positions))
+        .catch((error: unknown) => log.error({ err: error }, "could not seek to stored offsets"));
+      void failures.load(assignment);
+    },
+    onRebalancing: () => void registry.revoked(),
+    onCrash: (error, restartInMs, crashes) => {
+      metrics.consumerCrashes.inc();
+      metrics.partitionLag.reset();
+      metrics.assignedPartitions.reset();
+      log.error({ err: error, restartInMs, crashes }, restartInMs === null ? "consumer crashed; kafkajs restarts it" : `consumer crashed; restarting it in ${restartInMs} ms`);
+      void registry.crashed(error, crashes);
+    },
+  });
+  const registry: InstanceRegistry = createInstanceRegistry({
+    db,
+    group,
+    logger,
+    liveness: () => consumer.liveness(),
+    metricsPort: options.metricsPort,
+    intervalMs: options.heartbeatIntervalMs,
+  });
+  const log = logger.child({ component: "projector", group, instanceId: registry.instanceId });
+  const failures = partitionErrors(db, group, log);
+  const relay = createDeadLetterRelay({ db, producer, admin: admin.get, group, logger: log });
 
-  async function sendToDeadLetters(letters: DeadLetter[]) {
-    if (letters.length === 0) return;
-    const byTopic = new Map<string, DeadLetter[]>();
-    for (const l of letters) byTopic.set(l.topic, [...(byTopic.get(l.topic) ?? []), l]);
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, list]) => ({
-        topic: deadLetterTopic(topic),
-        messages: list.map((l) => ({
-          key: l.key,
-          value: l.value,
-          headers: {
-            // The original headers travel along, so the DLQ topic alone can replay a message.
-            ...l.headers,
-            "dlq-reason": l.reason,
-            "dlq-original-topic": l.topic,
-            "dlq-original-partition": String(l.partition),
-            "dlq-original-offset": l.offset,
-            "dlq-consumer-group": group,
-          },
-        })),
-      })),
-    });
-  }
-
-  async function eachBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload) {
+  async function eachBatch(payload: EachBatchPayload) {
+    const { batch, isRunning, isStale } = payload;
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    try {
+      await projectBatch(payload);
+    } catch (error) {
+      // Rolled back: kafkajs retries the batch from the same position. Say why, where everyone looks.
+      metrics.batchFailures.inc({ topic: batch.topic });
+      log.error({ err: error, topic: batch.topic, partition: batch.partition, offset: batch.messages[0]?.offset }, "batch failed; retrying");
+      await failures.failed(batch.topic, batch.partition, batch.messages[0]?.offset ?? null, error);
+      throw error;
+    }
+  }
+
+  async function projectBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat }: EachBatchPayload) {
     const started = process.hrtime.bigint();
+    const partitions = await partitionsOf(batch.topic);
     const outcome = await db.$transaction(
       (tx) =>
-        applyBatch(
-          tx,
-          {
-            group,
-            topic: batch.topic,
-            partition: batch.partition,
-            stream: streamOfTopic(batch.topic, config),
-            messages: batch.messages,
-            logger: log,
-          },
-          sendToDeadLetters,
-        ),
+        applyBatch(tx, {
+          group,
+          topic: batch.topic,
+          partition: batch.partition,
+          stream: streamOfTopic(batch.topic, config),
+          partitions,
+          fetchedOffset: (batch as { fetchedOffset?: string }).fetchedOffset,
+          messages: batch.messages,
+          logger: log,
+        }),
       { maxWait: 10_000, timeout: 60_000 },
     );
+    if (outcome.gapFrom !== undefined) {
+      // Fetched from past what PostgreSQL holds (e.g. its data restored from before the last
+      // commits): go back to the stored position instead of skipping what lies between.
+      consumer.current().seek({ topic: batch.topic, partition: batch.partition, offset: outcome.gapFrom });
+      return;
+    }
     // Only now, with the database committed, may Kafka learn the new position.
     const last = batch.messages.at(-1);
     if (last) {
@@ -149,6 +229,8 @@ export function createProjector(options: ProjectorOptions): Projector {
       await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
     }
     await heartbeat();
+    if (outcome.deadLetters.length) relay.wake();
+    await failures.progressed(batch.topic, batch.partition);
     options.onBatch?.({ ...outcome, topic: batch.topic, partition: batch.partition });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     recordBatch(batch.topic, batch.partition, batch.highWatermark, outcome, seconds);
@@ -206,33 +288,22 @@ export function createProjector(options: ProjectorOptions): Projector {
 
   return {
     instanceId: registry.instanceId,
+    get crashes() {
+      return consumer.crashes;
+    },
     async start() {
       await registry.register();
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        assigned(payload.memberId, payload.memberAssignment);
-        seekToStoredOffsets(payload.memberAssignment).catch((error: unknown) =>
-          log.error({ err: error }, "could not seek to stored offsets"),
-        );
-      });
-      consumer.on(consumer.events.REBALANCING, () => void registry.revoked());
-      consumer.on(consumer.events.CRASH, ({ payload }) =>
-        log.error({ err: payload.error, restart: payload.restart }, "consumer crashed"),
-      );
       await producer.connect();
-      await consumer.connect();
-      for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: options.concurrency ?? PROJECTOR_CONCURRENCY,
-        eachBatch,
-      });
+      relay.start();
+      await consumer.start();
       log.info({ topics }, "projector started");
     },
     stop() {
       stopping ??= (async () => {
-        await consumer.disconnect();
+        await consumer.stop();
+        await relay.stop();
         await producer.disconnect();
+        await admin.close();
         await registry.stop();
         log.info("projector stopped");
       })();

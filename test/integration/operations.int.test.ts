@@ -11,7 +11,7 @@ import { discardDeadLetter, retryDeadLetter } from "@/modules/operations/applica
 import { getHealth } from "@/modules/operations/read/health";
 import { createRole } from "@/modules/roles/application/role-commands";
 import { createUser, recordLogin } from "@/modules/users/application/user-commands";
-import { createTestContext, endOffsets, readLog, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
+import { createTestContext, endOffsets, eventually, readLog, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
 
 let t: TestContext;
 let projector: Projector;
@@ -34,15 +34,6 @@ afterAll(async () => {
 
 const health = () =>
   getHealth({ db: t.db, admin: async () => t.admin, group: t.config.PROJECTOR_GROUP_ID, topics: Object.values(t.topics) });
-
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const envelope = (type: string, aggregateId: string, sequence: number, payload: unknown, correlationId: string) => ({
   id: randomUUID(),

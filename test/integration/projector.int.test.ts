@@ -67,13 +67,13 @@ describe("projector", () => {
             topic: first.topic,
             partition: first.partition,
             stream: first.topic === t.topics.users ? "users" : "roles",
+            partitions: t.config.KAFKA_PARTITIONS,
             messages: messages.map((m) => ({
               offset: m.offset,
               key: m.key === null ? null : Buffer.from(m.key),
               value: m.value === null ? null : Buffer.from(m.value),
             })),
           },
-          async () => {},
         ),
       );
       expect(outcome.applied).toEqual([]);

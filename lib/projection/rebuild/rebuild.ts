@@ -35,13 +35,14 @@ import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import { Prisma } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/command/execute";
 import type { KafkaConfig } from "@/lib/config";
+import { partitionErrors } from "@/lib/consumers/partition-errors";
 import type { Db } from "@/lib/db";
 import { createKafka } from "@/lib/kafka/client";
 import { fetchEndOffsets } from "@/lib/kafka/offsets";
 import { STREAMS, streamOfTopic, topicName } from "@/lib/kafka/topics";
 import type { Logger } from "@/lib/log";
 import { applyBatch, lockProjectionFence } from "../apply-batch";
-import { PROJECTION_CONSUMER, PROJECTOR_CONCURRENCY } from "../projector";
+import { lazyAdmin, partitionCounts, PROJECTION_CONSUMER, PROJECTOR_CONCURRENCY } from "../projector";
 import { gapBetween, positionKey, seekToPositions, storedPositions, type Positions } from "../positions";
 import {
   createShadowTables,
@@ -314,6 +315,8 @@ async function runLocked(options: RebuildOptions): Promise<RebuildOutcome> {
     await replay?.stop().catch(() => {});
     await dropRebuildSchemas(db).catch((error: unknown) => log.error({ err: error }, "could not drop the rebuild schemas"));
     await deleteGroup(admin, rebuildGroup, log);
+    // The replay's partition failures belong to this run; the rebuild's row keeps how it ended.
+    await db.$executeRaw`DELETE FROM consumer_partition_errors WHERE consumer_group = ${rebuildGroup}`.catch(() => {});
     await admin.disconnect().catch(() => {});
   }
 }
@@ -354,6 +357,9 @@ async function startShadowConsumer(deps: {
     // rebuild quick. Busy fetches return at once anyway.
     maxWaitTimeInMs: 100,
   });
+  const admin = lazyAdmin(kafka);
+  const partitionsOf = partitionCounts(admin.get);
+  const failures = partitionErrors(db, deps.rebuildGroup, log);
   let held = false;
   let inFlight = 0;
   let target: Positions | null = null;
@@ -373,7 +379,7 @@ async function startShadowConsumer(deps: {
       target = positions;
     },
     stop() {
-      stopped ??= consumer.disconnect();
+      stopped ??= consumer.disconnect().finally(() => admin.close());
       return stopped;
     },
   };
@@ -397,25 +403,43 @@ async function startShadowConsumer(deps: {
     inFlight += 1;
     try {
       const { topic, partition } = batch;
-      const waitAt = await db.$transaction(
-        async (tx) => {
-          // Unqualified names in applyBatch now mean the shadow tables; the live position is read by its full name.
-          await tx.$executeRaw`SELECT set_config('search_path', ${REBUILD_SCHEMA}, true)`;
-          const limit = target ? (target.get(positionKey(topic, partition)) ?? 0n) : await livePosition(tx, group, topic, partition);
-          const messages = batch.messages.filter((m) => BigInt(m.offset) < limit);
-          if (messages.length) {
-            await applyBatch(
-              tx,
-              { group, topic, partition, stream: streamOfTopic(topic, config), messages, rebuild: true },
-              async () => {},
-            );
-          }
-          return batch.messages.find((m) => BigInt(m.offset) >= limit)?.offset ?? null;
-        },
-        { maxWait: 10_000, timeout: 120_000 },
-      );
-      if (waitAt === null) resolveOffset(batch.messages.at(-1)!.offset);
-      else waitForLive(topic, partition, waitAt);
+      const partitions = await partitionsOf(topic);
+      const fetchedOffset = (batch as { fetchedOffset?: string }).fetchedOffset;
+      let done: { waitAt: string | null; gapFrom?: string };
+      try {
+        done = await db.$transaction(
+          async (tx) => {
+            // Unqualified names in applyBatch now mean the shadow tables; the live position is read by its full name.
+            await tx.$executeRaw`SELECT set_config('search_path', ${REBUILD_SCHEMA}, true)`;
+            const limit = target ? (target.get(positionKey(topic, partition)) ?? 0n) : await livePosition(tx, group, topic, partition);
+            const messages = batch.messages.filter((m) => BigInt(m.offset) < limit);
+            if (messages.length) {
+              const outcome = await applyBatch(tx, {
+                group,
+                topic,
+                partition,
+                stream: streamOfTopic(topic, config),
+                partitions,
+                fetchedOffset,
+                messages,
+                rebuild: true,
+              });
+              if (outcome.gapFrom !== undefined) return { waitAt: null, gapFrom: outcome.gapFrom };
+            }
+            return { waitAt: batch.messages.find((m) => BigInt(m.offset) >= limit)?.offset ?? null };
+          },
+          { maxWait: 10_000, timeout: 120_000 },
+        );
+      } catch (error) {
+        // Shown on the health page's rebuild card beside the replay's partition; kafkajs retries the batch.
+        log.error({ err: error, topic, partition, offset: batch.messages[0]?.offset }, "rebuild: batch failed; retrying");
+        await failures.failed(topic, partition, batch.messages[0]?.offset ?? null, error);
+        throw error;
+      }
+      if (done.gapFrom !== undefined) consumer.seek({ topic, partition, offset: done.gapFrom });
+      else if (done.waitAt === null) resolveOffset(batch.messages.at(-1)!.offset);
+      else waitForLive(topic, partition, done.waitAt);
+      await failures.progressed(topic, partition);
       await heartbeat();
     } finally {
       inFlight -= 1;

@@ -1,0 +1,271 @@
+/**
+ * The projector never stops silently (issue 10), on the real broker and PostgreSQL:
+ * - a burst of large malformed messages is dead-lettered whole, and the next valid event projected;
+ * - a DLQ topic that cannot take a message (limit lowered, topic deleted) holds nothing up;
+ * - a consumer that crashes on a non-retriable error is restarted, and shown crashed meanwhile;
+ * - a batch fetched past the stored position is refused and re-read from that position;
+ * - an event on another partition than its key's murmur2 partition is dead-lettered.
+ */
+import { randomUUID } from "node:crypto";
+import { KafkaJSNonRetriableError, type Producer } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keyPartition } from "@/lib/kafka/partitioner";
+import { deadLetterTopic, ensureTopics } from "@/lib/kafka/topics";
+import type { Projector } from "@/lib/projection/projector";
+import { createUser } from "@/modules/users/application/user-commands";
+import { createTestContext, eventually, readLog, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
+
+let t: TestContext;
+let producer: Producer;
+const running: Projector[] = [];
+
+beforeAll(async () => {
+  t = await createTestContext("never_stop");
+  producer = t.kafka.producer();
+  await producer.connect();
+});
+afterAll(async () => {
+  for (const p of running) await p.stop().catch(() => {});
+  await producer?.disconnect();
+  await t?.close();
+});
+
+async function projector(options: Parameters<typeof startProjector>[1] = {}) {
+  const p = await startProjector(t, options);
+  running.push(p);
+  return p;
+}
+async function stop(p: Projector) {
+  await p.stop();
+  running.splice(running.indexOf(p), 1);
+}
+
+/** The broker's default message.max.bytes (the test broker keeps it). */
+const BROKER_LIMIT = 1_048_588;
+
+const userCreated = (userId: string, email: string) => ({
+  id: randomUUID(),
+  type: "UserCreated",
+  schemaVersion: 1,
+  aggregateId: userId,
+  sequence: 1,
+  occurredAt: new Date().toISOString(),
+  actor: { kind: "service", name: "importer" },
+  correlationId: randomUUID(),
+  causationId: null,
+  payload: { email, name: email.split("@")[0] },
+});
+
+/** A uuid whose murmur2 partition among the test topics' partitions is `partition`. */
+function idOnPartition(partition: number): string {
+  for (;;) {
+    const id = randomUUID();
+    if (keyPartition(id, t.config.KAFKA_PARTITIONS) === partition) return id;
+  }
+}
+
+const deadLetterCount = async () => t.db.deadLetter.count();
+
+/** alterConfigs replaces a topic's whole configuration: keep its infinite retention. */
+async function setMaxMessageBytes(topic: string, bytes: number) {
+  const entries = { "max.message.bytes": String(bytes), "retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete" };
+  await t.admin.alterConfigs({
+    validateOnly: false,
+    resources: [{ type: 2, name: topic, configEntries: Object.entries(entries).map(([name, value]) => ({ name, value })) }],
+  });
+}
+
+describe("a burst of large malformed messages", () => {
+  it("is dead-lettered whole, concentrated on one partition and spread over all, and the next valid event is projected", async () => {
+    const p = await projector();
+    const before = await deadLetterCount();
+    // Every size up to the broker's limit: mostly 2 kB, one in sixteen 200 kB, a few of
+    // 500 kB, 900 kB and just under the limit (too large for the DLQ topic with its headers).
+    const sizes: number[] = Array.from({ length: 2_000 }, (_, i) => (i % 16 === 15 ? 200_000 : 2_000));
+    sizes.push(500_000, 900_000, BROKER_LIMIT - 400, BROKER_LIMIT - 400);
+    const junk = (n: number, i: number) => `{"burst":${i},"pad":"${"x".repeat(Math.max(0, n - 30))}`; // not JSON: unterminated
+    // Half on partition 0 (one partition's fetch fills with them), half spread by key.
+    const messages = sizes.map((n, i) => ({
+      ...(i % 2 === 0 ? { partition: 0 } : {}),
+      key: `burst-${i}`,
+      value: junk(n, i),
+    }));
+    // Published as one burst, in requests the broker takes (a partition's record batch under its limit).
+    let request: typeof messages = [];
+    let bytes = 0;
+    const sends: Promise<unknown>[] = [];
+    for (const m of messages) {
+      if (request.length && bytes + m.value.length > 700_000) {
+        sends.push(producer.send({ topic: t.topics.users, acks: -1, messages: request }));
+        request = [];
+        bytes = 0;
+      }
+      request.push(m);
+      bytes += m.value.length;
+    }
+    sends.push(producer.send({ topic: t.topics.users, acks: -1, messages: request }));
+    await Promise.all(sends);
+
+    const valid = await createUser(t.deps, t.ctx, { email: "after-the-burst@example.com", name: "After" });
+    await waitUntilCaughtUp(t, 120_000);
+    expect(await t.db.user.findUnique({ where: { id: valid.aggregateId } })).not.toBeNull();
+    expect((await deadLetterCount()) - before).toBe(messages.length);
+    expect(p.crashes).toBe(0);
+
+    // The relay copies every one to users.dlq; the two too large for it go without their value.
+    const letters = await eventually(
+      () => t.db.deadLetter.findMany({ where: { topic: t.topics.users }, select: { dlqPublishedAt: true, reason: true, value: true } }),
+      (rows) => rows.every((r) => r.dlqPublishedAt !== null),
+      60_000,
+    );
+    expect(letters.filter((r) => r.dlqPublishedAt === null)).toEqual([]);
+    const trimmed = letters.filter((r) => r.reason.includes("lacks its value"));
+    expect(trimmed).toHaveLength(2);
+    expect(trimmed.every((r) => r.value?.length === BROKER_LIMIT - 400)).toBe(true);
+    const copies = await readLog(t, [deadLetterTopic(t.topics.users)]);
+    expect(copies).toHaveLength(messages.length);
+    expect(copies.filter((c) => c.headers["dlq-value-omitted"] !== undefined)).toHaveLength(2);
+    // Each copy names its original, once: nothing was copied twice by a retried batch.
+    expect(new Set(copies.map((c) => `${c.headers["dlq-original-partition"]}/${c.headers["dlq-original-offset"]}`)).size).toBe(messages.length);
+    await stop(p);
+  }, 240_000);
+});
+
+describe("a DLQ topic that cannot take a message", () => {
+  it("holds no projection up; the failure is kept on the row and retried until the topic takes it", async () => {
+    const p = await projector();
+    const admin = t.admin;
+    // users.dlq refuses anything over 2 kB; roles.dlq is gone.
+    await setMaxMessageBytes(deadLetterTopic(t.topics.users), 2_048);
+    await admin.deleteTopics({ topics: [deadLetterTopic(t.topics.roles)] });
+
+    const big = `{"too":"big","pad":"${"y".repeat(10_000)}`;
+    await producer.send({ topic: t.topics.users, acks: -1, messages: [{ key: "dlq-small-topic", value: big }] });
+    await producer.send({ topic: t.topics.roles, acks: -1, messages: [{ key: "dlq-gone-topic", value: "{not json" }] });
+    const valid = await createUser(t.deps, t.ctx, { email: "dlq-trouble@example.com", name: "Still projected" });
+    await waitUntilCaughtUp(t, 30_000);
+    expect(await t.db.user.findUnique({ where: { id: valid.aggregateId } })).not.toBeNull();
+
+    // The oversized one goes to users.dlq without its value, and its reason says so.
+    const usersLetter = await eventually(
+      () => t.db.deadLetter.findFirstOrThrow({ where: { key: "dlq-small-topic" } }),
+      (row) => row.dlqPublishedAt !== null,
+    );
+    expect(usersLetter.reason).toMatch(/lacks its value \(10,0\d\d bytes\) is too large for .*users\.dlq/);
+    expect(usersLetter.value).toBe(big);
+    // The one for the deleted topic waits, with the error and its attempts on the row.
+    const rolesLetter = await eventually(
+      () => t.db.deadLetter.findFirstOrThrow({ where: { key: "dlq-gone-topic" } }),
+      (row) => row.dlqAttempts >= 1,
+      30_000,
+    );
+    expect(rolesLetter.dlqPublishedAt).toBeNull();
+    expect(rolesLetter.dlqLastError).toBeTruthy();
+    expect(p.crashes).toBe(0);
+
+    // Projection goes on meanwhile.
+    const later = await createUser(t.deps, t.ctx, { email: "dlq-trouble-2@example.com", name: "Later" });
+    await waitUntilCaughtUp(t, 30_000);
+    expect(await t.db.user.findUnique({ where: { id: later.aggregateId } })).not.toBeNull();
+
+    // Once the topic exists again, the relay's next attempt copies it.
+    await ensureTopics(admin, t.config);
+    const copied = await eventually(
+      () => t.db.deadLetter.findFirstOrThrow({ where: { key: "dlq-gone-topic" } }),
+      (row) => row.dlqPublishedAt !== null,
+      90_000,
+    );
+    expect(copied.dlqPublishedAt).not.toBeNull();
+    await setMaxMessageBytes(deadLetterTopic(t.topics.users), BROKER_LIMIT);
+    await stop(p);
+  }, 150_000);
+});
+
+describe("a consumer that crashes", () => {
+  it("is restarted with backoff, shown crashed with its error meanwhile, and projects what came after", async () => {
+    let crashOnce = true;
+    const p = await projector({
+      restartBackoffMs: 4_000,
+      heartbeatIntervalMs: 500,
+      onBatch: () => {
+        if (!crashOnce) return;
+        crashOnce = false;
+        // What kafkajs does not restart: a non-retriable error out of the batch handler.
+        throw new KafkaJSNonRetriableError("induced non-retriable failure");
+      },
+    });
+    await createUser(t.deps, t.ctx, { email: "crash-1@example.com", name: "Crash 1" });
+    const row = await eventually(
+      () => t.db.projectorInstance.findUniqueOrThrow({ where: { instanceId: p.instanceId } }),
+      (r) => r.consumerState === "crashed",
+    );
+    expect(row).toMatchObject({ consumerState: "crashed", assignment: {}, restarts: 1 });
+    expect(row.lastError).toContain("induced non-retriable failure");
+    const second = await createUser(t.deps, t.ctx, { email: "crash-2@example.com", name: "Crash 2" });
+    await waitUntilCaughtUp(t, 40_000);
+    expect(await t.db.user.findUnique({ where: { id: second.aggregateId } })).not.toBeNull();
+    expect(p.crashes).toBe(1);
+    const after = await eventually(
+      () => t.db.projectorInstance.findUniqueOrThrow({ where: { instanceId: p.instanceId } }),
+      (r) => r.consumerState === "running" && Object.keys(r.assignment as object).length > 0,
+    );
+    expect(after.consumerState).toBe("running");
+    await stop(p);
+  }, 90_000);
+});
+
+describe("a batch fetched past the stored position", () => {
+  it("is refused, and the partition is re-read from the stored position: nothing in between is lost", async () => {
+    const p = await projector();
+    const partition = 1;
+    const publish = async (email: string) => {
+      const id = idOnPartition(partition);
+      await producer.send({ topic: t.topics.users, acks: -1, messages: [{ key: id, value: JSON.stringify(userCreated(id, email)) }] });
+      return id;
+    };
+    const a = await publish("gap-a@example.com");
+    await waitUntilCaughtUp(t);
+    const position = await t.db.projectionOffset.findUniqueOrThrow({
+      where: { consumerGroup_topic_partition: { consumerGroup: t.config.PROJECTOR_GROUP_ID, topic: t.topics.users, partition } },
+    });
+    const b = await publish("gap-b@example.com");
+    const c = await publish("gap-c@example.com");
+    await waitUntilCaughtUp(t);
+    // PostgreSQL comes back from a backup taken before b and c were projected; the running
+    // consumer still fetches from where it was in memory.
+    await t.db.$transaction([
+      t.db.userEvent.deleteMany({ where: { userId: { in: [b, c] } } }),
+      t.db.user.deleteMany({ where: { id: { in: [b, c] } } }),
+      t.db.$executeRaw`DELETE FROM streams WHERE id = ANY(${[b, c]}::uuid[])`,
+      t.db.projectionOffset.update({
+        where: { consumerGroup_topic_partition: { consumerGroup: t.config.PROJECTOR_GROUP_ID, topic: t.topics.users, partition } },
+        data: { nextOffset: position.nextOffset },
+      }),
+    ]);
+    const d = await publish("gap-d@example.com");
+    await waitUntilCaughtUp(t);
+    const users = await t.db.user.findMany({ where: { id: { in: [a, b, c, d] } }, select: { email: true } });
+    expect(users.map((u) => u.email).sort()).toEqual(["gap-a@example.com", "gap-b@example.com", "gap-c@example.com", "gap-d@example.com"]);
+    await stop(p);
+  }, 60_000);
+});
+
+describe("an event on another partition than its key's", () => {
+  it("is dead-lettered with a reason naming the murmur2 partitioner; on its own partition it is applied", async () => {
+    const p = await projector();
+    const home = 2;
+    const id = idOnPartition(home);
+    const event = userCreated(id, "crc32-producer@example.com");
+    // What a librdkafka producer with its default (crc32) partitioner may do.
+    await producer.send({ topic: t.topics.users, acks: -1, messages: [{ partition: 3, key: id, value: JSON.stringify(event) }] });
+    await waitUntilCaughtUp(t);
+    expect(await t.db.user.findUnique({ where: { id } })).toBeNull();
+    const letter = await t.db.deadLetter.findFirstOrThrow({ where: { key: id } });
+    expect(letter).toMatchObject({ partition: 3 });
+    expect(letter.reason).toMatch(/on partition 3, but its key's murmur2 partition is 2 of 4.*murmur2/);
+    await producer.send({ topic: t.topics.users, acks: -1, messages: [{ key: id, value: JSON.stringify(event) }] });
+    await waitUntilCaughtUp(t);
+    expect(await t.db.user.findUnique({ where: { id } })).toMatchObject({ email: "crc32-producer@example.com" });
+    await stop(p);
+  }, 60_000);
+});
