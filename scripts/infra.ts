@@ -48,15 +48,16 @@ export interface Infra {
   brokers: string[];
   postgres?: PostgresHandle;
   kafka?: KafkaHandle;
-  stop(): Promise<void>;
+  /** Stops what was started here (not given servers), each bounded by `graceMs` (default 10 s) plus a kill. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export async function startInfra(options: InfraOptions): Promise<Infra> {
   const { log } = options;
   let postgres: PostgresHandle | undefined;
   let kafka: KafkaHandle | undefined;
-  const stop = async () => {
-    await Promise.allSettled([kafka?.stop(), postgres?.stop()]);
+  const stop = async (graceMs = 10_000) => {
+    await Promise.allSettled([kafka?.stop(graceMs), postgres?.stop(graceMs)]);
   };
   try {
     const [db, brokers] = await Promise.all([
