@@ -12,12 +12,13 @@
  * then Kafka and PostgreSQL), within 15 s: each child runs in a process group of its own
  * (stack.ts), gets SIGTERM and, after its grace, SIGKILL. A second signal (a second Ctrl-C)
  * kills them all at once. Children started here stop by themselves if this process is
- * SIGKILLed (scripts/lifeline.ts); a broker or server left so is stopped by the next start.
+ * SIGKILLed (scripts/lifeline.ts), and so do Kafka and PostgreSQL (scripts/orphan-guard.ts);
+ * a broker or server left running anyway is stopped by the next start.
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { LOCAL_STACK, startInfra, type Infra } from "./infra";
-import { ROOT, startApp, stopChildren } from "./stack";
+import { ROOT, run, startApp, stopChildren } from "./stack";
 
 const log = (line: string) => console.log(`[start] ${line}`);
 const fail = (line: string) => console.error(`[start] ${line}`);
@@ -120,6 +121,15 @@ try {
     log,
   });
   if (stopping) await stopping;
+  // Everything runs detached: should this process be SIGKILLed, the guard stops our own Kafka and
+  // PostgreSQL, and kills what is left of the workers' and the console's groups 8 s later (they
+  // stop by themselves first, scripts/lifeline.ts, unless their event loop is blocked).
+  const guarded = [
+    ...(infra.kafka ? [`${infra.kafka.pid}:SIGTERM`] : []),
+    ...(infra.postgres ? [`${infra.postgres.pid}:SIGINT`] : []),
+    ...app.processes.map((p) => `${p.child.pid}:none`),
+  ];
+  run("orphan-guard", process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "orphan-guard.ts"), ...guarded], {});
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`\n  Admin console: ${app.url}\n  (Ctrl-C stops everything)\n`);
   const firstExit = await Promise.race(app.processes.map(async (p) => ({ name: p.name, code: await p.exited })));
