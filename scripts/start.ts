@@ -46,7 +46,7 @@ if (values.build && values["no-build"]) {
   process.exit(2);
 }
 
-/** The workers' own stop deadline is 10 s; the servers get what is left of 15 s. */
+/** The workers' own stop deadline is 8 s; the servers get what is left of 15 s. */
 const APP_GRACE_MS = 9_000;
 const INFRA_GRACE_MS = 3_000;
 const HARD_DEADLINE_MS = 14_000;

@@ -15,7 +15,7 @@ export interface StopOnSignalsOptions {
   log: (level: "info" | "error", msg: string, extra?: Record<string, unknown>) => void;
   /** Run in order; each is bounded by what is left of `deadlineMs`. */
   steps: () => StopStep[];
-  /** Default 10 s: well inside npm start's 15 s budget. */
+  /** Default 8 s: inside npm start's 9 s grace before SIGKILL, so the line naming what hung is logged. */
   deadlineMs?: number;
   /** For tests: how the process ends (default process.exit). */
   exit?: (code: number) => void;
@@ -23,7 +23,7 @@ export interface StopOnSignalsOptions {
 
 /** Installs the signal handlers; returns `stop(reason)` for other reasons to stop (a fatal error). */
 export function stopOnSignals(options: StopOnSignalsOptions): (reason: string) => Promise<void> {
-  const deadlineMs = options.deadlineMs ?? 10_000;
+  const deadlineMs = options.deadlineMs ?? 8_000;
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let stopping: Promise<void> | undefined;
 
