@@ -24,6 +24,18 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        // npm start as real process trees (scripts/test.ts runs it after the end-to-end stage,
+        // whose console build they reuse).
+        resolve: { alias },
+        test: {
+          name: "lifecycle",
+          include: ["**/*.lifecycle.test.ts"],
+          exclude: ["node_modules/**", ".data/**"],
+          testTimeout: 300_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });

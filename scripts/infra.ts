@@ -48,15 +48,20 @@ export interface Infra {
   brokers: string[];
   postgres?: PostgresHandle;
   kafka?: KafkaHandle;
-  stop(): Promise<void>;
+  /** Stops what was started here (not given servers), each bounded by `graceMs` (default 10 s) plus a kill. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export async function startInfra(options: InfraOptions): Promise<Infra> {
   const { log } = options;
   let postgres: PostgresHandle | undefined;
   let kafka: KafkaHandle | undefined;
-  const stop = async () => {
-    await Promise.allSettled([kafka?.stop(), postgres?.stop()]);
+  // The launchers' own lines (initdb, jars, formatting, leftovers), not every server log line.
+  const ours = (prefix: string) => (line: string) => {
+    if (line.startsWith(prefix) && !line.startsWith(`${prefix}----`)) log(line);
+  };
+  const stop = async (graceMs = 10_000) => {
+    await Promise.allSettled([kafka?.stop(graceMs), postgres?.stop(graceMs)]);
   };
   try {
     const [db, brokers] = await Promise.all([
@@ -68,7 +73,7 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
         const started = Date.now();
         const pgData = postgresDataDir(options.dataDir, log);
         if (options.fresh) rmSync(pgData, { recursive: true, force: true });
-        postgres = await startPostgres({ dataDir: pgData, port: options.postgresPort });
+        postgres = await startPostgres({ dataDir: pgData, port: options.postgresPort, log: ours("[postgres] ") });
         await createDatabase(postgres.url, options.databaseName);
         log(`PostgreSQL: embedded, port ${options.postgresPort}, ready in ${Date.now() - started} ms`);
         return databaseUrl(postgres.url, options.databaseName);
@@ -84,6 +89,7 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
           dataDir: path.join(options.dataDir, "kafka"),
           port: options.kafkaPort,
           controllerPort: options.kafkaControllerPort,
+          log: ours("[kafka] "),
         });
         log(`Kafka: local KRaft broker on ${kafka.brokers.join(",")}, ready in ${Date.now() - started} ms`);
         return kafka.brokers;

@@ -6,7 +6,7 @@
  *
  * Every stage runs even when an earlier one failed (one run shows every
  * problem); the exit code is non-zero if any failed.
- *   --only unit|integration|e2e|static   run one group of stages
+ *   --only unit|integration|e2e|lifecycle|static   run one group of stages
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
@@ -74,7 +74,7 @@ async function vitest(project: string, env: Record<string, string> = {}) {
 const totalStart = Date.now();
 rmSync(resultsDir, { recursive: true, force: true });
 
-if (want("static") || want("unit") || want("integration") || want("e2e")) {
+if (want("static") || want("unit") || want("integration") || want("e2e") || want("lifecycle")) {
   await stage("prisma generate", () => runToEnd("generate", bin("prisma"), ["generate"]));
 }
 if (want("static")) {
@@ -84,7 +84,7 @@ if (want("static")) {
 if (want("unit")) await stage("unit tests", () => vitest("unit"));
 
 let infra: Infra | undefined;
-if (want("integration") || want("e2e")) {
+if (want("integration") || want("e2e") || want("lifecycle")) {
   try {
     infra = await startInfra({
       dataDir: path.join(ROOT, ".data", "test"),
@@ -145,6 +145,9 @@ if (infra) {
         }
       });
     }
+    // npm start as users run it (reusing the build the end-to-end stage made): Ctrl-C, an
+    // unreachable checkout (test/lifecycle).
+    if (want("lifecycle")) await stage("lifecycle tests", () => vitest("lifecycle", env));
   } finally {
     await infra.stop();
   }

@@ -10,6 +10,7 @@ import { getLogger } from "@/lib/log";
 import { startMetricsServer } from "@/lib/metrics/metrics-server";
 import { createProjector } from "@/lib/projection/projector";
 import { startRebuildPoller } from "@/lib/projection/rebuild/rebuild-jobs";
+import { stopOnSignals } from "@/lib/process/stop-on-signals";
 
 const log = getLogger();
 
@@ -20,24 +21,16 @@ async function main() {
   const metrics = await startMetricsServer(port, log);
   const projector = createProjector({ db, config, logger: log, metricsPort: metrics ? port : null });
   const rebuilds = startRebuildPoller({ db, config, logger: log, runner: `projector ${projector.instanceId}` });
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, `received ${signal}, stopping`);
-    rebuilds
-      .stop()
-      .then(() => projector.stop())
-      .then(() => db.$disconnect())
-      .then(() => metrics?.close())
-      .then(() => process.exit(0))
-      .catch((error: unknown) => {
-        log.error({ err: error }, "projector did not stop cleanly");
-        process.exit(1);
-      });
-  };
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
-  process.once("SIGINT", () => shutdown("SIGINT"));
+  // Bounded: a Kafka or PostgreSQL that is already gone cannot keep the process alive (issue 10).
+  stopOnSignals({
+    log: (level, msg, extra = {}) => log[level](extra, msg),
+    steps: () => [
+      { name: "rebuild poller", run: () => rebuilds.stop() },
+      { name: "projector (Kafka consumer)", run: () => projector.stop() },
+      { name: "database", run: () => db.$disconnect() },
+      { name: "metrics server", run: () => metrics?.close() },
+    ],
+  });
   await projector.start();
 }
 

@@ -66,7 +66,7 @@ export interface KafkaHandle {
   pid: number;
   /** The broker's own log (log4j output plus JVM stdout/stderr). */
   logFile: string;
-  /** SIGTERM (controlled shutdown), SIGKILL if still alive after `graceMs` (default 30 s). */
+  /** SIGTERM (controlled shutdown), SIGKILL if still alive after `graceMs` (default 10 s). */
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL right away (crash simulation); resolves when the process is gone. */
   kill(): Promise<void>;
@@ -223,12 +223,13 @@ function installExitHook(): void {
   };
   process.once("exit", killAll);
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    const onSignal = () => {
+    process.once(signal, () => {
+      // A program that handles the signal stops the broker itself, after its clients (npm
+      // start); otherwise die of the signal as we would have without this hook.
+      if (process.listenerCount(signal) > 0) return;
       killAll();
-      // If nobody else handles it, die of the signal as we would have without this hook.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    process.once(signal, onSignal);
+      process.kill(process.pid, signal);
+    });
   }
 }
 
@@ -239,6 +240,8 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaHandle> 
   const logsDir = path.join(dataDir, "logs");
   const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
 
+  const pidFile = path.join(dataDir, "broker.pid");
+  await stopLeftover(pidFile, path.join(dataDir, "server.properties"), log);
   await assertPortFree(opts.port, "startKafka (client port)");
   await assertPortFree(opts.controllerPort, "startKafka (controller port)");
   if (opts.port === opts.controllerPort) throw new Error("startKafka: port and controllerPort must differ");
@@ -298,8 +301,11 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaHandle> 
     "kafka.Kafka",
     propsFile,
   ];
-  const child = spawn("java", jvmArgs, { stdio: ["ignore", "pipe", "pipe"], cwd: dataDir });
+  // Detached (a process group of its own): a terminal's Ctrl-C reaches the program that started
+  // the broker, which stops it after the clients that use it, not before.
+  const child = spawn("java", jvmArgs, { stdio: ["ignore", "pipe", "pipe"], cwd: dataDir, detached: true });
   live.add(child);
+  if (child.pid !== undefined) fs.writeFileSync(pidFile, `${child.pid}\n`);
   installExitHook();
 
   // 'close' comes after the process exited and its stdout/stderr ended; 'error' alone when the
@@ -352,7 +358,7 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaHandle> 
     pid: child.pid ?? -1,
     logFile,
     exited,
-    async stop(graceMs = 30_000) {
+    async stop(graceMs = 10_000) {
       if (spawnFailed || child.exitCode !== null || child.signalCode !== null) return void (await exited);
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
@@ -377,12 +383,44 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaHandle> 
     await handle.kill();
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(
-      `startKafka: broker on ${brokers[0]} not ready: ${reason}\n` +
+      `startKafka: broker on ${brokers[0]} not ready: ${reason.split("\n")[0]} (its log: ${logFile})\n` +
         `--- last lines of ${logFile} ---\n${tail.slice(-40).join("\n")}`,
     );
   }
   log(`[kafka] ready on ${brokers[0]} in ${Date.now() - started} ms (pid ${handle.pid})`);
   return handle;
+}
+
+/**
+ * A broker of an earlier run on this data directory, left running because the program that
+ * started it was SIGKILLed (it runs detached): stop it, so the ports and the data are free.
+ */
+async function stopLeftover(pidFile: string, propsFile: string, log: (line: string) => void): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+  } catch {
+    return;
+  }
+  let cmdline: string;
+  try {
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return; // gone (or no /proc)
+  }
+  if (!cmdline.includes("kafka.Kafka") || !cmdline.includes(propsFile)) return;
+  log(`[kafka] stopping a broker left running on ${path.dirname(pidFile)} (pid ${pid})`);
+  for (const [signal, waitMs] of [["SIGTERM", 8_000], ["SIGKILL", 2_000]] as const) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      return;
+    }
+    for (const deadline = Date.now() + waitMs; Date.now() < deadline; ) {
+      if (!fs.existsSync(`/proc/${pid}`)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 /** SIGKILL a broker started by startKafka (e.g. to test recovery), resolving once it is gone. */
@@ -421,7 +459,7 @@ async function waitUntilReady(brokers: string[], timeoutMs: number): Promise<voi
     } finally {
       await admin.disconnect().catch(() => {});
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 100));
   }
   const msg = lastError instanceof Error ? lastError.message : String(lastError);
   throw new Error(`timed out after ${timeoutMs} ms (last error: ${msg})`);

@@ -1,7 +1,8 @@
-/** Process entry for a notifier worker: configuration, start, and one clean stop on SIGTERM/SIGINT. */
+/** Process entry for a notifier worker: configuration, start, and one bounded stop on SIGTERM/SIGINT/SIGHUP. */
 import { databaseUrl, kafkaConfig, notifierConfig } from "@/lib/config";
 import { createDb } from "@/lib/db";
 import { getLogger } from "@/lib/log";
+import { stopOnSignals } from "@/lib/process/stop-on-signals";
 import type { NotifierFactory } from "./notifiers";
 
 export function runNotifierWorker(name: string, create: NotifierFactory): void {
@@ -10,22 +11,14 @@ export function runNotifierWorker(name: string, create: NotifierFactory): void {
   const start = async () => {
     const db = createDb(databaseUrl());
     const notifier = create({ db, config: kafkaConfig(), notifier: notifierConfig() });
-    let stopping = false;
-    const shutdown = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      line("info", `received ${signal}, stopping`);
-      notifier
-        .stop()
-        .then(() => db.$disconnect())
-        .then(() => process.exit(0))
-        .catch((error: unknown) => {
-          line("error", "unclean stop", { error: String(error) });
-          process.exit(1);
-        });
-    };
-    process.once("SIGTERM", () => shutdown("SIGTERM"));
-    process.once("SIGINT", () => shutdown("SIGINT"));
+    // Bounded: a Kafka or PostgreSQL that is already gone cannot keep the process alive (issue 10).
+    stopOnSignals({
+      log: (level, msg, extra) => line(level, msg, extra),
+      steps: () => [
+        { name: "notifier (Kafka consumer)", run: () => notifier.stop() },
+        { name: "database", run: () => db.$disconnect() },
+      ],
+    });
     await notifier.start();
   };
   start().catch((error: unknown) => {
