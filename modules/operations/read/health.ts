@@ -457,7 +457,7 @@ export async function getConsumerHealth(deps: ConsumerHealthDeps): Promise<Consu
 }
 
 /** The consumer group a rebuild replays with (lib/projection/rebuild runs it with the job's id as run id). */
-export const rebuildGroup = (group: string, id: bigint) => `${group}.rebuild.${id}`;
+export const rebuildGroup = (group: string, id: bigint | string) => `${group}.rebuild.${id}`;
 
 const longestStuckFirst = (a: StalledPartition, b: StalledPartition) =>
   (b.stalledForMs ?? 0) - (a.stalledForMs ?? 0) || a.topic.localeCompare(b.topic) || a.partition - b.partition;
