@@ -1,5 +1,6 @@
 /**
- * Operations: the health page shows the running projector and the topics; a
+ * Operations: the health page shows the running projector, the notifiers and
+ * the topics, nothing stalled; /api/health and /api/ready answer; a
  * malformed message another service publishes straight to Kafka shows up on
  * the dead-letters page (live), with its reason and payload, and is discarded.
  */
@@ -18,6 +19,12 @@ test("health shows the projector and topics; a dead letter published through Kaf
   await expect(page.getByRole("region", { name: /^Topic .*users$/ })).toBeVisible();
   await expect(page.getByRole("region", { name: /^Topic .*roles$/ })).toBeVisible();
   await expect(page.getByRole("img", { name: /Events per minute/ })).toBeVisible();
+  // The notifiers' groups are listed; on a healthy stack nothing is stalled or crashed.
+  const notifiers = page.getByRole("table", { name: "Notifiers" });
+  await expect(notifiers.getByRole("rowheader", { name: "notifier-email" })).toBeVisible();
+  await expect(notifiers.getByRole("rowheader", { name: "notifier-slack" })).toBeVisible();
+  await expect(page.getByRole("region", { name: "Stalled partitions" })).toHaveCount(0);
+  await expect(instances.getByText("crashed")).toHaveCount(0);
   await page.screenshot({ path: "test-results/screenshots/health.png", fullPage: true });
 
   await page.getByRole("link", { name: "Dead letters" }).click();
@@ -50,6 +57,17 @@ test("health shows the projector and topics; a dead letter published through Kaf
   await expect(handled).toContainText("discarded");
   await expect(handled).toContainText(`by ${ADMIN.email}`); // the signed-in operator
   await expect(handled.getByRole("button", { name: /Retry|Discard/ })).toHaveCount(0);
+});
+
+test("liveness answers up, and readiness answers ready once the projector is current", async ({ request }) => {
+  const live = await request.get("/api/health");
+  expect(live.status()).toBe(200);
+  expect(await live.json()).toEqual({ status: "up" });
+  // Projection is asynchronous: ready within the stall time at most on an idle stack.
+  await expect.poll(async () => (await request.get("/api/ready")).status(), { timeout: 60_000 }).toBe(200);
+  const ready = await request.get("/api/ready");
+  expect(ready.headers()["cache-control"]).toContain("no-store");
+  expect(await ready.json()).toMatchObject({ status: "ready", liveProjectors: expect.any(Number), lag: expect.any(Number) });
 });
 
 test("a rebuild asked for on the health page runs in the projector worker and switches, while the pages keep working", async ({ page }) => {

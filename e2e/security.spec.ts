@@ -101,8 +101,17 @@ test.describe("without a session", () => {
     expect(routes.length).toBeGreaterThan(10);
     for (const { method, url } of routes) {
       const response = await anonymous.fetch(url, { method, data: method === "GET" ? undefined : {}, maxRedirects: 0 });
-      if (url === "/api/health") expect(response.status(), `${method} ${url}`).toBe(200); // public on purpose: up or down only
-      else expect(response.status(), `${method} ${url}`).toBe(401);
+      if (url === "/api/health") {
+        // Public on purpose: up or down only.
+        expect(response.status(), `${method} ${url}`).toBe(200);
+        expect(await response.json()).toEqual({ status: "up" });
+      } else if (url === "/api/ready") {
+        // Public on purpose: ready or not, with reasons (partitions, offsets), never data. Either answer is fine here.
+        expect([200, 503], `${method} ${url}`).toContain(response.status());
+        const body = (await response.json()) as Record<string, unknown>;
+        expect(Object.keys(body).sort()).toEqual(response.status() === 200 ? ["lag", "liveProjectors", "status"] : ["lag", "liveProjectors", "reasons", "status"]);
+        expect(response.headers()["cache-control"]).toContain("no-store");
+      } else expect(response.status(), `${method} ${url}`).toBe(401);
     }
 
     const actions = serverActions();

@@ -84,3 +84,20 @@ export const databaseUrl = (env: Env = process.env): string =>
 export const projectorMetricsPort = (env: Env = process.env): number =>
   parse(z.object({ PROJECTOR_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464) }), env)
     .PROJECTOR_METRICS_PORT;
+
+const healthSchema = z.object({
+  /**
+   * A partition with lag whose position has not moved for this long, while a message older
+   * than this waits on it, is "stalled" (health page in red, /api/ready not ready).
+   */
+  PROJECTION_STALL_AFTER_MS: int(30_000, 1000),
+  /** /api/ready answers "not ready" while the projector's total lag is above this many messages. */
+  READY_MAX_LAG: int(10_000, 0),
+  // The notifiers' groups, read by the health page; the same variables as the notifiers'.
+  NOTIFIER_EMAIL_GROUP_ID: notifierSchema.shape.NOTIFIER_EMAIL_GROUP_ID,
+  NOTIFIER_SLACK_GROUP_ID: notifierSchema.shape.NOTIFIER_SLACK_GROUP_ID,
+});
+
+export type HealthConfig = z.infer<typeof healthSchema>;
+/** What the health page and /api/ready judge by (only these variables: a notifier's SMTP_URL is not the console's business). */
+export const healthConfig = (env: Env = process.env): HealthConfig => parse(healthSchema, env);

@@ -5,8 +5,8 @@ import { recentRebuilds } from "@/lib/projection/rebuild/rebuild-jobs";
 import { STREAMS, topicName } from "@/lib/kafka/topics";
 import { getKafkaConfig } from "@/lib/runtime";
 import { PageHeader } from "@/lib/ui/page-header";
-import { getKafkaAdmin } from "@/modules/operations/ops-runtime";
-import { getHealth } from "@/modules/operations/read/health";
+import { getHealthConfig, getKafkaAdmin } from "@/modules/operations/ops-runtime";
+import { getHealth, rebuildGroup } from "@/modules/operations/read/health";
 import { AutoRefresh } from "@/modules/operations/ui/auto-refresh";
 import { HealthView } from "@/modules/operations/ui/health-view";
 import { RebuildPanel } from "@/modules/operations/ui/rebuild-panel";
@@ -16,24 +16,35 @@ export const metadata: Metadata = { title: "Health" };
 export default async function HealthPage() {
   await requirePage("ops:manage"); // per request (reads the session), never prerendered
   const config = getKafkaConfig();
+  const settings = getHealthConfig();
   const [health, rebuilds] = await Promise.all([
     getHealth({
       db: getDb(),
       admin: getKafkaAdmin,
       group: config.PROJECTOR_GROUP_ID,
       topics: STREAMS.map((s) => topicName(s, config)),
+      notifierGroups: [settings.NOTIFIER_EMAIL_GROUP_ID, settings.NOTIFIER_SLACK_GROUP_ID],
+      stallAfterMs: settings.PROJECTION_STALL_AFTER_MS,
     }),
     recentRebuilds(getDb(), config.PROJECTOR_GROUP_ID),
   ]);
-  const rebuilding = rebuilds.some((r) => r.status === "requested" || r.status === "running");
+  const active = rebuilds.find((r) => r.status === "requested" || r.status === "running");
+  const replayGroup = active ? rebuildGroup(config.PROJECTOR_GROUP_ID, active.id) : null;
   return (
     <>
       <PageHeader
         title="Health"
-        description="Where the projector is in each partition, which projector processes are alive, and what is flowing."
-        actions={<AutoRefresh seconds={rebuilding ? 2 : 5} checkedAt={health.checkedAt.toISOString()} />}
+        description="Where the projector is in each partition, what is stalled and why, which consumers are alive, and what is flowing."
+        actions={<AutoRefresh seconds={active ? 2 : 5} checkedAt={health.checkedAt.toISOString()} />}
       />
-      <HealthView health={health} rebuild={<RebuildPanel rebuilds={rebuilds} now={health.checkedAt} />} />
+      <HealthView health={health} rebuild={
+          <RebuildPanel
+            rebuilds={rebuilds}
+            now={health.checkedAt}
+            replayErrors={health.rebuildErrors.filter((e) => e.consumerGroup === replayGroup)}
+            stallAfterMs={health.stallAfterMs}
+          />
+        } />
     </>
   );
 }

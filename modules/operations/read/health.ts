@@ -1,11 +1,21 @@
 /**
- * What the health page shows (server only): per partition, where the log ends,
- * where the projector is and how far behind; the projector instances and the
- * partitions each holds; events per minute over the last hour; dead letters.
+ * What the health page and /api/ready judge (server only): per partition, where
+ * the log ends, where the projector is and how far behind; which partitions are
+ * stalled and why (stall.ts has the rule); the projector and notifier instances,
+ * crashed ones included; the notifiers' groups; a rebuild replay's failures;
+ * events per minute over the last hour; dead letters and their DLQ copies.
  */
 import type { Admin } from "kafkajs";
 import type { Db } from "@/lib/db";
 import { fetchEndOffsets, type PartitionEnd } from "@/lib/kafka/offsets";
+import {
+  isNotifierStalled,
+  isStalled,
+  mayBeStalled,
+  stalledForMs,
+  type PartitionError,
+  type StalledPartition,
+} from "./stall";
 
 /** An instance whose last heartbeat is older than this is shown as gone. */
 export const ALIVE_WITHIN_MS = 15_000;
@@ -76,23 +86,56 @@ export function topicHealth(topic: string, ends: PartitionEnd[], positions: Stor
   };
 }
 
+export type InstanceStatus = "alive" | "crashed" | "no heartbeat" | "stopped";
+
 export interface ProjectorInstanceView {
   instanceId: string;
+  consumerGroup: string;
   host: string;
   pid: number;
   metricsPort: number | null;
   startedAt: Date;
   lastHeartbeatAt: Date;
   stoppedAt: Date | null;
+  /**
+   * Alive = not stopped, a heartbeat within ALIVE_WITHIN_MS and its consumer running. The
+   * consumers heartbeat only while their loop proves it runs, and say "crashed" while kafkajs
+   * waits to restart a crashed consumer: neither a hung loop nor a crashed one is ever alive.
+   */
   isAlive: boolean;
-  /** { topic: partitions } as Kafka assigned them (empty once gone). */
+  status: InstanceStatus;
+  /** The consumer's last crash (kept after a restart, so a flapping consumer shows). */
+  lastError: string | null;
+  lastErrorAt: Date | null;
+  /** Times its consumer was restarted in this process after a crash. */
+  restarts: number;
+  /** { topic: partitions } as Kafka assigned them (empty unless alive). */
   assignment: Record<string, number[]>;
 }
 
+/** Pure part of the instances' status (unit-tested). */
+export function instanceStatus(row: { stoppedAt: Date | null; heartbeatFresh: boolean; consumerState: string }): InstanceStatus {
+  if (row.stoppedAt) return "stopped";
+  // Anything but "running" (a state this page does not know yet included) is not alive.
+  if (row.consumerState !== "running") return "crashed";
+  return row.heartbeatFresh ? "alive" : "no heartbeat";
+}
+
+/** The instances of the projector group; see listConsumerInstances. */
 export async function listProjectorInstances(db: Db, group: string): Promise<ProjectorInstanceView[]> {
+  return listConsumerInstances(db, [group]);
+}
+
+/**
+ * Instances of these consumer groups (the projector's, the notifiers'), live ones first.
+ * Gone ones stay listed GONE_LISTED_FOR after their last sign of life, so a crash stays visible.
+ */
+export async function listConsumerInstances(db: Db, groups: readonly string[]): Promise<ProjectorInstanceView[]> {
+  if (groups.length === 0) return [];
   const rows = await db.$queryRaw<
     {
       instance_id: string;
+      consumer_group: string;
       host: string;
       pid: number;
       metrics_port: number | null;
@@ -100,19 +143,28 @@ export async function listProjectorInstances(db: Db, group: string): Promise<Pro
       last_heartbeat_at: Date;
       stopped_at: Date | null;
       assignment: unknown;
-      is_alive: boolean;
+      consumer_state: string;
+      last_error: string | null;
+      last_error_at: Date | null;
+      restarts: number;
+      heartbeat_fresh: boolean;
     }[]
   >`
-    SELECT instance_id, host, pid, metrics_port, started_at, last_heartbeat_at, stopped_at, assignment,
+    SELECT instance_id, consumer_group, host, pid, metrics_port, started_at, last_heartbeat_at, stopped_at, assignment,
+      consumer_state, last_error, last_error_at, restarts,
       -- The database's clock wrote the heartbeats: judge them by it, not by this server's.
-      (stopped_at IS NULL AND last_heartbeat_at > now() - ${ALIVE_WITHIN_MS} * interval '1 millisecond') AS is_alive
+      last_heartbeat_at > now() - ${ALIVE_WITHIN_MS} * interval '1 millisecond' AS heartbeat_fresh
     FROM projector_instances
-    WHERE consumer_group = ${group} AND last_heartbeat_at > now() - ${GONE_LISTED_FOR}::interval
-    ORDER BY is_alive DESC, started_at DESC, instance_id`;
+    WHERE consumer_group = ANY(${[...groups]}::text[])
+      AND GREATEST(last_heartbeat_at, last_error_at) > now() - ${GONE_LISTED_FOR}::interval
+    ORDER BY (stopped_at IS NULL AND consumer_state = 'running' AND last_heartbeat_at > now() - ${ALIVE_WITHIN_MS} * interval '1 millisecond') DESC,
+      started_at DESC, instance_id`;
   return rows.map((r) => {
-    const isAlive = r.is_alive;
+    const status = instanceStatus({ stoppedAt: r.stopped_at, heartbeatFresh: r.heartbeat_fresh, consumerState: r.consumer_state });
+    const isAlive = status === "alive";
     return {
       instanceId: r.instance_id,
+      consumerGroup: r.consumer_group,
       host: r.host,
       pid: r.pid,
       metricsPort: r.metrics_port,
@@ -120,7 +172,11 @@ export async function listProjectorInstances(db: Db, group: string): Promise<Pro
       lastHeartbeatAt: r.last_heartbeat_at,
       stoppedAt: r.stopped_at,
       isAlive,
-      // A dead instance's last assignment is stale: Kafka has moved (or will move) it.
+      status,
+      lastError: r.last_error,
+      lastErrorAt: r.last_error_at,
+      restarts: r.restarts,
+      // A dead or crashed instance's last assignment is stale: Kafka has moved (or will move) it.
       assignment: isAlive ? parseAssignment(r.assignment) : {},
     };
   });
@@ -133,6 +189,16 @@ function parseAssignment(raw: unknown): Record<string, number[]> {
     if (Array.isArray(list)) out[topic] = list.filter((p): p is number => Number.isInteger(p)).sort((a, b) => a - b);
   }
   return out;
+}
+
+/** "host · pid N" of the live instance holding each "topic/partition". */
+export function holders(instances: readonly ProjectorInstanceView[]): Map<string, string> {
+  const held = new Map<string, string>();
+  for (const i of instances) {
+    if (!i.isAlive) continue;
+    for (const [topic, ps] of Object.entries(i.assignment)) for (const p of ps) held.set(`${topic}/${p}`, `${i.host} · pid ${i.pid}`);
+  }
+  return held;
 }
 
 export interface Throughput {
@@ -175,69 +241,298 @@ export function bucketByMinute(start: Date, rows: { minute: Date; type: string; 
   return { minutes, series, total: series.reduce((n, s) => n + s.total, 0) };
 }
 
-export interface Health {
+export interface DeadLetterHealth {
+  open: number;
+  total: number;
+  /** Dead letters whose copy to `<topic>.dlq` is not published yet (dead_letters is that topic's outbox). */
+  dlqPending: number;
+  /** When the oldest of them was dead-lettered. */
+  dlqOldestAt: Date | null;
+  /** The oldest has waited longer than STALL_AFTER for its copy: the relay is stuck or failing. */
+  dlqOverdue: boolean;
+  /** The relay's most recent failure on a row still waiting. */
+  dlqLastError: { error: string; attempts: number; nextAttemptAt: Date | null } | null;
+}
+
+/** A notifier's consumer group, judged like the projector with its Kafka-committed offsets. */
+export interface ConsumerGroupHealth {
+  group: string;
+  instances: ProjectorInstanceView[];
+  /** Total lag over the event topics; null when Kafka did not answer. */
+  lag: bigint | null;
+  stalled: StalledPartition[];
+  /** Partitions with a recorded failure that are not (yet) stalled: retrying. */
+  failing: PartitionError[];
+}
+
+export interface ConsumerHealth {
   checkedAt: Date;
   group: string;
+  stallAfterMs: number;
   topics: TopicHealth[];
-  /** Set when Kafka could not be asked: positions are shown without the log's ends. */
+  /** Set when Kafka could not be asked: positions are shown without the log's ends, and nothing is called stalled. */
   kafkaError: string | null;
+  /** The projector group's instances. */
   instances: ProjectorInstanceView[];
   /** Partitions of the event topics that no live instance holds. */
   unheld: number;
-  throughput: Throughput;
-  deadLetters: { open: number; total: number };
+  /** The projector's stalled partitions, longest stuck first. */
+  stalled: StalledPartition[];
+  /** The projector's partitions with a recorded failure and lag that are not (yet) stalled. */
+  failing: PartitionError[];
+  notifiers: ConsumerGroupHealth[];
+  /** Failures of rebuild replays (consumer groups `<group>.rebuild.<id>`). */
+  rebuildErrors: PartitionError[];
 }
 
-export async function getHealth(deps: {
+export interface Health extends ConsumerHealth {
+  throughput: Throughput;
+  deadLetters: DeadLetterHealth;
+}
+
+export interface ConsumerHealthDeps {
   db: Db;
   admin: () => Promise<Admin>;
   group: string;
   topics: readonly string[];
+  /** Consumer groups of the notifiers, shown in their own section (none: not asked). */
+  notifierGroups?: readonly string[];
+  stallAfterMs?: number;
+  kafkaTimeoutMs?: number;
   now?: Date;
-}): Promise<Health> {
+}
+
+export const DEFAULT_STALL_AFTER_MS = 30_000;
+/** The page must render when Kafka is down (that is when it matters most): its ends are then unknown. */
+const KAFKA_TIMEOUT_MS = 4_000;
+
+/** The consumer groups' positions, lag, instances, failures and stalls: what the page and /api/ready judge. */
+export async function getConsumerHealth(deps: ConsumerHealthDeps): Promise<ConsumerHealth> {
   const { db, group, topics } = deps;
+  const notifierGroups = deps.notifierGroups ?? [];
+  const stallAfterMs = deps.stallAfterMs ?? DEFAULT_STALL_AFTER_MS;
   const now = deps.now ?? new Date();
   // Positions first, then the ends: a position never passes the end it is compared with
   // (read the other way round, a batch committed in between would show "projected past the end").
-  const [positions, instances, throughput, deadLetters] = await Promise.all([
+  const [positions, instances, errors, clock] = await Promise.all([
     db.projectionOffset.findMany({ where: { consumerGroup: group, topic: { in: [...topics] } } }),
-    listProjectorInstances(db, group),
-    eventsPerMinute(db, now),
-    db.$queryRaw<{ open: number; total: number }[]>`
-      SELECT count(*) FILTER (WHERE status = 'open')::int AS open, count(*)::int AS total FROM dead_letters`,
+    listConsumerInstances(db, [group, ...notifierGroups]),
+    db.consumerPartitionError.findMany({
+      where: { OR: [{ consumerGroup: { in: [group, ...notifierGroups] } }, { consumerGroup: { startsWith: `${group}.rebuild.` } }] },
+      orderBy: [{ topic: "asc" }, { partition: "asc" }],
+    }),
+    db.$queryRaw<{ now: Date }[]>`SELECT now() AS now`,
   ]);
-  let ends: PartitionEnd[] = [];
+  // Positions, failures and heartbeats carry the database's clock: judge them by it.
+  const dbNow = clock[0]?.now ?? now;
+  const errorAt = new Map(errors.map((e) => [`${e.consumerGroup}|${e.topic}/${e.partition}`, e]));
+  const projectorInstances = instances.filter((i) => i.consumerGroup === group);
+
   let kafkaError: string | null = null;
+  let ends: PartitionEnd[] = [];
+  let committed = new Map<string, Map<string, bigint | null>>();
+  let writtenSince = new Map<string, bigint>();
+  const projectorFacts = (ends: PartitionEnd[]) => {
+    const held = holders(projectorInstances);
+    return topics.map((topic) => {
+      const health = topicHealth(topic, ends, positions);
+      return health.partitions.map((p) => ({
+        topic,
+        p,
+        facts: { lag: p.lag, from: p.endOffset - p.lag, movedAt: p.projectedAt },
+        heldBy: held.get(`${topic}/${p.partition}`) ?? null,
+      }));
+    }).flat();
+  };
   try {
-    ends = await withTimeout(
-      (async () => fetchEndOffsets(await deps.admin(), topics))(),
-      KAFKA_TIMEOUT_MS,
+    await withTimeout(
+      (async () => {
+        const admin = await deps.admin();
+        // Committed offsets before the ends, for the same reason as the positions above.
+        committed = new Map(
+          await Promise.all(notifierGroups.map(async (g) => [g, await fetchCommitted(admin, g, topics)] as const)),
+        );
+        ends = await fetchEndOffsets(admin, topics);
+        // Ask Kafka for the age of what waits only on topics where something may be stalled.
+        const suspect = new Set<string>();
+        for (const f of projectorFacts(ends)) if (mayBeStalled(f.facts, dbNow, stallAfterMs)) suspect.add(f.topic);
+        for (const g of notifierGroups) {
+          const held = holders(instances.filter((i) => i.consumerGroup === g));
+          for (const e of ends) {
+            const n = notifierPosition(e, committed.get(g));
+            if (n.lag > 0n && (errorAt.has(`${g}|${e.topic}/${e.partition}`) || !held.has(`${e.topic}/${e.partition}`))) suspect.add(e.topic);
+          }
+        }
+        writtenSince = await fetchWrittenSince(admin, [...suspect], now.getTime() - stallAfterMs);
+      })(),
+      deps.kafkaTimeoutMs ?? KAFKA_TIMEOUT_MS,
       "Kafka did not answer",
     );
   } catch (error) {
     kafkaError = error instanceof Error ? error.message : String(error);
-  }
-  if (kafkaError) {
     // Without the ends, the stored positions are all there is to show.
     ends = positions.map((p) => ({ topic: p.topic, partition: p.partition, low: 0n, high: p.nextOffset }));
+    writtenSince = new Map();
   }
-  const held = new Set(
-    instances.flatMap((i) => Object.entries(i.assignment).flatMap(([topic, ps]) => ps.map((p) => `${topic}/${p}`))),
+
+  const stalled: StalledPartition[] = [];
+  const stalledKeys = new Set<string>();
+  for (const { topic, p, facts, heldBy } of projectorFacts(ends)) {
+    if (!isStalled(facts, writtenSince.get(`${topic}/${p.partition}`), dbNow, stallAfterMs)) continue;
+    const error = errorAt.get(`${group}|${topic}/${p.partition}`) ?? null;
+    stalledKeys.add(`${topic}/${p.partition}`);
+    stalled.push({
+      consumerGroup: group,
+      topic,
+      partition: p.partition,
+      offset: facts.from,
+      lag: p.lag,
+      stalledForMs: stalledForMs(facts.movedAt, error, dbNow, stallAfterMs),
+      heldBy,
+      error,
+    });
+  }
+  const lagAt = new Map(ends.map((e) => [`${e.topic}/${e.partition}`, e]));
+  const projectorLag = new Map(projectorFacts(ends).map((f) => [`${f.topic}/${f.p.partition}`, f.p.lag]));
+  const failing = errors.filter(
+    (e) =>
+      e.consumerGroup === group &&
+      !stalledKeys.has(`${e.topic}/${e.partition}`) &&
+      // Lag 0: the partition has moved past it since (a row left behind), nothing fails now.
+      (kafkaError !== null || (projectorLag.get(`${e.topic}/${e.partition}`) ?? 0n) > 0n),
   );
+
+  const notifiers = notifierGroups.map((g): ConsumerGroupHealth => {
+    const groupInstances = instances.filter((i) => i.consumerGroup === g);
+    const held = holders(groupInstances);
+    const groupStalled: StalledPartition[] = [];
+    let lag = 0n;
+    if (!kafkaError) {
+      for (const e of ends) {
+        const key = `${e.topic}/${e.partition}`;
+        const n = notifierPosition(e, committed.get(g));
+        lag += n.lag;
+        const error = errorAt.get(`${g}|${key}`) ?? null;
+        if (!isNotifierStalled({ ...n, failing: error !== null, held: held.has(key) }, writtenSince.get(key))) continue;
+        groupStalled.push({
+          consumerGroup: g,
+          topic: e.topic,
+          partition: e.partition,
+          offset: n.from,
+          lag: n.lag,
+          stalledForMs: stalledForMs(null, error, dbNow, stallAfterMs),
+          heldBy: held.get(key) ?? null,
+          error,
+        });
+      }
+    }
+    const stalledHere = new Set(groupStalled.map((s) => `${s.topic}/${s.partition}`));
+    return {
+      group: g,
+      instances: groupInstances,
+      lag: kafkaError ? null : lag,
+      stalled: groupStalled.sort(longestStuckFirst),
+      failing: errors.filter((e) => {
+        if (e.consumerGroup !== g || stalledHere.has(`${e.topic}/${e.partition}`)) return false;
+        const end = lagAt.get(`${e.topic}/${e.partition}`);
+        return kafkaError !== null || (end !== undefined && notifierPosition(end, committed.get(g)).lag > 0n);
+      }),
+    };
+  });
+
+  const held = holders(projectorInstances);
   return {
     checkedAt: now,
     group,
+    stallAfterMs,
     topics: topics.map((topic) => topicHealth(topic, ends, positions)),
     kafkaError,
-    instances,
+    instances: projectorInstances,
     unheld: ends.filter((e) => !held.has(`${e.topic}/${e.partition}`)).length,
-    throughput,
-    deadLetters: deadLetters[0] ?? { open: 0, total: 0 },
+    stalled: stalled.sort(longestStuckFirst),
+    failing,
+    notifiers,
+    rebuildErrors: errors.filter((e) => e.consumerGroup.startsWith(`${group}.rebuild.`)),
   };
 }
 
-/** The page must render when Kafka is down (that is when it matters most): its ends are then unknown. */
-const KAFKA_TIMEOUT_MS = 4_000;
+/** The consumer group a rebuild replays with (lib/projection/rebuild runs it with the job's id as run id). */
+export const rebuildGroup = (group: string, id: bigint | string) => `${group}.rebuild.${id}`;
+
+const longestStuckFirst = (a: StalledPartition, b: StalledPartition) =>
+  (b.stalledForMs ?? 0) - (a.stalledForMs ?? 0) || a.topic.localeCompare(b.topic) || a.partition - b.partition;
+
+/** A notifier's position on a partition: its committed offset, or the log's start (it reads from the beginning). */
+export function notifierPosition(end: PartitionEnd, committed: Map<string, bigint | null> | undefined): { from: bigint; lag: bigint } {
+  const at = committed?.get(`${end.topic}/${end.partition}`) ?? null;
+  const from = at !== null && at > end.low ? at : end.low;
+  return { from, lag: end.high > from ? end.high - from : 0n };
+}
+
+/** A group's committed offsets by "topic/partition" (null: nothing committed there yet). */
+async function fetchCommitted(admin: Admin, groupId: string, topics: readonly string[]): Promise<Map<string, bigint | null>> {
+  const out = new Map<string, bigint | null>();
+  for (const t of await admin.fetchOffsets({ groupId, topics: [...topics] })) {
+    for (const p of t.partitions) {
+      const offset = BigInt(p.offset);
+      out.set(`${t.topic}/${p.partition}`, offset >= 0n ? offset : null);
+    }
+  }
+  return out;
+}
+
+/**
+ * Per "topic/partition", the first offset written at or after `since` (ms); the log's end when
+ * nothing was (kafkajs answers the high watermark then).
+ */
+async function fetchWrittenSince(admin: Admin, topics: readonly string[], since: number): Promise<Map<string, bigint>> {
+  const out = new Map<string, bigint>();
+  for (const topic of topics) {
+    for (const p of await admin.fetchTopicOffsetsByTimestamp(topic, since)) out.set(`${topic}/${p.partition}`, BigInt(p.offset));
+  }
+  return out;
+}
+
+/** Everything the health page shows. */
+export async function getHealth(deps: ConsumerHealthDeps): Promise<Health> {
+  const now = deps.now ?? new Date();
+  const stallAfterMs = deps.stallAfterMs ?? DEFAULT_STALL_AFTER_MS;
+  const [consumers, throughput, deadLetters] = await Promise.all([
+    getConsumerHealth({ ...deps, now, stallAfterMs }),
+    eventsPerMinute(deps.db, now),
+    deadLetterHealth(deps.db, stallAfterMs),
+  ]);
+  return { ...consumers, throughput, deadLetters };
+}
+
+async function deadLetterHealth(db: Db, stallAfterMs: number): Promise<DeadLetterHealth> {
+  const [counts, lastError] = await Promise.all([
+    db.$queryRaw<{ open: number; total: number; dlq_pending: number; dlq_oldest_at: Date | null; dlq_overdue: boolean }[]>`
+      SELECT count(*) FILTER (WHERE status = 'open')::int AS open, count(*)::int AS total,
+        count(*) FILTER (WHERE dlq_published_at IS NULL)::int AS dlq_pending,
+        min(created_at) FILTER (WHERE dlq_published_at IS NULL) AS dlq_oldest_at,
+        coalesce(min(created_at) FILTER (WHERE dlq_published_at IS NULL) < now() - ${stallAfterMs} * interval '1 millisecond', false) AS dlq_overdue
+      FROM dead_letters`,
+    db.deadLetter.findFirst({
+      where: { dlqPublishedAt: null, dlqLastError: { not: null } },
+      // The latest attempt is the one whose next attempt is furthest away.
+      orderBy: [{ dlqNextAttemptAt: { sort: "desc", nulls: "last" } }, { id: "desc" }],
+      select: { dlqLastError: true, dlqAttempts: true, dlqNextAttemptAt: true },
+    }),
+  ]);
+  const c = counts[0];
+  return {
+    open: c?.open ?? 0,
+    total: c?.total ?? 0,
+    dlqPending: c?.dlq_pending ?? 0,
+    dlqOldestAt: c?.dlq_oldest_at ?? null,
+    dlqOverdue: c?.dlq_overdue ?? false,
+    dlqLastError:
+      lastError?.dlqLastError != null
+        ? { error: lastError.dlqLastError, attempts: lastError.dlqAttempts, nextAttemptAt: lastError.dlqNextAttemptAt }
+        : null,
+  };
+}
 
 function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

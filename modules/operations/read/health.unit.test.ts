@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatAge } from "../ui/format";
-import { bucketByMinute, formatPartitions, topicHealth } from "./health";
+import { bucketByMinute, formatPartitions, holders, instanceStatus, notifierPosition, topicHealth, type ProjectorInstanceView } from "./health";
 
 const at = (iso: string) => new Date(iso);
 
@@ -77,5 +77,57 @@ describe("formatAge", () => {
     expect(formatAge(at("2026-11-27T07:00:00Z"), now)).toBe("3 h");
     expect(formatAge(at("2026-11-25T10:00:00Z"), now)).toBe("2 d");
     expect(formatAge(at("2026-11-27T10:00:09Z"), now)).toBe("just now"); // clock skew
+  });
+});
+
+describe("instanceStatus", () => {
+  const running = { stoppedAt: null, heartbeatFresh: true, consumerState: "running" };
+  it("is alive only when not stopped, heartbeating and its consumer running", () => {
+    expect(instanceStatus(running)).toBe("alive");
+    expect(instanceStatus({ ...running, heartbeatFresh: false })).toBe("no heartbeat");
+    expect(instanceStatus({ ...running, stoppedAt: at("2026-11-27T09:00:00Z") })).toBe("stopped");
+  });
+  it("never shows a crashed consumer alive, even while its process still heartbeats", () => {
+    expect(instanceStatus({ ...running, consumerState: "crashed" })).toBe("crashed");
+    expect(instanceStatus({ ...running, consumerState: "crashed", heartbeatFresh: false })).toBe("crashed");
+    expect(instanceStatus({ ...running, consumerState: "something new" })).toBe("crashed");
+  });
+});
+
+describe("holders", () => {
+  const instance = (over: Partial<ProjectorInstanceView>): ProjectorInstanceView => ({
+    instanceId: "a",
+    consumerGroup: "read-model",
+    host: "host-a",
+    pid: 1,
+    metricsPort: null,
+    startedAt: at("2026-11-27T09:00:00Z"),
+    lastHeartbeatAt: at("2026-11-27T09:00:00Z"),
+    stoppedAt: null,
+    isAlive: true,
+    status: "alive",
+    lastError: null,
+    lastErrorAt: null,
+    restarts: 0,
+    assignment: {},
+    ...over,
+  });
+  it("names the live instance holding each partition and ignores the others", () => {
+    const held = holders([
+      instance({ pid: 1, assignment: { users: [0, 1] } }),
+      instance({ pid: 2, isAlive: false, status: "crashed", assignment: { users: [2] } }),
+    ]);
+    expect(held.get("users/1")).toBe("host-a · pid 1");
+    expect(held.has("users/2")).toBe(false);
+  });
+});
+
+describe("notifierPosition", () => {
+  const end = { topic: "users", partition: 0, low: 4n, high: 10n };
+  it("counts from the committed offset, or from the log's start when nothing is committed", () => {
+    expect(notifierPosition(end, new Map([["users/0", 7n]]))).toEqual({ from: 7n, lag: 3n });
+    expect(notifierPosition(end, new Map([["users/0", null]]))).toEqual({ from: 4n, lag: 6n });
+    expect(notifierPosition(end, undefined)).toEqual({ from: 4n, lag: 6n });
+    expect(notifierPosition(end, new Map([["users/0", 12n]]))).toEqual({ from: 12n, lag: 0n });
   });
 });

@@ -24,3 +24,6 @@ export const formatCount = (n: bigint | number) => grouping.format(n);
 
 /** "09:31 UTC" */
 export const formatMinute = (d: Date) => `${d.toISOString().slice(11, 16)} UTC`;
+
+/** "30 s", "2 min": a duration in milliseconds. */
+export const formatMs = (ms: number) => formatAge(new Date(0), new Date(ms));

@@ -8,7 +8,8 @@ import type { TableComparison } from "@/lib/projection/rebuild/rebuild";
 import type { RebuildStatus, RebuildView } from "@/lib/projection/rebuild/rebuild-jobs";
 import { Badge, type BadgeTone } from "@/lib/ui/badge";
 import { formatDateTime } from "@/lib/ui/format";
-import { formatAgo, formatCount } from "./format";
+import type { PartitionError } from "../read/stall";
+import { formatAgo, formatCount, formatMs } from "./format";
 import { CancelRebuild, StartRebuild } from "./rebuild-controls";
 import { Section } from "./section";
 
@@ -28,7 +29,22 @@ const STATUS: Record<RebuildStatus, { tone: BadgeTone; label: string }> = {
   cancelled: { tone: "neutral", label: "cancelled" },
 };
 
-export function RebuildPanel({ rebuilds, now }: { rebuilds: RebuildView[]; now: Date }) {
+/**
+ * `replayErrors`: consumer_partition_errors of the active rebuild's replay group
+ * (`<group>.rebuild.<id>`); one failing for longer than `stallAfterMs` is stalled (the replay
+ * deletes the row once the partition moves again).
+ */
+export function RebuildPanel({
+  rebuilds,
+  now,
+  replayErrors = [],
+  stallAfterMs = 30_000,
+}: {
+  rebuilds: RebuildView[];
+  now: Date;
+  replayErrors?: PartitionError[];
+  stallAfterMs?: number;
+}) {
   const active = rebuilds.find((r) => r.status === "requested" || r.status === "running");
   const finished = rebuilds.filter((r) => r !== active);
   return (
@@ -38,7 +54,7 @@ export function RebuildPanel({ rebuilds, now }: { rebuilds: RebuildView[]; now: 
       aside="Replays the log from offset 0 into fresh tables while the console keeps serving; switches only when they equal the live tables at the same offsets."
     >
       <div className="space-y-5">
-        {active ? <ActiveRebuild rebuild={active} now={now} /> : <StartRebuild />}
+        {active ? <ActiveRebuild rebuild={active} now={now} errors={replayErrors} stallAfterMs={stallAfterMs} /> : <StartRebuild />}
         {finished.length > 0 && (
           <div className="space-y-3">
             <h3 className="text-xs font-semibold tracking-wide text-zinc-600 uppercase">Recent rebuilds</h3>
@@ -66,7 +82,17 @@ export function RebuildPanel({ rebuilds, now }: { rebuilds: RebuildView[]; now: 
   );
 }
 
-function ActiveRebuild({ rebuild: r, now }: { rebuild: RebuildView; now: Date }) {
+function ActiveRebuild({
+  rebuild: r,
+  now,
+  errors,
+  stallAfterMs,
+}: {
+  rebuild: RebuildView;
+  now: Date;
+  errors: PartitionError[];
+  stallAfterMs: number;
+}) {
   const fraction = progressFraction(r.done, r.total);
   const percent = Math.floor(fraction * 100);
   const left = r.eventsPerSecond > 0 ? Number(r.total - r.done) / r.eventsPerSecond : null;
@@ -108,12 +134,52 @@ function ActiveRebuild({ rebuild: r, now }: { rebuild: RebuildView; now: Date })
           marks this one failed.
         </p>
       )}
+      {errors.length > 0 && <ReplayErrors errors={errors} now={now} stallAfterMs={stallAfterMs} />}
       {r.status === "requested" && (
         <p className="text-sm text-zinc-600">
           A projector worker (<code>npm run projector</code>, or <code>npm start</code>) picks it up within a few seconds.
         </p>
       )}
       {!r.cancelRequested && <CancelRebuild id={r.id} />}
+    </div>
+  );
+}
+
+function ReplayErrors({ errors, now, stallAfterMs }: { errors: PartitionError[]; now: Date; stallAfterMs: number }) {
+  return (
+    <div className="overflow-x-auto">
+      <table className="min-w-full text-sm">
+        <caption className="mb-1 text-left text-xs font-semibold tracking-wide text-red-700 uppercase">Replay errors</caption>
+        <thead className="text-left text-xs tracking-wide text-zinc-600 uppercase">
+          <tr>
+            <th scope="col" className="px-3 py-1.5 font-semibold">Partition</th>
+            <th scope="col" className="px-3 py-1.5 text-right font-semibold">Offset</th>
+            <th scope="col" className="px-3 py-1.5 font-semibold">State</th>
+            <th scope="col" className="px-3 py-1.5 font-semibold">Last error</th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-red-100">
+          {errors.map((e) => {
+            const failingMs = now.getTime() - e.firstFailedAt.getTime();
+            const stalled = failingMs >= stallAfterMs;
+            return (
+              <tr key={`${e.topic}/${e.partition}`} className={stalled ? "bg-red-50 text-red-900" : "text-amber-900"}>
+                <th scope="row" className="px-3 py-1.5 text-left font-semibold whitespace-nowrap">
+                  {e.topic} / partition {e.partition}
+                </th>
+                <td className="px-3 py-1.5 text-right tabular-nums">{e.offset === null ? "—" : formatCount(e.offset)}</td>
+                <td className="px-3 py-1.5 whitespace-nowrap">
+                  {stalled ? <Badge tone="red">stalled for {formatMs(failingMs)}</Badge> : <Badge tone="amber">retrying</Badge>}
+                  <span className="ml-1 text-xs">
+                    {formatCount(e.attempts)} attempt{e.attempts === 1 ? "" : "s"}, last {formatAgo(e.lastFailedAt, now)}
+                  </span>
+                </td>
+                <td className="px-3 py-1.5 font-mono text-xs break-words">{e.error}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
     </div>
   );
 }
