@@ -8,7 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { KafkaJSNonRetriableError, type Producer } from "kafkajs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { keyPartition } from "@/lib/kafka/partitioner";
 import { deadLetterTopic, ensureTopics } from "@/lib/kafka/topics";
 import type { Projector } from "@/lib/projection/projector";
@@ -24,8 +24,11 @@ beforeAll(async () => {
   producer = t.kafka.producer();
   await producer.connect();
 });
+afterEach(async () => {
+  // Each test starts its own projector; one that failed must not share the group with the next.
+  for (const p of running.splice(0)) await p.stop().catch(() => {});
+});
 afterAll(async () => {
-  for (const p of running) await p.stop().catch(() => {});
   await producer?.disconnect();
   await t?.close();
 });
@@ -34,10 +37,6 @@ async function projector(options: Parameters<typeof startProjector>[1] = {}) {
   const p = await startProjector(t, options);
   running.push(p);
   return p;
-}
-async function stop(p: Projector) {
-  await p.stop();
-  running.splice(running.indexOf(p), 1);
 }
 
 /** The broker's default message.max.bytes (the test broker keeps it). */
@@ -82,7 +81,7 @@ describe("a burst of large malformed messages", () => {
     // Every size up to the broker's limit: mostly 2 kB, one in sixteen 200 kB, a few of
     // 500 kB, 900 kB and just under the limit (too large for the DLQ topic with its headers).
     const sizes: number[] = Array.from({ length: 2_000 }, (_, i) => (i % 16 === 15 ? 200_000 : 2_000));
-    sizes.push(500_000, 900_000, BROKER_LIMIT - 400, BROKER_LIMIT - 400);
+    sizes.push(500_000, 900_000, BROKER_LIMIT - 200, BROKER_LIMIT - 200);
     const junk = (n: number, i: number) => `{"burst":${i},"pad":"${"x".repeat(Math.max(0, n - 30))}`; // not JSON: unterminated
     // Half on partition 0 (one partition's fetch fills with them), half spread by key.
     const messages = sizes.map((n, i) => ({
@@ -121,13 +120,12 @@ describe("a burst of large malformed messages", () => {
     expect(letters.filter((r) => r.dlqPublishedAt === null)).toEqual([]);
     const trimmed = letters.filter((r) => r.reason.includes("lacks its value"));
     expect(trimmed).toHaveLength(2);
-    expect(trimmed.every((r) => r.value?.length === BROKER_LIMIT - 400)).toBe(true);
+    expect(trimmed.map((r) => r.value!.length > BROKER_LIMIT - 300)).toEqual([true, true]); // the row keeps the whole value
     const copies = await readLog(t, [deadLetterTopic(t.topics.users)]);
     expect(copies).toHaveLength(messages.length);
     expect(copies.filter((c) => c.headers["dlq-value-omitted"] !== undefined)).toHaveLength(2);
     // Each copy names its original, once: nothing was copied twice by a retried batch.
     expect(new Set(copies.map((c) => `${c.headers["dlq-original-partition"]}/${c.headers["dlq-original-offset"]}`)).size).toBe(messages.length);
-    await stop(p);
   }, 240_000);
 });
 
@@ -177,7 +175,6 @@ describe("a DLQ topic that cannot take a message", () => {
     );
     expect(copied.dlqPublishedAt).not.toBeNull();
     await setMaxMessageBytes(deadLetterTopic(t.topics.users), BROKER_LIMIT);
-    await stop(p);
   }, 150_000);
 });
 
@@ -210,13 +207,12 @@ describe("a consumer that crashes", () => {
       (r) => r.consumerState === "running" && Object.keys(r.assignment as object).length > 0,
     );
     expect(after.consumerState).toBe("running");
-    await stop(p);
   }, 90_000);
 });
 
 describe("a batch fetched past the stored position", () => {
   it("is refused, and the partition is re-read from the stored position: nothing in between is lost", async () => {
-    const p = await projector();
+    await projector();
     const partition = 1;
     const publish = async (email: string) => {
       const id = idOnPartition(partition);
@@ -246,13 +242,12 @@ describe("a batch fetched past the stored position", () => {
     await waitUntilCaughtUp(t);
     const users = await t.db.user.findMany({ where: { id: { in: [a, b, c, d] } }, select: { email: true } });
     expect(users.map((u) => u.email).sort()).toEqual(["gap-a@example.com", "gap-b@example.com", "gap-c@example.com", "gap-d@example.com"]);
-    await stop(p);
   }, 60_000);
 });
 
 describe("an event on another partition than its key's", () => {
   it("is dead-lettered with a reason naming the murmur2 partitioner; on its own partition it is applied", async () => {
-    const p = await projector();
+    await projector();
     const home = 2;
     const id = idOnPartition(home);
     const event = userCreated(id, "crc32-producer@example.com");
@@ -266,6 +261,5 @@ describe("an event on another partition than its key's", () => {
     await producer.send({ topic: t.topics.users, acks: -1, messages: [{ key: id, value: JSON.stringify(event) }] });
     await waitUntilCaughtUp(t);
     expect(await t.db.user.findUnique({ where: { id } })).toMatchObject({ email: "crc32-producer@example.com" });
-    await stop(p);
   }, 60_000);
 });
