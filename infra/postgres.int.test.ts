@@ -9,7 +9,9 @@ import { freePort } from "./ports";
 
 const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), "embedded-pg-"));
 fs.chmodSync(dataRoot, 0o755); // as root, the server runs as 'postgres' and must reach dataDir
-const dataDir = path.join(dataRoot, "pg");
+// Parents that do not exist yet, as in a fresh clone (`.data/test/postgres`): they must be
+// created reachable by the postgres user (a recursive mkdir with mode 0700 made them 0700 too).
+const dataDir = path.join(dataRoot, "checkout", ".data", "test", "postgres");
 let running: PostgresHandle | undefined;
 
 afterAll(async () => {

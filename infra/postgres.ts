@@ -229,6 +229,10 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
       throw new Error(`startPostgres: ${dataDir} is not empty but holds no PostgreSQL cluster (no PG_VERSION)`);
     }
     log(`[postgres] initdb in ${dataDir}`);
+    // Parents with the default mode (a recursive mkdir would make each of them 0700 too, and the
+    // postgres user could then not reach the data directory it is about to own).
+    fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+    assertReachableByPostgresUser(dataDir);
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const pwFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pg-init-")), "pw");
     fs.writeFileSync(pwFile, `${PASSWORD}\n`, { mode: 0o600 });
