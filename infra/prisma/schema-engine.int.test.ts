@@ -59,6 +59,7 @@ const workspaces: string[] = [];
 
 const appTables = [
   "api_tokens",
+  "consumer_partition_errors",
   "credentials",
   "dead_letters",
   "email_reservations",
