@@ -9,7 +9,8 @@
  * `last_heartbeat_at` only when the loop fetched or finished a batch recently.
  * A crashed consumer is recorded as `consumer_state = 'crashed'` with its
  * error and no partitions until it runs again; a stuck one stops heartbeating
- * and so turns "no heartbeat" within 15 s. Writes are best effort: a failed one
+ * and says `consumer_state = 'stuck'` with the reason (a batch running for too
+ * long, no fetch) for as long as the process lives. Writes are best effort: a failed one
  * (PostgreSQL briefly down) is logged and the next tick tries again; they
  * never stop consumption.
  */
@@ -70,11 +71,17 @@ export function createInstanceRegistry(options: {
   const heartbeat = () => {
     const live = options.liveness();
     if (!live.ok) {
-      if (live.state === "stuck" && silentBecause === null) {
+      if (live.state !== "stuck") return tail; // crashed: recorded by crashed(); stopped: nothing to say
+      if (silentBecause === null) {
         logger.error({ instanceId, group, reason: live.reason }, "consumer loop shows no progress: heartbeat withheld");
       }
       silentBecause = live.reason;
-      return tail;
+      // No heartbeat, but the why, refreshed every period: the health page shows the instance
+      // "stuck" with this reason while the process says so, and "no heartbeat" once it stops.
+      const reason = live.reason.slice(0, 2_000);
+      return attempt("recording the stuck loop", () => db.$executeRaw`
+        UPDATE projector_instances SET consumer_state = 'stuck', last_error = ${reason}, last_error_at = now()
+        WHERE instance_id = ${instanceId}`);
     }
     if (silentBecause !== null) logger.info({ instanceId, group }, "consumer loop progressing again: heartbeat resumed");
     silentBecause = null;

@@ -78,6 +78,15 @@ export interface BatchInput {
   rebuild?: boolean;
 }
 
+/**
+ * Bounds of a live batch's waits in PostgreSQL: far above what a batch takes (milliseconds) and
+ * what a rebuild's switch holds the fence for (tens of milliseconds), and below the consumer's
+ * 10 s session timeout (kafkajs heartbeats between batches, so a longer batch loses the group).
+ * A rebuild's replay batches are larger and have no statement bound.
+ */
+const BATCH_LOCK_TIMEOUT = "5s";
+const BATCH_STATEMENT_TIMEOUT = "8s";
+
 /** The advisory-lock class of the projection fence (the first key of the pair): "RBLD". */
 const FENCE_CLASS = 0x52424c44;
 
@@ -104,6 +113,10 @@ export async function lockProjectionFence(tx: Tx, group: string): Promise<void> 
  */
 export async function applyBatch(tx: Tx, input: BatchInput): Promise<BatchOutcome> {
   const { group, topic, partition } = input;
+  // A lock held elsewhere (a migration, a stray session) must not hang the batch without a word:
+  // it fails, is recorded against its partition for the health page, and is retried.
+  await tx.$queryRaw`SELECT set_config('lock_timeout', ${BATCH_LOCK_TIMEOUT}, true),
+    set_config('statement_timeout', ${input.rebuild ? "0" : BATCH_STATEMENT_TIMEOUT}, true)`;
   if (!input.rebuild) await shareProjectionFence(tx, group);
   const stored = await tx.$queryRaw<{ next_offset: bigint }[]>`
     SELECT next_offset FROM projection_offsets

@@ -185,8 +185,28 @@ export function createProjector(options: ProjectorOptions): Projector {
   async function eachBatch(payload: EachBatchPayload) {
     const { batch, isRunning, isStale } = payload;
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    await projectBatch(payload);
+  }
+
+  async function projectBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat }: EachBatchPayload) {
+    const started = process.hrtime.bigint();
+    let outcome: BatchOutcome;
     try {
-      await projectBatch(payload);
+      const partitions = await partitionsOf(batch.topic);
+      outcome = await db.$transaction(
+        (tx) =>
+          applyBatch(tx, {
+            group,
+            topic: batch.topic,
+            partition: batch.partition,
+            stream: streamOfTopic(batch.topic, config),
+            partitions,
+            fetchedOffset: (batch as { fetchedOffset?: string }).fetchedOffset,
+            messages: batch.messages,
+            logger: log,
+          }),
+        { maxWait: 10_000, timeout: 60_000 },
+      );
     } catch (error) {
       // Rolled back: kafkajs retries the batch from the same position. Say why, where everyone looks.
       metrics.batchFailures.inc({ topic: batch.topic });
@@ -194,25 +214,9 @@ export function createProjector(options: ProjectorOptions): Projector {
       await failures.failed(batch.topic, batch.partition, batch.messages[0]?.offset ?? null, error);
       throw error;
     }
-  }
-
-  async function projectBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat }: EachBatchPayload) {
-    const started = process.hrtime.bigint();
-    const partitions = await partitionsOf(batch.topic);
-    const outcome = await db.$transaction(
-      (tx) =>
-        applyBatch(tx, {
-          group,
-          topic: batch.topic,
-          partition: batch.partition,
-          stream: streamOfTopic(batch.topic, config),
-          partitions,
-          fetchedOffset: (batch as { fetchedOffset?: string }).fetchedOffset,
-          messages: batch.messages,
-          logger: log,
-        }),
-      { maxWait: 10_000, timeout: 60_000 },
-    );
+    // PostgreSQL holds the new position: the partition moved, whatever Kafka says next (a
+    // rebalance failing the offset commit below is kafkajs' business, not the partition's).
+    await failures.progressed(batch.topic, batch.partition);
     if (outcome.gapFrom !== undefined) {
       // Fetched from past what PostgreSQL holds (e.g. its data restored from before the last
       // commits): go back to the stored position instead of skipping what lies between.
@@ -230,7 +234,6 @@ export function createProjector(options: ProjectorOptions): Projector {
     }
     await heartbeat();
     if (outcome.deadLetters.length) relay.wake();
-    await failures.progressed(batch.topic, batch.partition);
     options.onBatch?.({ ...outcome, topic: batch.topic, partition: batch.partition });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     recordBatch(batch.topic, batch.partition, batch.highWatermark, outcome, seconds);

@@ -3,11 +3,13 @@
  * - a burst of large malformed messages is dead-lettered whole, and the next valid event projected;
  * - a DLQ topic that cannot take a message (limit lowered, topic deleted) holds nothing up;
  * - a consumer that crashes on a non-retriable error is restarted, and shown crashed meanwhile;
+ * - a lock held elsewhere fails the batch (lock timeout), recorded on the partition, then projects;
  * - a batch fetched past the stored position is refused and re-read from that position;
  * - an event on another partition than its key's murmur2 partition is dead-lettered.
  */
 import { randomUUID } from "node:crypto";
 import { KafkaJSNonRetriableError, type Producer } from "kafkajs";
+import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { keyPartition } from "@/lib/kafka/partitioner";
 import { deadLetterTopic, ensureTopics } from "@/lib/kafka/topics";
@@ -208,6 +210,34 @@ describe("a consumer that crashes", () => {
     );
     expect(after.consumerState).toBe("running");
   }, 90_000);
+});
+
+describe("a lock held elsewhere on a read-model table", () => {
+  it("fails the batch after the lock timeout, records why on the partition, and projects once the lock is gone", async () => {
+    await projector();
+    const blocker = new pg.Client({ connectionString: t.databaseUrl });
+    await blocker.connect();
+    try {
+      // Reads go on (EXCLUSIVE lets ACCESS SHARE through); the projector's inserts wait.
+      await blocker.query("BEGIN; LOCK TABLE user_events IN EXCLUSIVE MODE");
+      const id = idOnPartition(0);
+      await producer.send({ topic: t.topics.users, acks: -1, messages: [{ key: id, value: JSON.stringify(userCreated(id, "locked-out@example.com")) }] });
+      const partition0 = { consumerGroup: t.config.PROJECTOR_GROUP_ID, topic: t.topics.users, partition: 0 };
+      const failure = await eventually(
+        () => t.db.consumerPartitionError.findFirst({ where: partition0 }),
+        (row) => row !== null && /lock timeout/.test(row.error),
+        45_000,
+      );
+      expect(failure?.error).toMatch(/lock timeout/);
+      await blocker.query("COMMIT");
+      await waitUntilCaughtUp(t, 60_000);
+      expect(await t.db.user.findUnique({ where: { id } })).toMatchObject({ email: "locked-out@example.com" });
+      // The partition moved on: its failure is forgotten.
+      expect(await eventually(() => t.db.consumerPartitionError.findFirst({ where: partition0 }), (row) => row === null)).toBeNull();
+    } finally {
+      await blocker.end();
+    }
+  }, 120_000);
 });
 
 describe("a batch fetched past the stored position", () => {

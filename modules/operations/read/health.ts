@@ -86,7 +86,7 @@ export function topicHealth(topic: string, ends: PartitionEnd[], positions: Stor
   };
 }
 
-export type InstanceStatus = "alive" | "crashed" | "no heartbeat" | "stopped";
+export type InstanceStatus = "alive" | "crashed" | "stuck" | "no heartbeat" | "stopped";
 
 export interface ProjectorInstanceView {
   instanceId: string;
@@ -113,10 +113,21 @@ export interface ProjectorInstanceView {
   assignment: Record<string, number[]>;
 }
 
-/** Pure part of the instances' status (unit-tested). */
-export function instanceStatus(row: { stoppedAt: Date | null; heartbeatFresh: boolean; consumerState: string }): InstanceStatus {
+/**
+ * Pure part of the instances' status (unit-tested). "stuck": the process is there (it says so
+ * every heartbeat period, through last_error_at) but its consumer loop neither fetches nor
+ * finishes a batch, so it withholds its heartbeat and says why; once it stops saying so, it is
+ * "no heartbeat" like any silent instance.
+ */
+export function instanceStatus(row: {
+  stoppedAt: Date | null;
+  heartbeatFresh: boolean;
+  consumerState: string;
+  errorFresh?: boolean;
+}): InstanceStatus {
   if (row.stoppedAt) return "stopped";
-  // Anything but "running" (a state this page does not know yet included) is not alive.
+  if (row.consumerState === "stuck") return row.errorFresh ? "stuck" : "no heartbeat";
+  // Anything else but "running" (a state this page does not know yet included) is not alive.
   if (row.consumerState !== "running") return "crashed";
   return row.heartbeatFresh ? "alive" : "no heartbeat";
 }
@@ -148,19 +159,26 @@ export async function listConsumerInstances(db: Db, groups: readonly string[]): 
       last_error_at: Date | null;
       restarts: number;
       heartbeat_fresh: boolean;
+      error_fresh: boolean;
     }[]
   >`
     SELECT instance_id, consumer_group, host, pid, metrics_port, started_at, last_heartbeat_at, stopped_at, assignment,
       consumer_state, last_error, last_error_at, restarts,
       -- The database's clock wrote the heartbeats: judge them by it, not by this server's.
-      last_heartbeat_at > now() - ${ALIVE_WITHIN_MS} * interval '1 millisecond' AS heartbeat_fresh
+      last_heartbeat_at > now() - ${ALIVE_WITHIN_MS} * interval '1 millisecond' AS heartbeat_fresh,
+      COALESCE(last_error_at > now() - ${ALIVE_WITHIN_MS} * interval '1 millisecond', false) AS error_fresh
     FROM projector_instances
     WHERE consumer_group = ANY(${[...groups]}::text[])
       AND GREATEST(last_heartbeat_at, last_error_at) > now() - ${GONE_LISTED_FOR}::interval
     ORDER BY (stopped_at IS NULL AND consumer_state = 'running' AND last_heartbeat_at > now() - ${ALIVE_WITHIN_MS} * interval '1 millisecond') DESC,
       started_at DESC, instance_id`;
   return rows.map((r) => {
-    const status = instanceStatus({ stoppedAt: r.stopped_at, heartbeatFresh: r.heartbeat_fresh, consumerState: r.consumer_state });
+    const status = instanceStatus({
+      stoppedAt: r.stopped_at,
+      heartbeatFresh: r.heartbeat_fresh,
+      consumerState: r.consumer_state,
+      errorFresh: r.error_fresh,
+    });
     const isAlive = status === "alive";
     return {
       instanceId: r.instance_id,
@@ -177,7 +195,8 @@ export async function listConsumerInstances(db: Db, groups: readonly string[]): 
       lastErrorAt: r.last_error_at,
       restarts: r.restarts,
       // A dead or crashed instance's last assignment is stale: Kafka has moved (or will move) it.
-      assignment: isAlive ? parseAssignment(r.assignment) : {},
+      // A stuck one still holds its partitions (it is in the group): that is why they wait.
+      assignment: isAlive || status === "stuck" ? parseAssignment(r.assignment) : {},
     };
   });
 }
@@ -191,12 +210,13 @@ function parseAssignment(raw: unknown): Record<string, number[]> {
   return out;
 }
 
-/** "host · pid N" of the live instance holding each "topic/partition". */
+/** "host · pid N" of the live (or stuck: "… (stuck)") instance holding each "topic/partition". */
 export function holders(instances: readonly ProjectorInstanceView[]): Map<string, string> {
   const held = new Map<string, string>();
   for (const i of instances) {
-    if (!i.isAlive) continue;
-    for (const [topic, ps] of Object.entries(i.assignment)) for (const p of ps) held.set(`${topic}/${p}`, `${i.host} · pid ${i.pid}`);
+    if (!i.isAlive && i.status !== "stuck") continue;
+    const who = `${i.host} · pid ${i.pid}${i.status === "stuck" ? " (stuck)" : ""}`;
+    for (const [topic, ps] of Object.entries(i.assignment)) for (const p of ps) held.set(`${topic}/${p}`, who);
   }
   return held;
 }

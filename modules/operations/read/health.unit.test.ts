@@ -92,6 +92,10 @@ describe("instanceStatus", () => {
     expect(instanceStatus({ ...running, consumerState: "crashed", heartbeatFresh: false })).toBe("crashed");
     expect(instanceStatus({ ...running, consumerState: "something new" })).toBe("crashed");
   });
+  it("shows a stuck loop as stuck while its process says so, then as silent", () => {
+    expect(instanceStatus({ ...running, heartbeatFresh: false, consumerState: "stuck", errorFresh: true })).toBe("stuck");
+    expect(instanceStatus({ ...running, heartbeatFresh: false, consumerState: "stuck", errorFresh: false })).toBe("no heartbeat");
+  });
 });
 
 describe("holders", () => {
@@ -119,6 +123,10 @@ describe("holders", () => {
     ]);
     expect(held.get("users/1")).toBe("host-a · pid 1");
     expect(held.has("users/2")).toBe(false);
+  });
+  it("names a stuck instance as the holder of the partitions it keeps waiting", () => {
+    const held = holders([instance({ pid: 3, isAlive: false, status: "stuck", assignment: { users: [4] } })]);
+    expect(held.get("users/4")).toBe("host-a · pid 3 (stuck)");
   });
 });
 

@@ -25,6 +25,7 @@ export function HealthView({ health, rebuild }: { health: Health; rebuild?: Reac
   const lag = health.topics.reduce((n, t) => n + t.lag, 0n);
   const alive = health.instances.filter((i) => i.isAlive).length;
   const crashed = health.instances.filter((i) => i.status === "crashed").length;
+  const stuck = health.instances.filter((i) => i.status === "stuck").length;
   const partitions = health.topics.reduce((n, t) => n + t.partitions.length, 0);
   const stalled = [...health.stalled, ...health.notifiers.flatMap((n) => n.stalled)];
   const failing = [...health.failing, ...health.notifiers.flatMap((n) => n.failing)];
@@ -45,8 +46,9 @@ export function HealthView({ health, rebuild }: { health: Health; rebuild?: Reac
               ? "messages not projected yet"
               : "every partition caught up"}
         </Stat>
-        <Stat label="Projectors alive" value={String(alive)} tone={alive === 0 || crashed > 0 ? "red" : "green"}>
+        <Stat label="Projectors alive" value={String(alive)} tone={alive === 0 || crashed > 0 || stuck > 0 ? "red" : "green"}>
           {crashed > 0 && `${crashed} crashed · `}
+          {stuck > 0 && `${stuck} stuck · `}
           {health.unheld > 0 && partitions > 0
             ? `${health.unheld} of ${partitions} partitions held by none`
             : `holding all ${partitions} partitions`}
@@ -223,7 +225,7 @@ function NotifiersSection({ notifiers, now }: { notifiers: ConsumerGroupHealth[]
           <tbody className="divide-y divide-zinc-100">
             {notifiers.map((n) => {
               const alive = n.instances.filter((i) => i.isAlive).length;
-              const crashed = n.instances.filter((i) => i.status === "crashed");
+              const crashed = n.instances.filter((i) => i.status === "crashed" || i.status === "stuck");
               const silent = n.instances.filter((i) => i.status === "no heartbeat").length;
               return (
                 <tr key={n.group} className={n.stalled.length > 0 ? "bg-red-50" : ""}>
@@ -233,7 +235,7 @@ function NotifiersSection({ notifiers, now }: { notifiers: ConsumerGroupHealth[]
                     {crashed.length > 0 && (
                       <>
                         {" "}
-                        <Badge tone="red">{crashed.length} crashed</Badge>
+                        <Badge tone="red">{crashed.length} crashed or stuck</Badge>
                       </>
                     )}
                     {silent > 0 && (
@@ -334,7 +336,7 @@ function InstancesTable({ instances: all, now }: { instances: ProjectorInstanceV
         </thead>
         <tbody className="divide-y divide-zinc-100">
           {instances.map((i) => (
-            <tr key={i.instanceId} className={i.isAlive ? "" : i.status === "crashed" ? "bg-red-50" : "text-zinc-400"}>
+            <tr key={i.instanceId} className={i.isAlive ? "" : i.status === "crashed" || i.status === "stuck" ? "bg-red-50" : "text-zinc-400"}>
               <td className="px-3 py-2">
                 <span className="font-medium text-zinc-900">{i.host}</span>
                 <span className="text-zinc-500"> · pid {i.pid}</span>
@@ -387,20 +389,29 @@ function InstanceStatusCell({ instance: i, now }: { instance: ProjectorInstanceV
       <Badge tone="green">alive</Badge>
     ) : i.status === "crashed" ? (
       <Badge tone="red">crashed</Badge>
+    ) : i.status === "stuck" ? (
+      <Badge tone="red">stuck</Badge>
     ) : i.status === "stopped" ? (
       <Badge tone="neutral">stopped</Badge>
     ) : (
       <Badge tone="red">no heartbeat</Badge>
     );
-  const showError = i.lastError && (i.status === "crashed" || i.restarts > 0);
+  const showError = i.lastError && (i.status === "crashed" || i.status === "stuck" || i.restarts > 0);
   return (
     <>
       {badge}
       {i.restarts > 0 && <span className="ml-1 text-xs text-zinc-600">restarted {i.restarts}×</span>}
       {showError && (
-        <span className={`mt-1 block max-w-md text-xs whitespace-normal ${i.status === "crashed" ? "text-red-800" : "text-amber-800"}`}>
-          {i.status === "crashed" ? "Crashed" : "Last crash"}
-          {i.lastErrorAt && <span title={formatDateTime(i.lastErrorAt)}> {formatAgo(i.lastErrorAt, now)}</span>}:{" "}
+        <span
+          className={`mt-1 block max-w-md text-xs whitespace-normal ${i.status === "crashed" || i.status === "stuck" ? "text-red-800" : "text-amber-800"}`}
+        >
+          {i.status === "crashed" ? "Crashed" : i.status === "stuck" ? "Stuck, last progress" : "Last crash"}
+          {i.status === "stuck" ? (
+            <span title={formatDateTime(i.lastHeartbeatAt)}> {formatAgo(i.lastHeartbeatAt, now)}</span>
+          ) : (
+            i.lastErrorAt && <span title={formatDateTime(i.lastErrorAt)}> {formatAgo(i.lastErrorAt, now)}</span>
+          )}
+          :{" "}
           <span className="font-mono break-words">{i.lastError}</span>
         </span>
       )}
