@@ -5,6 +5,10 @@
  * itself dies without stopping them (SIGKILL, a crash), they are re-parented: this notices
  * within a second and stops the process like a SIGTERM would, and for good 12 s later.
  */
+// npm start gone means our output pipe is closed: a write failing with EPIPE must not become an
+// uncaught exception (in the console, every log line would then be one).
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+
 const parentPid = Number(process.env.LIFELINE_PARENT_PID);
 if (Number.isInteger(parentPid) && parentPid > 1) {
   const timer = setInterval(() => {

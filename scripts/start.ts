@@ -20,6 +20,11 @@ import { parseArgs } from "node:util";
 import { LOCAL_STACK, startInfra, type Infra } from "./infra";
 import { ROOT, run, startApp, stopChildren } from "./stack";
 
+// A closed terminal or pipe (`npm start | tee log` after Ctrl-C killed tee) makes every write fail
+// with EPIPE. Unhandled, each failure is an uncaught exception whose one-line report fails again:
+// an endless loop that starved the stop's timers (seen: npm start spinning after Ctrl-C).
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+
 const log = (line: string) => console.log(`[start] ${line}`);
 const fail = (line: string) => console.error(`[start] ${line}`);
 

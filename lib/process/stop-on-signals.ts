@@ -60,6 +60,8 @@ export function stopOnSignals(options: StopOnSignalsOptions): (reason: string) =
     return stopping;
   };
 
+  // Output to a closed pipe (npm start gone) fails with EPIPE: never a reason to hang or crash a stop.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => {
       if (stopping) {

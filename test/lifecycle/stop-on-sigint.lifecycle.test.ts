@@ -48,5 +48,29 @@ describe("npm start and Ctrl-C", () => {
     expect(seconds).toBeLessThan(15);
     expect(stack.output).toContain("[start] stopped");
     expect(await stack.exited).toBe(0);
+    stack = undefined;
+  }, 300_000);
+
+  it("stops as well when its output pipe is already closed (`npm start | tee log`, tee killed by the same Ctrl-C)", async () => {
+    const [pg, kafka, controller, port] = await freePorts(4);
+    stack = startStack(ROOT, [], {
+      LOCAL_DATA_DIR: dataDir,
+      EMBEDDED_POSTGRES_PORT: String(pg),
+      LOCAL_KAFKA_PORT: String(kafka),
+      LOCAL_KAFKA_CONTROLLER_PORT: String(controller),
+      PORT: String(port),
+      PROJECTOR_METRICS_PORT: "0",
+    });
+    await stack.waitFor(/^\[start\] ready in/, 240_000);
+    // The reader goes away first, as tee does: every later write of npm start fails with EPIPE
+    // (it used to spin on them, reporting each failure with another failing write, and never stop).
+    stack.child.stdout?.destroy();
+    stack.child.stderr?.destroy();
+    const signalled = Date.now();
+    process.kill(-stack.child.pid!, "SIGINT");
+    const left = await waitUntilGone(stack.marker, 20_000);
+    expect(left, `still running ${(Date.now() - signalled) / 1000} s after SIGINT`).toEqual([]);
+    expect(await stack.exited).toBe(0);
+    stack = undefined;
   }, 300_000);
 });
