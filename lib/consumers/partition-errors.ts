@@ -47,7 +47,7 @@ export function partitionErrors(db: Db, group: string, logger: Logger): Partitio
 
   return {
     async failed(topic, partition, offset, error) {
-      const message = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 2_000);
+      const message = describeFailure(error).slice(0, 2_000);
       recorded.add(key(topic, partition));
       await bounded(
         "a partition failure",
@@ -84,4 +84,16 @@ export function partitionErrors(db: Db, group: string, logger: Logger): Partitio
       }
     },
   };
+}
+
+/**
+ * One line an operator can read: PostgreSQL's own code and message where the error carries them
+ * (Prisma wraps them in several lines of invocation text), else the error's name and message.
+ */
+export function describeFailure(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const pg = /Code: `(\w+)`\. Message: `([^`]*)`/.exec(text);
+  if (pg) return `PostgreSQL ${pg[1]}: ${pg[2]}`;
+  const oneLine = text.replace(/\s+/g, " ").trim();
+  return error instanceof Error ? `${error.name}: ${oneLine}` : oneLine;
 }

@@ -228,7 +228,7 @@ describe("a lock held elsewhere on a read-model table", () => {
         (row) => row !== null && /lock timeout/.test(row.error),
         45_000,
       );
-      expect(failure?.error).toMatch(/lock timeout/);
+      expect(failure?.error).toBe("PostgreSQL 55P03: canceling statement due to lock timeout");
       await blocker.query("COMMIT");
       await waitUntilCaughtUp(t, 60_000);
       expect(await t.db.user.findUnique({ where: { id } })).toMatchObject({ email: "locked-out@example.com" });
