@@ -15,12 +15,13 @@
  * binaries under a directory it cannot enter (a checkout under /root) are copied once to a
  * cache under the temp dir, keyed by the package's version.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { assertPortFree } from "./ports";
+import { stopWithThisProcess } from "./exit-hook";
 
 const HOST = "127.0.0.1";
 const USER = "postgres";
@@ -118,33 +119,6 @@ function serverIds(): { uid: number; gid: number } | Record<string, never> {
     } catch (err) {
       throw new Error(`startPostgres: running as root, and the '${USER}' OS user is missing and could not be created: ${(err as Error).message}`);
     }
-  }
-}
-
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // A detached server outlives its parent: ask it to stop (fast shutdown, it finishes on its
-  // own) when the Node process ends without having stopped it (tests, drills, crashes).
-  const stopAll = () => {
-    for (const child of live) {
-      try {
-        child.kill("SIGINT");
-      } catch {
-        /* already gone */
-      }
-    }
-  };
-  process.once("exit", stopAll);
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.once(signal, () => {
-      // If the program handles the signal, it stops the server in order; else die of it.
-      if (process.listenerCount(signal) > 0) return;
-      stopAll();
-      process.kill(process.pid, signal);
-    });
   }
 }
 
@@ -278,16 +252,13 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
     "lc_messages=C",
   ];
   const child = spawn(bin.postgres, flags, { ...ids, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  live.add(child);
-  installExitHook();
+  stopWithThisProcess(child, "SIGINT");
   const exited = new Promise<void>((resolve) => {
     child.once("close", () => {
-      live.delete(child);
       resolve();
     });
     child.once("error", (err) => {
       onLog(`could not run ${bin.postgres}: ${err.message}`);
-      live.delete(child);
       resolve();
     });
   });

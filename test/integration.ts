@@ -4,7 +4,7 @@
  * consumer group, on the real PostgreSQL and the real Kafka broker that
  * `npm test` started (TEST_DATABASE_URL, KAFKA_BROKERS).
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { connectAppClients, type AppClients } from "@/infra/app-clients";
 import { createDatabase, databaseUrl } from "@/infra/postgres";
 import { migrateDeploy } from "@/infra/prisma/migrate";
@@ -56,6 +56,20 @@ export async function startProjector(
   await projector.start();
   return projector;
 }
+
+/** A UserCreated envelope as another service publishes it with a plain producer (the README's Events section). */
+export const externalUserCreated = (userId: string, email: string, name = email.split("@")[0]!) => ({
+  id: randomUUID(),
+  type: "UserCreated",
+  schemaVersion: 1,
+  aggregateId: userId,
+  sequence: 1,
+  occurredAt: new Date().toISOString(),
+  actor: { kind: "service", name: "importer" },
+  correlationId: randomUUID(),
+  causationId: null,
+  payload: { email, name },
+});
 
 /** Reads until `ok` holds or the time is up, and returns the last value read (assert on it). */
 export async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {

@@ -5,13 +5,14 @@
  * (resolved only when missing; ~/.m2 caches them). Needs `java` (17+) and `mvn` on PATH.
  * See infra/kafka/README.md for the version choice.
  */
-import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { spawn, execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
 import { assertPortFree } from "../ports";
+import { stopWithThisProcess } from "../exit-hook";
 
 /** Keep in sync with <kafka.version> in infra/kafka/pom.xml. */
 export const KAFKA_VERSION = "4.4.0";
@@ -206,33 +207,6 @@ function runJava(args: string[], log: (line: string) => void): Promise<string> {
   });
 }
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // Never leave a JVM behind when the Node process ends (tests, Ctrl-C, crashes).
-  const killAll = () => {
-    for (const child of live) {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }
-  };
-  process.once("exit", killAll);
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.once(signal, () => {
-      // A program that handles the signal stops the broker itself, after its clients (npm
-      // start); otherwise die of the signal as we would have without this hook.
-      if (process.listenerCount(signal) > 0) return;
-      killAll();
-      process.kill(process.pid, signal);
-    });
-  }
-}
-
 export async function startKafka(opts: StartKafkaOptions): Promise<KafkaHandle> {
   const log = opts.log ?? (() => {});
   const dataDir = path.resolve(opts.dataDir);
@@ -304,22 +278,19 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaHandle> 
   // Detached (a process group of its own): a terminal's Ctrl-C reaches the program that started
   // the broker, which stops it after the clients that use it, not before.
   const child = spawn("java", jvmArgs, { stdio: ["ignore", "pipe", "pipe"], cwd: dataDir, detached: true });
-  live.add(child);
+  stopWithThisProcess(child, "SIGKILL");
   if (child.pid !== undefined) fs.writeFileSync(pidFile, `${child.pid}\n`);
-  installExitHook();
 
   // 'close' comes after the process exited and its stdout/stderr ended; 'error' alone when the
   // spawn itself failed (no java on PATH), in which case no 'close' follows.
   let spawnFailed = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once("close", (code, signal) => {
-      live.delete(child);
       resolve({ code, signal });
     });
     child.once("error", () => {
       if (child.pid !== undefined) return; // a kill() error on a live process, not a spawn failure
       spawnFailed = true;
-      live.delete(child);
       resolve({ code: null, signal: null });
     });
   });

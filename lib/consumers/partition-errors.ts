@@ -9,6 +9,7 @@
  */
 import type { Db } from "@/lib/db";
 import type { Logger } from "@/lib/log";
+import { withTimeout } from "@/lib/timeout";
 
 const WRITE_TIMEOUT_MS = 3_000;
 
@@ -27,21 +28,12 @@ export function partitionErrors(db: Db, group: string, logger: Logger): Partitio
   const key = (topic: string, partition: number) => `${topic}/${partition}`;
 
   const bounded = async (what: string, work: Promise<unknown>) => {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        work,
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${WRITE_TIMEOUT_MS} ms`)), WRITE_TIMEOUT_MS);
-        }),
-      ]);
+      await withTimeout(work, WRITE_TIMEOUT_MS);
       return true;
     } catch (error) {
-      work.catch(() => {});
       logger.warn({ err: error, group }, `could not record ${what}`);
       return false;
-    } finally {
-      clearTimeout(timer);
     }
   };
 

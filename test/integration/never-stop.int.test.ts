@@ -15,7 +15,7 @@ import { keyPartition } from "@/lib/kafka/partitioner";
 import { deadLetterTopic, ensureTopics } from "@/lib/kafka/topics";
 import type { Projector } from "@/lib/projection/projector";
 import { createUser } from "@/modules/users/application/user-commands";
-import { createTestContext, eventually, readLog, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
+import { createTestContext, eventually, externalUserCreated, readLog, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
 
 let t: TestContext;
 let producer: Producer;
@@ -43,19 +43,6 @@ async function projector(options: Parameters<typeof startProjector>[1] = {}) {
 
 /** The broker's default message.max.bytes (the test broker keeps it). */
 const BROKER_LIMIT = 1_048_588;
-
-const userCreated = (userId: string, email: string) => ({
-  id: randomUUID(),
-  type: "UserCreated",
-  schemaVersion: 1,
-  aggregateId: userId,
-  sequence: 1,
-  occurredAt: new Date().toISOString(),
-  actor: { kind: "service", name: "importer" },
-  correlationId: randomUUID(),
-  causationId: null,
-  payload: { email, name: email.split("@")[0] },
-});
 
 /** A uuid whose murmur2 partition among the test topics' partitions is `partition`. */
 function idOnPartition(partition: number): string {
@@ -221,7 +208,7 @@ describe("a lock held elsewhere on a read-model table", () => {
       // Reads go on (EXCLUSIVE lets ACCESS SHARE through); the projector's inserts wait.
       await blocker.query("BEGIN; LOCK TABLE user_events IN EXCLUSIVE MODE");
       const id = idOnPartition(0);
-      await producer.send({ topic: t.topics.users, acks: -1, messages: [{ key: id, value: JSON.stringify(userCreated(id, "locked-out@example.com")) }] });
+      await producer.send({ topic: t.topics.users, acks: -1, messages: [{ key: id, value: JSON.stringify(externalUserCreated(id, "locked-out@example.com")) }] });
       const partition0 = { consumerGroup: t.config.PROJECTOR_GROUP_ID, topic: t.topics.users, partition: 0 };
       const failure = await eventually(
         () => t.db.consumerPartitionError.findFirst({ where: partition0 }),
@@ -246,7 +233,7 @@ describe("a batch fetched past the stored position", () => {
     const partition = 1;
     const publish = async (email: string) => {
       const id = idOnPartition(partition);
-      await producer.send({ topic: t.topics.users, acks: -1, messages: [{ key: id, value: JSON.stringify(userCreated(id, email)) }] });
+      await producer.send({ topic: t.topics.users, acks: -1, messages: [{ key: id, value: JSON.stringify(externalUserCreated(id, email)) }] });
       return id;
     };
     const a = await publish("gap-a@example.com");
@@ -280,7 +267,7 @@ describe("an event on another partition than its key's", () => {
     await projector();
     const home = 2;
     const id = idOnPartition(home);
-    const event = userCreated(id, "crc32-producer@example.com");
+    const event = externalUserCreated(id, "crc32-producer@example.com");
     // What a librdkafka producer with its default (crc32) partitioner may do.
     await producer.send({ topic: t.topics.users, acks: -1, messages: [{ partition: 3, key: id, value: JSON.stringify(event) }] });
     await waitUntilCaughtUp(t);

@@ -7,6 +7,7 @@ import { createRole } from "@/modules/roles/application/role-commands";
 import { assignRole, createUser, updateUser } from "@/modules/users/application/user-commands";
 import {
   createTestContext,
+  externalUserCreated,
   foldLog,
   readLog,
   readModel,
@@ -128,18 +129,7 @@ describe("projector", () => {
 
   it("applies an event republished beside its twin in one batch once, dead-lettering nothing", async () => {
     const userId = randomUUID();
-    const created = {
-      id: randomUUID(),
-      type: "UserCreated",
-      schemaVersion: 1,
-      aggregateId: userId,
-      sequence: 1,
-      occurredAt: new Date().toISOString(),
-      actor: { kind: "service", name: "importer" },
-      correlationId: randomUUID(),
-      causationId: null,
-      payload: { email: "twin@example.com", name: "Twin" },
-    };
+    const created = externalUserCreated(userId, "twin@example.com", "Twin");
     const producer = t.kafka.producer();
     await producer.connect();
     // A retried produce can leave the same event twice, side by side, in one batch.

@@ -19,17 +19,22 @@ afterAll(() => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** npm start with its own PostgreSQL and Kafka on free ports, its data in `dataDir`. */
+async function startOwnStack(): Promise<StartedStack> {
+  const [pg, kafka, controller, port] = await freePorts(4);
+  return startStack(ROOT, [], {
+    LOCAL_DATA_DIR: dataDir,
+    EMBEDDED_POSTGRES_PORT: String(pg),
+    LOCAL_KAFKA_PORT: String(kafka),
+    LOCAL_KAFKA_CONTROLLER_PORT: String(controller),
+    PORT: String(port),
+    PROJECTOR_METRICS_PORT: "0",
+  });
+}
+
 describe("npm start and Ctrl-C", () => {
   it("SIGINT to the process group stops every process it started within 20 s, and it says so", async () => {
-    const [pg, kafka, controller, port] = await freePorts(4);
-    stack = startStack(ROOT, [], {
-      LOCAL_DATA_DIR: dataDir,
-      EMBEDDED_POSTGRES_PORT: String(pg),
-      LOCAL_KAFKA_PORT: String(kafka),
-      LOCAL_KAFKA_CONTROLLER_PORT: String(controller),
-      PORT: String(port),
-      PROJECTOR_METRICS_PORT: "0",
-    });
+    stack = await startOwnStack();
     try {
       await stack.waitFor(/^\[start\] ready in/, 240_000);
     } catch (error) {
@@ -52,15 +57,7 @@ describe("npm start and Ctrl-C", () => {
   }, 300_000);
 
   it("stops as well when its output pipe is already closed (`npm start | tee log`, tee killed by the same Ctrl-C)", async () => {
-    const [pg, kafka, controller, port] = await freePorts(4);
-    stack = startStack(ROOT, [], {
-      LOCAL_DATA_DIR: dataDir,
-      EMBEDDED_POSTGRES_PORT: String(pg),
-      LOCAL_KAFKA_PORT: String(kafka),
-      LOCAL_KAFKA_CONTROLLER_PORT: String(controller),
-      PORT: String(port),
-      PROJECTOR_METRICS_PORT: "0",
-    });
+    stack = await startOwnStack();
     await stack.waitFor(/^\[start\] ready in/, 240_000);
     // The reader goes away first, as tee does: every later write of npm start fails with EPIPE
     // (it used to spin on them, reporting each failure with another failing write, and never stop).

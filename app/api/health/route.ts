@@ -9,6 +9,7 @@
 import { connection } from "next/server";
 import { accessReady } from "@/lib/auth/bootstrap-runner";
 import { getDb } from "@/lib/db";
+import { withTimeout } from "@/lib/timeout";
 
 const DB_TIMEOUT_MS = 2_000;
 const headers = { "cache-control": "no-store" };
@@ -25,11 +26,3 @@ export async function GET(): Promise<Response> {
   return Response.json({ status: "up" }, { headers });
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  work.catch(() => {}); // a late failure after the timeout is not unhandled
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}

@@ -16,6 +16,7 @@ import {
   type PartitionError,
   type StalledPartition,
 } from "./stall";
+import { withTimeout } from "@/lib/timeout";
 
 /** An instance whose last heartbeat is older than this is shown as gone. */
 export const ALIVE_WITHIN_MS = 15_000;
@@ -554,14 +555,6 @@ async function deadLetterHealth(db: Db, stallAfterMs: number): Promise<DeadLette
   };
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms);
-  });
-  work.catch(() => {}); // a late failure after the timeout is not unhandled
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** "0–3, 7, 9–11": a compact list of partition numbers. */
 export function formatPartitions(partitions: readonly number[]): string {

@@ -7,6 +7,7 @@ import type { Admin } from "kafkajs";
 import type { Db } from "@/lib/db";
 import { getConsumerHealth } from "./health";
 import { readiness, type Readiness } from "./stall";
+import { withTimeout } from "@/lib/timeout";
 
 /** Kafka's share of the answer: past it, Kafka counts as down ("not ready" with that reason). */
 const KAFKA_TIMEOUT_MS = 3_000;
@@ -44,11 +45,3 @@ export async function checkReadiness(deps: {
   return { ...verdict, liveProjectors, lag: health.kafkaError ? null : Number(lag) };
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  work.catch(() => {}); // a late failure after the timeout is not unhandled
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
