@@ -77,6 +77,36 @@ export function decodeEvent(
   if (!payload.success) {
     return { ok: false, reason: `invalid ${current.type} payload: ${describeIssues(payload.error)}` };
   }
+  const event = { ...current, payload: payload.data } as DomainEvent;
+  // JSON.parse only makes these out of \u escapes: look only when the message has one.
+  if (value.includes("\\u")) {
+    const bad = unstorableText(event);
+    if (bad) return { ok: false, reason: bad };
+  }
   // The registry ties each type to its payload schema, so this is the typed event.
-  return { ok: true, event: { ...current, payload: payload.data } as DomainEvent };
+  return { ok: true, event };
+}
+
+/** Half of a UTF-16 surrogate pair, alone. */
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Text that is valid JSON but that PostgreSQL cannot store (text and jsonb refuse U+0000; jsonb
+ * refuses a lone surrogate, which JSON.stringify writes as a \udXXX escape): applied, such an
+ * event would fail its batch on every retry and stop its partition for good. Returns the reason.
+ */
+function unstorableText(value: unknown): string | null {
+  if (typeof value === "string") {
+    if (value.includes("\u0000")) return "contains U+0000 (NUL), which PostgreSQL text/jsonb cannot store";
+    LONE_SURROGATE.lastIndex = 0;
+    if (LONE_SURROGATE.test(value)) return "contains half of a UTF-16 surrogate pair, which is not Unicode text and PostgreSQL jsonb cannot store";
+    return null;
+  }
+  if (value && typeof value === "object") {
+    for (const v of Object.values(value)) {
+      const bad = unstorableText(v);
+      if (bad) return bad;
+    }
+  }
+  return null;
 }

@@ -48,6 +48,19 @@ describe("envelope codec", () => {
     expect(!result.ok && result.reason).toMatch(reason);
   });
 
+  it("refuses text PostgreSQL cannot store: U+0000 and half a surrogate pair, escaped in valid JSON", () => {
+    const named = (name: string) => JSON.stringify(event("UserCreated", userId, 1, { email: "a@example.com", name }));
+    expect(decodeEvent(named("Nul \u0000 byte"), "users")).toMatchObject({ ok: false, reason: expect.stringMatching(/U\+0000/) });
+    for (const half of ["\ud800", "\udfff", "x\udbff"]) {
+      const value = Buffer.from(named(`Half ${half} pair`)); // JSON.stringify writes it as a \udXXX escape
+      expect(value.toString()).toMatch(/\\ud[89a-f]/);
+      expect(decodeEvent(value, "users")).toMatchObject({ ok: false, reason: expect.stringMatching(/surrogate/) });
+    }
+    // A whole pair, escaped or not, is an ordinary character.
+    expect(decodeEvent(named("Smile \ud83d\ude00"), "users")).toMatchObject({ ok: true });
+    expect(decodeEvent(named("Smile 😀").replace("😀", "\\ud83d\\ude00"), "users")).toMatchObject({ ok: true });
+  });
+
   it("refuses an event on the wrong topic or under the wrong key", () => {
     const value = JSON.stringify(event("RoleDeleted", userId, 1, {}));
     expect(decodeEvent(value, "users")).toMatchObject({ ok: false, reason: expect.stringMatching(/roles topic/) });

@@ -6,7 +6,7 @@
  */
 import { Prisma } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/command/execute";
-import { decodeEvent } from "@/lib/events/codec";
+import { decodeEvent, LONE_SURROGATE } from "@/lib/events/codec";
 import { keyPartition } from "@/lib/kafka/partitioner";
 import type { Logger } from "@/lib/log";
 import type { DomainEvent, StreamName } from "@/lib/events/registry";
@@ -156,9 +156,6 @@ export async function applyBatch(tx: Tx, input: BatchInput): Promise<BatchOutcom
             `default; librdkafka and kcat: partitioner=murmur2_random), or the aggregate's events can be applied out of order`,
         ),
       );
-    } else if (m.value?.includes("\\u0000") && containsNul(result.event)) {
-      // PostgreSQL text and jsonb cannot hold U+0000: applying it would fail the batch forever.
-      outcome.deadLetters.push(deadLetter(input, m, "contains U+0000 (NUL), which PostgreSQL text/jsonb cannot store"));
     } else decoded.push({ event: result.event, offset: m.offset });
   }
 
@@ -273,20 +270,14 @@ function kafkaTime(timestamp: string | undefined): Date | null {
   return timestamp && Number.isFinite(ms) && ms > 0 ? new Date(ms) : null;
 }
 
-/** True when a string anywhere in `value` holds U+0000. */
-function containsNul(value: unknown): boolean {
-  if (typeof value === "string") return value.includes("\u0000");
-  if (value && typeof value === "object") return Object.values(value).some(containsNul);
-  return false;
-}
-
 /**
- * dead_letters keeps text; a malformed message may hold NUL bytes, which
- * PostgreSQL text/jsonb refuses (and the whole batch with it, forever). The row
- * gets U+FFFD in their place; the DLQ topic gets the text unchanged.
+ * dead_letters keeps text; a malformed message may hold NUL bytes, which PostgreSQL text/jsonb
+ * refuses, or half of a surrogate pair (its reason too: V8's parse error quotes half of a 4-byte
+ * character), which jsonb refuses: either failed the whole batch, forever. The row, and so its
+ * copy in the DLQ topic, gets U+FFFD in their place.
  */
 function storableDeadLetter(d: DeadLetter): DeadLetter {
-  const clean = (v: string | null) => (v === null ? null : v.replaceAll("\u0000", "\uFFFD"));
+  const clean = (v: string | null) => (v === null ? null : v.replaceAll("\u0000", "\uFFFD").replace(LONE_SURROGATE, "\uFFFD"));
   const headers = Object.fromEntries(Object.entries(d.headers).map(([k, v]) => [clean(k)!, clean(v)!]));
   return { ...d, key: clean(d.key), value: clean(d.value), reason: clean(d.reason)!, headers };
 }

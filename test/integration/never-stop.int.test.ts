@@ -5,12 +5,14 @@
  * - a consumer that crashes on a non-retriable error is restarted, and shown crashed meanwhile;
  * - a lock held elsewhere fails the batch (lock timeout), recorded on the partition, then projects;
  * - a batch fetched past the stored position is refused and re-read from that position;
- * - an event on another partition than its key's murmur2 partition is dead-lettered.
+ * - an event on another partition than its key's murmur2 partition is dead-lettered;
+ * - text PostgreSQL cannot store (half a surrogate pair) is dead-lettered, not retried forever.
  */
 import { randomUUID } from "node:crypto";
 import { KafkaJSNonRetriableError, type Producer } from "kafkajs";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { LONE_SURROGATE } from "@/lib/events/codec";
 import { keyPartition } from "@/lib/kafka/partitioner";
 import { deadLetterTopic, ensureTopics } from "@/lib/kafka/topics";
 import type { Projector } from "@/lib/projection/projector";
@@ -116,6 +118,33 @@ describe("a burst of large malformed messages", () => {
     // Each copy names its original, once: nothing was copied twice by a retried batch.
     expect(new Set(copies.map((c) => `${c.headers["dlq-original-partition"]}/${c.headers["dlq-original-offset"]}`)).size).toBe(messages.length);
   }, 240_000);
+});
+
+describe("text PostgreSQL cannot store", () => {
+  it("is dead-lettered, not retried forever: half a surrogate pair in an event, or in a parse error's reason", async () => {
+    await projector();
+    const id = idOnPartition(1);
+    // Not JSON, opening with a 4-byte UTF-8 character: V8's parse error quotes half of it.
+    const garbage = Buffer.from([0xf3, 0x94, 0xa6, 0x9b, 0x01, 0x27, 0x32, 0x81]);
+    const halfPair = JSON.stringify(externalUserCreated(id, "half-pair@example.com", "Half \ud800 pair"));
+    await producer.send({
+      topic: t.topics.users,
+      acks: -1,
+      messages: [
+        { partition: 1, key: "garbage", value: garbage },
+        { key: id, value: halfPair },
+      ],
+    });
+    const after = randomUUID();
+    const valid = externalUserCreated(after, "after-half-pair@example.com");
+    await producer.send({ topic: t.topics.users, acks: -1, messages: [{ partition: keyPartition(after, t.config.KAFKA_PARTITIONS), key: after, value: JSON.stringify(valid) }] });
+    await waitUntilCaughtUp(t);
+    expect(await t.db.user.findUnique({ where: { id: after } })).not.toBeNull();
+    expect(await t.db.user.findUnique({ where: { id } })).toBeNull();
+    const letters = await t.db.deadLetter.findMany({ where: { key: { in: ["garbage", id] } }, orderBy: { id: "asc" } });
+    expect(letters.map((l) => l.reason)).toEqual([expect.stringMatching(/^not JSON/), expect.stringMatching(/surrogate/)]);
+    expect(letters[0]!.reason.match(LONE_SURROGATE)).toBeNull(); // the half character became U+FFFD
+  }, 60_000);
 });
 
 describe("a DLQ topic that cannot take a message", () => {
