@@ -29,7 +29,7 @@ const DRILLS: Array<{ n: number; title: string; run: (env: DrillEnv) => Promise<
   { n: 2, title: "restart the broker under commands", run: brokerRestartDrill, limitMs: () => 300_000 },
   { n: 3, title: "3-broker cluster, SIGKILL one", run: clusterBrokerKillDrill, limitMs: () => 420_000 },
   { n: 4, title: "restart PostgreSQL mid-projection", run: postgresRestartDrill, limitMs: (o) => 300_000 + o.pgEvents * 3 },
-  { n: 5, title: "malformed inputs and messages", run: malformedInputDrill, limitMs: () => 420_000 },
+  { n: 5, title: "malformed inputs and messages", run: malformedInputDrill, limitMs: (o) => 600_000 + (o.burstMessages + o.burstSmall) * 60 },
   { n: 6, title: "races: same email, same version", run: racesDrill, limitMs: () => 180_000 },
 ];
 
@@ -51,7 +51,7 @@ function parseArgs(argv: string[]) {
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${k} needs a number, got ${v}`);
     return n;
   };
-  const known = new Set(["full", "only", "seed", "events", "kills", "load-seconds", "pg-events", "pg-down-seconds", "bad-inputs", "bad-messages", "creates", "edits", "rounds", "time-limit-min", "help"]);
+  const known = new Set(["full", "only", "seed", "events", "kills", "load-seconds", "pg-events", "pg-down-seconds", "bad-inputs", "bad-messages", "burst-messages", "burst-small", "creates", "edits", "rounds", "time-limit-min", "help"]);
   for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown flag --${k} (see drills/run.ts)`);
   const opts: DrillOptions = {
     full,
@@ -63,6 +63,8 @@ function parseArgs(argv: string[]) {
     pgDownSeconds: num("pg-down-seconds", 8),
     badInputs: num("bad-inputs", 10_000),
     badMessages: num("bad-messages", 10_000),
+    burstMessages: num("burst-messages", 2_000),
+    burstSmall: num("burst-small", 4_000),
     creates: num("creates", 50),
     edits: num("edits", 100),
     rounds: num("rounds", 3),

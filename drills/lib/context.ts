@@ -16,6 +16,9 @@ export interface DrillOptions {
   /** Drill 5 */
   badInputs: number;
   badMessages: number;
+  /** Drill 5 (c): malformed messages per mixed-size burst (one partition, then all), and 2 kB ones on one key. */
+  burstMessages: number;
+  burstSmall: number;
   /** Drill 6 */
   creates: number;
   edits: number;

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type pg from "pg";
 import { decodeEvent } from "@/lib/events/codec";
 import type { DomainEvent } from "@/lib/events/registry";
+import { keyPartition } from "@/lib/kafka/partitioner";
 import { deadLetterTopic } from "@/lib/kafka/topics";
 import type { RoleEvent } from "@/modules/roles/domain/events";
 import { evolveRole, type RoleState } from "@/modules/roles/domain/role-state";
@@ -135,6 +136,8 @@ export function foldLog(scope: Scope, log: LogMessage[]): Fold {
     messages: log.length,
   };
   const applied = new Set<string>();
+  // The drills create every event topic with KAFKA_PARTITIONS partitions (ensureTopics).
+  const partitions = scope.config.KAFKA_PARTITIONS;
   for (const m of log) {
     const corr = m.headers.correlationId;
     if (corr) fold.byCorrelation.set(corr, (fold.byCorrelation.get(corr) ?? 0) + 1);
@@ -145,6 +148,12 @@ export function foldLog(scope: Scope, log: LogMessage[]): Fold {
       continue;
     }
     const e: DomainEvent = decoded.event;
+    if (keyPartition(e.aggregateId, partitions) !== m.partition) {
+      // The projector dead-letters an event on another partition than its aggregate id's murmur2 partition.
+      fold.deadLetters.add(posKey(m.topic, m.partition, m.offset));
+      fold.eventIds.add(e.id);
+      continue;
+    }
     if (m.value?.includes("\\u0000") && JSON.stringify(e).includes("\\u0000")) {
       // The projector dead-letters events whose text holds U+0000 (PostgreSQL cannot store it).
       fold.deadLetters.add(posKey(m.topic, m.partition, m.offset));
@@ -365,7 +374,77 @@ export async function readDeadLetterTopics(scope: Scope) {
   return log.map((m) => ({
     original: posKey(m.headers["dlq-original-topic"] ?? "?", Number(m.headers["dlq-original-partition"]), m.headers["dlq-original-offset"] ?? "?"),
     reason: m.headers["dlq-reason"] ?? "",
+    /** The relay's `dlq-value-omitted` header ("N bytes"): the copy lacks the value, too large for the DLQ topic. */
+    valueOmitted: m.headers["dlq-value-omitted"],
+    value: m.value,
   }));
+}
+
+export interface DeadLetterRow {
+  reason: string;
+  published: boolean;
+  attempts: number;
+  lastError: string | null;
+}
+
+/** The dead_letters rows by topic/partition/offset, without their values (which may be 1 MB each). */
+export async function deadLetterRows(scope: Scope): Promise<Map<string, DeadLetterRow>> {
+  const c = scope.sql();
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ k: string; reason: string; published: boolean; dlq_attempts: number; dlq_last_error: string | null }>(
+      `select topic || '/' || partition || '/' || "offset" as k, reason, dlq_published_at is not null as published, dlq_attempts, dlq_last_error from dead_letters`,
+    );
+    return new Map(rows.map((r) => [r.k, { reason: r.reason, published: r.published, attempts: r.dlq_attempts, lastError: r.dlq_last_error }]));
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * Waits until the dead-letter relay has copied every dead_letters row to its DLQ topic
+ * (dlq_published_at set): the rows are an outbox, so the topics lag behind the rows.
+ * Resolves with the rows still pending at the deadline (0: all copied).
+ */
+export async function waitForDeadLetterRelay(scope: Scope, timeoutMs: number, progress?: (pending: number, lastError: string | null) => void): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let lastPrint = 0;
+  for (;;) {
+    const c = scope.sql();
+    await c.connect();
+    let pending: number;
+    let lastError: string | null;
+    try {
+      const { rows } = await c.query<{ pending: number; last_error: string | null }>(
+        "select count(*)::int as pending, max(dlq_last_error) as last_error from dead_letters where dlq_published_at is null",
+      );
+      pending = rows[0]!.pending;
+      lastError = rows[0]!.last_error;
+    } finally {
+      await c.end();
+    }
+    if (pending === 0 || Date.now() > deadline) return pending;
+    if (progress && Date.now() - lastPrint > 5_000) {
+      lastPrint = Date.now();
+      progress(pending, lastError);
+    }
+    await sleep(250);
+  }
+}
+
+/** The projector's recorded partition failures (consumer_partition_errors): why a partition does not move. */
+export async function partitionFailures(scope: Scope): Promise<string[]> {
+  const c = scope.sql();
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ topic: string; partition: number; offset: string | null; error: string; attempts: number }>(
+      `select topic, partition, "offset"::text as "offset", error, attempts from consumer_partition_errors where consumer_group = $1 order by topic, partition`,
+      [scope.config.PROJECTOR_GROUP_ID],
+    );
+    return rows.map((r) => `${r.topic}/${r.partition} at offset ${r.offset} failed ${r.attempts}× : ${r.error.replace(/\s+/g, " ").slice(0, 300)}`);
+  } finally {
+    await c.end();
+  }
 }
 
 export { posKey };
