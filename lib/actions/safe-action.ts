@@ -1,34 +1,53 @@
 /**
- * The one wrapper for server actions (server only: it reaches the database
- * and Kafka). An action file hands its input to `runCommand` together with
- * the permission it needs and the application function, which
- * - checks the session and the permission first (lib/auth/guard.ts), before
- *   reading any input: without them nothing runs and nothing reaches Kafka,
- * - turns FormData into a plain object (the command's zod schema validates it),
- * - runs the command as the signed-in user (the actor in its events; what
- *   they hold bounds what they may grant),
- * - maps a DomainError to a result the form can show (code, message, field
- *   errors) and anything else to a logged error id and a generic message,
- * - on success waits briefly for the projector to pass the new events, so the
- *   page the action revalidates already shows the change (read-your-writes).
- *   If the projector is slower, `projected` is false and the UI says "pending".
+ * The one builder for server actions (server only). Every `"use server"` file
+ * exports `defineAction({...})`: the action states who may call it, what its
+ * input is and what to refresh; the builder does the rest, the same way for
+ * every action:
+ *
+ * 1. access: the signed-in user holding `access` (lib/auth/guard.ts, which also
+ *    refuses a cross-site Origin), checked before any input is read, so nothing
+ *    runs and nothing reaches Kafka without it; or `"public"` (sign-in, setup,
+ *    sign-out), where the action's own logic is the gate;
+ * 2. input: FormData → a plain object (blanks kept, repeated names as lists),
+ *    validated with the action's zod schema (lib/command/validate.ts);
+ * 3. run: the action's handler, timed into `console_commands_total` and
+ *    `console_command_duration_seconds` under `name`, with outcome `ok` or the
+ *    error code;
+ * 4. errors: a DomainError (validation, conflict, a refused rule, …) becomes a
+ *    failure carrying its code, message and field errors to the form, plus the
+ *    `keep` fields as typed; anything else is logged once with an `errorId`,
+ *    and the form shows a generic message quoting it;
+ * 5. success: `settle` (untimed, e.g. the read-your-writes wait), then
+ *    `revalidate`, then `redirect` if given, else `{ ok: true, ...value }`.
+ *
+ * No feature knowledge lives here: the permission, schema, metric name and
+ * pages come from the action. Command actions pass `...command(fn)` from
+ * ./command.ts as `run` and `settle`.
  */
-import type { CommandContext, CommandDeps, CommandResult } from "@/lib/command/execute";
-import { getDb } from "@/lib/db";
+import { revalidatePath } from "next/cache";
+import { redirect, unstable_rethrow } from "next/navigation";
+import type { z } from "zod";
 import { requireUser } from "@/lib/auth/guard";
 import type { Permission } from "@/lib/auth/permissions";
-import { commandContextOf, type Principal } from "@/lib/auth/principal";
-import { isDomainError, type DomainErrorCode, type FieldErrors } from "@/lib/errors";
-import { getLogger, logUnexpected } from "@/lib/log";
+import type { Principal } from "@/lib/auth/principal";
+import { parseInput } from "@/lib/command/validate";
+import { DomainError, isDomainError, type DomainErrorCode, type FieldErrors } from "@/lib/errors";
+import { getLogger } from "@/lib/log";
 import { recordCommand } from "@/lib/metrics/console-metrics";
-import { waitForProjection } from "@/lib/projection/projector";
-import { getCommandDeps, getKafkaConfig } from "@/lib/runtime";
 
-/** How long an action waits for the read model before answering "pending". */
-const PROJECTION_WAIT_MS = 3_000;
+export type ActionFailure = {
+  ok: false;
+  code: DomainErrorCode | "unexpected";
+  message: string;
+  fieldErrors?: FieldErrors;
+  /** The submitted text fields named in `keep`, so a form can keep what was typed. */
+  values?: Record<string, string>;
+  /** Set for unexpected errors: quote it to find the server log entry. */
+  errorId?: string;
+};
 
-export type ActionSuccess = {
-  ok: true;
+/** What a command action answers on success (see ./command.ts). */
+export type CommandOutcome = {
   aggregateId: string;
   version: number;
   /** False when the command was a no-op (e.g. saving unchanged fields): no event was recorded. */
@@ -37,85 +56,114 @@ export type ActionSuccess = {
   projected: boolean;
 };
 
-export type ActionFailure = {
-  ok: false;
-  code: DomainErrorCode | "unexpected";
-  message: string;
-  fieldErrors?: FieldErrors;
-  /** The submitted text fields, so a form can keep what the admin typed. */
-  values?: Record<string, string>;
-  /** Set for unexpected errors: quote it to find the server log entry. */
-  errorId?: string;
-};
-
-export type ActionResult = ActionSuccess | ActionFailure;
-
+export type ActionSuccess<T extends object = CommandOutcome> = { ok: true } & T;
+export type ActionResult<T extends object = CommandOutcome> = ActionSuccess<T> | ActionFailure;
 /** The state a `useActionState` form starts from. */
-export type ActionState = ActionResult | null;
+export type ActionState<T extends object = CommandOutcome> = ActionResult<T> | null;
 
-export type CommandFn = (deps: CommandDeps, ctx: CommandContext, input: unknown) => Promise<CommandResult>;
+export type Access = Permission | "public";
+export type SignedInUser = Extract<Principal, { kind: "user" }>;
+export interface ActionContext<A extends Access> {
+  /** The caller, checked to hold `access`; null for public actions. */
+  user: A extends "public" ? null : SignedInUser;
+}
 
-export async function runCommand(
-  permission: Permission,
-  command: CommandFn,
-  input: FormData | Record<string, unknown>,
-): Promise<ActionResult> {
-  const data = input instanceof FormData ? formDataToObject(input) : input;
-  const started = process.hrtime.bigint();
-  const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
-  const type = command.name || "command";
-  let result: CommandResult;
-  try {
-    const user = await requireUser(permission);
-    result = await command(getCommandDeps(), commandContextOf(user), data);
-  } catch (error) {
-    recordCommand(type, isDomainError(error) ? error.code : "unexpected", elapsed());
-    return failure(error, input instanceof FormData ? textValues(data) : undefined);
-  }
-  recordCommand(type, "ok", elapsed());
-  let projected = result.events.length === 0;
-  if (!projected) {
-    try {
-      projected = await waitForProjection(
-        getDb(),
-        getKafkaConfig().PROJECTOR_GROUP_ID,
-        result.events,
-        PROJECTION_WAIT_MS,
-      );
-    } catch (error) {
-      // The change is saved (Kafka acknowledged it); only the wait failed.
-      getLogger().warn({ err: error }, "waiting for projection failed");
-    }
-  }
-  return {
-    ok: true,
-    aggregateId: result.aggregateId,
-    version: result.version,
-    changed: result.events.length > 0,
-    projected,
-  };
+/** A page to refresh: a path, or a route pattern with its kind ("/users/[id]", "page"). */
+export type Revalidation = string | readonly [path: string, type: "page" | "layout"];
+
+export interface ActionDefinition<A extends Access, S extends z.ZodType, Out extends object, T extends object> {
+  /** The command's name in the metrics and the log, e.g. "CreateUser". */
+  name: string;
+  /** The permission the caller must hold, or "public". */
+  access: A;
+  /** The input's schema; without one the action reads no input. */
+  input?: S;
+  /**
+   * What a form shows when the input fails its schema, instead of the
+   * per-field summary: for inputs the user never typed (hidden ids).
+   */
+  invalidInput?: string;
+  /** Text fields sent back with a failure so the form keeps them (never secrets). */
+  keep?: readonly string[];
+  /** The work, as the checked caller; a DomainError is an expected refusal. */
+  run: (input: z.output<S>, ctx: ActionContext<A>) => Promise<Out>;
+  /** After a success is recorded, outside the timing: e.g. wait for the read model. */
+  settle?: (out: Out) => Promise<T>;
+  /** Pages to refresh after a success. */
+  revalidate?: readonly Revalidation[] | ((value: T, input: z.output<S>) => readonly Revalidation[]);
+  /** Pages to refresh when the handler refuses: the refusal may mean the page is stale. */
+  revalidateOnRefusal?: readonly Revalidation[];
+  /** Where to send the browser after a success (instead of answering). */
+  redirect?: (value: T, input: z.output<S>) => string;
 }
 
 /**
- * For actions that are not commands (tokens, passwords, sign-out): the same
- * session and permission check first, the same error mapping.
+ * The action itself. Called by a plain `<form action>` as (FormData), whose
+ * answer React drops; by a `useActionState` form as (previous state, FormData);
+ * by code as (null, FormData). An action with no `input` reads none.
  */
-export async function runAuthorized<T>(
-  permission: Permission,
-  work: (user: Extract<Principal, { kind: "user" }>) => Promise<T>,
-  values?: Record<string, string>,
-): Promise<{ ok: true; value: T } | ActionFailure> {
+export interface ServerAction<T extends object> {
+  (formData: FormData): Promise<void>;
+  // Last, so that useActionState infers its state from this one.
+  (prev: ActionState<T>, formData?: FormData): Promise<ActionResult<T>>;
+}
+
+export function defineAction<A extends Access, S extends z.ZodType = z.ZodObject, Out extends object = object, T extends object = Out>(
+  definition: ActionDefinition<A, S, Out, T>,
+): ServerAction<T> {
+  const { name } = definition;
+  const action = async (first?: ActionState<T> | FormData, second?: FormData): Promise<ActionResult<T>> => {
+    const formData = second ?? (first instanceof FormData ? first : undefined);
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    let ran = false; // past the access check and the input: a DomainError now is the handler refusing
+    let values: Record<string, string> | undefined;
+    let input: z.output<S>;
+    let out: Out;
+    try {
+      const user = definition.access === "public" ? null : await requireUser(definition.access);
+      const raw = formData ? formDataToObject(formData) : {};
+      values = kept(raw, definition.keep);
+      input = definition.input ? parseActionInput(definition.input, raw, definition.invalidInput) : ({} as z.output<S>);
+      ran = true;
+      out = await definition.run(input, { user } as ActionContext<A>);
+    } catch (error) {
+      unstable_rethrow(error); // Next's own control flow (redirect, notFound) is not a failure
+      const result = failure(name, error, values);
+      recordCommand(name, result.code, seconds());
+      if (ran && isDomainError(error)) revalidateAll(definition.revalidateOnRefusal ?? []);
+      return result;
+    }
+    recordCommand(name, "ok", seconds());
+    const value = definition.settle ? await definition.settle(out) : (out as unknown as T);
+    const { revalidate = [] } = definition;
+    revalidateAll(typeof revalidate === "function" ? revalidate(value, input) : revalidate);
+    // Outside the try: redirect() works by throwing.
+    if (definition.redirect) redirect(definition.redirect(value, input));
+    return { ok: true, ...value };
+  };
+  return action as ServerAction<T>;
+}
+
+function parseActionInput<S extends z.ZodType>(schema: S, raw: unknown, invalidInput: string | undefined): z.output<S> {
   try {
-    const user = await requireUser(permission);
-    return { ok: true, value: await work(user) };
+    return parseInput(schema, raw);
   } catch (error) {
-    return failure(error, values);
+    if (invalidInput && isDomainError(error)) throw new DomainError(error.code, invalidInput, error.fieldErrors);
+    throw error;
+  }
+}
+
+function revalidateAll(pages: readonly Revalidation[]) {
+  for (const page of pages) {
+    if (typeof page === "string") revalidatePath(page);
+    else revalidatePath(page[0], page[1]);
   }
 }
 
 /**
  * Text fields as strings, blanks kept: a cleared "Name" must reach the schema
- * as "" so the admin sees "Name is required." Files are ignored: no command
+ * as "" so the admin sees "Name is required." Files are ignored: no action
  * takes one.
  */
 export function formDataToObject(formData: FormData): Record<string, string | string[]> {
@@ -130,11 +178,13 @@ export function formDataToObject(formData: FormData): Record<string, string | st
   return out;
 }
 
-/** The single-valued fields, for a form to keep what was typed. */
-const textValues = (data: Record<string, unknown>): Record<string, string> =>
-  Object.fromEntries(Object.entries(data).filter((e): e is [string, string] => typeof e[1] === "string"));
+function kept(raw: Record<string, unknown>, keep: readonly string[] | undefined): Record<string, string> | undefined {
+  if (!keep?.length) return undefined;
+  return Object.fromEntries(keep.flatMap((field) => (typeof raw[field] === "string" ? [[field, raw[field]]] : [])));
+}
 
-export function failure(error: unknown, values?: Record<string, string>): ActionFailure {
+/** An error as the form sees it: a DomainError as it is, anything else logged once with an id. */
+function failure(action: string, error: unknown, values: Record<string, string> | undefined): ActionFailure {
   if (isDomainError(error)) {
     return {
       ok: false,
@@ -144,7 +194,8 @@ export function failure(error: unknown, values?: Record<string, string>): Action
       ...(values ? { values } : {}),
     };
   }
-  const errorId = logUnexpected("server action failed", error);
+  const errorId = crypto.randomUUID();
+  getLogger().error({ errorId, action, err: error }, "server action failed");
   return {
     ok: false,
     code: "unexpected",

@@ -40,12 +40,12 @@ export function Spinner() {
 }
 
 /** The first field error for `name`, if the last submission had one. */
-export function fieldError(state: ActionState, name: string): string | undefined {
+export function fieldError(state: ActionState<object>, name: string): string | undefined {
   return state && !state.ok ? state.fieldErrors?.[name]?.[0] : undefined;
 }
 
 /** What the admin typed last time, kept when the action failed (React resets forms after an action). */
-export function submittedValue(state: ActionState, name: string): string | undefined {
+export function submittedValue(state: ActionState<object>, name: string): string | undefined {
   return state && !state.ok ? state.values?.[name] : undefined;
 }
 

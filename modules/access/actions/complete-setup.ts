@@ -1,24 +1,26 @@
 "use server";
 
-import { redirect } from "next/navigation";
-import { failure, formDataToObject, type ActionFailure, type ActionState } from "@/lib/actions/safe-action";
-import { completeSetup } from "@/lib/auth/bootstrap";
+import { z } from "zod";
+import { defineAction } from "@/lib/actions/safe-action";
+import { completeSetup, firstAdminInput } from "@/lib/auth/bootstrap";
 import { requestMeta, setSessionCookie } from "@/lib/auth/guard";
 import { createSession } from "@/lib/auth/sessions";
 import { getCommandDeps, getKafkaConfig } from "@/lib/runtime";
 
+/** The one-time token is checked by completeSetup itself, with the same answer for a missing one as for a used one. */
+const setupForm = firstAdminInput.extend({ token: z.string().catch("") });
+
 /** Public, but only with the one-time setup token printed at first start: creates the first admin and signs them in. */
-export async function completeSetupAction(_prev: ActionState, formData: FormData): Promise<ActionFailure> {
-  const data = formDataToObject(formData);
-  const values = { email: String(data.email ?? ""), name: String(data.name ?? "") };
-  let session;
-  try {
+export const completeSetupAction = defineAction({
+  name: "CompleteSetup",
+  access: "public",
+  input: setupForm,
+  keep: ["email", "name"],
+  run: async ({ token, ...admin }) => {
     const deps = getCommandDeps();
-    const userId = await completeSetup(deps, String(data.token ?? ""), data, getKafkaConfig().PROJECTOR_GROUP_ID);
-    session = await createSession(deps.db, userId, await requestMeta());
-  } catch (error) {
-    return failure(error, values);
-  }
-  await setSessionCookie(session);
-  redirect("/users");
-}
+    const userId = await completeSetup(deps, token, admin, getKafkaConfig().PROJECTOR_GROUP_ID);
+    await setSessionCookie(await createSession(deps.db, userId, await requestMeta()));
+    return {};
+  },
+  redirect: () => "/users",
+});

@@ -1,25 +1,31 @@
 "use server";
 
-import { redirect } from "next/navigation";
-import { failure, formDataToObject, type ActionFailure, type ActionState } from "@/lib/actions/safe-action";
+import { z } from "zod";
+import { defineAction } from "@/lib/actions/safe-action";
 import { requestMeta, setSessionCookie } from "@/lib/auth/guard";
-import { signIn } from "@/lib/auth/sign-in";
 import { safeNextPath } from "@/lib/auth/next-path";
+import { signIn, signInInput } from "@/lib/auth/sign-in";
+import { DomainError } from "@/lib/errors";
 import { getCommandDeps } from "@/lib/runtime";
 
-/** Public: the one action that runs without a session. */
-export async function signInAction(_prev: ActionState, formData: FormData): Promise<ActionFailure> {
-  const data = formDataToObject(formData);
-  const email = typeof data.email === "string" ? data.email : "";
-  let result;
-  try {
-    result = await signIn(getCommandDeps(), data, await requestMeta());
-  } catch (error) {
-    return failure(error, { email });
-  }
-  if (!result.ok) {
-    return { ok: false, code: result.reason === "no_access" ? "forbidden" : "unauthenticated", message: result.message, values: { email } };
-  }
-  await setSessionCookie(result);
-  redirect(safeNextPath(typeof data.next === "string" ? data.next : null));
-}
+/** `next`: where to go afterwards; anything but one path is ignored (safeNextPath checks it). */
+const signInForm = signInInput.extend({ next: z.string().optional().catch(undefined) });
+
+/**
+ * Public: the one action that runs without a session. Every refusal (wrong
+ * password, throttled, no role) is an expected error whose message the form
+ * shows as it is, with the email kept.
+ */
+export const signInAction = defineAction({
+  name: "SignIn",
+  access: "public",
+  input: signInForm,
+  keep: ["email"],
+  run: async (input) => {
+    const result = await signIn(getCommandDeps(), input, await requestMeta());
+    if (!result.ok) throw new DomainError(result.reason === "no_access" ? "forbidden" : "unauthenticated", result.message);
+    await setSessionCookie(result);
+    return {};
+  },
+  redirect: (_, input) => safeNextPath(input.next ?? null),
+});

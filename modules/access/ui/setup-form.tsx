@@ -5,12 +5,14 @@ import { completeSetupAction } from "@/modules/access/actions/complete-setup";
 
 export function SetupForm({ token }: { token: string }) {
   const [state, formAction] = useActionState(completeSetupAction, null);
+  // A success redirects: only a failure is ever shown.
+  const failed = state && !state.ok ? state : null;
   return (
     <form action={formAction} noValidate className="space-y-5">
-      <FormStatus state={state} />
+      <FormStatus state={failed} />
       <input type="hidden" name="token" value={token} />
-      <TextField label="Email" name="email" type="email" autoComplete="username" required defaultValue={submittedValue(state, "email")} error={fieldError(state, "email")} />
-      <TextField label="Name" name="name" autoComplete="name" required defaultValue={submittedValue(state, "name")} error={fieldError(state, "name")} />
+      <TextField label="Email" name="email" type="email" autoComplete="username" required defaultValue={submittedValue(failed, "email")} error={fieldError(failed, "email")} />
+      <TextField label="Name" name="name" autoComplete="name" required defaultValue={submittedValue(failed, "name")} error={fieldError(failed, "name")} />
       <TextField
         label="Password"
         name="password"
@@ -18,7 +20,7 @@ export function SetupForm({ token }: { token: string }) {
         autoComplete="new-password"
         required
         hint="At least 12 characters."
-        error={fieldError(state, "password")}
+        error={fieldError(failed, "password")}
       />
       <SubmitButton className="w-full">Create administrator</SubmitButton>
     </form>

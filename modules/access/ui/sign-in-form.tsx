@@ -5,9 +5,11 @@ import { signInAction } from "@/modules/access/actions/sign-in";
 
 export function SignInForm({ next }: { next: string }) {
   const [state, formAction] = useActionState(signInAction, null);
+  // A success redirects: only a failure is ever shown.
+  const failed = state && !state.ok ? state : null;
   return (
     <form action={formAction} noValidate className="space-y-5">
-      <FormStatus state={state} />
+      <FormStatus state={failed} />
       <input type="hidden" name="next" value={next} />
       <TextField
         label="Email"
@@ -16,8 +18,8 @@ export function SignInForm({ next }: { next: string }) {
         autoComplete="username"
         required
         autoFocus
-        defaultValue={submittedValue(state, "email")}
-        error={fieldError(state, "email")}
+        defaultValue={submittedValue(failed, "email")}
+        error={fieldError(failed, "email")}
       />
       <TextField
         label="Password"
@@ -25,7 +27,7 @@ export function SignInForm({ next }: { next: string }) {
         type="password"
         autoComplete="current-password"
         required
-        error={fieldError(state, "password")}
+        error={fieldError(failed, "password")}
       />
       <SubmitButton className="w-full">Sign in</SubmitButton>
     </form>

@@ -34,7 +34,7 @@ export function DeadLetterActions({ id, label, status }: { id: string; label: st
           />
         </form>
       </div>
-      {state && (
+      {state && !state.ok && (
         <p role="alert" className="max-w-64 text-xs text-red-700">
           {state.message}
         </p>

@@ -1,15 +1,16 @@
 "use server";
 
-import { revalidatePath } from "next/cache";
-import { runCommand, type ActionResult, type ActionState } from "@/lib/actions/safe-action";
+import { command } from "@/lib/actions/command";
+import { defineAction } from "@/lib/actions/safe-action";
 import { createRole } from "@/modules/roles/application/role-commands";
+import { createRoleInput } from "@/modules/roles/domain/commands";
 
-export async function createRoleAction(_prev: ActionState, formData: FormData): Promise<ActionResult> {
-  const result = await runCommand("roles:write", createRole, formData);
-  if (result.ok) {
-    revalidatePath("/roles");
-    revalidatePath("/activity");
-    revalidatePath("/users/[id]", "page"); // the "Assign role" select lists live roles
-  }
-  return result;
-}
+export const createRoleAction = defineAction({
+  name: "CreateRole",
+  access: "roles:write",
+  input: createRoleInput,
+  keep: ["name", "description"],
+  ...command(createRole),
+  // The user pages' "Assign role" select lists live roles.
+  revalidate: ["/roles", "/activity", ["/users/[id]", "page"]],
+});

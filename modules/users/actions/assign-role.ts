@@ -1,15 +1,15 @@
 "use server";
 
-import { revalidatePath } from "next/cache";
-import { runCommand, type ActionResult, type ActionState } from "@/lib/actions/safe-action";
+import { command } from "@/lib/actions/command";
+import { defineAction } from "@/lib/actions/safe-action";
 import { assignRole } from "@/modules/users/application/user-commands";
+import { assignRoleInput } from "@/modules/users/domain/commands";
 
-export async function assignRoleAction(_prev: ActionState, formData: FormData): Promise<ActionResult> {
-  const result = await runCommand("users:write", assignRole, formData);
-  if (result.ok) {
-    revalidatePath(`/users/${result.aggregateId}`);
-    revalidatePath("/users"); // Roles column
-    revalidatePath("/roles"); // member counts
-  }
-  return result;
-}
+export const assignRoleAction = defineAction({
+  name: "AssignRole",
+  access: "users:write",
+  input: assignRoleInput,
+  ...command(assignRole),
+  // The user's page, the Roles column, member counts.
+  revalidate: (result) => [`/users/${result.aggregateId}`, "/users", "/roles"],
+});

@@ -1,15 +1,15 @@
 "use server";
 
-import { revalidatePath } from "next/cache";
-import { runCommand, type ActionResult, type ActionState } from "@/lib/actions/safe-action";
+import { command } from "@/lib/actions/command";
+import { defineAction } from "@/lib/actions/safe-action";
 import { unassignRole } from "@/modules/users/application/user-commands";
+import { unassignRoleInput } from "@/modules/users/domain/commands";
 
-export async function unassignRoleAction(_prev: ActionState, formData: FormData): Promise<ActionResult> {
-  const result = await runCommand("users:write", unassignRole, formData);
-  if (result.ok) {
-    revalidatePath(`/users/${result.aggregateId}`);
-    revalidatePath("/users"); // Roles column
-    revalidatePath("/roles"); // member counts
-  }
-  return result;
-}
+export const unassignRoleAction = defineAction({
+  name: "UnassignRole",
+  access: "users:write",
+  input: unassignRoleInput,
+  ...command(unassignRole),
+  // The user's page, the Roles column, member counts.
+  revalidate: (result) => [`/users/${result.aggregateId}`, "/users", "/roles"],
+});

@@ -1,15 +1,16 @@
 "use server";
 
-import { revalidatePath } from "next/cache";
-import { runCommand, type ActionResult, type ActionState } from "@/lib/actions/safe-action";
+import { command } from "@/lib/actions/command";
+import { defineAction } from "@/lib/actions/safe-action";
 import { updateUser } from "@/modules/users/application/user-commands";
+import { updateUserInput } from "@/modules/users/domain/commands";
 
 /** Saves a user's email/name; `expectedVersion` (hidden field) turns a concurrent edit into a conflict. */
-export async function updateUserAction(_prev: ActionState, formData: FormData): Promise<ActionResult> {
-  const result = await runCommand("users:write", updateUser, formData);
-  if (result.ok) {
-    revalidatePath("/users");
-    revalidatePath(`/users/${result.aggregateId}`);
-  }
-  return result;
-}
+export const updateUserAction = defineAction({
+  name: "UpdateUser",
+  access: "users:write",
+  input: updateUserInput,
+  keep: ["email", "name"],
+  ...command(updateUser),
+  revalidate: (result) => ["/users", `/users/${result.aggregateId}`],
+});
