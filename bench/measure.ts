@@ -10,6 +10,7 @@ import type { Admin, Kafka } from "kafkajs";
 import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@/generated/prisma/client";
+import { endOffsets } from "@/infra/log-harness";
 import type { CommandDeps } from "@/lib/command/execute";
 import type { KafkaConfig } from "@/lib/config";
 import { createDb, type Db } from "@/lib/db";
@@ -32,14 +33,11 @@ export interface PartitionEnd {
   high: bigint;
 }
 
-export async function endOffsets(admin: Admin, topics: string[]): Promise<PartitionEnd[]> {
-  const ends: PartitionEnd[] = [];
-  for (const topic of topics) {
-    for (const p of await admin.fetchTopicOffsets(topic)) {
-      if (BigInt(p.high) > BigInt(p.low)) ends.push({ key: `${topic}/${p.partition}`, low: BigInt(p.low), high: BigInt(p.high) });
-    }
-  }
-  return ends;
+/** The partitions that hold messages, with where they end (infra/log-harness.ts, as the tests and drills read them). */
+async function partitionEnds(admin: Admin, topics: string[]): Promise<PartitionEnd[]> {
+  return (await endOffsets({ admin }, topics))
+    .filter((e) => e.high > e.low)
+    .map((e) => ({ key: `${e.topic}/${e.partition}`, low: e.low, high: e.high }));
 }
 
 /** Tracks per-partition progress towards fixed end offsets; resolves `done` when all are reached. */
@@ -161,7 +159,7 @@ export async function runProjector(opts: {
   concurrency?: number;
   log: Log;
 }): Promise<ProjectorRun> {
-  const ends = await endOffsets(opts.admin, opts.topics);
+  const ends = await partitionEnds(opts.admin, opts.topics);
   const total = ends.reduce((s, e) => s + Number(e.high - e.low), 0);
   const tracker = progressTracker(ends);
   const breakdown = new Map<string, { count: number; totalMs: number }>();
@@ -300,7 +298,7 @@ export async function runRawConsume(opts: {
   decode: boolean;
   timeoutMs: number;
 }): Promise<{ events: number; rate: number }> {
-  const ends = await endOffsets(opts.admin, opts.topics);
+  const ends = await partitionEnds(opts.admin, opts.topics);
   const tracker = progressTracker(ends);
   // The projector's consumer settings, minus what only matters for a long-lived member.
   const consumer = opts.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false });

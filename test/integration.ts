@@ -6,16 +6,15 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { connectAppClients, type AppClients } from "@/infra/app-clients";
+import { foldLog as foldLogWith, readLog, type LogMessage } from "@/infra/log-harness";
 import { createDatabase, databaseUrl } from "@/infra/postgres";
 import { migrateDeploy } from "@/infra/prisma/migrate";
 import { decodeEvent } from "@/lib/events/codec";
 import type { DomainEvent } from "@/lib/events/registry";
 import { getLogger, silentLogger } from "@/lib/log";
 import { createProjector, type Projector, type ProjectorOptions } from "@/lib/projection/projector";
-import type { RoleEvent } from "@/modules/roles/domain/events";
 import { evolveRole, type RoleState } from "@/modules/roles/domain/role-state";
-import type { UserEvent } from "@/modules/users/domain/events";
-import { evolveUser, type UserState } from "@/modules/users/domain/user-state";
+import { CannotApplyEventError, evolveUser, type UserState } from "@/modules/users/domain/user-state";
 
 export interface TestContext extends AppClients {
   id: string;
@@ -81,126 +80,30 @@ export async function eventually<T>(read: () => Promise<T>, ok: (value: T) => bo
   }
 }
 
-/** The high watermark of every partition of the event topics. */
-export async function endOffsets(t: TestContext): Promise<Array<{ topic: string; partition: number; high: bigint }>> {
-  const result: Array<{ topic: string; partition: number; high: bigint }> = [];
-  for (const topic of Object.values(t.topics)) {
-    for (const p of await t.admin.fetchTopicOffsets(topic)) {
-      result.push({ topic, partition: p.partition, high: BigInt(p.high) });
-    }
-  }
-  return result;
-}
-
-/** Waits until the projector's stored position reaches the end of every partition. */
-export async function waitUntilCaughtUp(t: TestContext, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const ends = (await endOffsets(t)).filter((e) => e.high > 0n);
-  for (;;) {
-    const rows = await t.db.$queryRaw<{ topic: string; partition: number; next_offset: bigint }[]>`
-      SELECT topic, partition, next_offset FROM projection_offsets WHERE consumer_group = ${t.config.PROJECTOR_GROUP_ID}`;
-    const at = new Map(rows.map((r) => [`${r.topic}/${r.partition}`, r.next_offset]));
-    const behind = ends.filter((e) => (at.get(`${e.topic}/${e.partition}`) ?? 0n) < e.high);
-    if (behind.length === 0) return;
-    if (Date.now() > deadline) {
-      throw new Error(`projector still behind after ${timeoutMs} ms: ${behind.map((b) => `${b.topic}/${b.partition}`).join(", ")}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-export interface LogMessage {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string | null;
-  value: string | null;
-  headers: Record<string, string>;
-}
-
-/** Reads every message of `topics` from the beginning up to their current end. */
-export async function readLog(t: TestContext, topics: string[] = Object.values(t.topics)): Promise<LogMessage[]> {
-  const ends = new Map<string, bigint>();
-  for (const topic of topics) {
-    for (const p of await t.admin.fetchTopicOffsets(topic)) {
-      if (BigInt(p.high) > BigInt(p.low)) ends.set(`${topic}/${p.partition}`, BigInt(p.high));
-    }
-  }
-  if (ends.size === 0) return [];
-  const consumer = t.kafka.consumer({ groupId: `log-reader-${randomBytes(4).toString("hex")}` });
-  const messages: LogMessage[] = [];
-  await consumer.connect();
-  try {
-    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const remaining = new Set(ends.keys());
-      const timer = setTimeout(() => reject(new Error(`log not fully read: ${[...remaining].join(", ")}`)), 30_000);
-      consumer
-        .run({
-          eachMessage: async ({ topic, partition, message }) => {
-            messages.push({
-              topic,
-              partition,
-              offset: message.offset,
-              key: message.key?.toString() ?? null,
-              value: message.value?.toString() ?? null,
-              headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
-            });
-            const k = `${topic}/${partition}`;
-            if (BigInt(message.offset) + 1n >= (ends.get(k) ?? 0n)) remaining.delete(k);
-            if (remaining.size === 0) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return messages;
-}
+export { endOffsets, readLog, waitUntilCaughtUp, type LogMessage } from "@/infra/log-harness";
 
 /** The events of the log, decoded (unreadable messages are left out). */
 export async function readEvents(t: TestContext): Promise<DomainEvent[]> {
-  const log = await readLog(t);
   const events: DomainEvent[] = [];
-  for (const m of log) {
-    const stream = m.topic === t.topics.users ? "users" : "roles";
-    const decoded = decodeEvent(m.value, stream, m.key);
+  for (const m of await readLog(t)) {
+    const decoded = decodeEvent(m.value, m.topic === t.topics.users ? "users" : "roles", m.key);
     if (decoded.ok) events.push(decoded.event);
   }
   return events;
 }
 
-/** What the read model must hold: the fold of the whole log (per aggregate, in partition order, each event id once). */
+/** What the read model must hold: the fold of the whole log, with the projector's rules (infra/log-harness.ts). */
 export async function foldLog(t: TestContext) {
-  const users = new Map<string, UserState | null>();
-  const roles = new Map<string, RoleState | null>();
-  const seen = new Set<string>();
-  for (const e of await readEvents(t)) {
-    if (seen.has(e.id)) continue; // the event id is the idempotency key, as in the projector
-    seen.add(e.id);
-    if (isUserEvent(e)) {
-      if (e.type !== "UserCreated" && !users.get(e.aggregateId)) continue; // dead-lettered by the projector too
-      users.set(e.aggregateId, evolveUser(users.get(e.aggregateId) ?? null, e));
-    } else {
-      roles.set(e.aggregateId, evolveRole(roles.get(e.aggregateId) ?? null, e as RoleEvent));
-    }
-  }
-  return { users, roles };
+  const cannotApply = (error: unknown) => error instanceof CannotApplyEventError;
+  const { states } = foldLogWith(await readLog(t), domainStreams(t.topics), cannotApply, t.config.KAFKA_PARTITIONS);
+  return states;
 }
 
-const USER_TYPES = new Set<string>([
-  "UserCreated",
-  "UserUpdated",
-  "UserDeleted",
-  "UserLoggedIn",
-  "RoleAssignedToUser",
-  "RoleUnassignedFromUser",
-]);
-const isUserEvent = (e: DomainEvent): e is UserEvent => USER_TYPES.has(e.type);
+/** The domain's decode and evolve per topic, for the log fold. */
+const domainStreams = (topics: TestContext["topics"]) => ({
+  users: { topic: topics.users, decode: (m: LogMessage) => decodeEvent(m.value, "users", m.key), evolve: evolveUser },
+  roles: { topic: topics.roles, decode: (m: LogMessage) => decodeEvent(m.value, "roles", m.key), evolve: evolveRole },
+});
 
 /** The read model, in the same shape as foldLog, to compare with toEqual. */
 export async function readModel(t: TestContext) {

@@ -3,100 +3,19 @@
  * `evolve`, and compare with the read model table by table (md5 of the ordered
  * rows), plus the timeline and the dead letters row by row.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import type pg from "pg";
+import { foldLog as foldLogWith, posKey, readLog, type LogMessage } from "@/infra/log-harness";
 import { decodeEvent } from "@/lib/events/codec";
 import type { DomainEvent } from "@/lib/events/registry";
-import { keyPartition } from "@/lib/kafka/partitioner";
 import { deadLetterTopic } from "@/lib/kafka/topics";
-import type { RoleEvent } from "@/modules/roles/domain/events";
 import { evolveRole, type RoleState } from "@/modules/roles/domain/role-state";
-import type { UserEvent } from "@/modules/users/domain/events";
 import { CannotApplyEventError, evolveUser, type UserState } from "@/modules/users/domain/user-state";
 import type { Scope } from "./infra";
 import { say, sleep, type Report } from "./util";
 
-export interface LogMessage {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string | null;
-  value: Buffer | null;
-  headers: Record<string, string>;
-}
-
-export async function endOffsets(scope: Scope, topics: string[] = Object.values(scope.topics)) {
-  const result: Array<{ topic: string; partition: number; low: bigint; high: bigint }> = [];
-  for (const topic of topics) {
-    for (const p of await retry(() => scope.admin.fetchTopicOffsets(topic))) {
-      result.push({ topic, partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) });
-    }
-  }
-  return result;
-}
-
-/** Right after topic creation or a leader change, metadata lags for a moment ("not the leader"). */
-async function retry<T>(work: () => Promise<T>, attempts = 20): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await work();
-    } catch (error) {
-      if (i >= attempts) throw error;
-      await sleep(500);
-    }
-  }
-}
-
-export const totalMessages = (ends: Array<{ low: bigint; high: bigint }>) =>
-  ends.reduce((sum, e) => sum + Number(e.high - e.low), 0);
-
-/** Every message of `topics` from the beginning to the current end, in partition order. */
-export async function readLog(scope: Scope, topics: string[] = Object.values(scope.topics), timeoutMs = 120_000) {
-  const ends = new Map<string, bigint>();
-  for (const e of await endOffsets(scope, topics)) if (e.high > e.low) ends.set(`${e.topic}/${e.partition}`, e.high);
-  const messages: LogMessage[] = [];
-  if (ends.size === 0) return messages;
-  const consumer = scope.kafka.consumer({ groupId: `drill-log-reader-${randomBytes(4).toString("hex")}`, maxBytes: 50 * 1024 * 1024 });
-  await consumer.connect();
-  try {
-    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const remaining = new Set(ends.keys());
-      const timer = setTimeout(() => reject(new Error(`log not fully read within ${timeoutMs} ms: ${[...remaining].slice(0, 5).join(", ")}`)), timeoutMs);
-      consumer
-        .run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            const k = `${batch.topic}/${batch.partition}`;
-            const end = ends.get(k) ?? 0n;
-            for (const m of batch.messages) {
-              if (BigInt(m.offset) >= end) break;
-              messages.push({
-                topic: batch.topic,
-                partition: batch.partition,
-                offset: m.offset,
-                key: m.key?.toString("utf8") ?? null,
-                value: m.value ?? null,
-                headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([h, v]) => [h, String(v)])),
-              });
-              if (BigInt(m.offset) + 1n >= end) remaining.delete(k);
-            }
-            if (remaining.size === 0) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  messages.sort((a, b) =>
-    a.topic !== b.topic ? a.topic.localeCompare(b.topic) : a.partition !== b.partition ? a.partition - b.partition : Number(BigInt(a.offset) - BigInt(b.offset)),
-  );
-  return messages;
-}
+// Reading the log, its ends and the projector's position: the tests' and drills' shared harness.
+export { endOffsets, readLog, totalMessages, waitUntilCaughtUp, type LogMessage } from "@/infra/log-harness";
 
 const iso = (v: string | Date | null | undefined) => (v == null ? "" : new Date(v).toISOString());
 
@@ -119,67 +38,25 @@ export interface Fold {
   messages: number;
 }
 
-const posKey = (topic: string, partition: number, offset: string | bigint) => `${topic}/${partition}/${offset}`;
-
 /** What the read model must hold: the fold of the log, with the projector's rules (dedupe by id, DLQ what cannot apply). */
 export function foldLog(scope: Scope, log: LogMessage[]): Fold {
-  const fold: Fold = {
-    users: new Map(),
-    roles: new Map(),
-    assignedAt: new Map(),
-    userTimeline: [],
-    roleTimeline: [],
-    deadLetters: new Set(),
-    eventIds: new Set(),
-    duplicateIds: 0,
-    byCorrelation: new Map(),
-    messages: log.length,
-  };
-  const applied = new Set<string>();
-  // The drills create every event topic with KAFKA_PARTITIONS partitions (ensureTopics).
-  const partitions = scope.config.KAFKA_PARTITIONS;
-  for (const m of log) {
-    const corr = m.headers.correlationId;
-    if (corr) fold.byCorrelation.set(corr, (fold.byCorrelation.get(corr) ?? 0) + 1);
-    const stream = m.topic === scope.topics.users ? "users" : "roles";
-    const decoded = decodeEvent(m.value, stream, m.key);
-    if (!decoded.ok) {
-      fold.deadLetters.add(posKey(m.topic, m.partition, m.offset));
-      continue;
-    }
-    const e: DomainEvent = decoded.event;
-    if (keyPartition(e.aggregateId, partitions) !== m.partition) {
-      // The projector dead-letters an event on another partition than its aggregate id's murmur2 partition.
-      fold.deadLetters.add(posKey(m.topic, m.partition, m.offset));
-      fold.eventIds.add(e.id);
-      continue;
-    }
-    if (m.value?.includes("\\u0000") && JSON.stringify(e).includes("\\u0000")) {
-      // The projector dead-letters events whose text holds U+0000 (PostgreSQL cannot store it).
-      fold.deadLetters.add(posKey(m.topic, m.partition, m.offset));
-      fold.eventIds.add(e.id);
-      continue;
-    }
-    if (fold.eventIds.has(e.id)) fold.duplicateIds++;
-    fold.eventIds.add(e.id);
-    if (applied.has(e.id)) continue;
-    try {
-      if (stream === "users") {
-        const ue = e as UserEvent;
-        fold.users.set(e.aggregateId, evolveUser(fold.users.get(e.aggregateId) ?? null, ue));
-        if (ue.type === "RoleAssignedToUser") fold.assignedAt.set(`${e.aggregateId}|${ue.payload.roleId}`, e.occurredAt);
-        fold.userTimeline.push(timelineLine(e, m));
-      } else {
-        fold.roles.set(e.aggregateId, evolveRole(fold.roles.get(e.aggregateId) ?? null, e as RoleEvent));
-        fold.roleTimeline.push(timelineLine(e, m));
-      }
-      applied.add(e.id);
-    } catch (error) {
-      if (!(error instanceof CannotApplyEventError)) throw error;
-      fold.deadLetters.add(posKey(m.topic, m.partition, m.offset));
-    }
+  const fold = foldLogWith<{ users: UserState; roles: RoleState }, DomainEvent>(
+    log,
+    {
+      users: { topic: scope.topics.users, decode: (m: LogMessage) => decodeEvent(m.value, "users", m.key), evolve: evolveUser },
+      roles: { topic: scope.topics.roles, decode: (m: LogMessage) => decodeEvent(m.value, "roles", m.key), evolve: evolveRole },
+    },
+    (error) => error instanceof CannotApplyEventError,
+    // The drills create every event topic with KAFKA_PARTITIONS partitions (ensureTopics).
+    scope.config.KAFKA_PARTITIONS,
+  );
+  const assignedAt = new Map<string, string>();
+  for (const { event: e } of fold.applied) {
+    if (e.type === "RoleAssignedToUser") assignedAt.set(`${e.aggregateId}|${e.payload.roleId}`, e.occurredAt);
   }
-  return fold;
+  const timeline = (stream: "users" | "roles") =>
+    fold.applied.filter((a) => a.stream === stream).map((a) => timelineLine(a.event, a.message));
+  return { ...fold, users: fold.states.users, roles: fold.states.roles, assignedAt, userTimeline: timeline("users"), roleTimeline: timeline("roles") };
 }
 
 const timelineLine = (e: DomainEvent, m: { topic: string; partition: number; offset: string }) =>
@@ -310,47 +187,6 @@ export function compareWithFold(report: Report, fold: Fold, rm: ReadModelSnapsho
     );
   }
   return all;
-}
-
-/** Waits until the group's stored positions (projection_offsets) reach the end of every partition. */
-export async function waitUntilCaughtUp(
-  scope: Scope,
-  timeoutMs: number,
-  progress?: (behind: number) => void,
-  /** Returns a reason to give up early (e.g. the projector process exited). */
-  abortIf?: () => string | undefined,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastPrint = 0;
-  for (;;) {
-    const ends = (await endOffsets(scope)).filter((e) => e.high > 0n);
-    let behind = 0;
-    try {
-      const c = scope.sql();
-      await c.connect();
-      try {
-        const rows = (await c.query<{ topic: string; partition: number; next_offset: string }>(
-          "select topic, partition, next_offset::text from projection_offsets where consumer_group = $1",
-          [scope.config.PROJECTOR_GROUP_ID],
-        )).rows;
-        const at = new Map(rows.map((r) => [`${r.topic}/${r.partition}`, BigInt(r.next_offset)]));
-        for (const e of ends) behind += Math.max(0, Number(e.high - (at.get(`${e.topic}/${e.partition}`) ?? 0n)));
-      } finally {
-        await c.end();
-      }
-    } catch {
-      behind = -1; // database unreachable right now
-    }
-    if (behind === 0) return;
-    if (progress && Date.now() - lastPrint > 5_000) {
-      lastPrint = Date.now();
-      progress(behind);
-    }
-    if (Date.now() > deadline) throw new Error(`projector still ${behind} messages behind after ${timeoutMs} ms`);
-    const abort = abortIf?.();
-    if (abort) throw new Error(`projector ${behind} messages behind: ${abort}`);
-    await sleep(250);
-  }
 }
 
 /** Sum of the stored positions of the group: grows as the projector commits batches. */

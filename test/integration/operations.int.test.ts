@@ -122,7 +122,7 @@ describe("dead letters", () => {
     expect(await t.db.deadLetter.count({ where: { key: userId } })).toBe(1);
 
     const republished = (await readLog(t, [t.topics.users])).find((m) => m.partition === at.partition && m.offset === at.offset);
-    expect(republished).toMatchObject({ key: userId, value: JSON.stringify(update), headers });
+    expect(republished).toMatchObject({ key: userId, value: Buffer.from(JSON.stringify(update)), headers });
 
     await expect(retryDeadLetter(deps(), letter.id, "someone-else")).rejects.toMatchObject({
       code: "conflict",

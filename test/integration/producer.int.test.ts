@@ -40,7 +40,7 @@ describe("event appender", () => {
       for (const a of appended) {
         const message = log.get(`${a.partition}/${a.offset}`);
         expect(message?.key).toBe(a.event.aggregateId);
-        expect(JSON.parse(message?.value ?? "null")).toMatchObject({ id: a.event.id });
+        expect(JSON.parse(message?.value?.toString() ?? "null")).toMatchObject({ id: a.event.id });
       }
     }
     // Nothing written twice, nothing reported that is not in the log.
