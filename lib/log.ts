@@ -33,9 +33,10 @@ export const silentLogger: Logger = pino({ level: "silent" });
 /**
  * Logs an error nobody expected as one JSON line with a fresh id, and returns
  * the id: the caller shows it, so a report can be matched to the log.
+ * `context` adds fields to the line (e.g. which action failed).
  */
-export function logUnexpected(msg: string, error: unknown): string {
+export function logUnexpected(msg: string, error: unknown, context: Record<string, unknown> = {}): string {
   const errorId = crypto.randomUUID();
-  getLogger().error({ errorId, err: error }, msg);
+  getLogger().error({ ...context, errorId, err: error }, msg);
   return errorId;
 }

@@ -6,6 +6,10 @@
  * projector to pass the new events, so the page the action revalidates already
  * shows the change (read-your-writes). If the projector is slower, `projected`
  * is false and the UI says "pending". The wait is outside the command's timing.
+ *
+ * The action's `input` is the command's own schema: the builder refuses bad
+ * input before anything runs, and the command parses it again, as it does for
+ * the API and the tests.
  */
 import { commandContextOf } from "@/lib/auth/principal";
 import type { CommandContext, CommandDeps, CommandResult } from "@/lib/command/execute";

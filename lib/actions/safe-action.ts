@@ -32,7 +32,7 @@ import type { Permission } from "@/lib/auth/permissions";
 import type { Principal } from "@/lib/auth/principal";
 import { parseInput } from "@/lib/command/validate";
 import { DomainError, isDomainError, type DomainErrorCode, type FieldErrors } from "@/lib/errors";
-import { getLogger } from "@/lib/log";
+import { logUnexpected } from "@/lib/log";
 import { recordCommand } from "@/lib/metrics/console-metrics";
 
 export type ActionFailure = {
@@ -194,8 +194,7 @@ function failure(action: string, error: unknown, values: Record<string, string> 
       ...(values ? { values } : {}),
     };
   }
-  const errorId = crypto.randomUUID();
-  getLogger().error({ errorId, action, err: error }, "server action failed");
+  const errorId = logUnexpected("server action failed", error, { action });
   return {
     ok: false,
     code: "unexpected",

@@ -11,7 +11,7 @@ const next = vi.hoisted(() => ({
     throw Object.assign(new Error("NEXT_REDIRECT"), { to });
   }),
 }));
-const log = vi.hoisted(() => ({ error: vi.fn(), warn: vi.fn() }));
+const log = vi.hoisted(() => ({ unexpected: vi.fn((_msg: string, _error: unknown, _context?: object) => "error-id-1") }));
 vi.mock("@/lib/auth/guard", () => guard);
 vi.mock("next/cache", () => ({ revalidatePath: next.revalidatePath }));
 vi.mock("next/navigation", () => ({
@@ -20,7 +20,7 @@ vi.mock("next/navigation", () => ({
     if (error instanceof Error && error.message === "NEXT_REDIRECT") throw error;
   },
 }));
-vi.mock("@/lib/log", () => ({ getLogger: () => log }));
+vi.mock("@/lib/log", () => ({ logUnexpected: log.unexpected }));
 
 const { defineAction } = await import("./safe-action");
 
@@ -137,7 +137,7 @@ describe("defineAction", () => {
     });
     expect(next.revalidatePath.mock.calls).toEqual([["/things"]]);
     expect(await count("Rename", "conflict")).toBe(before + 1);
-    expect(log.error).not.toHaveBeenCalled();
+    expect(log.unexpected).not.toHaveBeenCalled();
   });
 
   it("anything else is logged once with an error id and shown generically", async () => {
@@ -147,12 +147,15 @@ describe("defineAction", () => {
       },
     });
     const result = await action(null, form({ id: "1", name: "A" }));
-    expect(result).toMatchObject({ ok: false, code: "unexpected", errorId: expect.any(String) });
-    if (result.ok) throw new Error("unreachable");
-    expect(result.message).toBe(`Something went wrong and nothing may have been saved. Please try again (error id ${result.errorId}).`);
-    expect(result.message).not.toContain("hunter2");
-    expect(log.error).toHaveBeenCalledOnce();
-    expect(log.error.mock.calls[0]?.[0]).toMatchObject({ errorId: result.errorId, action: "Rename" });
+    expect(result).toEqual({
+      ok: false,
+      code: "unexpected",
+      message: "Something went wrong and nothing may have been saved. Please try again (error id error-id-1).",
+      errorId: "error-id-1",
+      values: { name: "A" },
+    });
+    expect(log.unexpected).toHaveBeenCalledOnce();
+    expect(log.unexpected).toHaveBeenCalledWith("server action failed", expect.objectContaining({ message: expect.stringContaining("hunter2") }), { action: "Rename" });
     expect(next.revalidatePath).not.toHaveBeenCalled();
   });
 });
