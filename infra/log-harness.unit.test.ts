@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { keyPartition } from "@/lib/kafka/partitioner";
 import { foldLog, type LogMessage } from "./log-harness";
 
 // A toy aggregate, so the fold's own rules are tested without the domain.
@@ -71,6 +72,17 @@ describe("foldLog", () => {
     expect(() => fold([event({ id: "e1", aggregateId: "a", kind: "open" }), event({ id: "e2", aggregateId: "a", kind: "add" })])).toThrow(
       "a bug, not a dead letter",
     );
+  });
+
+  it("given the partition count, dead-letters an event on another partition than its key's", () => {
+    offset = 0;
+    const on = (partition: number, e: Counted) => ({ ...event(e), partition });
+    const home = keyPartition("a", 4);
+    const log = [on(home, { id: "e1", aggregateId: "a", kind: "open" }), on((home + 1) % 4, { id: "e2", aggregateId: "a", kind: "add", by: 1 })];
+    const result = foldLog(log, streams, (error) => error instanceof CannotFollow, 4);
+    expect([...result.states.counters]).toEqual([["a", 0]]);
+    expect([...result.deadLetters]).toEqual([`counters/${(home + 1) % 4}/1`]);
+    expect(fold(log).states.counters.get("a")).toBe(1); // without the count, partitions are not checked
   });
 
   it("refuses a message of a topic it has no stream for", () => {
