@@ -5,14 +5,14 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type pg from "pg";
-import { decodeEvent } from "@/lib/events/codec";
-import type { DomainEvent } from "@/lib/events/registry";
 import { keyPartition } from "@/lib/kafka/partitioner";
+import { decodeEvent, type DomainEvent } from "@/modules";
+import { CannotApplyEventError } from "@/lib/projection/timeline";
 import { deadLetterTopic } from "@/lib/kafka/topics";
 import type { RoleEvent } from "@/modules/roles/domain/events";
 import { evolveRole, type RoleState } from "@/modules/roles/domain/role-state";
 import type { UserEvent } from "@/modules/users/domain/events";
-import { CannotApplyEventError, evolveUser, type UserState } from "@/modules/users/domain/user-state";
+import { evolveUser, type UserState } from "@/modules/users/domain/user-state";
 import type { Scope } from "./infra";
 import { say, sleep, type Report } from "./util";
 

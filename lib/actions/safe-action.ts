@@ -21,7 +21,7 @@ import { commandContextOf, type Principal } from "@/lib/auth/principal";
 import { isDomainError, type DomainErrorCode, type FieldErrors } from "@/lib/errors";
 import { getLogger, logUnexpected } from "@/lib/log";
 import { recordCommand } from "@/lib/metrics/console-metrics";
-import { waitForProjection } from "@/lib/projection/projector";
+import { waitForProjection } from "@/lib/command/wait-for-projection";
 import { getCommandDeps, getKafkaConfig } from "@/lib/runtime";
 
 /** How long an action waits for the read model before answering "pending". */

@@ -2,7 +2,7 @@
 
 import { redirect } from "next/navigation";
 import { failure, formDataToObject, type ActionFailure, type ActionState } from "@/lib/actions/safe-action";
-import { completeSetup } from "@/lib/auth/bootstrap";
+import { completeSetup } from "@/modules/access/application/bootstrap";
 import { requestMeta, setSessionCookie } from "@/lib/auth/guard";
 import { createSession } from "@/lib/auth/sessions";
 import { getCommandDeps, getKafkaConfig } from "@/lib/runtime";

@@ -3,7 +3,7 @@
 import { redirect } from "next/navigation";
 import { failure, formDataToObject, type ActionFailure, type ActionState } from "@/lib/actions/safe-action";
 import { requestMeta, setSessionCookie } from "@/lib/auth/guard";
-import { signIn } from "@/lib/auth/sign-in";
+import { signIn } from "@/modules/access/application/sign-in";
 import { safeNextPath } from "@/lib/auth/next-path";
 import { getCommandDeps } from "@/lib/runtime";
 

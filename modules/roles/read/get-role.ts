@@ -4,13 +4,8 @@
  * timelines (RoleUnassignedFromUser), not here.
  */
 import type { Db } from "@/lib/db";
-import {
-  describeActor,
-  readChanges,
-  summarizeEvent,
-  type ActorLabel,
-  type FieldChange,
-} from "@/modules/activity/read/describe-event";
+import { describeActor, fieldChanges, type ActorLabel, type FieldChange } from "@/lib/events/display";
+import { summarizeRoleEvent } from "./summarize-role-event";
 
 export interface RoleMember {
   id: string;
@@ -82,8 +77,8 @@ export async function getRole(
       type: e.type,
       occurredAt: e.occurredAt,
       ...describeActor(e.actor),
-      changes: readChanges(e.type, e.changes),
-      detail: e.type === "RoleCreated" ? summarizeEvent(e.type, e.payload).text : null,
+      changes: e.type === "RoleUpdated" ? fieldChanges(e.changes) : [],
+      detail: e.type === "RoleCreated" ? (summarizeRoleEvent(e.type, e.payload)?.text ?? null) : null,
     })),
     hasMoreHistory: events.length > historyLimit,
   };
