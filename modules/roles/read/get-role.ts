@@ -3,6 +3,7 @@
  * history (role_events), newest first. Members' lost roles are in their own
  * timelines (RoleUnassignedFromUser), not here.
  */
+import type { Role } from "@/generated/prisma/client";
 import type { Db } from "@/lib/db";
 import { describeActor, fieldChanges, type ActorLabel, type FieldChange } from "@/lib/events/display";
 import { summarizeRoleEvent } from "./summarize-role-event";
@@ -24,17 +25,8 @@ export interface RoleHistoryEntry extends ActorLabel {
   detail: string | null;
 }
 
-export interface RoleDetail {
-  id: string;
-  name: string;
-  description: string;
-  permissions: string[];
-  builtIn: boolean;
-  isDeleted: boolean;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
-  deletedAt: Date | null;
+/** The role's row (the Prisma model, not a copy of it), its members and its history. */
+export interface RoleDetail extends Role {
   members: RoleMember[];
   /** Live members in all; `members` stops at `memberLimit`. */
   memberCount: number;
