@@ -1,5 +1,6 @@
 // Flat config built on eslint-config-next 16's flat exports: the base config
 // upgraded by core-web-vitals, plus the typescript-eslint recommended rules.
+import { readdirSync } from "node:fs";
 import { defineConfig, globalIgnores } from "eslint/config";
 import nextVitals from "eslint-config-next/core-web-vitals";
 import nextTypescript from "eslint-config-next/typescript";
@@ -15,6 +16,13 @@ const MODULE_LAYERS = [["users"], ["roles"], ["activity", "access", "operations"
 const AGGREGATE_LAYERS = 2;
 
 function layerZones() {
+  const unplaced = readdirSync(new URL("./modules", import.meta.url), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && !MODULE_LAYERS.flat().includes(entry.name))
+    .map((entry) => entry.name);
+  if (unplaced.length) {
+    // Unplaced, a module would escape the rules below: say where to place it.
+    throw new Error(`eslint.config.mjs: give modules/${unplaced.join(", modules/")} a place in MODULE_LAYERS`);
+  }
   const zones = [
     {
       target: ["./lib", "./infra"],
