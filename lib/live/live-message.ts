@@ -19,12 +19,13 @@ export type LiveMessage =
 /** The projector caps a notification's ids at this many (lib/projection/apply-batch.ts). */
 export const MAX_NOTIFIED_IDS = 50;
 
+const isStream = (v: unknown): v is string => typeof v === "string" && v.length > 0;
+
 /**
  * Parses an SSE data line; null for anything unexpected (an older or newer
- * server, a stream none of `streams` names).
+ * server). Any stream is taken: one whose module names no keys only refreshes the page.
  */
-export function parseLiveMessage(data: string, streams: readonly string[]): LiveMessage | null {
-  const isStream = (v: unknown): v is string => typeof v === "string" && streams.includes(v);
+export function parseLiveMessage(data: string): LiveMessage | null {
   let raw: unknown;
   try {
     raw = JSON.parse(data);

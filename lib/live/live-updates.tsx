@@ -57,10 +57,7 @@ export function LiveUpdates({ live }: { live: readonly LiveDefinition[] }) {
       setStatus(source.readyState === EventSource.CLOSED ? "offline" : "connecting");
     };
     const onMessage = (event: MessageEvent<string>) => {
-      const message = parseLiveMessage(
-        event.data,
-        live.map((m) => m.stream),
-      );
+      const message = parseLiveMessage(event.data);
       if (message) apply(message);
     };
     source.addEventListener(LIVE_EVENT, onMessage);
