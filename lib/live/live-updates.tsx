@@ -18,7 +18,7 @@ const REFRESH_DEBOUNCE_MS = 150;
 
 type LiveStatus = "connecting" | "live" | "offline";
 
-/** `live`: the modules' live definitions (modules/live.ts), passed in by app/live-updates.tsx. */
+/** `live`: the modules' live definitions (modules/live.ts), passed in by modules/live-updates.tsx. */
 export function LiveUpdates({ live }: { live: readonly LiveDefinition[] }) {
   const queryClient = useQueryClient();
   const router = useRouter();
