@@ -50,7 +50,7 @@ export interface Projection<S = unknown, E extends AnyEvent = AnyEvent> {
   save(tx: Tx, states: Map<string, S | null>, rows: TimelineRow[], options: { rebuild: boolean }): Promise<void>;
 }
 
-/** An operation of the HTTP API, described for the OpenAPI document (lib/api/openapi.ts). */
+/** A module's routes under /api/v1, described for the OpenAPI document (lib/api/openapi.ts). */
 export interface ApiDefinition {
   /** Request bodies by name (zod schemas the commands validate with). */
   readonly schemas: Readonly<Record<string, ZodType>>;

@@ -45,6 +45,12 @@ describe("the modules' events", () => {
       "UserLoggedIn.ip",
       "UserLoggedIn.userAgent",
     ]);
+    for (const m of app.modules) {
+      for (const [type, spec] of Object.entries(m.events)) {
+        const shape = (spec.payload as unknown as { shape?: Record<string, unknown> }).shape ?? {};
+        for (const field of spec.personal) expect(Object.keys(shape), `${type}.${field}`).toContain(field);
+      }
+    }
   });
 
   it("lists the read-model tables parents first, projection_offsets last", () => {
