@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { LiveUpdates } from "@/lib/live/live-updates";
+import { LiveUpdates } from "@/modules/live-updates";
 import { currentUser } from "@/lib/auth/guard";
 import { NavLink } from "@/lib/ui/nav-link";
 import { buttonClass } from "@/lib/ui/styles";

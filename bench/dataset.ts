@@ -6,7 +6,7 @@
  * projector derives from the log, without keeping a million events in memory.
  */
 import type { Producer } from "kafkajs";
-import { encodeEvent } from "@/lib/events/codec";
+import { encodeEvent } from "@/modules";
 import type { UserEvent } from "@/modules/users/domain/events";
 
 export interface BacklogSpec {

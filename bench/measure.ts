@@ -14,7 +14,7 @@ import { endOffsets } from "@/infra/log-harness";
 import type { CommandDeps } from "@/lib/command/execute";
 import type { KafkaConfig } from "@/lib/config";
 import { createDb, type Db } from "@/lib/db";
-import { decodeEvent } from "@/lib/events/codec";
+import { app, decodeEvent, serde } from "@/modules";
 import { createLogger } from "@/lib/log";
 import { createProjector, PROJECTOR_CONCURRENCY } from "@/lib/projection/projector";
 import { createUser } from "@/modules/users/application/user-commands";
@@ -182,6 +182,7 @@ export async function runProjector(opts: {
   const projector = createProjector({
     db,
     config: opts.config,
+    app,
     kafka: opts.kafka,
     concurrency: opts.concurrency,
     logger: createLogger("debug", {
@@ -536,10 +537,10 @@ export async function runCommands(opts: {
   const deps: CommandDeps = {
     ...opts.deps,
     appender: {
-      async append(events) {
+      async append(events, serde) {
         const t = hr();
         try {
-          return await real.append(events);
+          return await real.append(events, serde);
         } finally {
           appends.push(hr() - t);
         }
@@ -603,11 +604,11 @@ export async function runAppendOnly(opts: { appender: CommandDeps["appender"]; r
   });
   // The appender given here writes to topics of their own (another prefix) that nobody consumes.
   const loop = await openLoop(opts.rate, opts.durationMs, opts.warmupMs, async (i) => {
-    await opts.appender.append([event(i, 1)]);
+    await opts.appender.append([event(i, 1)], serde);
   });
   const burst = async (n: number) => {
     const t = hr();
-    await Promise.all(Array.from({ length: n }, (_, i) => opts.appender.append([event(100_000 + i, 1)])));
+    await Promise.all(Array.from({ length: n }, (_, i) => opts.appender.append([event(100_000 + i, 1)], serde)));
     return hr() - t;
   };
   const one = [await burst(1), await burst(1), await burst(1)].sort((a, b) => a - b)[1]!;

@@ -5,11 +5,11 @@
  * `node --import tsx bench/probe-timeline-row.ts` (no database, no Kafka).
  */
 import { generateBacklog } from "./dataset";
-import { projectUserEvent, type Position, type TimelineRow } from "@/modules/users/projections/user-projection";
-import { decodeEvent, encodeEvent } from "@/lib/events/codec";
+import type { FieldChanges, Position, TimelineRow } from "@/lib/projection/timeline";
+import { decodeEvent, encodeEvent, type DomainEvent } from "@/modules";
+import { projectUserEvent } from "@/modules/users/projections/user-projection";
 import type { UserEvent } from "@/modules/users/domain/events";
-import { evolveUser, userChanges, type UserState, type FieldChanges } from "@/modules/users/domain/user-state";
-import type { DomainEvent } from "@/lib/events/registry";
+import { evolveUser, userChanges, type UserState } from "@/modules/users/domain/user-state";
 const roles = Array.from({ length: 20 }, (_, i) => ({ id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`, name: `Role ${i}` }));
 const spec = { runHex: "abcdef01", users: 20000, heavyEvents: 5000, events: 50000, roles };
 const evs: UserEvent[] = [];

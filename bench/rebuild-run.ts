@@ -10,6 +10,7 @@ import { createDb } from "@/lib/db";
 import { silentLogger } from "@/lib/log";
 import { runRebuild, type PhaseTiming } from "@/lib/projection/rebuild/rebuild";
 import { hr } from "./stats";
+import { app } from "@/modules";
 
 export interface RebuildRun {
   /** Messages the switched model was compared at. */
@@ -26,7 +27,7 @@ export async function measureRebuild(opts: { url: string; config: KafkaConfig; k
   const db = createDb(opts.url);
   try {
     const t0 = hr();
-    const outcome = await runRebuild({ db, config: opts.config, kafka: opts.kafka, logger: silentLogger, runId: "bench" });
+    const outcome = await runRebuild({ db, config: opts.config, app, kafka: opts.kafka, logger: silentLogger, runId: "bench" });
     const ms = hr() - t0;
     if (outcome.status !== "switched") throw new Error(`rebuild ${outcome.status}: ${outcome.message}`);
     const events = Object.values(outcome.positions).reduce((n, p) => n + Number(p), 0);

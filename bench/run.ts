@@ -55,6 +55,7 @@ import {
 import { fmt, hr, summarize, type Summary } from "./stats";
 import { PROJECTOR_CONCURRENCY } from "@/lib/projection/projector";
 import { measureRebuild, type RebuildRun } from "./rebuild-run";
+import { app } from "@/modules";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -226,7 +227,7 @@ async function main() {
   const kafka: Kafka = createKafka(config, "bench");
   const admin: Admin = kafka.admin();
   await admin.connect();
-  const allTopics = await ensureTopics(admin, config);
+  const allTopics = await ensureTopics(admin, config, app.streams);
   onCleanup("topics", async () => {
     if (external.brokers) await admin.deleteTopics({ topics: allTopics }).catch(() => {});
     await admin.disconnect();
@@ -438,7 +439,7 @@ async function main() {
     const crudDb: Db = createDb(crudUrl);
     const watcher = await visibilityWatcher(mainUrl);
     const probeConfig: KafkaConfig = { ...config, KAFKA_TOPIC_PREFIX: `${config.KAFKA_TOPIC_PREFIX}probe.` };
-    const probeTopics = await ensureTopics(admin, probeConfig);
+    const probeTopics = await ensureTopics(admin, probeConfig, app.streams);
     onCleanup("probe topics", async () => {
       if (external.brokers) await admin.deleteTopics({ topics: probeTopics }).catch(() => {});
     });

@@ -11,6 +11,7 @@ import { createScope, KafkaCluster } from "./lib/infra";
 import { sharedPositions, startCommandLoad, summarize } from "./lib/load";
 import { Report, say, sleep } from "./lib/util";
 import { compareWithFold, foldLog, logSummary, readLog, snapshotReadModel, waitUntilCaughtUp } from "./lib/verify";
+import { app } from "@/modules";
 
 export async function clusterBrokerKillDrill(env: DrillEnv): Promise<Report> {
   const report = new Report();
@@ -19,7 +20,7 @@ export async function clusterBrokerKillDrill(env: DrillEnv): Promise<Report> {
     const scope = await createScope(env.postgres, cluster.brokers, "d3", { partitions: 6, replicationFactor: 3, minInsyncReplicas: 2 }, (message) =>
       report.note(`ensureTopics failed right after creating the topics on the fresh cluster ("${message}"); a second call succeeded (finding: lib/kafka/topics.ts)`),
     );
-    const projector = createProjector({ db: scope.db, config: scope.config, logger: silentLogger });
+    const projector = createProjector({ db: scope.db, config: scope.config, app, logger: silentLogger });
     try {
       const meta = await scope.admin.fetchTopicMetadata({ topics: [scope.topics.users] });
       const partitions = meta.topics[0]!.partitions;

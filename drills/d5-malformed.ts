@@ -25,7 +25,6 @@ import path from "node:path";
 import type { Message, Producer } from "kafkajs";
 import { pino } from "pino";
 import { DomainError } from "@/lib/errors";
-import { encodeEvent } from "@/lib/events/codec";
 import { keyPartition } from "@/lib/kafka/partitioner";
 import { createLogger, type Logger } from "@/lib/log";
 import { createProjector, type Projector } from "@/lib/projection/projector";
@@ -51,6 +50,7 @@ import {
   waitForDeadLetterRelay,
   type LogMessage,
 } from "./lib/verify";
+import { app, encodeEvent } from "@/modules";
 
 type Fn = (deps: Scope["deps"], ctx: Scope["ctx"], input: unknown) => Promise<unknown>;
 type Kind = "uuid" | "email" | "name" | "roleName" | "version" | "text";
@@ -337,7 +337,7 @@ function junkMessage(scope: Scope, r: Rng, gen: SyntheticEvents, recentUser: () 
 function fileProjector(scope: Scope, dir: string, name: string) {
   const file = path.join(dir, `${name}.log`);
   const logger: Logger = createLogger("warn", pino.destination({ dest: file, mkdir: true, sync: true }));
-  const projector = createProjector({ db: scope.db, config: scope.config, logger });
+  const projector = createProjector({ db: scope.db, config: scope.config, app, logger });
   const lines = (pattern: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter((l) => l.includes(pattern)) : []);
   return { projector, file, lines };
 }

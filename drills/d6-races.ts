@@ -13,13 +13,14 @@ import type { DrillEnv } from "./lib/context";
 import { createScope } from "./lib/infra";
 import { errorCode, Report, say } from "./lib/util";
 import { compareWithFold, foldLog, readLog, snapshotReadModel, waitUntilCaughtUp } from "./lib/verify";
+import { app } from "@/modules";
 
 export async function racesDrill(env: DrillEnv): Promise<Report> {
   const report = new Report();
   const { opts } = env;
   const kafka = await env.kafka();
   const scope = await createScope(env.postgres, kafka.brokers, "d6", { partitions: 6 });
-  const projector = createProjector({ db: scope.db, config: scope.config, logger: silentLogger });
+  const projector = createProjector({ db: scope.db, config: scope.config, app, logger: silentLogger });
   try {
     await projector.start();
     const tally = (results: PromiseSettledResult<unknown>[]) => {

@@ -12,7 +12,7 @@ import { createKafka } from "@/lib/kafka/client";
 import { createEventAppender, type EventAppender } from "@/lib/kafka/producer";
 import { ensureTopics, topicName } from "@/lib/kafka/topics";
 
-export interface AppClients {
+export interface AppClients<S extends string = string> {
   databaseUrl: string;
   db: Db;
   config: KafkaConfig;
@@ -22,23 +22,26 @@ export interface AppClients {
   appender: EventAppender;
   deps: CommandDeps;
   ctx: CommandContext;
-  topics: { users: string; roles: string };
+  /** Each stream's topic. */
+  topics: Record<S, string>;
   close(): Promise<void>;
 }
 
-export async function connectAppClients(options: {
+export async function connectAppClients<S extends string>(options: {
   env: Record<string, string> & { DATABASE_URL: string };
+  /** The application's streams (the modules' names, passed in: infra/ knows no module). */
+  streams: readonly S[];
   clientIdSuffix: string;
   actorName: string;
   /** Creates (or checks) the topics; the default is `ensureTopics`. */
-  ensure?: (admin: Admin, config: KafkaConfig) => Promise<unknown>;
-}): Promise<AppClients> {
+  ensure?: (admin: Admin, config: KafkaConfig, streams: readonly S[]) => Promise<unknown>;
+}): Promise<AppClients<S>> {
   const { env } = options;
   const config = kafkaConfig(env);
   const kafka = createKafka(config, options.clientIdSuffix);
   const admin = kafka.admin();
   await admin.connect();
-  await (options.ensure ?? ensureTopics)(admin, config);
+  await (options.ensure ?? ensureTopics)(admin, config, options.streams);
   const db = createDb(env.DATABASE_URL);
   const appender = createEventAppender(config);
   return {
@@ -51,7 +54,7 @@ export async function connectAppClients(options: {
     appender,
     deps: { db, appender },
     ctx: { actor: { kind: "service", name: options.actorName } },
-    topics: { users: topicName("users", config), roles: topicName("roles", config) },
+    topics: Object.fromEntries(options.streams.map((s) => [s, topicName(s, config)])) as Record<S, string>,
     async close() {
       await Promise.allSettled([appender.disconnect(), admin.disconnect(), db.$disconnect()]);
     },

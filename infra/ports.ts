@@ -60,32 +60,3 @@ export async function assertPortFree(port: number, what: string): Promise<void> 
     );
   }
 }
-
-/** Resolves once a TCP connection to host:port succeeds; rejects after timeoutMs. */
-export async function waitForPort(
-  port: number,
-  opts: { host?: string; timeoutMs?: number; intervalMs?: number } = {},
-): Promise<void> {
-  const host = opts.host ?? HOST;
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const intervalMs = opts.intervalMs ?? 100;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ port, host });
-      const done = (result: boolean) => {
-        socket.removeAllListeners();
-        socket.destroy();
-        resolve(result);
-      };
-      socket.setTimeout(Math.min(1_000, timeoutMs), () => done(false));
-      socket.once("connect", () => done(true));
-      socket.once("error", () => done(false));
-    });
-    if (ok) return;
-    if (Date.now() >= deadline) {
-      throw new Error(`waitForPort: nothing accepted connections on ${host}:${port} within ${timeoutMs} ms`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}

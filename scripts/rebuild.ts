@@ -19,6 +19,7 @@ import { createLogger } from "@/lib/log";
 import { rebuildNow } from "@/lib/projection/rebuild/rebuild-jobs";
 import { progressLine } from "@/lib/projection/rebuild/progress";
 import { LOCAL_STACK } from "./infra";
+import { app } from "@/modules";
 
 const { values } = parseArgs({
   options: { "accept-differences": { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
@@ -48,7 +49,7 @@ let lastPrinted = 0;
 
 try {
   const { id, outcome } = await rebuildNow(
-    { db, config, logger },
+    { db, config, app, logger },
     { requestedBy: `cli ${userInfo().username}`, acceptDifferences: values["accept-differences"] },
     (progress) => {
       const line = progressLine(progress, tty ? Math.max(10, Math.min(40, (process.stdout.columns ?? 100) - 80)) : 30);

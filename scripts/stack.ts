@@ -13,6 +13,7 @@ import { migrateDeploy } from "@/infra/prisma/migrate";
 import { kafkaConfig, projectorMetricsPort } from "@/lib/config";
 import { createKafka } from "@/lib/kafka/client";
 import { ensureTopics } from "@/lib/kafka/topics";
+import { app } from "@/modules";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name: string) => path.join(ROOT, "node_modules", ".bin", name);
@@ -147,7 +148,7 @@ export async function startApp(options: AppOptions): Promise<{ url: string; proc
   const admin = createKafka(config, "setup").admin();
   await admin.connect();
   try {
-    const topics = await ensureTopics(admin, config);
+    const topics = await ensureTopics(admin, config, app.streams);
     log(`topics ready (${topics.join(", ")}) in ${Date.now() - t} ms`);
   } finally {
     await admin.disconnect();

@@ -1,7 +1,7 @@
 /** Builders for events in unit tests (pure: no I/O). */
 import { randomUUID } from "node:crypto";
 import type { Actor } from "@/lib/events/envelope";
-import type { DomainEvent } from "@/lib/events/registry";
+import type { DomainEvent } from "@/modules";
 
 export const testActor: Actor = { kind: "service", name: "unit-test" };
 

@@ -9,14 +9,15 @@ import { connectAppClients, type AppClients } from "@/infra/app-clients";
 import { foldLog as foldLogWith, readLog, type LogMessage } from "@/infra/log-harness";
 import { createDatabase, databaseUrl } from "@/infra/postgres";
 import { migrateDeploy } from "@/infra/prisma/migrate";
-import { decodeEvent } from "@/lib/events/codec";
-import type { DomainEvent } from "@/lib/events/registry";
 import { getLogger, silentLogger } from "@/lib/log";
 import { createProjector, type Projector, type ProjectorOptions } from "@/lib/projection/projector";
 import { evolveRole, type RoleState } from "@/modules/roles/domain/role-state";
-import { CannotApplyEventError, evolveUser, type UserState } from "@/modules/users/domain/user-state";
+import { CannotApplyEventError } from "@/lib/projection/timeline";
+import { evolveUser, type UserState } from "@/modules/users/domain/user-state";
+import { app, decodeEvent, type DomainEvent } from "@/modules";
+import { STREAM_NAMES, type StreamName } from "@/modules/streams";
 
-export interface TestContext extends AppClients {
+export interface TestContext extends AppClients<StreamName> {
   id: string;
 }
 
@@ -42,7 +43,7 @@ export async function createTestContext(label: string): Promise<TestContext> {
     // Projector processes a test spawns serve no metrics unless the test gives each a port.
     PROJECTOR_METRICS_PORT: "0",
   };
-  return { id, ...(await connectAppClients({ env, clientIdSuffix: `test-${id}`, actorName: "integration-test" })) };
+  return { id, ...(await connectAppClients({ env, clientIdSuffix: `test-${id}`, actorName: "integration-test", streams: STREAM_NAMES })) };
 }
 
 export async function startProjector(
@@ -51,7 +52,7 @@ export async function startProjector(
 ): Promise<Projector> {
   // DEBUG_PROJECTOR=1 shows the projector's own log lines while a test runs.
   const logger = process.env.DEBUG_PROJECTOR ? getLogger() : silentLogger;
-  const projector = createProjector({ db: t.db, config: t.config, logger, ...options });
+  const projector = createProjector({ db: t.db, config: t.config, app, logger, ...options });
   await projector.start();
   return projector;
 }

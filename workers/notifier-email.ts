@@ -3,7 +3,7 @@
  * UserCreated, a notice on RoleAssignedToUser / RoleUnassignedFromUser. Over
  * SMTP to SMTP_URL, or as .eml files under MAIL_DIR without it.
  */
-import { createEmailNotifier } from "@/lib/notify/notifiers";
-import { runNotifierWorker } from "@/lib/notify/run-worker";
+import { createEmailNotifier } from "@/modules/notifications/notifiers";
+import { runNotifierWorker } from "@/modules/notifications/run-worker";
 
 runNotifierWorker("notifier-email", createEmailNotifier);

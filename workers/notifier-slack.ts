@@ -3,7 +3,7 @@
  * losing the admin role, a user deleted, POSTed to SLACK_WEBHOOK_URL; without
  * it, logged and not sent.
  */
-import { createSlackNotifier } from "@/lib/notify/notifiers";
-import { runNotifierWorker } from "@/lib/notify/run-worker";
+import { createSlackNotifier } from "@/modules/notifications/notifiers";
+import { runNotifierWorker } from "@/modules/notifications/run-worker";
 
 runNotifierWorker("notifier-slack", createSlackNotifier);

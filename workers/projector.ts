@@ -11,6 +11,7 @@ import { startMetricsServer } from "@/lib/metrics/metrics-server";
 import { createProjector } from "@/lib/projection/projector";
 import { startRebuildPoller } from "@/lib/projection/rebuild/rebuild-jobs";
 import { stopOnSignals } from "@/lib/process/stop-on-signals";
+import { app } from "@/modules";
 
 const log = getLogger();
 
@@ -19,8 +20,8 @@ async function main() {
   const db = createDb(databaseUrl());
   const port = projectorMetricsPort();
   const metrics = await startMetricsServer(port, log);
-  const projector = createProjector({ db, config, logger: log, metricsPort: metrics ? port : null });
-  const rebuilds = startRebuildPoller({ db, config, logger: log, runner: `projector ${projector.instanceId}` });
+  const projector = createProjector({ db, config, app, logger: log, metricsPort: metrics ? port : null });
+  const rebuilds = startRebuildPoller({ db, config, app, logger: log, runner: `projector ${projector.instanceId}` });
   // Bounded: a Kafka or PostgreSQL that is already gone cannot keep the process alive (issue 10).
   stopOnSignals({
     log: (level, msg, extra = {}) => log[level](extra, msg),

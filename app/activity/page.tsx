@@ -3,7 +3,7 @@ import { requirePage } from "@/lib/auth/guard";
 import Form from "next/form";
 import Link from "next/link";
 import { getDb } from "@/lib/db";
-import { streamOf } from "@/lib/events/registry";
+import { streamOf } from "@/modules";
 import { DataTable } from "@/lib/ui/data-table";
 import { EventTypeBadge, FieldChanges } from "@/lib/ui/event-display";
 import { formatDateTime } from "@/lib/ui/format";

@@ -2,7 +2,8 @@ import type { Metadata } from "next";
 import { requirePage } from "@/lib/auth/guard";
 import { getDb } from "@/lib/db";
 import { recentRebuilds } from "@/lib/projection/rebuild/rebuild-jobs";
-import { STREAMS, topicName } from "@/lib/kafka/topics";
+import { topicName } from "@/lib/kafka/topics";
+import { app } from "@/modules";
 import { getKafkaConfig } from "@/lib/runtime";
 import { PageHeader } from "@/lib/ui/page-header";
 import { getHealthConfig, getKafkaAdmin } from "@/modules/operations/ops-runtime";
@@ -22,7 +23,7 @@ export default async function HealthPage() {
       db: getDb(),
       admin: getKafkaAdmin,
       group: config.PROJECTOR_GROUP_ID,
-      topics: STREAMS.map((s) => topicName(s, config)),
+      topics: app.streams.map((s) => topicName(s, config)),
       notifierGroups: [settings.NOTIFIER_EMAIL_GROUP_ID, settings.NOTIFIER_SLACK_GROUP_ID],
       stallAfterMs: settings.PROJECTION_STALL_AFTER_MS,
     }),

@@ -16,6 +16,7 @@ import { databaseUrl, startPostgres, type PostgresHandle } from "@/infra/postgre
 import { migrateDeploy } from "@/infra/prisma/migrate";
 import { ensureTopics } from "@/lib/kafka/topics";
 import { say, sleep } from "./util";
+import { STREAM_NAMES, type StreamName } from "@/modules/streams";
 
 export const DRILLS_DIR = path.join(REPO_ROOT, ".data", "drills");
 
@@ -155,7 +156,7 @@ export class KafkaCluster {
 }
 
 /** Everything a drill needs against one database, one topic prefix, one consumer group. */
-export interface Scope extends AppClients {
+export interface Scope extends AppClients<StreamName> {
   name: string;
   /** A plain pg client (connect/end it yourself): checksums and counts. */
   sql(): pg.Client;
@@ -184,10 +185,11 @@ export async function createScope(
   const clients = await connectAppClients({
     env,
     clientIdSuffix: "drill",
+    streams: STREAM_NAMES,
     actorName: `drill-${name}`,
-    async ensure(admin, config) {
+    async ensure(admin, config, streams) {
       try {
-        await ensureTopics(admin, config);
+        await ensureTopics(admin, config, streams);
       } catch (error) {
         // Seen on a fresh 3-node cluster: createTopics (waitForLeaders) returns, then the
         // describeConfigs inside ensureTopics reaches a broker whose metadata lacks the topic
@@ -196,7 +198,7 @@ export async function createScope(
         if ((error as { type?: string }).type !== "UNKNOWN_TOPIC_OR_PARTITION") throw error;
         onEnsureTopicsRetry?.(String((error as Error).message));
         await sleep(2_000);
-        await ensureTopics(admin, config);
+        await ensureTopics(admin, config, streams);
       }
     },
   });

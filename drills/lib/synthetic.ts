@@ -6,9 +6,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Message, Producer } from "kafkajs";
-import { encodeEvent } from "@/lib/events/codec";
 import type { Actor } from "@/lib/events/envelope";
-import { streamOf, type DomainEvent } from "@/lib/events/registry";
+import { encodeEvent, streamOf, type DomainEvent } from "@/modules";
 import type { Scope } from "./infra";
 import { sleep, type Rng } from "./util";
 

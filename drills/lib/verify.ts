@@ -6,11 +6,11 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
 import { foldLog as foldLogWith, posKey, readLog, type LogMessage } from "@/infra/log-harness";
-import { decodeEvent } from "@/lib/events/codec";
-import type { DomainEvent } from "@/lib/events/registry";
+import { CannotApplyEventError } from "@/lib/projection/timeline";
+import { decodeEvent, type DomainEvent } from "@/modules";
 import { deadLetterTopic } from "@/lib/kafka/topics";
 import { evolveRole, type RoleState } from "@/modules/roles/domain/role-state";
-import { CannotApplyEventError, evolveUser, type UserState } from "@/modules/users/domain/user-state";
+import { evolveUser, type UserState } from "@/modules/users/domain/user-state";
 import type { Scope } from "./infra";
 import { say, sleep, type Report } from "./util";
 

@@ -15,7 +15,7 @@ import { commandContextOf } from "@/lib/auth/principal";
 import type { CommandContext, CommandDeps, CommandResult } from "@/lib/command/execute";
 import { getDb } from "@/lib/db";
 import { getLogger } from "@/lib/log";
-import { waitForProjection } from "@/lib/projection/projector";
+import { waitForProjection } from "@/lib/command/wait-for-projection";
 import { getCommandDeps, getKafkaConfig } from "@/lib/runtime";
 import type { Permission } from "@/lib/auth/permissions";
 import type { ActionContext, CommandOutcome } from "./safe-action";

@@ -21,8 +21,6 @@ const SCOPES = {
   write: ["users:read", "users:write", "roles:write"],
 } as const satisfies Record<string, Permission[]>;
 
-export type TokenScope = keyof typeof SCOPES;
-
 export const createTokenInput = z.object({
   name: z
     .string("Name is required.")

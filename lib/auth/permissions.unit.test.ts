@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { DomainError } from "@/lib/errors";
-import { createRoleInput, updateRoleInput } from "@/modules/roles/domain/commands";
 import { safeNextPath } from "./next-path";
 import { ALL_PERMISSIONS, BUILT_IN_ROLES, assertCanGrant, missingPermissions } from "./permissions";
 
@@ -21,22 +20,6 @@ describe("granting", () => {
       expect((error as DomainError).code).toBe("forbidden");
       expect((error as DomainError).message).toContain('"tokens:manage"');
     }
-  });
-});
-
-describe("role permission input", () => {
-  it("takes one checkbox, several, none (the form's empty marker) or an API array", () => {
-    const parse = (permissions: unknown) => createRoleInput.parse({ name: "ops", permissions }).permissions;
-    expect(parse("users:read")).toEqual(["users:read"]);
-    expect(parse(["", "users:read", "roles:write"])).toEqual(["users:read", "roles:write"]);
-    expect(parse("")).toEqual([]);
-    expect(parse(undefined)).toEqual([]);
-    expect(updateRoleInput.parse({ roleId: BUILT_IN_ROLES.viewer.id, expectedVersion: 1 }).permissions).toBeUndefined();
-  });
-  it("refuses an unknown permission with its name", () => {
-    const result = createRoleInput.safeParse({ name: "ops", permissions: ["users:read", "root:everything"] });
-    expect(result.success).toBe(false);
-    expect(result.error?.issues[0]?.message).toBe('Unknown permission "root:everything".');
   });
 });
 

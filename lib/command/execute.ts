@@ -11,9 +11,10 @@
 import { randomUUID } from "node:crypto";
 import type { Prisma } from "@/generated/prisma/client";
 import type { Db } from "@/lib/db";
-import type { Actor, NewEvent } from "@/lib/events/envelope";
-import { currentSchemaVersion, type DomainEvent } from "@/lib/events/registry";
+import type { Serde } from "@/lib/events/codec";
+import type { Actor, AnyEvent, NewEvent } from "@/lib/events/envelope";
 import type { AppendedEvent, EventAppender } from "@/lib/kafka/producer";
+import type { StreamDefinition } from "@/lib/module";
 
 export type Tx = Prisma.TransactionClient;
 
@@ -46,10 +47,11 @@ export interface CommandResult {
   events: AppendedEvent[];
 }
 
-type StreamType = "user" | "role";
-
-export interface StreamCommand<S, E extends DomainEvent> {
-  streamType: StreamType;
+export interface StreamCommand<S, E extends AnyEvent> {
+  /** The aggregate's stream (modules/streams.ts): its head rows' type. */
+  stream: StreamDefinition;
+  /** The module's serde: the version of each new event, and its validation and topic on append. */
+  serde: Serde<E>;
   streamId: string;
   decide: (state: S | null) => NewEvent<E>[];
   evolve: (state: S | null, event: E) => S;
@@ -57,14 +59,14 @@ export interface StreamCommand<S, E extends DomainEvent> {
   beforeAppend?: (tx: Tx, state: S | null, events: E[]) => Promise<void>;
 }
 
-export async function executeOnStream<S extends { version: number }, E extends DomainEvent>(
+export async function executeOnStream<S extends { version: number }, E extends AnyEvent>(
   deps: CommandDeps,
   ctx: CommandContext,
   command: StreamCommand<S, E>,
   tx?: Tx,
 ): Promise<CommandResult> {
   const run = async (t: Tx): Promise<CommandResult> => {
-    const head = await lockStream<S>(t, command.streamType, command.streamId);
+    const head = await lockStream<S>(t, command.stream, command.streamId);
     const state = head?.state ?? null;
     const version = head?.version ?? 0;
     const decided = command.decide(state);
@@ -78,7 +80,7 @@ export async function executeOnStream<S extends { version: number }, E extends D
         ({
           id: newId(),
           type: e.type,
-          schemaVersion: currentSchemaVersion(e.type),
+          schemaVersion: command.serde.schemaVersion(e.type),
           aggregateId: command.streamId,
           sequence: version + i + 1,
           occurredAt: now,
@@ -90,9 +92,9 @@ export async function executeOnStream<S extends { version: number }, E extends D
     );
     const next = events.reduce<S | null>((s, e) => command.evolve(s, e), state)!;
     await command.beforeAppend?.(t, state, events);
-    await saveStreamHead(t, command.streamType, command.streamId, next);
+    await saveStreamHead(t, command.stream, command.streamId, next);
     // Last: once the broker has acknowledged, only the commit remains.
-    const appended = await deps.appender.append(events);
+    const appended = await deps.appender.append(events, command.serde);
     return { aggregateId: command.streamId, version: next.version, events: appended };
   };
   if (tx) return run(tx);
@@ -105,7 +107,8 @@ interface Head<S> {
 }
 
 /** Locks the aggregate's head row (FOR UPDATE), or returns null for a new aggregate. */
-export async function lockStream<S>(tx: Tx, type: StreamType, id: string): Promise<Head<S> | null> {
+export async function lockStream<S>(tx: Tx, stream: StreamDefinition, id: string): Promise<Head<S> | null> {
+  const type = stream.headType;
   const rows = await tx.$queryRaw<{ version: number; state: S; type: string }[]>`
     SELECT version, state, type FROM streams WHERE id = ${id}::uuid FOR UPDATE`;
   const row = rows[0];
@@ -115,15 +118,15 @@ export async function lockStream<S>(tx: Tx, type: StreamType, id: string): Promi
 }
 
 /** Reads an aggregate's state, holding a share lock so it cannot change until commit. */
-export async function readStreamShared<S>(tx: Tx, type: StreamType, id: string): Promise<S | null> {
+export async function readStreamShared<S>(tx: Tx, stream: StreamDefinition, id: string): Promise<S | null> {
   const rows = await tx.$queryRaw<{ state: S }[]>`
-    SELECT state FROM streams WHERE id = ${id}::uuid AND type = ${type} FOR SHARE`;
+    SELECT state FROM streams WHERE id = ${id}::uuid AND type = ${stream.headType} FOR SHARE`;
   return rows[0]?.state ?? null;
 }
 
-async function saveStreamHead<S extends { version: number }>(tx: Tx, type: StreamType, id: string, state: S) {
+async function saveStreamHead<S extends { version: number }>(tx: Tx, stream: StreamDefinition, id: string, state: S) {
   await tx.$executeRaw`
     INSERT INTO streams (id, type, version, state, updated_at)
-    VALUES (${id}::uuid, ${type}, ${state.version}, ${JSON.stringify(state)}::jsonb, now())
+    VALUES (${id}::uuid, ${stream.headType}, ${state.version}, ${JSON.stringify(state)}::jsonb, now())
     ON CONFLICT (id) DO UPDATE SET version = excluded.version, state = excluded.state, updated_at = now()`;
 }

@@ -1,11 +1,13 @@
 /**
- * Serialization of events to and from Kafka messages. A schema check on the way
- * out (a bug never reaches the log) and on the way in (another service's
- * mistake goes to the dead-letter topic, with the reason).
+ * The one serde: events to and from Kafka messages. A schema check on the way
+ * out (a bug never reaches the log) and decode → upcast → validate on the way
+ * in (another service's mistake goes to the dead-letter topic, with the
+ * reason). The projector, the rebuild, the notifiers, the timeline and
+ * activity reads and the exports all read events through it; the registry
+ * comes from the modules' definitions (lib/module.ts, modules/index.ts).
  */
 import { z } from "zod";
-import { envelopeSchema, type RawEnvelope } from "./envelope";
-import { eventRegistry, type DomainEvent, type StreamName } from "./registry";
+import { envelopeSchema, type AnyEvent, type RawEnvelope } from "./envelope";
 import { UnreadableEventError, upcast, type EventRegistry } from "./upcast";
 
 export const EVENT_TYPE_HEADER = "type";
@@ -17,74 +19,92 @@ export interface EncodedMessage {
   headers: Record<string, string>;
 }
 
-/** Validates and serializes an event. Throws on an invalid event: that is a bug, not input. */
-export function encodeEvent(event: DomainEvent): EncodedMessage {
-  const envelope = envelopeSchema.parse(event);
-  const spec = (eventRegistry as EventRegistry)[event.type];
-  if (!spec) throw new Error(`unknown event type ${event.type}`);
-  spec.payload.parse(event.payload);
-  return {
-    key: envelope.aggregateId,
-    value: JSON.stringify(envelope),
-    headers: {
-      [EVENT_TYPE_HEADER]: envelope.type,
-      [SCHEMA_VERSION_HEADER]: String(envelope.schemaVersion),
-      correlationId: envelope.correlationId,
-    },
-  };
-}
+export type DecodeResult<E extends AnyEvent = AnyEvent> = { ok: true; event: E } | { ok: false; reason: string };
 
-export type DecodeResult = { ok: true; event: DomainEvent } | { ok: false; reason: string };
+export interface Serde<E extends AnyEvent = AnyEvent> {
+  readonly registry: EventRegistry;
+  /** Validates and serializes an event. Throws on an invalid event: that is a bug, not input. */
+  encode(event: E): EncodedMessage;
+  /** Parses a message read from `stream`. Never throws: an unreadable message is a result with the reason. */
+  decode(value: Buffer | string | null, stream: string, key?: string | null): DecodeResult<E>;
+  /** Upcasts and validates an envelope already parsed (e.g. a timeline row's), or says why it cannot. */
+  read(envelope: unknown, stream?: string): DecodeResult<E>;
+  /** The stream (topic before its prefix) of an event type. */
+  streamOf(type: E["type"]): string;
+  /** The schemaVersion this code writes for a type. */
+  schemaVersion(type: E["type"]): number;
+}
 
 const describeIssues = (error: z.ZodError) =>
   error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
 
-/**
- * Parses a message read from `stream`. Never throws: an unreadable message is a
- * result with the reason, for the dead-letter topic.
- */
-export function decodeEvent(
-  value: Buffer | string | null,
-  stream: StreamName,
-  key?: string | null,
-  registry: EventRegistry = eventRegistry,
-): DecodeResult {
-  if (value === null || value.length === 0) return { ok: false, reason: "empty message (tombstone?)" };
-  let json: unknown;
-  try {
-    json = JSON.parse(typeof value === "string" ? value : value.toString("utf8"));
-  } catch (error) {
-    return { ok: false, reason: `not JSON: ${(error as Error).message}` };
-  }
-  const envelope = envelopeSchema.safeParse(json);
-  if (!envelope.success) return { ok: false, reason: `invalid envelope: ${describeIssues(envelope.error)}` };
-  let current: RawEnvelope;
-  try {
-    current = upcast(envelope.data, registry);
-  } catch (error) {
-    if (error instanceof UnreadableEventError) return { ok: false, reason: error.message };
-    throw error;
-  }
-  const spec = registry[current.type];
-  if (!spec) return { ok: false, reason: `unknown event type "${current.type}"` };
-  if (spec.stream !== stream) {
-    return { ok: false, reason: `${current.type} belongs on the ${spec.stream} topic, not ${stream}` };
-  }
-  if (key != null && key !== current.aggregateId) {
-    return { ok: false, reason: `message key ${key} differs from aggregateId ${current.aggregateId}` };
-  }
-  const payload = spec.payload.safeParse(current.payload);
-  if (!payload.success) {
-    return { ok: false, reason: `invalid ${current.type} payload: ${describeIssues(payload.error)}` };
-  }
-  const event = { ...current, payload: payload.data } as DomainEvent;
-  // JSON.parse only makes these out of \u escapes: look only when the message has one.
-  if (value.includes("\\u")) {
-    const bad = unstorableText(event);
-    if (bad) return { ok: false, reason: bad };
-  }
-  // The registry ties each type to its payload schema, so this is the typed event.
-  return { ok: true, event };
+/** The serde of the events in `registry`; `E` is the union of their types (the registry ties each to its schema). */
+export function createSerde<E extends AnyEvent = AnyEvent>(registry: EventRegistry): Serde<E> {
+  const specOf = (type: string) => {
+    const spec = registry[type];
+    if (!spec) throw new Error(`unknown event type ${type}`);
+    return spec;
+  };
+  const read = (json: unknown, stream?: string, key?: string | null): DecodeResult<E> => {
+    const envelope = envelopeSchema.safeParse(json);
+    if (!envelope.success) return { ok: false, reason: `invalid envelope: ${describeIssues(envelope.error)}` };
+    let current: RawEnvelope;
+    try {
+      current = upcast(envelope.data, registry);
+    } catch (error) {
+      if (error instanceof UnreadableEventError) return { ok: false, reason: error.message };
+      throw error;
+    }
+    const spec = registry[current.type];
+    if (!spec) return { ok: false, reason: `unknown event type "${current.type}"` };
+    if (stream !== undefined && spec.stream !== stream) {
+      return { ok: false, reason: `${current.type} belongs on the ${spec.stream} topic, not ${stream}` };
+    }
+    if (key != null && key !== current.aggregateId) {
+      return { ok: false, reason: `message key ${key} differs from aggregateId ${current.aggregateId}` };
+    }
+    const payload = spec.payload.safeParse(current.payload);
+    if (!payload.success) {
+      return { ok: false, reason: `invalid ${current.type} payload: ${describeIssues(payload.error)}` };
+    }
+    // The registry ties each type to its payload schema, so this is the typed event.
+    return { ok: true, event: { ...current, payload: payload.data } as E };
+  };
+  return {
+    registry,
+    encode(event) {
+      const envelope = envelopeSchema.parse(event);
+      specOf(event.type).payload.parse(event.payload);
+      return {
+        key: envelope.aggregateId,
+        value: JSON.stringify(envelope),
+        headers: {
+          [EVENT_TYPE_HEADER]: envelope.type,
+          [SCHEMA_VERSION_HEADER]: String(envelope.schemaVersion),
+          correlationId: envelope.correlationId,
+        },
+      };
+    },
+    decode(value, stream, key) {
+      if (value === null || value.length === 0) return { ok: false, reason: "empty message (tombstone?)" };
+      let json: unknown;
+      try {
+        json = JSON.parse(typeof value === "string" ? value : value.toString("utf8"));
+      } catch (error) {
+        return { ok: false, reason: `not JSON: ${(error as Error).message}` };
+      }
+      const result = read(json, stream, key);
+      // JSON.parse only makes these out of \u escapes: look only when the message has one.
+      if (result.ok && value.includes("\\u")) {
+        const bad = unstorableText(result.event);
+        if (bad) return { ok: false, reason: bad };
+      }
+      return result;
+    },
+    read: (envelope, stream) => read(envelope, stream),
+    streamOf: (type) => specOf(type).stream,
+    schemaVersion: (type) => specOf(type).schemaVersion,
+  };
 }
 
 /** Half of a UTF-16 surrogate pair, alone. */

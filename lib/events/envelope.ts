@@ -47,6 +47,9 @@ export type Event<TType extends string, TPayload> = EventMeta & {
   payload: TPayload;
 };
 
+/** An event whose type and payload the framework does not know (lib/ never names a module's events). */
+export type AnyEvent = Event<string, unknown>;
+
 /** What `decide` returns: the event's kind and body; the application layer adds the envelope. */
 export type NewEvent<E extends { type: string; payload: unknown }> = E extends unknown
   ? { type: E["type"]; payload: E["payload"] }

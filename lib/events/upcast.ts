@@ -10,7 +10,7 @@ export type Upcaster = (payload: unknown) => unknown;
 
 export interface EventTypeSpec {
   /** The logical stream (topic) the type belongs to. */
-  stream: "users" | "roles";
+  stream: string;
   /** The version this code writes and understands. */
   schemaVersion: number;
   payload: z.ZodType;

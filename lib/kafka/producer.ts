@@ -5,13 +5,13 @@
 import { Partitioners, type Kafka, type Message, type PartitionerArgs, type Producer, type RecordMetadata } from "kafkajs";
 import type { KafkaConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
-import { encodeEvent } from "@/lib/events/codec";
-import { streamOf, type DomainEvent } from "@/lib/events/registry";
+import type { Serde } from "@/lib/events/codec";
+import type { AnyEvent } from "@/lib/events/envelope";
 import { createKafka } from "./client";
 import { topicName } from "./topics";
 
-export interface AppendedEvent {
-  event: DomainEvent;
+export interface AppendedEvent<E extends AnyEvent = AnyEvent> {
+  event: E;
   topic: string;
   partition: number;
   offset: string;
@@ -21,9 +21,10 @@ export interface EventAppender {
   /**
    * Appends events of one aggregate (one key, so one partition, in order).
    * Resolves after the broker's ack; rejects once kafkajs has given up, within
-   * about KAFKA_PRODUCE_TIMEOUT_MS (see produceTimings).
+   * about KAFKA_PRODUCE_TIMEOUT_MS (see produceTimings). `serde` (the modules'
+   * or one module's, lib/events/codec.ts) validates and encodes them and names their topic.
    */
-  append(events: readonly DomainEvent[]): Promise<AppendedEvent[]>;
+  append<E extends AnyEvent>(events: readonly E[], serde: EventEncoder<E>): Promise<AppendedEvent<E>[]>;
   disconnect(): Promise<void>;
 }
 
@@ -208,17 +209,20 @@ export function createSerialProducer(config: KafkaConfig, clientIdSuffix: string
   };
 }
 
+/** What an append needs of a serde. */
+export type EventEncoder<E extends AnyEvent = AnyEvent> = Pick<Serde<E>, "encode" | "streamOf">;
+
 export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAppender {
   const producer = createSerialProducer(config, "producer", kafka);
   return {
-    async append(events) {
+    async append(events, serde) {
       if (events.length === 0) return [];
       const first = events[0]!;
       if (events.some((e) => e.aggregateId !== first.aggregateId)) {
         throw new Error("append() takes the events of one aggregate");
       }
-      const topic = topicName(streamOf(first.type), config);
-      const messages = events.map(encodeEvent);
+      const topic = topicName(serde.streamOf(first.type), config);
+      const messages = events.map((e) => serde.encode(e));
       try {
         const { partition, baseOffset } = await producer.send(topic, messages);
         return events.map((event, i) => ({

@@ -4,16 +4,18 @@
  */
 import type { Admin } from "kafkajs";
 import type { KafkaConfig } from "@/lib/config";
-import type { StreamName } from "@/lib/events/registry";
 
-export const STREAMS: readonly StreamName[] = ["users", "roles"];
-
-export const topicName = (stream: StreamName, config: Pick<KafkaConfig, "KAFKA_TOPIC_PREFIX">) =>
+/** The topic of a stream (the modules' stream names, modules/streams.ts). */
+export const topicName = (stream: string, config: Pick<KafkaConfig, "KAFKA_TOPIC_PREFIX">) =>
   `${config.KAFKA_TOPIC_PREFIX}${stream}`;
 export const deadLetterTopic = (topic: string) => `${topic}.dlq`;
 
-export function streamOfTopic(topic: string, config: Pick<KafkaConfig, "KAFKA_TOPIC_PREFIX">): StreamName {
-  const stream = STREAMS.find((s) => topicName(s, config) === topic);
+export function streamOfTopic(
+  topic: string,
+  config: Pick<KafkaConfig, "KAFKA_TOPIC_PREFIX">,
+  streams: readonly string[],
+): string {
+  const stream = streams.find((s) => topicName(s, config) === topic);
   if (!stream) throw new Error(`topic ${topic} is not an event stream of this application`);
   return stream;
 }
@@ -25,8 +27,8 @@ const INFINITE_RETENTION = { "retention.ms": "-1", "retention.bytes": "-1" } as 
  * checks the ones that exist. Idempotent; throws with a clear message when an
  * existing topic would lose events.
  */
-export async function ensureTopics(admin: Admin, config: KafkaConfig): Promise<string[]> {
-  const topics = STREAMS.flatMap((s) => [topicName(s, config), deadLetterTopic(topicName(s, config))]);
+export async function ensureTopics(admin: Admin, config: KafkaConfig, streams: readonly string[]): Promise<string[]> {
+  const topics = streams.flatMap((s) => [topicName(s, config), deadLetterTopic(topicName(s, config))]);
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t));
   if (missing.length) {

@@ -1,53 +1,54 @@
 import { describe, expect, it } from "vitest";
-import { activityKeys } from "@/modules/activity/ui/activity-query-keys";
-import { roleKeys } from "@/modules/roles/ui/role-query-keys";
-import { userKeys } from "@/modules/users/ui/user-query-keys";
+import type { LiveDefinition } from "@/lib/module";
 import { liveInvalidations } from "./live-invalidations";
 import { parseLiveMessage } from "./live-message";
 
 const u1 = "00000000-0000-4000-8000-000000000001";
 const u2 = "00000000-0000-4000-8000-000000000002";
 
-/** Whether invalidating `prefix` reaches a query with `key` (TanStack's partial matching). */
-const reaches = (prefix: readonly unknown[], key: readonly unknown[]) =>
-  prefix.every((part, i) => JSON.stringify(part) === JSON.stringify(key[i]));
+/** A fixture module's live keys: the framework is tested without a real module. */
+const thingKeys = {
+  all: ["things"] as const,
+  details: () => [...thingKeys.all, "detail"] as const,
+  detail: (id: string) => [...thingKeys.details(), id] as const,
+};
+const live: LiveDefinition[] = [
+  {
+    stream: "things",
+    changed: (ids, truncated) => (truncated ? [thingKeys.details()] : ids.map((id) => thingKeys.detail(id))),
+    all: [thingKeys.all],
+  },
+];
 
 describe("liveInvalidations", () => {
-  it("a users batch invalidates those users (their timelines too), the user lists, role memberships and the feed", () => {
-    const keys = liveInvalidations({ kind: "changed", stream: "users", ids: [u1, u2], truncated: false });
-    expect(keys).toEqual([userKeys.detail(u1), userKeys.detail(u2), userKeys.lists(), roleKeys.all, activityKeys.all]);
-    expect(keys.some((k) => reaches(k, userKeys.timeline(u1, { type: null })))).toBe(true);
-    expect(keys.some((k) => reaches(k, userKeys.timeline("00000000-0000-4000-8000-000000000009", { type: null })))).toBe(
-      false,
-    );
-  });
-  it("a roles batch invalidates those roles, the role list, the users list (role badges) and the feed", () => {
-    expect(liveInvalidations({ kind: "changed", stream: "roles", ids: [u1], truncated: false })).toEqual([
-      roleKeys.detail(u1),
-      roleKeys.lists(),
-      userKeys.lists(),
-      activityKeys.all,
+  it("a batch invalidates exactly the keys its stream's module names for those ids", () => {
+    expect(liveInvalidations({ kind: "changed", stream: "things", ids: [u1, u2], truncated: false }, live)).toEqual([
+      thingKeys.detail(u1),
+      thingKeys.detail(u2),
     ]);
+    // A stream whose module names no keys (no client query shows it): the page refresh does it all.
+    expect(liveInvalidations({ kind: "changed", stream: "quiet", ids: [u1], truncated: false }, live)).toEqual([]);
   });
-  it("capped ids widen to every detail of the stream", () => {
-    const keys = liveInvalidations({ kind: "changed", stream: "users", ids: [u1], truncated: true });
-    expect(keys[0]).toEqual(userKeys.details());
+  it("capped ids widen to what the module says (every detail)", () => {
+    const keys = liveInvalidations({ kind: "changed", stream: "things", ids: [u1], truncated: true }, live);
+    expect(keys).toEqual([thingKeys.details()]);
   });
-  it("a resync invalidates everything", () => {
-    expect(liveInvalidations({ kind: "resync" })).toEqual([userKeys.all, roleKeys.all, activityKeys.all]);
+  it("a resync invalidates every module's keys", () => {
+    expect(liveInvalidations({ kind: "resync" }, live)).toEqual([thingKeys.all]);
   });
 });
 
 describe("parseLiveMessage", () => {
   it("reads what /api/live sends and refuses anything else", () => {
-    expect(parseLiveMessage(JSON.stringify({ kind: "changed", stream: "users", ids: [u1, 7], truncated: false }))).toEqual({
+    expect(parseLiveMessage(JSON.stringify({ kind: "changed", stream: "things", ids: [u1, 7], truncated: false }))).toEqual({
       kind: "changed",
-      stream: "users",
+      stream: "things",
       ids: [u1],
       truncated: false,
     });
     expect(parseLiveMessage(JSON.stringify({ kind: "resync" }))).toEqual({ kind: "resync" });
     expect(parseLiveMessage("not json")).toBeNull();
-    expect(parseLiveMessage(JSON.stringify({ kind: "changed", stream: "orders", ids: [] }))).toBeNull();
+    expect(parseLiveMessage(JSON.stringify({ kind: "changed", stream: 7, ids: [] }))).toBeNull();
+    expect(parseLiveMessage(JSON.stringify({ kind: "changed", stream: "things" }))).toBeNull();
   });
 });

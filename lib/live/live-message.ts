@@ -9,18 +9,22 @@
  */
 export const LIVE_EVENT = "read-model";
 
-export type LiveStream = "users" | "roles";
+/** The PostgreSQL channel the projector notifies (pg_notify) and each console process LISTENs on. */
+export const READ_MODEL_CHANNEL = "read_model";
 
 export type LiveMessage =
-  | { kind: "changed"; stream: LiveStream; ids: string[]; truncated: boolean }
+  | { kind: "changed"; stream: string; ids: string[]; truncated: boolean }
   | { kind: "resync" };
 
 /** The projector caps a notification's ids at this many (lib/projection/apply-batch.ts). */
 export const MAX_NOTIFIED_IDS = 50;
 
-const isStream = (v: unknown): v is LiveStream => v === "users" || v === "roles";
+const isStream = (v: unknown): v is string => typeof v === "string" && v.length > 0;
 
-/** Parses an SSE data line; null for anything unexpected (an older or newer server). */
+/**
+ * Parses an SSE data line; null for anything unexpected (an older or newer
+ * server). Any stream is taken: one whose module names no keys only refreshes the page.
+ */
 export function parseLiveMessage(data: string): LiveMessage | null {
   let raw: unknown;
   try {

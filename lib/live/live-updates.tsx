@@ -9,6 +9,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
+import type { LiveDefinition } from "@/lib/module";
 import { liveInvalidations } from "./live-invalidations";
 import { LIVE_EVENT, parseLiveMessage, type LiveMessage } from "./live-message";
 
@@ -17,7 +18,8 @@ const REFRESH_DEBOUNCE_MS = 150;
 
 type LiveStatus = "connecting" | "live" | "offline";
 
-export function LiveUpdates() {
+/** `live`: the modules' live definitions (modules/live.ts), passed in by modules/live-updates.tsx. */
+export function LiveUpdates({ live }: { live: readonly LiveDefinition[] }) {
   const queryClient = useQueryClient();
   const router = useRouter();
   const [status, setStatus] = useState<LiveStatus>("connecting");
@@ -39,7 +41,7 @@ export function LiveUpdates() {
     };
 
     const apply = (message: LiveMessage) => {
-      for (const queryKey of liveInvalidations(message)) void queryClient.invalidateQueries({ queryKey });
+      for (const queryKey of liveInvalidations(message, live)) void queryClient.invalidateQueries({ queryKey });
       refreshSoon();
     };
 
@@ -74,7 +76,7 @@ export function LiveUpdates() {
       document.removeEventListener("visibilitychange", onVisibilityChange);
       if (refreshTimer) clearTimeout(refreshTimer);
     };
-  }, [queryClient, router]);
+  }, [queryClient, router, live]);
 
   return <LiveStatusBadge status={status} />;
 }

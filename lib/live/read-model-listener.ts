@@ -2,7 +2,7 @@
  * One PostgreSQL LISTEN connection per server process, fanned out to every
  * open /api/live stream (server only).
  *
- * The projector runs `pg_notify('read_model', …)` inside each batch's
+ * The projector runs `pg_notify(READ_MODEL_CHANNEL, …)` inside each batch's
  * transaction, so a notification arrives exactly when the batch's rows are
  * visible: whoever produced the events (this console, another replica, another
  * service publishing straight to Kafka), every open page hears about it.
@@ -17,9 +17,7 @@ import pg from "pg";
 import { topicName } from "@/lib/kafka/topics";
 import { getLogger } from "@/lib/log";
 import { getKafkaConfig } from "@/lib/runtime";
-import { MAX_NOTIFIED_IDS, type LiveMessage, type LiveStream } from "./live-message";
-
-export const READ_MODEL_CHANNEL = "read_model";
+import { MAX_NOTIFIED_IDS, READ_MODEL_CHANNEL, type LiveMessage } from "./live-message";
 
 type Subscriber = (message: LiveMessage) => void;
 
@@ -37,16 +35,15 @@ export class ReadModelListener {
   private attempt = 0;
   private hasConnectedBefore = false;
   private closed = false;
-  private readonly topics: Map<string, LiveStream>;
+  private readonly topics: Map<string, string>;
 
-  /** `topicPrefix`: KAFKA_TOPIC_PREFIX, to tell the users topic from the roles topic. */
+  /** `topicPrefix`: KAFKA_TOPIC_PREFIX, to tell one stream's topic from another's (`streams`, the modules'). */
   constructor(
     private readonly connectionString: string,
     topicPrefix: string,
+    streams: readonly string[],
   ) {
-    this.topics = new Map(
-      (["users", "roles"] as const).map((s) => [topicName(s, { KAFKA_TOPIC_PREFIX: topicPrefix }), s]),
-    );
+    this.topics = new Map(streams.map((s) => [topicName(s, { KAFKA_TOPIC_PREFIX: topicPrefix }), s]));
   }
 
   subscribe(subscriber: Subscriber): () => void {
@@ -162,19 +159,19 @@ export class ReadModelListener {
     return { kind: "changed", stream, ids: list, truncated: list.length >= MAX_NOTIFIED_IDS };
   }
 
-  private streamOf(topic: string): LiveStream | undefined {
+  private streamOf(topic: string): string | undefined {
     return this.topics.get(topic);
   }
 }
 
 const g = globalThis as typeof globalThis & { __adminConsoleLive?: ReadModelListener };
 
-/** The process's listener (kept on globalThis so dev reloads do not open another connection). */
-export function getReadModelListener(): ReadModelListener {
+/** The process's listener for the modules' `streams` (kept on globalThis so dev reloads do not open another connection). */
+export function getReadModelListener(streams: readonly string[]): ReadModelListener {
   if (!g.__adminConsoleLive) {
     const url = process.env.DATABASE_URL;
     if (!url) throw new Error("DATABASE_URL is not set; live updates listen on the read-model database.");
-    g.__adminConsoleLive = new ReadModelListener(url, getKafkaConfig().KAFKA_TOPIC_PREFIX);
+    g.__adminConsoleLive = new ReadModelListener(url, getKafkaConfig().KAFKA_TOPIC_PREFIX, streams);
   }
   return g.__adminConsoleLive;
 }

@@ -1,7 +1,9 @@
 /**
  * The consumer loop every notifier shares. A notifier is a consumer group of
  * its own on the event topics (so it never holds up the read model), plus a
- * Channel that says what an event calls for and how to deliver it.
+ * Channel that says what an event calls for and how to deliver it, and a view
+ * of what it learnt from earlier events. Channels, views and their rules are a
+ * feature's (modules/notifications); this loop knows no event by name.
  *
  * Per event, in partition order:
  *  1. a message it cannot decode is skipped with a log line (the projector
@@ -9,7 +11,7 @@
  *  2. an event id already in notifications_sent for this group is skipped:
  *     a redelivered batch or a republished event sends nothing twice;
  *  3. the channel plans a message from the event and what this notifier knew
- *     before it (its own users/roles view, lib/notify/known.ts);
+ *     before it (its own view, e.g. modules/notifications/known.ts);
  *  4. the message is sent, retried with capped exponential backoff for as long
  *     as it fails: the partition waits, nothing is skipped, no offset moves;
  *  5. one transaction records the send and the view's change (retried in
@@ -28,13 +30,13 @@ import type { KafkaConfig } from "@/lib/config";
 import { createInstanceRegistry } from "@/lib/consumers/instance-registry";
 import { partitionErrors } from "@/lib/consumers/partition-errors";
 import type { Db } from "@/lib/db";
-import { decodeEvent } from "@/lib/events/codec";
-import type { DomainEvent } from "@/lib/events/registry";
+import type { Tx } from "@/lib/command/execute";
+import type { Serde } from "@/lib/events/codec";
+import type { AnyEvent } from "@/lib/events/envelope";
 import { getLogger } from "@/lib/log";
 import { createKafka } from "@/lib/kafka/client";
 import { superviseConsumer } from "@/lib/kafka/supervised-consumer";
-import { STREAMS, streamOfTopic, topicName } from "@/lib/kafka/topics";
-import { foldKnown, loadKnown, saveKnown, type Known } from "./known";
+import { streamOfTopic, topicName } from "@/lib/kafka/topics";
 import { backoffDelay, DEFAULT_RETRY, PermanentSendError, type RetryPolicy } from "./retry";
 
 export interface Notification {
@@ -42,11 +44,11 @@ export interface Notification {
   kind: string;
 }
 
-export interface Channel<M extends Notification> {
+export interface Channel<M extends Notification, E extends AnyEvent, K> {
   /** Pure: the message `event` calls for, given what this notifier knew just before it; null for none. */
-  plan(event: DomainEvent, known: Known): M | null;
+  plan(event: E, known: K): M | null;
   /** Delivers `message`, or throws: PermanentSendError to give it up, anything else to be retried. */
-  send(message: M, event: DomainEvent): Promise<void>;
+  send(message: M, event: E): Promise<void>;
   /** Where messages go, for the start-up line (no secrets). */
   destination: string;
   /** Set when the channel is not configured: each message is logged as not sent, and the log moves on. */
@@ -56,12 +58,29 @@ export interface Channel<M extends Notification> {
 
 export type Log = (entry: Record<string, unknown>) => void;
 
-export interface SubscriberOptions<M extends Notification> {
+/**
+ * What a notifier knows from the events it read (its own rows, keyed by its
+ * group), so it never reads the read model: loaded before an event, folded
+ * with it (pure), saved with the send's record.
+ */
+export interface NotifierView<E extends AnyEvent, K, C> {
+  load(db: Db, group: string, event: E): Promise<K>;
+  fold(known: K, event: E): C;
+  /** Whether `change` changes anything (else nothing is written for an event that sent nothing). */
+  changes(change: C): boolean;
+  save(tx: Tx, group: string, change: C): Promise<void>;
+}
+
+export interface SubscriberOptions<M extends Notification, E extends AnyEvent, K, C> {
   db: Db;
   config: KafkaConfig;
+  /** The streams to read and the serde to read them with (the modules', modules/index.ts). */
+  streams: readonly string[];
+  serde: Pick<Serde<E>, "decode">;
+  view: NotifierView<E, K, C>;
   /** The consumer group; also the key of this notifier's rows in notifications_sent and its view. */
   group: string;
-  channel: Channel<M>;
+  channel: Channel<M, E, K>;
   /** Events older than this (by occurredAt) update the view but send nothing. */
   maxAgeMs: number;
   retry?: RetryPolicy;
@@ -93,13 +112,15 @@ type BatchControl = Pick<EachBatchPayload, "heartbeat" | "isRunning" | "isStale"
 type Position = { topic: string; partition: number; offset: string };
 const STOPPED = Symbol("stopped");
 
-export function createSubscriber<M extends Notification>(options: SubscriberOptions<M>): Subscriber {
-  const { db, config, group, channel, maxAgeMs } = options;
+export function createSubscriber<M extends Notification, E extends AnyEvent, K, C>(
+  options: SubscriberOptions<M, E, K, C>,
+): Subscriber {
+  const { db, config, group, channel, maxAgeMs, view, serde } = options;
   const log = options.log ?? jsonLine(group);
   const now = options.now ?? Date.now;
   const retry = options.retry ?? DEFAULT_RETRY;
   const kafka = options.kafka ?? createKafka(config, group);
-  const topics = STREAMS.map((s) => topicName(s, config));
+  const topics = options.streams.map((s) => topicName(s, config));
   const stopSignal = new AbortController();
   const logger = getLogger().child({ group });
   // Shown on the health page like the projector: who is alive, who holds what, why a partition waits.
@@ -191,9 +212,9 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
   }
 
   /** Steps 3–5 for one event: whether something was delivered, or "stopped" before it was done. */
-  async function handle(event: DomainEvent, control: BatchControl, at: Position): Promise<"delivered" | "nothing" | "stopped"> {
-    const known = await loadKnown(db, group, event);
-    const change = foldKnown(known, event);
+  async function handle(event: E, control: BatchControl, at: Position): Promise<"delivered" | "nothing" | "stopped"> {
+    const known = await view.load(db, group, event);
+    const change = view.fold(known, event);
     const message = channel.plan(event, known);
     let outcome: "sent" | "rejected" | null = null;
     const about = { kind: message?.kind, eventId: event.id, type: event.type, aggregateId: event.aggregateId };
@@ -215,14 +236,14 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
         }
       }
     }
-    if (!change.user && !change.role && !outcome) return "nothing";
+    if (!view.changes(change) && !outcome) return "nothing";
     // Retried here rather than by failing the batch: a redelivered batch would send the message again.
     const recorded = await retrying(
       "record",
       about,
       () =>
         db.$transaction(async (tx) => {
-          await saveKnown(tx, group, change);
+          await view.save(tx, group, change);
           if (outcome) {
             await tx.$executeRaw`
               INSERT INTO notifications_sent (consumer, event_id, kind, outcome)
@@ -249,7 +270,7 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
 
   async function eachBatch({ batch, resolveOffset, commitOffsetsIfNecessary, ...control }: EachBatchPayload) {
     const { topic, partition } = batch;
-    const stream = streamOfTopic(topic, config);
+    const stream = streamOfTopic(topic, config, options.streams);
     // resolveOffset moves this consumer's fetch position (without it kafkajs
     // fetches the same messages again and again); with autoCommit off, only an
     // explicit position commits anything to Kafka.
@@ -260,7 +281,7 @@ export function createSubscriber<M extends Notification>(options: SubscriberOpti
     };
     const decoded = batch.messages.map((m) => ({
       offset: m.offset,
-      result: decodeEvent(m.value, stream, m.key?.toString("utf8") ?? null),
+      result: serde.decode(m.value, stream, m.key?.toString("utf8") ?? null),
     }));
     const handled = await alreadyHandled(decoded.flatMap((d) => (d.result.ok ? [d.result.event.id] : [])));
     let done: string | null = null;

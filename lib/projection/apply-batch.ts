@@ -3,19 +3,20 @@
  * was already applied, fold the events into the touched aggregates, write
  * rows, timeline and the partition's next offset together. Position and state
  * can therefore never disagree, whatever crashes when.
+ *
+ * Only the mechanics live here (fence, stored position and gap check, decode,
+ * partition check, dedupe by event id, dead letters, offsets, notification);
+ * what an event does to the read model is the stream's module's projection
+ * (lib/module.ts), handed in with the composition.
  */
-import { Prisma } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/command/execute";
-import { decodeEvent, LONE_SURROGATE } from "@/lib/events/codec";
+import type { AnyEvent } from "@/lib/events/envelope";
+import { LONE_SURROGATE } from "@/lib/events/codec";
 import { keyPartition } from "@/lib/kafka/partitioner";
+import { MAX_NOTIFIED_IDS, READ_MODEL_CHANNEL } from "@/lib/live/live-message";
 import type { Logger } from "@/lib/log";
-import type { DomainEvent, StreamName } from "@/lib/events/registry";
-import type { RoleEvent } from "@/modules/roles/domain/events";
-import type { RoleState } from "@/modules/roles/domain/role-state";
-import { projectRoleEvent } from "@/modules/roles/projections/role-projection";
-import type { UserEvent } from "@/modules/users/domain/events";
-import { CannotApplyEventError, type UserState } from "@/modules/users/domain/user-state";
-import { projectUserEvent, type Position, type TimelineRow } from "@/modules/users/projections/user-projection";
+import type { Composition } from "@/lib/module";
+import { CannotApplyEventError, inTimeline, type TimelineRow } from "./timeline";
 
 export interface RawMessage {
   offset: string;
@@ -47,7 +48,7 @@ export interface BatchOutcome {
    * consumer must seek back to this offset. Messages in between would otherwise be lost.
    */
   gapFrom?: string;
-  applied: DomainEvent[];
+  applied: AnyEvent[];
   deadLetters: DeadLetter[];
   skipped: number;
 }
@@ -56,7 +57,9 @@ export interface BatchInput {
   group: string;
   topic: string;
   partition: number;
-  stream: StreamName;
+  stream: string;
+  /** The modules: their serde reads the messages, the stream's projection applies them. */
+  app: Pick<Composition, "serde" | "projectionOf">;
   /** The topic's partition count: an event must sit on its aggregate id's murmur2 partition. */
   partitions: number;
   /**
@@ -139,10 +142,11 @@ export async function applyBatch(tx: Tx, input: BatchInput): Promise<BatchOutcom
   };
   if (fresh.length === 0) return outcome;
 
-  const decoded: { event: DomainEvent; offset: string }[] = [];
+  const projection = input.app.projectionOf(input.stream);
+  const decoded: { event: AnyEvent; offset: string }[] = [];
   for (const m of fresh) {
     const key = m.key?.toString("utf8") ?? null;
-    const result = decodeEvent(m.value, input.stream, key);
+    const result = input.app.serde.decode(m.value, input.stream, key);
     if (!result.ok) outcome.deadLetters.push(deadLetter(input, m, result.reason));
     else if (keyPartition(result.event.aggregateId, input.partitions) !== partition) {
       // Applied, it could overtake or trail the aggregate's other events on their own partition.
@@ -161,7 +165,7 @@ export async function applyBatch(tx: Tx, input: BatchInput): Promise<BatchOutcom
 
   // The event id is the idempotency key: an event published twice is applied once.
   // Within the batch too: a message republished (e.g. by a producer retry) can sit beside its twin.
-  const seen = await alreadyProjected(tx, input.stream, decoded.map((d) => d.event.id));
+  const seen = await inTimeline(tx, projection.timeline, decoded.map((d) => d.event.id));
   const pending = decoded.filter((d) => {
     if (seen.has(d.event.id)) {
       input.logger?.debug(
@@ -177,27 +181,18 @@ export async function applyBatch(tx: Tx, input: BatchInput): Promise<BatchOutcom
 
   // Folds each event into its aggregate's state; one that cannot follow that
   // state (e.g. an update of an unknown user) is dead-lettered, not retried forever.
-  const projectEach = <S>(states: Map<string, S | null>, project: ProjectFn<S>): TimelineRow[] => {
-    const rows: TimelineRow[] = [];
-    for (const { event, offset } of pending) {
-      try {
-        rows.push(project(states, event, { topic, partition, offset }));
-        outcome.applied.push(event);
-      } catch (error) {
-        if (!(error instanceof CannotApplyEventError)) throw error;
-        outcome.deadLetters.push(deadLetter(input, fresh.find((m) => m.offset === offset)!, error.message));
-      }
+  const states = await projection.load(tx, pending.map((d) => d.event.aggregateId));
+  const rows: TimelineRow[] = [];
+  for (const { event, offset } of pending) {
+    try {
+      rows.push(projection.project(states, event, { topic, partition, offset }));
+      outcome.applied.push(event);
+    } catch (error) {
+      if (!(error instanceof CannotApplyEventError)) throw error;
+      outcome.deadLetters.push(deadLetter(input, fresh.find((m) => m.offset === offset)!, error.message));
     }
-    return rows;
-  };
-  const ids = pending.map((d) => d.event.aggregateId);
-  if (input.stream === "users") {
-    const states = await loadUsers(tx, ids);
-    await saveUsers(tx, states, projectEach(states, (s, e, p) => projectUserEvent(s, e as UserEvent, p)), input.rebuild);
-  } else {
-    const states = await loadRoles(tx, ids);
-    await saveRoles(tx, states, projectEach(states, (s, e, p) => projectRoleEvent(s, e as RoleEvent, p)), input.rebuild);
   }
+  await projection.save(tx, states, rows, { rebuild: input.rebuild ?? false });
 
   if (outcome.deadLetters.length && !input.rebuild) {
     await tx.$executeRaw`
@@ -215,16 +210,14 @@ export async function applyBatch(tx: Tx, input: BatchInput): Promise<BatchOutcom
     DO UPDATE SET next_offset = excluded.next_offset, updated_at = now(),
       last_event_at = COALESCE(excluded.last_event_at, projection_offsets.last_event_at)`;
   if (input.rebuild) return outcome;
-  await tx.$executeRaw`SELECT pg_notify('read_model', ${JSON.stringify({
+  await tx.$executeRaw`SELECT pg_notify(${READ_MODEL_CHANNEL}, ${JSON.stringify({
     topic,
     partition,
     nextOffset: outcome.nextOffset,
-    ids: [...new Set(outcome.applied.map((e) => e.aggregateId))].slice(0, 50),
+    ids: [...new Set(outcome.applied.map((e) => e.aggregateId))].slice(0, MAX_NOTIFIED_IDS),
   })})`;
   return outcome;
 }
-
-type ProjectFn<S> = (states: Map<string, S | null>, event: DomainEvent, position: Position) => TimelineRow;
 
 function deadLetter(input: BatchInput, m: RawMessage, reason: string): DeadLetter {
   const headers = headerStrings(m.headers);
@@ -280,198 +273,4 @@ function storableDeadLetter(d: DeadLetter): DeadLetter {
   const clean = (v: string | null) => (v === null ? null : v.replaceAll("\u0000", "\uFFFD").replace(LONE_SURROGATE, "\uFFFD"));
   const headers = Object.fromEntries(Object.entries(d.headers).map(([k, v]) => [clean(k)!, clean(v)!]));
   return { ...d, key: clean(d.key), value: clean(d.value), reason: clean(d.reason)!, headers };
-}
-
-async function alreadyProjected(tx: Tx, stream: StreamName, ids: string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await tx.$queryRaw<{ id: string }[]>`
-    SELECT event_id::text AS id FROM ${TIMELINE[stream].table} WHERE event_id = ANY(${ids}::uuid[])`;
-  return new Set(rows.map((r) => r.id));
-}
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-async function loadUsers(tx: Tx, ids: string[]): Promise<Map<string, UserState | null>> {
-  const unique = [...new Set(ids)];
-  const states = new Map<string, UserState | null>();
-  if (unique.length === 0) return states;
-  const rows = await tx.$queryRaw<
-    {
-      id: string;
-      email: string;
-      name: string;
-      is_deleted: boolean;
-      version: number;
-      created_at: Date;
-      updated_at: Date;
-      deleted_at: Date | null;
-      last_login_at: Date | null;
-      roles: Record<string, string>;
-    }[]
-  >`
-    SELECT u.id::text, u.email, u.name, u.is_deleted, u.version, u.created_at, u.updated_at, u.deleted_at, u.last_login_at,
-      COALESCE((SELECT jsonb_object_agg(ur.role_id::text, ur.role_name) FROM user_roles ur WHERE ur.user_id = u.id), '{}'::jsonb) AS roles
-    FROM users u WHERE u.id = ANY(${unique}::uuid[]) FOR UPDATE`;
-  for (const r of rows) {
-    states.set(r.id, {
-      id: r.id,
-      email: r.email,
-      name: r.name,
-      isDeleted: r.is_deleted,
-      version: r.version,
-      createdAt: r.created_at.toISOString(),
-      updatedAt: r.updated_at.toISOString(),
-      deletedAt: iso(r.deleted_at),
-      lastLoginAt: iso(r.last_login_at),
-      roles: r.roles,
-    });
-  }
-  return states;
-}
-
-async function saveUsers(tx: Tx, states: Map<string, UserState | null>, timeline: TimelineRow[], rebuild = false) {
-  const touched = [...new Set(timeline.map((t) => t.aggregateId))]
-    .map((id) => states.get(id))
-    .filter((s): s is UserState => !!s);
-  if (touched.length === 0) return;
-  const json = JSON.stringify(touched);
-  await tx.$executeRaw`
-    INSERT INTO users (id, email, name, is_deleted, version, created_at, updated_at, deleted_at, last_login_at,
-      email_lower, name_lower)
-    SELECT s.id, s.email, s.name, s."isDeleted", s.version, s."createdAt", s."updatedAt", s."deletedAt", s."lastLoginAt",
-      lower(s.email), lower(s.name)
-    FROM jsonb_to_recordset(${json}::jsonb) AS s(id uuid, email text, name text, "isDeleted" boolean, version int,
-      "createdAt" timestamptz, "updatedAt" timestamptz, "deletedAt" timestamptz, "lastLoginAt" timestamptz)
-    ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, email_lower = excluded.email_lower,
-      name_lower = excluded.name_lower, is_deleted = excluded.is_deleted,
-      version = excluded.version, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at,
-      last_login_at = excluded.last_login_at`;
-  // Only the (user, role) pairs this batch assigned or unassigned change; every
-  // other membership row stays as it is.
-  const changed = new Map<string, { userId: string; roleId: string }>();
-  for (const t of timeline) {
-    if (t.type !== "RoleAssignedToUser" && t.type !== "RoleUnassignedFromUser") continue;
-    const roleId = (t.payload as { roleId: string }).roleId;
-    changed.set(`${t.aggregateId}/${roleId}`, { userId: t.aggregateId, roleId });
-  }
-  if (changed.size) {
-    const pairs = [...changed.values()];
-    await tx.$executeRaw`
-      DELETE FROM user_roles ur USING jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) AS p("userId" uuid, "roleId" uuid)
-      WHERE ur.user_id = p."userId" AND ur.role_id = p."roleId"`;
-    const held = pairs.flatMap(({ userId, roleId }) => {
-      const roleName = states.get(userId)?.roles[roleId];
-      return roleName === undefined ? [] : [{ userId, roleId, roleName, assignedAt: assignedAt(timeline, userId, roleId) }];
-    });
-    if (held.length) {
-      await tx.$executeRaw`
-        INSERT INTO user_roles (user_id, role_id, role_name, assigned_at)
-        SELECT a."userId", a."roleId", a."roleName", a."assignedAt"
-        FROM jsonb_to_recordset(${JSON.stringify(held)}::jsonb)
-          AS a("userId" uuid, "roleId" uuid, "roleName" text, "assignedAt" timestamptz)`;
-    }
-  }
-  await insertTimeline(tx, "users", timeline);
-  if (!rebuild) await repairStreamHeads(tx, "user", touched);
-}
-
-/** When the role was last assigned in this batch (a pair still held after a change was assigned in it). */
-function assignedAt(timeline: TimelineRow[], userId: string, roleId: string): string | null {
-  for (let i = timeline.length - 1; i >= 0; i--) {
-    const t = timeline[i]!;
-    if (t.aggregateId === userId && t.type === "RoleAssignedToUser" && (t.payload as { roleId: string }).roleId === roleId) {
-      return t.occurredAt;
-    }
-  }
-  return null;
-}
-
-async function loadRoles(tx: Tx, ids: string[]): Promise<Map<string, RoleState | null>> {
-  const unique = [...new Set(ids)];
-  const states = new Map<string, RoleState | null>();
-  if (unique.length === 0) return states;
-  const rows = await tx.$queryRaw<
-    {
-      id: string;
-      name: string;
-      description: string;
-      permissions: string[] | null;
-      built_in: boolean;
-      is_deleted: boolean;
-      version: number;
-      created_at: Date;
-      updated_at: Date;
-      deleted_at: Date | null;
-    }[]
-  >`SELECT id::text, name, description, permissions, built_in, is_deleted, version, created_at, updated_at, deleted_at
-    FROM roles WHERE id = ANY(${unique}::uuid[]) FOR UPDATE`;
-  for (const r of rows) {
-    states.set(r.id, {
-      id: r.id,
-      name: r.name,
-      description: r.description,
-      permissions: r.permissions ?? [],
-      builtIn: r.built_in,
-      isDeleted: r.is_deleted,
-      version: r.version,
-      createdAt: r.created_at.toISOString(),
-      updatedAt: r.updated_at.toISOString(),
-      deletedAt: iso(r.deleted_at),
-    });
-  }
-  return states;
-}
-
-async function saveRoles(tx: Tx, states: Map<string, RoleState | null>, timeline: TimelineRow[], rebuild = false) {
-  const touched = [...new Set(timeline.map((t) => t.aggregateId))]
-    .map((id) => states.get(id))
-    .filter((s): s is RoleState => !!s);
-  if (touched.length === 0) return;
-  await tx.$executeRaw`
-    INSERT INTO roles (id, name, description, permissions, built_in, is_deleted, version, created_at, updated_at, deleted_at)
-    SELECT s.id, s.name, s.description, ARRAY(SELECT jsonb_array_elements_text(s.permissions)), s."builtIn",
-      s."isDeleted", s.version, s."createdAt", s."updatedAt", s."deletedAt"
-    FROM jsonb_to_recordset(${JSON.stringify(touched)}::jsonb) AS s(id uuid, name text, description text,
-      permissions jsonb, "builtIn" boolean, "isDeleted" boolean, version int, "createdAt" timestamptz,
-      "updatedAt" timestamptz, "deletedAt" timestamptz)
-    ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description,
-      permissions = excluded.permissions, built_in = excluded.built_in, is_deleted = excluded.is_deleted, version = excluded.version, updated_at = excluded.updated_at,
-      deleted_at = excluded.deleted_at`;
-  await insertTimeline(tx, "roles", timeline);
-  if (!rebuild) await repairStreamHeads(tx, "role", touched);
-}
-
-/** The timeline table of each stream, and its aggregate column (constants, never input). */
-const TIMELINE = {
-  users: { table: Prisma.raw("user_events"), idColumn: Prisma.raw("user_id") },
-  roles: { table: Prisma.raw("role_events"), idColumn: Prisma.raw("role_id") },
-} as const;
-
-async function insertTimeline(tx: Tx, stream: StreamName, rows: TimelineRow[]) {
-  if (rows.length === 0) return;
-  const { table, idColumn } = TIMELINE[stream];
-  await tx.$executeRaw`
-    INSERT INTO ${table} (event_id, ${idColumn}, sequence, type, schema_version, occurred_at, actor, correlation_id,
-      causation_id, payload, changes, topic, partition, "offset")
-    SELECT r."eventId", r."aggregateId", r.sequence, r.type, r."schemaVersion", r."occurredAt", r.actor,
-      r."correlationId", r."causationId", r.payload, r.changes, r.topic, r.partition, r."offset"::bigint
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r("eventId" uuid, "aggregateId" uuid, sequence int, type text,
-      "schemaVersion" int, "occurredAt" timestamptz, actor jsonb, "correlationId" text, "causationId" text,
-      payload jsonb, changes jsonb, topic text, partition int, "offset" text)
-    ON CONFLICT (event_id) DO NOTHING`;
-}
-
-/**
- * The command side advances streams.version in the same transaction as its
- * append, so normally this changes nothing. It catches the head up when the log
- * is ahead of it: an event from another service, or an append acknowledged by
- * the broker whose PostgreSQL commit then failed.
- */
-async function repairStreamHeads(tx: Tx, type: "user" | "role", states: Array<UserState | RoleState>) {
-  await tx.$executeRaw`
-    INSERT INTO streams (id, type, version, state, updated_at)
-    SELECT (s.value->>'id')::uuid, ${type}, (s.value->>'version')::int, s.value, now()
-    FROM jsonb_array_elements(${JSON.stringify(states)}::jsonb) AS s(value)
-    ON CONFLICT (id) DO UPDATE SET version = excluded.version, state = excluded.state, updated_at = now()
-    WHERE streams.version < excluded.version`;
 }

@@ -29,8 +29,9 @@ import { partitionErrors } from "@/lib/consumers/partition-errors";
 import type { Db } from "@/lib/db";
 import { createKafka } from "@/lib/kafka/client";
 import { superviseConsumer } from "@/lib/kafka/supervised-consumer";
-import { STREAMS, streamOfTopic, topicName } from "@/lib/kafka/topics";
+import { streamOfTopic, topicName } from "@/lib/kafka/topics";
 import { getLogger, type Logger } from "@/lib/log";
+import type { Composition } from "@/lib/module";
 import { projectorMetrics } from "@/lib/metrics/projector-metrics";
 import { applyBatch, type BatchOutcome } from "./apply-batch";
 import { createDeadLetterRelay } from "./dead-letter-relay";
@@ -39,6 +40,8 @@ import { seekToPositions, storedPositions } from "./positions";
 export interface ProjectorOptions {
   db: Db;
   config: KafkaConfig;
+  /** The modules (modules/index.ts): their streams are the topics, their projections apply the events. */
+  app: ProjectionApp;
   kafka?: Kafka;
   /**
    * Partitions processed in parallel by this instance (default PROJECTOR_CONCURRENCY: 3): while
@@ -65,6 +68,9 @@ export interface Projector {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** What the projector and a rebuild take from the composition of the modules. */
+export type ProjectionApp = Pick<Composition, "streams" | "serde" | "projectionOf" | "readModelTables">;
 
 /** Partition batches in flight per projector process (and per rebuild replay). */
 export const PROJECTOR_CONCURRENCY = 3;
@@ -130,7 +136,7 @@ export function createProjector(options: ProjectorOptions): Projector {
   const logger = options.logger ?? getLogger();
   const metrics = projectorMetrics();
   const kafka = options.kafka ?? createKafka(config, "projector");
-  const topics = STREAMS.map((s) => topicName(s, config));
+  const topics = options.app.streams.map((s) => topicName(s, config));
   const admin = lazyAdmin(kafka);
   const partitionsOf = partitionCounts(admin.get);
   // Its own producer, with short retries: a DLQ topic that is gone must not keep a relay pass for long.
@@ -199,7 +205,8 @@ export function createProjector(options: ProjectorOptions): Projector {
             group,
             topic: batch.topic,
             partition: batch.partition,
-            stream: streamOfTopic(batch.topic, config),
+            stream: streamOfTopic(batch.topic, config, options.app.streams),
+            app: options.app,
             partitions,
             fetchedOffset: (batch as { fetchedOffset?: string }).fetchedOffset,
             messages: batch.messages,
@@ -313,29 +320,4 @@ export function createProjector(options: ProjectorOptions): Projector {
       return stopping;
     },
   };
-}
-
-/** Read-your-writes: resolves true once the projector has passed every position, false at the deadline. */
-export async function waitForProjection(
-  db: Db,
-  group: string,
-  positions: ReadonlyArray<{ topic: string; partition: number; offset: string }>,
-  timeoutMs = 3_000,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let done = true;
-    for (const p of positions) {
-      const rows = await db.$queryRaw<{ next_offset: bigint }[]>`
-        SELECT next_offset FROM projection_offsets
-        WHERE consumer_group = ${group} AND topic = ${p.topic} AND partition = ${p.partition}`;
-      if (!rows[0] || rows[0].next_offset <= BigInt(p.offset)) {
-        done = false;
-        break;
-      }
-    }
-    if (done) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }

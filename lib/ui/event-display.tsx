@@ -6,20 +6,23 @@ import type { ReactNode } from "react";
 import { Badge, type BadgeTone } from "./badge";
 import { formatDateTime } from "./format";
 
-const eventTones: Record<string, BadgeTone> = {
-  UserCreated: "green",
-  RoleCreated: "green",
-  UserUpdated: "blue",
-  RoleUpdated: "blue",
-  UserDeleted: "red",
-  RoleDeleted: "red",
-  UserLoggedIn: "neutral",
-  RoleAssignedToUser: "violet",
-  RoleUnassignedFromUser: "amber",
-};
+/**
+ * The colour of a kind of change, by the past-tense verb event names end with
+ * (…Created, …Updated, …Deleted, …Assigned…, …Unassigned…): any module's
+ * events get the same colours without this file naming them.
+ */
+const eventTones: ReadonlyArray<[RegExp, BadgeTone]> = [
+  [/Created$/, "green"],
+  [/Updated$/, "blue"],
+  [/Deleted$/, "red"],
+  [/Unassigned/, "amber"],
+  [/Assigned/, "violet"],
+];
+
+export const eventTone = (type: string): BadgeTone => eventTones.find(([verb]) => verb.test(type))?.[1] ?? "neutral";
 
 export function EventTypeBadge({ type }: { type: string }) {
-  return <Badge tone={eventTones[type] ?? "neutral"}>{type}</Badge>;
+  return <Badge tone={eventTone(type)}>{type}</Badge>;
 }
 
 export function FieldChanges({

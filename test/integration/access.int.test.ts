@@ -5,11 +5,12 @@
  * sessions that end when their user loses access.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootstrapAccess, completeSetup } from "@/lib/auth/bootstrap";
+import { bootstrapAccess, completeSetup } from "@/modules/access/application/bootstrap";
 import { BUILT_IN_ROLES } from "@/lib/auth/permissions";
 import { principalFromSession } from "@/lib/auth/sessions";
-import { INVALID_CREDENTIALS, signIn, THROTTLE } from "@/lib/auth/sign-in";
-import { waitForProjection, type Projector } from "@/lib/projection/projector";
+import { INVALID_CREDENTIALS, signIn, THROTTLE } from "@/modules/access/application/sign-in";
+import { waitForProjection } from "@/lib/command/wait-for-projection";
+import type { Projector } from "@/lib/projection/projector";
 import { createRole, updateRole } from "@/modules/roles/application/role-commands";
 import { assignRole, createUser, deleteUser, unassignRole } from "@/modules/users/application/user-commands";
 import { createTestContext, readEvents, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";

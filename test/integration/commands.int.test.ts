@@ -1,6 +1,7 @@
 /** Every command, end to end: application layer → Kafka → projector → read model. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitForProjection, type Projector } from "@/lib/projection/projector";
+import { waitForProjection } from "@/lib/command/wait-for-projection";
+import type { Projector } from "@/lib/projection/projector";
 import { createRole, deleteRole, updateRole } from "@/modules/roles/application/role-commands";
 import {
   assignRole,

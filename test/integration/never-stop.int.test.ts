@@ -18,6 +18,7 @@ import { deadLetterTopic, ensureTopics } from "@/lib/kafka/topics";
 import type { Projector } from "@/lib/projection/projector";
 import { createUser } from "@/modules/users/application/user-commands";
 import { createTestContext, eventually, externalUserCreated, readLog, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
+import { app } from "@/modules";
 
 let t: TestContext;
 let producer: Producer;
@@ -185,7 +186,7 @@ describe("a DLQ topic that cannot take a message", () => {
     expect(await t.db.user.findUnique({ where: { id: later.aggregateId } })).not.toBeNull();
 
     // Once the topic exists again, the relay's next attempt copies it.
-    await ensureTopics(admin, t.config);
+    await ensureTopics(admin, t.config, app.streams);
     const copied = await eventually(
       () => t.db.deadLetter.findFirstOrThrow({ where: { key: "dlq-gone-topic" } }),
       (row) => row.dlqPublishedAt !== null,

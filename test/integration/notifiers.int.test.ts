@@ -12,7 +12,7 @@ import path from "node:path";
 import { SMTPServer } from "smtp-server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { notifierConfig, type NotifierConfig } from "@/lib/config";
-import { createEmailNotifier, createSlackNotifier, type NotifierFactory } from "@/lib/notify/notifiers";
+import { createEmailNotifier, createSlackNotifier, type NotifierFactory } from "@/modules/notifications/notifiers";
 import type { Subscriber } from "@/lib/notify/subscriber";
 import type { Projector } from "@/lib/projection/projector";
 import { createRole, deleteRole } from "@/modules/roles/application/role-commands";

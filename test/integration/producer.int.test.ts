@@ -6,6 +6,7 @@ import { kafkaConfig } from "@/lib/config";
 import { createEventAppender, createSerialProducer } from "@/lib/kafka/producer";
 import { event } from "../fixtures";
 import { createTestContext, readLog, type TestContext } from "../integration";
+import { serde } from "@/modules";
 
 let t: TestContext;
 
@@ -27,7 +28,7 @@ function userEvents(i: number) {
 describe("event appender", () => {
   it("100 concurrent appends: each reports the partition and offsets where its own events landed", async () => {
     const batches = Array.from({ length: 100 }, (_, i) => userEvents(i));
-    const results = await Promise.all(batches.map((events) => t.appender.append(events)));
+    const results = await Promise.all(batches.map((events) => t.appender.append(events, serde)));
 
     const log = new Map((await readLog(t, [t.topics.users])).map((m) => [`${m.partition}/${m.offset}`, m]));
     const reported = results.flat();
@@ -52,7 +53,7 @@ describe("event appender", () => {
     // A broker address where nothing listens: every request fails.
     const down = createEventAppender(kafkaConfig({ ...t.env, KAFKA_BROKERS: `127.0.0.1:${await freePort()}` }));
     try {
-      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => down.append(userEvents(i))));
+      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => down.append(userEvents(i), serde)));
       for (const r of results) expect(r).toMatchObject({ status: "rejected", reason: { code: "unavailable" } });
     } finally {
       await down.disconnect().catch(() => {});

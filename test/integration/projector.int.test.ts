@@ -16,6 +16,7 @@ import {
   waitUntilCaughtUp,
   type TestContext,
 } from "../integration";
+import { app } from "@/modules";
 
 let t: TestContext;
 let projector: Projector;
@@ -68,6 +69,7 @@ describe("projector", () => {
             topic: first.topic,
             partition: first.partition,
             stream: first.topic === t.topics.users ? "users" : "roles",
+            app,
             partitions: t.config.KAFKA_PARTITIONS,
             messages: messages.map((m) => ({
               offset: m.offset,

@@ -8,10 +8,10 @@ import { silentLogger } from "@/lib/log";
 import type { Projector } from "@/lib/projection/projector";
 import { runRebuild, type RebuildPhase } from "@/lib/projection/rebuild/rebuild";
 import { cancelRebuild, requestRebuild, startRebuildPoller } from "@/lib/projection/rebuild/rebuild-jobs";
-import { READ_MODEL_TABLES } from "@/lib/projection/rebuild/shadow-schema";
 import { createRole } from "@/modules/roles/application/role-commands";
 import { assignRole, createUser, recordLogin, updateUser } from "@/modules/users/application/user-commands";
 import { createTestContext, foldLog, readModel, sorted, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
+import { app } from "@/modules";
 
 let t: TestContext;
 let projector: Projector;
@@ -37,7 +37,7 @@ afterAll(async () => {
 
 /** The read-model tables' shape: columns, constraints and indexes as PostgreSQL prints them, and their OIDs. */
 async function shape() {
-  const tables = [...READ_MODEL_TABLES];
+  const tables = [...app.readModelTables];
   const columns = await t.db.$queryRaw<{ table: string; column: string; type: string; collation: string | null }[]>`
     SELECT table_name AS table, column_name AS column, data_type AS type, collation_name AS collation
     FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ANY(${tables}) ORDER BY 1, ordinal_position`;
@@ -94,6 +94,7 @@ describe("rebuild", () => {
     const outcome = await runRebuild({
       db: t.db,
       config: t.config,
+      app,
       kafka: t.kafka,
       logger: silentLogger,
       closeEnough: 20,
@@ -139,7 +140,7 @@ describe("rebuild", () => {
     const victim = await t.db.user.findFirstOrThrow({ where: { email: "seed1@example.com" } });
     await t.db.$executeRaw`UPDATE users SET name = 'Drifted' WHERE id = ${victim.id}::uuid`;
 
-    const refused = await runRebuild({ db: t.db, config: t.config, kafka: t.kafka, logger: silentLogger, closeEnough: 20 });
+    const refused = await runRebuild({ db: t.db, config: t.config, app, kafka: t.kafka, logger: silentLogger, closeEnough: 20 });
     expect(refused.status).toBe("refused");
     const n = (await t.db.user.count()).toLocaleString("en-US");
     expect(refused.message).toBe(`Not switched: users differs (live ${n} rows, rebuilt ${n} rows: same count, other content).`);
@@ -153,6 +154,7 @@ describe("rebuild", () => {
     const accepted = await runRebuild({
       db: t.db,
       config: t.config,
+      app,
       kafka: t.kafka,
       logger: silentLogger,
       closeEnough: 20,
@@ -165,7 +167,7 @@ describe("rebuild", () => {
   }, 180_000);
 
   it("runs one rebuild of a read model at a time, whoever starts a second one", async () => {
-    const run = () => runRebuild({ db: t.db, config: t.config, kafka: t.kafka, logger: silentLogger, closeEnough: 20 });
+    const run = () => runRebuild({ db: t.db, config: t.config, app, kafka: t.kafka, logger: silentLogger, closeEnough: 20 });
     const outcomes = await Promise.all([run(), run()]);
     expect(outcomes.map((o) => o.status).sort()).toEqual(["failed", "switched"]);
     expect(outcomes.find((o) => o.status === "failed")!.message).toBe(
@@ -190,7 +192,7 @@ describe("rebuild", () => {
     await expect(cancelRebuild(t.db, group, waiting.id, "ops@example.com")).rejects.toThrow("has already finished");
 
     // A projector worker's poller claims the next one and records progress and the outcome.
-    const poller = startRebuildPoller({ db: t.db, config: t.config, kafka: t.kafka, logger: silentLogger, runner: "test-worker", intervalMs: 100 });
+    const poller = startRebuildPoller({ db: t.db, config: t.config, app, kafka: t.kafka, logger: silentLogger, runner: "test-worker", intervalMs: 100 });
     try {
       const request = await requestRebuild(t.db, { group, requestedBy: "ops@example.com", acceptDifferences: false });
       const deadline = Date.now() + 120_000;
@@ -210,7 +212,7 @@ describe("rebuild", () => {
       // At the switch: every message up to the live positions.
       expect(row.eventsDone).toBe(row.eventsTotal);
       expect(row.finishedAt).not.toBeNull();
-      expect(row.checksums).toHaveLength(READ_MODEL_TABLES.length);
+      expect(row.checksums).toHaveLength(app.readModelTables.length);
     } finally {
       await poller.stop();
     }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kafkaConfig } from "@/lib/config";
 import { ensureTopics } from "@/lib/kafka/topics";
 import { createTestContext, type TestContext } from "../integration";
+import { app } from "@/modules";
 
 let t: TestContext;
 beforeAll(async () => {
@@ -14,7 +15,7 @@ afterAll(async () => {
 
 describe("ensureTopics", () => {
   it("created the topics with the configured partitions and infinite retention, and is idempotent", async () => {
-    const topics = await ensureTopics(t.admin, t.config);
+    const topics = await ensureTopics(t.admin, t.config, app.streams);
     expect(topics).toEqual([t.topics.users, `${t.topics.users}.dlq`, t.topics.roles, `${t.topics.roles}.dlq`]);
     const metadata = await t.admin.fetchTopicMetadata({ topics: [t.topics.users, t.topics.roles] });
     expect(metadata.topics.map((m) => m.partitions.length)).toEqual([4, 4]);
@@ -34,7 +35,7 @@ describe("ensureTopics", () => {
         { topic: `${config.KAFKA_TOPIC_PREFIX}users`, numPartitions: 1, configEntries: [{ name: "retention.ms", value: "604800000" }] },
       ],
     });
-    await expect(ensureTopics(t.admin, config)).rejects.toThrow(
+    await expect(ensureTopics(t.admin, config, app.streams)).rejects.toThrow(
       /Refusing to start.*\n.*finite\.users: retention\.ms=604800000 \(expected -1\)/,
     );
   });

@@ -7,7 +7,7 @@
  * question. Public, so load balancers can probe it: it tells nothing but up or down.
  */
 import { connection } from "next/server";
-import { accessReady } from "@/lib/auth/bootstrap-runner";
+import { accessReady } from "@/modules/access/application/bootstrap-runner";
 import { getDb } from "@/lib/db";
 import { withTimeout } from "@/lib/timeout";
 

@@ -10,6 +10,7 @@ import { principalFromSession, SESSION_COOKIE } from "@/lib/auth/sessions";
 import { getDb } from "@/lib/db";
 import { LIVE_EVENT, type LiveMessage } from "@/lib/live/live-message";
 import { getReadModelListener } from "@/lib/live/read-model-listener";
+import { app } from "@/modules";
 
 export const runtime = "nodejs";
 
@@ -33,7 +34,7 @@ export const GET = withUser("users:read", async (request: Request) => {
           close(); // the consumer is gone
         }
       };
-      const unsubscribe = getReadModelListener().subscribe((message: LiveMessage) =>
+      const unsubscribe = getReadModelListener(app.streams).subscribe((message: LiveMessage) =>
         send(`event: ${LIVE_EVENT}\ndata: ${JSON.stringify(message)}\n\n`),
       );
       const heartbeat = setInterval(() => {

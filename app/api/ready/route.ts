@@ -7,9 +7,10 @@
  * credentials in URLs masked), no data and no configuration.
  */
 import { connection } from "next/server";
-import { accessReady } from "@/lib/auth/bootstrap-runner";
+import { accessReady } from "@/modules/access/application/bootstrap-runner";
 import { getDb } from "@/lib/db";
-import { STREAMS, topicName } from "@/lib/kafka/topics";
+import { topicName } from "@/lib/kafka/topics";
+import { app } from "@/modules";
 import { getKafkaConfig } from "@/lib/runtime";
 import { getHealthConfig, getKafkaAdmin } from "@/modules/operations/ops-runtime";
 import { checkReadiness } from "@/modules/operations/read/readiness";
@@ -22,7 +23,7 @@ export async function GET(): Promise<Response> {
     db: getDb(),
     admin: getKafkaAdmin,
     group: config.PROJECTOR_GROUP_ID,
-    topics: STREAMS.map((s) => topicName(s, config)),
+    topics: app.streams.map((s) => topicName(s, config)),
     stallAfterMs: settings.PROJECTION_STALL_AFTER_MS,
     maxLag: settings.READY_MAX_LAG,
     accessReady: accessReady(),

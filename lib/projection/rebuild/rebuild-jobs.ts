@@ -11,6 +11,7 @@ import type { KafkaConfig } from "@/lib/config";
 import type { Db } from "@/lib/db";
 import { DomainError } from "@/lib/errors";
 import type { Logger } from "@/lib/log";
+import type { ProjectionApp } from "../projector";
 import { runRebuild, type RebuildOutcome, type RebuildProgress, type TableComparison } from "./rebuild";
 
 /** A running rebuild whose heartbeat is older than this has lost its runner. */
@@ -97,6 +98,8 @@ export async function cancelRebuild(db: Db, group: string, id: bigint, by: strin
 export interface RebuildRunDeps {
   db: Db;
   config: KafkaConfig;
+  /** The modules (modules/index.ts). */
+  app: ProjectionApp;
   kafka?: Kafka;
   logger: Logger;
 }

@@ -31,19 +31,19 @@
  * untouched; the shadow schema and the consumer group are dropped.
  */
 import { randomBytes } from "node:crypto";
-import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import type { Admin, Kafka } from "kafkajs";
 import { Prisma } from "@/generated/prisma/client";
-import type { Tx } from "@/lib/command/execute";
 import type { KafkaConfig } from "@/lib/config";
-import { partitionErrors } from "@/lib/consumers/partition-errors";
 import type { Db } from "@/lib/db";
 import { createKafka } from "@/lib/kafka/client";
 import { fetchEndOffsets } from "@/lib/kafka/offsets";
-import { STREAMS, streamOfTopic, topicName } from "@/lib/kafka/topics";
+import { topicName } from "@/lib/kafka/topics";
+import { READ_MODEL_CHANNEL } from "@/lib/live/live-message";
 import type { Logger } from "@/lib/log";
-import { applyBatch, lockProjectionFence } from "../apply-batch";
-import { lazyAdmin, partitionCounts, PROJECTION_CONSUMER, PROJECTOR_CONCURRENCY } from "../projector";
-import { gapBetween, positionKey, seekToPositions, storedPositions, type Positions } from "../positions";
+import { lockProjectionFence } from "../apply-batch";
+import type { ProjectionApp } from "../projector";
+import { gapBetween, positionKey, storedPositions, type Positions } from "../positions";
+import { startShadowConsumer, type ShadowConsumer } from "./shadow-consumer";
 import {
   createShadowTables,
   dropRebuildSchemas,
@@ -52,7 +52,6 @@ import {
   REBUILD_SCHEMA,
   swapShadowTables,
   tableChecksums,
-  type ReadModelTable,
 } from "./shadow-schema";
 
 export type RebuildPhase = "catching-up" | "indexing" | "verifying" | "switching";
@@ -70,7 +69,7 @@ export interface RebuildProgress {
 }
 
 export interface TableComparison {
-  table: ReadModelTable;
+  table: string;
   live: { rows: number; sum: string };
   rebuilt: { rows: number; sum: string };
   equal: boolean;
@@ -99,6 +98,8 @@ export type RebuildOutcome =
 export interface RebuildOptions {
   db: Db;
   config: KafkaConfig;
+  /** The modules (modules/index.ts): their streams are replayed into their tables. */
+  app: ProjectionApp;
   kafka?: Kafka;
   logger: Logger;
   /** Switch even when the tables differ (say so: the differences are reported either way). */
@@ -144,166 +145,47 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildOutcom
   );
 }
 
+/**
+ * One run, phase by phase (the numbers of the comment at the top): replay,
+ * index, verify, catch up, switch. Whatever fails or is cancelled before the
+ * switch leaves the live model untouched; `finally` drops what the run made.
+ */
 async function runLocked(options: RebuildOptions): Promise<RebuildOutcome> {
-  const { db, config, logger } = options;
-  const group = config.PROJECTOR_GROUP_ID;
-  const topics = STREAMS.map((s) => topicName(s, config));
-  const kafka = options.kafka ?? createKafka(config, "rebuild");
-  const admin = kafka.admin();
-  const rebuildGroup = `${group}.rebuild.${options.runId ?? randomBytes(4).toString("hex")}`;
-  const log = logger.child({ component: "rebuild", group, rebuildGroup });
-  const meter = createRateMeter();
-  let phase: RebuildPhase = "catching-up";
-  let replay: ShadowConsumer | null = null;
-  const started = Date.now();
-  let phaseStarted = started;
-  let lastReport = 0;
-  const phases: PhaseTiming[] = [];
-  const enter = (next: RebuildPhase) => {
-    phases.push({ phase, ms: Date.now() - phaseStarted });
-    phase = next;
-    phaseStarted = Date.now();
-  };
-
-  /** Progress to the caller, and a cancel from it; also the liveness of the replay. */
-  async function report(force = false): Promise<void> {
-    if (!force && Date.now() - lastReport < REPORT_EVERY_MS) return;
-    lastReport = Date.now();
-    const [ends, rebuilt] = await Promise.all([fetchEndOffsets(admin, topics), storedPositions(db, group, REBUILD_SCHEMA)]);
-    let total = 0n;
-    let done = 0n;
-    for (const e of ends) {
-      total += e.high - e.low;
-      const at = rebuilt.get(positionKey(e.topic, e.partition)) ?? e.low;
-      done += at > e.low ? at - e.low : 0n;
-    }
-    const eventsPerSecond = meter.add(done);
-    const secondsLeft = eventsPerSecond > 0 ? Number(total - done) / eventsPerSecond : null;
-    if ((await options.onProgress?.({ phase, done, total, eventsPerSecond, secondsLeft })) === "cancel") throw new Cancelled();
-    if (replay?.failure) throw replay.failure;
-  }
-
-  /** Polls (reporting progress) until the rebuild is within `gapAllowed` messages of the live positions. */
-  async function catchUp(gapAllowed: bigint): Promise<void> {
-    for (;;) {
-      await report();
-      const gap = gapBetween(await storedPositions(db, group, LIVE_SCHEMA), await storedPositions(db, group, REBUILD_SCHEMA));
-      if (gap <= gapAllowed) return;
-      await sleep(POLL_MS);
-    }
-  }
-
-  /** Polls `done` (reporting progress meanwhile) until it holds. */
-  async function waitUntil(done: () => Promise<boolean>): Promise<void> {
-    while (!(await done())) {
-      await report();
-      await sleep(POLL_MS / 4);
-    }
-  }
-
+  const run = startRun(options);
+  const { log } = run;
   try {
-    await admin.connect();
+    await run.admin.connect();
     log.info("rebuild started: creating the shadow tables");
-    await deleteAbandonedGroups(admin, group, log);
-    await createShadowTables(db);
-    replay = await startShadowConsumer({ db, kafka, group, rebuildGroup, topics, config, log });
-    const closeEnough = BigInt(options.closeEnough ?? 500);
-    await catchUp(closeEnough);
-
-    enter("indexing");
-    await report(true);
-    log.info("close to the live positions: building indexes");
-    await replay.hold();
-    await finishShadowTables(db);
-    replay.release();
-    enter("catching-up");
-    await catchUp(closeEnough);
-
-    // Verify at equal offsets without holding anyone: a snapshot of the live model fixes the
-    // positions P and its checksums; the replay goes exactly to P and is checksummed there.
-    enter("verifying");
-    await report(true);
-    await replay.hold(); // its commits so far all lie at or below the positions the snapshot reads
-    let snapshotAt: (positions: Positions) => void = () => {};
-    const fixed = new Promise<Positions>((resolve) => (snapshotAt = resolve));
-    const liveSums = db.$transaction(
-      async (tx) => {
-        const at = await storedPositions(tx, group, LIVE_SCHEMA);
-        replay!.follow(at);
-        replay!.release();
-        snapshotAt(at);
-        return tableChecksums(tx, LIVE_SCHEMA, group);
-      },
-      { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, maxWait: 10_000, timeout: 30 * 60_000 },
-    );
-    // The snapshot's transaction failing before it fixed P must not leave this waiting for P.
-    const at = await Promise.race([fixed, liveSums.then(() => fixed)]);
-    const verified = { at };
-    // The live checksums run in the snapshot while the replay closes to P; then the rebuilt ones beside them.
-    const rebuiltSums = (async () => {
-      await waitUntil(async () => gapBetween(at, await storedPositions(db, group, REBUILD_SCHEMA)) === 0n);
-      await replay!.hold();
-      const ahead = gapBetween(await storedPositions(db, group, REBUILD_SCHEMA), at);
-      if (ahead > 0n) throw new Error(`the rebuild passed the compared positions by ${ahead} messages (a bug: it must stop at them)`);
-      return tableChecksums(db, REBUILD_SCHEMA, group);
-    })();
-    const [liveChecksums, rebuiltChecksums] = await Promise.all([liveSums, rebuiltSums]);
-    const comparison = compare(liveChecksums, rebuiltChecksums);
-    const differing = comparison.filter((c) => !c.equal);
-    if (differing.length && !options.acceptDifferences) {
-      const refused = { status: "refused", message: `Not switched: ${describeDifferences(differing)}.`, comparison } as const;
-      phases.push({ phase, ms: Date.now() - phaseStarted });
-      log.info({ message: refused.message, phases }, "rebuild refused");
-      return { ...refused, phases };
+    await deleteAbandonedGroups(run.admin, run.group, log);
+    await createShadowTables(options.db, options.app.readModelTables);
+    run.replay = await startShadowConsumer({
+      db: options.db,
+      kafka: run.kafka,
+      group: run.group,
+      rebuildGroup: run.rebuildGroup,
+      topics: run.topics,
+      config: options.config,
+      app: options.app,
+      log,
+    });
+    await run.catchUp();
+    await buildIndexes(run);
+    const verified = await verify(run);
+    if (verified.refused) {
+      run.endPhase();
+      log.info({ message: verified.refused.message, phases: run.phases }, "rebuild refused");
+      return { ...verified.refused, phases: run.phases };
     }
-
     // Equal at P. What the live projector applied since, the replay applies with the same code
     // to the same states; it follows the live positions again and closes in.
-    replay.follow(null);
-    replay.release();
-    enter("catching-up");
-    await catchUp(closeEnough);
-
-    // The switch: hold the live projector at its fence, close the last gap, swap.
-    enter("switching");
-    await report(true);
-    const fenceTimeoutMs = options.fenceTimeoutMs ?? 60_000;
-    const result = await db.$transaction(
-      async (tx) => {
-        await lockProjectionFence(tx, group);
-        const heldSince = Date.now();
-        // The live projector is held from here: its positions are final for this transaction.
-        const live = await storedPositions(tx, group, LIVE_SCHEMA);
-        const deadline = Date.now() + fenceTimeoutMs;
-        for (;;) {
-          const gap = gapBetween(live, await storedPositions(tx, group, REBUILD_SCHEMA));
-          if (gap === 0n) break;
-          if (Date.now() > deadline) {
-            throw new Error(`the rebuild did not reach the live positions within ${fenceTimeoutMs / 1000} s (${gap} messages short)`);
-          }
-          await report();
-          await sleep(20);
-        }
-        // Paused, not disconnected: leaving the group takes a while, and the live projector is held.
-        await replay!.hold();
-        await swapShadowTables(tx, group);
-        // Open pages refetch everything (lib/live maps this to a resync).
-        await tx.$executeRaw`SELECT pg_notify('read_model', '{"switched":true}')`;
-        const positions = Object.fromEntries([...live].map(([k, v]) => [k, String(v)]));
-        const rows = comparison.reduce((n, c) => n + c.rebuilt.rows, 0);
-        const since = gapBetween(live, verified.at);
-        const message =
-          (differing.length
-            ? `Switched with differences (accepted): ${describeDifferences(differing)}.`
-            : `Switched: ${rows.toLocaleString("en-US")} rows in ${comparison.length} tables, equal to the live model at ${sumPositions(verified.at)} messages.`) +
-          (since > 0n ? ` ${since.toLocaleString("en-US")} later messages applied before the switch.` : "");
-        return { status: "switched", message, comparison, positions, liveHeldMs: Date.now() - heldSince } as const;
-      },
-      { maxWait: 10_000, timeout: fenceTimeoutMs + 60_000 },
-    );
-    phases.push({ phase, ms: Date.now() - phaseStarted });
-    log.info({ status: result.status, message: result.message, phases }, "rebuild finished");
-    return { ...result, phases };
+    run.replay.follow(null);
+    run.replay.release();
+    run.enter("catching-up");
+    await run.catchUp();
+    const result = await switchTables(run, verified);
+    run.endPhase();
+    log.info({ status: result.status, message: result.message, phases: run.phases }, "rebuild finished");
+    return { ...result, phases: run.phases };
   } catch (error) {
     if (error instanceof Cancelled) {
       log.info("rebuild cancelled");
@@ -312,165 +194,194 @@ async function runLocked(options: RebuildOptions): Promise<RebuildOutcome> {
     log.error({ err: error }, "rebuild failed");
     return { status: "failed", message: `Failed before the switch (the live read model is unchanged): ${messageOf(error)}` };
   } finally {
-    await replay?.stop().catch(() => {});
-    await dropRebuildSchemas(db).catch((error: unknown) => log.error({ err: error }, "could not drop the rebuild schemas"));
-    await deleteGroup(admin, rebuildGroup, log);
+    await run.replay?.stop().catch(() => {});
+    await dropRebuildSchemas(options.db).catch((error: unknown) => log.error({ err: error }, "could not drop the rebuild schemas"));
+    await deleteGroup(run.admin, run.rebuildGroup, log);
     // The replay's partition failures belong to this run; the rebuild's row keeps how it ended.
-    await db.$executeRaw`DELETE FROM consumer_partition_errors WHERE consumer_group = ${rebuildGroup}`.catch(() => {});
-    await admin.disconnect().catch(() => {});
+    await options.db.$executeRaw`DELETE FROM consumer_partition_errors WHERE consumer_group = ${run.rebuildGroup}`.catch(() => {});
+    await run.admin.disconnect().catch(() => {});
   }
 }
 
-interface ShadowConsumer {
-  /** Pauses every partition and waits for the batch in flight. */
-  hold(): Promise<void>;
-  release(): void;
-  /** Stop at these positions instead of the live projector's (null: follow the live projector again). */
-  follow(positions: Positions | null): void;
-  stop(): Promise<void>;
-  /** Set when the consumer crashed for good. */
-  failure: Error | null;
+type Run = ReturnType<typeof startRun>;
+
+/** A run's clients, names and progress: what every phase shares. */
+function startRun(options: RebuildOptions) {
+  const { db, config } = options;
+  const group = config.PROJECTOR_GROUP_ID;
+  const kafka = options.kafka ?? createKafka(config, "rebuild");
+  const admin = kafka.admin();
+  const rebuildGroup = `${group}.rebuild.${options.runId ?? randomBytes(4).toString("hex")}`;
+  const meter = createRateMeter();
+  let lastReport = 0;
+  let phaseStarted = Date.now();
+  const closeEnough = BigInt(options.closeEnough ?? 500);
+  const run = {
+    options,
+    db,
+    group,
+    kafka,
+    admin,
+    rebuildGroup,
+    topics: options.app.streams.map((s) => topicName(s, config)),
+    tables: options.app.readModelTables,
+    log: options.logger.child({ component: "rebuild", group, rebuildGroup }),
+    phase: "catching-up" as RebuildPhase,
+    phases: [] as PhaseTiming[],
+    replay: null as ShadowConsumer | null,
+    enter(next: RebuildPhase) {
+      run.endPhase();
+      run.phase = next;
+      phaseStarted = Date.now();
+    },
+    endPhase() {
+      run.phases.push({ phase: run.phase, ms: Date.now() - phaseStarted });
+    },
+    /** Progress to the caller, and a cancel from it; also the liveness of the replay. */
+    async report(force = false): Promise<void> {
+      if (!force && Date.now() - lastReport < REPORT_EVERY_MS) return;
+      lastReport = Date.now();
+      const [ends, rebuilt] = await Promise.all([fetchEndOffsets(admin, run.topics), storedPositions(db, group, REBUILD_SCHEMA)]);
+      let total = 0n;
+      let done = 0n;
+      for (const e of ends) {
+        total += e.high - e.low;
+        const at = rebuilt.get(positionKey(e.topic, e.partition)) ?? e.low;
+        done += at > e.low ? at - e.low : 0n;
+      }
+      const eventsPerSecond = meter.add(done);
+      const secondsLeft = eventsPerSecond > 0 ? Number(total - done) / eventsPerSecond : null;
+      const answer = await options.onProgress?.({ phase: run.phase, done, total, eventsPerSecond, secondsLeft });
+      if (answer === "cancel") throw new Cancelled();
+      if (run.replay?.failure) throw run.replay.failure;
+    },
+    /** Polls (reporting progress) until the rebuild is within `closeEnough` messages of the live positions. */
+    async catchUp(): Promise<void> {
+      for (;;) {
+        await run.report();
+        const gap = gapBetween(await storedPositions(db, group, LIVE_SCHEMA), await storedPositions(db, group, REBUILD_SCHEMA));
+        if (gap <= closeEnough) return;
+        await sleep(POLL_MS);
+      }
+    },
+    /** Polls `done` (reporting progress meanwhile) until it holds. */
+    async waitUntil(done: () => Promise<boolean>): Promise<void> {
+      while (!(await done())) {
+        await run.report();
+        await sleep(POLL_MS / 4);
+      }
+    },
+  };
+  return run;
+}
+
+/** 2. Close to the live positions: pause the replay and build the secondary indexes and foreign keys in one go. */
+async function buildIndexes(run: Run): Promise<void> {
+  run.enter("indexing");
+  await run.report(true);
+  run.log.info("close to the live positions: building indexes");
+  await run.replay!.hold();
+  await finishShadowTables(run.db, run.tables);
+  run.replay!.release();
+  run.enter("catching-up");
+  await run.catchUp();
+}
+
+interface Verified {
+  /** The live positions P the tables were compared at. */
+  at: Positions;
+  comparison: TableComparison[];
+  differing: TableComparison[];
+  refused?: { status: "refused"; message: string; comparison: TableComparison[] };
 }
 
 /**
- * The replaying consumer: a consumer group of its own, positions in the shadow
- * projection_offsets (under the live group's name, ready for the switch), each
- * batch cut at the live position of its partition (or at the position `follow`
- * fixed while verifying).
+ * 3. Verify at equal offsets without holding anyone: a snapshot of the live model fixes the
+ * positions P and its checksums; the replay goes exactly to P and is checksummed there.
  */
-async function startShadowConsumer(deps: {
-  db: Db;
-  kafka: Kafka;
-  group: string;
-  rebuildGroup: string;
-  topics: string[];
-  config: KafkaConfig;
-  log: Logger;
-}): Promise<ShadowConsumer> {
-  const { db, kafka, group, topics, config, log } = deps;
-  const consumer: Consumer = kafka.consumer({
-    groupId: deps.rebuildGroup,
-    ...PROJECTION_CONSUMER,
-    // A replay reads far more than it waits: larger fetches, fewer and bigger transactions.
-    maxBytesPerPartition: 4 * 1024 * 1024,
-    // Stopping waits for the fetch in flight: a short long-poll (default 5 s) keeps the end of a
-    // rebuild quick. Busy fetches return at once anyway.
-    maxWaitTimeInMs: 100,
-  });
-  const admin = lazyAdmin(kafka);
-  const partitionsOf = partitionCounts(admin.get);
-  const failures = partitionErrors(db, deps.rebuildGroup, log);
-  let held = false;
-  let inFlight = 0;
-  let target: Positions | null = null;
-  let stopped: Promise<void> | null = null;
-  const state: ShadowConsumer = {
-    failure: null,
-    async hold() {
-      held = true;
-      consumer.pause(topics.map((topic) => ({ topic })));
-      while (inFlight > 0) await sleep(20);
+async function verify(run: Run): Promise<Verified> {
+  const { db, group, tables } = run;
+  const replay = run.replay!;
+  run.enter("verifying");
+  await run.report(true);
+  await replay.hold(); // its commits so far all lie at or below the positions the snapshot reads
+  let snapshotAt: (positions: Positions) => void = () => {};
+  const fixed = new Promise<Positions>((resolve) => (snapshotAt = resolve));
+  const liveSums = db.$transaction(
+    async (tx) => {
+      const at = await storedPositions(tx, group, LIVE_SCHEMA);
+      replay.follow(at);
+      replay.release();
+      snapshotAt(at);
+      return tableChecksums(tx, LIVE_SCHEMA, group, tables);
     },
-    release() {
-      held = false;
-      consumer.resume(topics.map((topic) => ({ topic })));
-    },
-    follow(positions) {
-      target = positions;
-    },
-    stop() {
-      stopped ??= consumer.disconnect().finally(() => admin.close());
-      return stopped;
-    },
-  };
-
-  /** Waits a moment before fetching again from `offset` (the live projector's position, not yet passed). */
-  function waitForLive(topic: string, partition: number, offset: string) {
-    consumer.seek({ topic, partition, offset });
-    consumer.pause([{ topic, partitions: [partition] }]);
-    setTimeout(() => {
-      if (!held && !stopped) consumer.resume([{ topic, partitions: [partition] }]);
-    }, 250).unref();
+    { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, maxWait: 10_000, timeout: 30 * 60_000 },
+  );
+  // The snapshot's transaction failing before it fixed P must not leave this waiting for P.
+  const at = await Promise.race([fixed, liveSums.then(() => fixed)]);
+  // The live checksums run in the snapshot while the replay closes to P; then the rebuilt ones beside them.
+  const rebuiltSums = (async () => {
+    await run.waitUntil(async () => gapBetween(at, await storedPositions(db, group, REBUILD_SCHEMA)) === 0n);
+    await replay.hold();
+    const ahead = gapBetween(await storedPositions(db, group, REBUILD_SCHEMA), at);
+    if (ahead > 0n) throw new Error(`the rebuild passed the compared positions by ${ahead} messages (a bug: it must stop at them)`);
+    return tableChecksums(db, REBUILD_SCHEMA, group, tables);
+  })();
+  const [liveChecksums, rebuiltChecksums] = await Promise.all([liveSums, rebuiltSums]);
+  const comparison = compare(liveChecksums, rebuiltChecksums);
+  const differing = comparison.filter((c) => !c.equal);
+  if (differing.length && !run.options.acceptDifferences) {
+    const refused = { status: "refused", message: `Not switched: ${describeDifferences(differing)}.`, comparison } as const;
+    return { at, comparison, differing, refused };
   }
-
-  async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
-    if (!isRunning() || isStale() || batch.messages.length === 0) return;
-    if (held) {
-      // Fetched just before the pause: fetch it again after the release.
-      consumer.seek({ topic: batch.topic, partition: batch.partition, offset: batch.messages[0]!.offset });
-      return;
-    }
-    inFlight += 1;
-    try {
-      const { topic, partition } = batch;
-      const partitions = await partitionsOf(topic);
-      const fetchedOffset = (batch as { fetchedOffset?: string }).fetchedOffset;
-      let done: { waitAt: string | null; gapFrom?: string };
-      try {
-        done = await db.$transaction(
-          async (tx) => {
-            // Unqualified names in applyBatch now mean the shadow tables; the live position is read by its full name.
-            await tx.$executeRaw`SELECT set_config('search_path', ${REBUILD_SCHEMA}, true)`;
-            const limit = target ? (target.get(positionKey(topic, partition)) ?? 0n) : await livePosition(tx, group, topic, partition);
-            const messages = batch.messages.filter((m) => BigInt(m.offset) < limit);
-            if (messages.length) {
-              const outcome = await applyBatch(tx, {
-                group,
-                topic,
-                partition,
-                stream: streamOfTopic(topic, config),
-                partitions,
-                fetchedOffset,
-                messages,
-                rebuild: true,
-              });
-              if (outcome.gapFrom !== undefined) return { waitAt: null, gapFrom: outcome.gapFrom };
-            }
-            return { waitAt: batch.messages.find((m) => BigInt(m.offset) >= limit)?.offset ?? null };
-          },
-          { maxWait: 10_000, timeout: 120_000 },
-        );
-      } catch (error) {
-        // Shown on the health page's rebuild card beside the replay's partition; kafkajs retries the batch.
-        log.error({ err: error, topic, partition, offset: batch.messages[0]?.offset }, "rebuild: batch failed; retrying");
-        await failures.failed(topic, partition, batch.messages[0]?.offset ?? null, error);
-        throw error;
-      }
-      if (done.gapFrom !== undefined) consumer.seek({ topic, partition, offset: done.gapFrom });
-      else if (done.waitAt === null) resolveOffset(batch.messages.at(-1)!.offset);
-      else waitForLive(topic, partition, done.waitAt);
-      await failures.progressed(topic, partition);
-      await heartbeat();
-    } finally {
-      inFlight -= 1;
-    }
-  }
-
-  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    storedPositions(db, group, REBUILD_SCHEMA)
-      .then((positions) => seekToPositions(consumer, payload.memberAssignment, positions))
-      .catch((error: unknown) => log.error({ err: error }, "rebuild: could not seek to stored offsets"));
-  });
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    log.error({ err: payload.error, restart: payload.restart }, "rebuild consumer crashed");
-    if (!payload.restart) state.failure = payload.error;
-  });
-  await consumer.connect();
-  for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: PROJECTOR_CONCURRENCY, eachBatch });
-  return state;
+  return { at, comparison, differing };
 }
 
-async function livePosition(tx: Tx, group: string, topic: string, partition: number): Promise<bigint> {
-  const [live] = await tx.$queryRaw<{ next_offset: bigint }[]>`
-    SELECT next_offset FROM public.projection_offsets
-    WHERE consumer_group = ${group} AND topic = ${topic} AND partition = ${partition}`;
-  return live?.next_offset ?? 0n;
+/** 5. The switch: hold the live projector at its fence, close the last gap, swap. */
+async function switchTables(run: Run, verified: Verified) {
+  const { db, group } = run;
+  const { comparison, differing } = verified;
+  run.enter("switching");
+  await run.report(true);
+  const fenceTimeoutMs = run.options.fenceTimeoutMs ?? 60_000;
+  return db.$transaction(
+    async (tx) => {
+      await lockProjectionFence(tx, group);
+      const heldSince = Date.now();
+      // The live projector is held from here: its positions are final for this transaction.
+      const live = await storedPositions(tx, group, LIVE_SCHEMA);
+      const deadline = Date.now() + fenceTimeoutMs;
+      for (;;) {
+        const gap = gapBetween(live, await storedPositions(tx, group, REBUILD_SCHEMA));
+        if (gap === 0n) break;
+        if (Date.now() > deadline) {
+          throw new Error(`the rebuild did not reach the live positions within ${fenceTimeoutMs / 1000} s (${gap} messages short)`);
+        }
+        await run.report();
+        await sleep(20);
+      }
+      // Paused, not disconnected: leaving the group takes a while, and the live projector is held.
+      await run.replay!.hold();
+      await swapShadowTables(tx, group, run.tables);
+      // Open pages refetch everything (lib/live maps this to a resync).
+      await tx.$executeRaw`SELECT pg_notify(${READ_MODEL_CHANNEL}, '{"switched":true}')`;
+      const positions = Object.fromEntries([...live].map(([k, v]) => [k, String(v)]));
+      const rows = comparison.reduce((n, c) => n + c.rebuilt.rows, 0);
+      const since = gapBetween(live, verified.at);
+      const message =
+        (differing.length
+          ? `Switched with differences (accepted): ${describeDifferences(differing)}.`
+          : `Switched: ${rows.toLocaleString("en-US")} rows in ${comparison.length} tables, equal to the live model at ${sumPositions(verified.at)} messages.`) +
+        (since > 0n ? ` ${since.toLocaleString("en-US")} later messages applied before the switch.` : "");
+      return { status: "switched", message, comparison, positions, liveHeldMs: Date.now() - heldSince } as const;
+    },
+    { maxWait: 10_000, timeout: fenceTimeoutMs + 60_000 },
+  );
 }
 
 function compare(
-  live: Array<{ table: ReadModelTable; rows: number; sum: string }>,
-  rebuilt: Array<{ table: ReadModelTable; rows: number; sum: string }>,
+  live: Array<{ table: string; rows: number; sum: string }>,
+  rebuilt: Array<{ table: string; rows: number; sum: string }>,
 ): TableComparison[] {
   return live.map((l) => {
     const r = rebuilt.find((x) => x.table === l.table)!;

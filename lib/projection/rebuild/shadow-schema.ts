@@ -27,19 +27,18 @@ export const REBUILD_SCHEMA = "read_model_rebuild";
 /** Where the replaced tables wait for their DROP, right after the switch. */
 export const RETIRED_SCHEMA = "read_model_retired";
 
-/**
- * The tables the projector owns and a replay recreates, parents before children
- * (foreign keys). Everything else in `public` (command side, access, dead
- * letters, notifiers, rebuild history) is not derived from the log and stays.
+/*
+ * `tables`, below, are the tables the projector owns and a replay recreates,
+ * parents before children (foreign keys): the modules' (Composition.readModelTables).
+ * Everything else in `public` (command side, access, dead letters, notifiers,
+ * rebuild history) is not derived from the log and stays.
  */
-export const READ_MODEL_TABLES = ["users", "roles", "user_roles", "user_events", "role_events", "projection_offsets"] as const;
-export type ReadModelTable = (typeof READ_MODEL_TABLES)[number];
 
 const ident = (name: string) => Prisma.raw(`"${name.replaceAll('"', '""')}"`);
 const qualified = (schema: string, table: string) => Prisma.raw(`"${schema}"."${table}"`);
 
 interface CatalogDdl {
-  table: ReadModelTable;
+  table: string;
   /** PRIMARY KEY / UNIQUE constraints and unique indexes: created before the load. */
   keys: string[];
   /** Other indexes and foreign keys: created after it. */
@@ -50,17 +49,17 @@ interface CatalogDdl {
  * The DDL of the live tables, read from the catalog with an empty search path
  * so every table name comes out schema-qualified, then pointed at `schema`.
  */
-async function catalogDdl(tx: Tx, schema: string): Promise<CatalogDdl[]> {
+async function catalogDdl(tx: Tx, schema: string, tables: readonly string[]): Promise<CatalogDdl[]> {
   await tx.$executeRaw`SELECT set_config('search_path', '', true)`;
   // Every read-model table named in a definition (the indexed table, a foreign key's target) moves to `schema`.
-  const names = new RegExp(`\\b${LIVE_SCHEMA}\\.(${READ_MODEL_TABLES.join("|")})\\b`, "g");
+  const names = new RegExp(`\\b${LIVE_SCHEMA}\\.(${tables.join("|")})\\b`, "g");
   const retarget = (sql: string) => {
     const out = sql.replace(names, (_, table: string) => `"${schema}".${table}`);
     if (out === sql) throw new Error(`unexpected catalog DDL (names no read-model table): ${sql}`);
     return out;
   };
   const result: CatalogDdl[] = [];
-  for (const table of READ_MODEL_TABLES) {
+  for (const table of tables) {
     const relation = `${LIVE_SCHEMA}.${table}`;
     const constraints = await tx.$queryRaw<{ name: string; type: string; def: string }[]>`
       SELECT conname AS name, contype::text AS type, pg_get_constraintdef(oid) AS def
@@ -92,11 +91,11 @@ async function catalogDdl(tx: Tx, schema: string): Promise<CatalogDdl[]> {
  * Drops any earlier shadow and creates the empty tables in REBUILD_SCHEMA,
  * with their keys but without secondary indexes or foreign keys.
  */
-export async function createShadowTables(db: Db): Promise<void> {
+export async function createShadowTables(db: Db, tables: readonly string[]): Promise<void> {
   await db.$transaction(async (tx) => {
     await tx.$executeRaw`DROP SCHEMA IF EXISTS ${ident(REBUILD_SCHEMA)} CASCADE`;
     await tx.$executeRaw`CREATE SCHEMA ${ident(REBUILD_SCHEMA)}`;
-    const ddl = await catalogDdl(tx, REBUILD_SCHEMA);
+    const ddl = await catalogDdl(tx, REBUILD_SCHEMA, tables);
     for (const { table, keys } of ddl) {
       // LIKE copies names, types, collations (users.email_lower is COLLATE "C"), NOT NULL, defaults and CHECKs.
       await tx.$executeRaw`CREATE TABLE ${qualified(REBUILD_SCHEMA, table)} (LIKE ${qualified(LIVE_SCHEMA, table)}
@@ -107,15 +106,15 @@ export async function createShadowTables(db: Db): Promise<void> {
 }
 
 /** Builds the secondary indexes and foreign keys of the shadow tables, then ANALYZEs them for the planner. */
-export async function finishShadowTables(db: Db): Promise<void> {
+export async function finishShadowTables(db: Db, tables: readonly string[]): Promise<void> {
   await db.$transaction(
     async (tx) => {
-      const ddl = await catalogDdl(tx, REBUILD_SCHEMA);
+      const ddl = await catalogDdl(tx, REBUILD_SCHEMA, tables);
       for (const { deferred } of ddl) for (const sql of deferred) await tx.$executeRawUnsafe(sql);
     },
     { timeout: 30 * 60_000 },
   );
-  for (const table of READ_MODEL_TABLES) await db.$executeRaw`ANALYZE ${qualified(REBUILD_SCHEMA, table)}`;
+  for (const table of tables) await db.$executeRaw`ANALYZE ${qualified(REBUILD_SCHEMA, table)}`;
 }
 
 /**
@@ -124,7 +123,7 @@ export async function finishShadowTables(db: Db): Promise<void> {
  * Readers wait for the commit for a moment (ACCESS EXCLUSIVE locks), then see
  * the new tables.
  */
-export async function swapShadowTables(tx: Tx, group: string): Promise<void> {
+export async function swapShadowTables(tx: Tx, group: string, tables: readonly string[]): Promise<void> {
   // Rows of other consumer groups (another read model sharing these tables) move across unchanged.
   await tx.$executeRaw`
     INSERT INTO ${qualified(REBUILD_SCHEMA, "projection_offsets")}
@@ -132,10 +131,10 @@ export async function swapShadowTables(tx: Tx, group: string): Promise<void> {
   await tx.$executeRaw`DROP SCHEMA IF EXISTS ${ident(RETIRED_SCHEMA)} CASCADE`;
   await tx.$executeRaw`CREATE SCHEMA ${ident(RETIRED_SCHEMA)}`;
   // Children first, so each table is locked in the order the projector's batches lock them (parents first) at most once.
-  for (const table of [...READ_MODEL_TABLES].reverse()) {
+  for (const table of [...tables].reverse()) {
     await tx.$executeRaw`ALTER TABLE ${qualified(LIVE_SCHEMA, table)} SET SCHEMA ${ident(RETIRED_SCHEMA)}`;
   }
-  for (const table of READ_MODEL_TABLES) {
+  for (const table of tables) {
     await tx.$executeRaw`ALTER TABLE ${qualified(REBUILD_SCHEMA, table)} SET SCHEMA ${ident(LIVE_SCHEMA)}`;
   }
   await tx.$executeRaw`DROP SCHEMA ${ident(REBUILD_SCHEMA)}`;
@@ -148,7 +147,7 @@ export async function dropRebuildSchemas(db: Db): Promise<void> {
 }
 
 export interface TableChecksum {
-  table: ReadModelTable;
+  table: string;
   rows: number;
   /** Sum of a 64-bit hash of each row: order-independent, so no sort. */
   sum: string;
@@ -161,9 +160,14 @@ export interface TableChecksum {
  * `group`'s rows and leaves out updated_at (when, not what). About a
  * microsecond per row, where to_jsonb + md5 took tens.
  */
-export async function tableChecksums(db: Db | Tx, schema: string, group: string): Promise<TableChecksum[]> {
+export async function tableChecksums(
+  db: Db | Tx,
+  schema: string,
+  group: string,
+  tables: readonly string[],
+): Promise<TableChecksum[]> {
   const out: TableChecksum[] = [];
-  for (const table of READ_MODEL_TABLES) {
+  for (const table of tables) {
     const isOffsets = table === "projection_offsets";
     const row = isOffsets
       ? Prisma.sql`ROW(t.consumer_group, t.topic, t.partition, t.next_offset, t.last_event_at)::text`

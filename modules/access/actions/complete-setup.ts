@@ -2,7 +2,7 @@
 
 import { z } from "zod";
 import { defineAction } from "@/lib/actions/safe-action";
-import { completeSetup, firstAdminInput } from "@/lib/auth/bootstrap";
+import { completeSetup, firstAdminInput } from "@/modules/access/application/bootstrap";
 import { requestMeta, setSessionCookie } from "@/lib/auth/guard";
 import { createSession } from "@/lib/auth/sessions";
 import { getCommandDeps, getKafkaConfig } from "@/lib/runtime";

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { defineAction } from "@/lib/actions/safe-action";
 import { requestMeta, setSessionCookie } from "@/lib/auth/guard";
 import { safeNextPath } from "@/lib/auth/next-path";
-import { signIn, signInInput } from "@/lib/auth/sign-in";
+import { signIn, signInInput } from "@/modules/access/application/sign-in";
 import { DomainError } from "@/lib/errors";
 import { getCommandDeps } from "@/lib/runtime";
 

@@ -4,9 +4,9 @@
  * or outdated link still shows a feed. Times are UTC, like every time the
  * console shows (lib/ui/format.ts).
  */
-import { eventRegistry, type DomainEventType } from "@/lib/events/registry";
+import { app, type DomainEventType } from "@/modules";
 
-export const ACTIVITY_EVENT_TYPES = Object.keys(eventRegistry) as DomainEventType[];
+export const ACTIVITY_EVENT_TYPES = Object.keys(app.registry) as DomainEventType[];
 
 export interface ActivityFilters {
   type: DomainEventType | null;

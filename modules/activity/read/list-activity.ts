@@ -11,20 +11,15 @@
  */
 import { Prisma } from "@/generated/prisma/client";
 import type { Db } from "@/lib/db";
-import { streamOf } from "@/lib/events/registry";
+import { app, streamOf } from "@/modules";
+import type { StreamName } from "@/modules/streams";
 import { parseLocalDateTime, type ActivityFilters } from "./activity-filters";
-import {
-  describeActor,
-  readChanges,
-  summarizeEvent,
-  type ActorLabel,
-  type EventSummary,
-  type FieldChange,
-} from "./describe-event";
+import { describeActor, type ActorLabel, type EventSummary, type FieldChange } from "@/lib/events/display";
+import { readChanges, summarizeEvent } from "./describe-event";
 
 export interface ActivityEntry extends ActorLabel {
   eventId: string;
-  stream: "users" | "roles";
+  stream: StreamName;
   type: string;
   sequence: number;
   occurredAt: Date;
@@ -40,7 +35,7 @@ export interface ActivityPage {
 }
 
 interface Row {
-  stream: "users" | "roles";
+  stream: StreamName;
   event_id: string;
   subject_id: string;
   sequence: number;
@@ -53,10 +48,13 @@ interface Row {
   subject_deleted: boolean | null;
 }
 
-const BRANCHES = {
-  users: { table: Prisma.raw("user_events"), id: Prisma.raw("user_id") },
-  roles: { table: Prisma.raw("role_events"), id: Prisma.raw("role_id") },
-} as const;
+/** Each stream's timeline table and its aggregate column, as its module declares them. */
+const BRANCHES = new Map(
+  app.modules.map((m) => {
+    const { table, idColumn } = m.projection.timeline;
+    return [m.stream.name, { table: Prisma.raw(`"${table}"`), id: Prisma.raw(`"${idColumn}"`) }] as const;
+  }),
+);
 
 export async function listActivity(
   db: Db,
@@ -89,9 +87,9 @@ export async function listActivity(
   }
   const whereSql = where.length ? Prisma.sql`WHERE ${Prisma.join(where, " AND ")}` : Prisma.empty;
 
-  const streams = filters.type ? [streamOf(filters.type)] : (["users", "roles"] as const);
+  const streams = filters.type ? [streamOf(filters.type)] : app.streams;
   const branches = streams.map((stream) => {
-    const { table, id } = BRANCHES[stream];
+    const { table, id } = BRANCHES.get(stream)!;
     return Prisma.sql`(
       SELECT ${stream}::text AS stream, e.event_id, e.${id} AS subject_id, e.sequence, e.type,
              e.occurred_at, e.actor, e.payload, e.changes

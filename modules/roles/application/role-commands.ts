@@ -11,17 +11,24 @@ import {
 } from "@/lib/command/execute";
 import { parseInput } from "@/lib/command/validate";
 import { assertCanGrant, type Permission } from "@/lib/auth/permissions";
+import { STREAM } from "@/modules/streams";
 import { unassignDeletedRole } from "@/modules/users/application/user-commands";
 import { createRoleInput, deleteRoleInput, updateRoleInput, type RoleCommand } from "../domain/commands";
 import { decideRole } from "../domain/decide";
-import type { RoleEvent } from "../domain/events";
+import { roleSerde, type RoleEvent } from "../domain/events";
 import { evolveRole, type RoleState } from "../domain/role-state";
 
 function onRole(deps: CommandDeps, ctx: CommandContext, command: RoleCommand, tx?: Tx): Promise<CommandResult> {
   return executeOnStream<RoleState, RoleEvent>(
     deps,
     ctx,
-    { streamType: "role", streamId: command.roleId, decide: (state) => decideRole(command, state), evolve: evolveRole },
+    {
+      stream: STREAM.roles,
+      serde: roleSerde,
+      streamId: command.roleId,
+      decide: (state) => decideRole(command, state),
+      evolve: evolveRole,
+    },
     tx,
   );
 }
@@ -53,7 +60,7 @@ export async function updateRole(deps: CommandDeps, ctx: CommandContext, input: 
   const data = parseInput(updateRoleInput, input);
   if (data.permissions && ctx.grantable) {
     // Only permissions being added need standing; dropping one you lack is allowed (and so is leaving it).
-    const current = await readStreamShared<RoleState>(deps.db, "role", data.roleId);
+    const current = await readStreamShared<RoleState>(deps.db, STREAM.roles, data.roleId);
     const added = data.permissions.filter((p) => !(current?.permissions ?? []).includes(p));
     assertCanGrant(ctx.grantable, added, `give a role these permissions`);
   }
@@ -78,12 +85,12 @@ export async function deleteRole(deps: CommandDeps, ctx: CommandContext, input: 
   const shared: CommandContext = { ...ctx, correlationId: ctx.correlationId ?? randomUUID() };
   return deps.db.$transaction(
     async (tx) => {
-      const head = await lockStream<RoleState>(tx, "role", data.roleId);
+      const head = await lockStream<RoleState>(tx, STREAM.roles, data.roleId);
       // Validates existence and expectedVersion before touching any member.
       decideRole({ type: "DeleteRole", ...data }, head?.state ?? null);
       const members = await tx.$queryRaw<{ id: string }[]>`
         SELECT id::text FROM streams
-        WHERE type = 'user' AND (state->>'isDeleted')::boolean = false AND state->'roles' ? ${data.roleId}
+        WHERE type = ${STREAM.users.headType} AND (state->>'isDeleted')::boolean = false AND state->'roles' ? ${data.roleId}
         ORDER BY id`;
       const unassigned: CommandResult[] = [];
       for (const member of members) {

@@ -1,10 +1,13 @@
 /**
  * STORED SHAPES: payloads of the events on the `roles` topic (key = role id).
  * Never edit a published shape: add an optional field, or bump the type's
- * schemaVersion and register an upcaster in lib/events/registry.ts.
+ * schemaVersion and register an upcaster in `roleEvents` below.
  */
 import { z } from "zod";
+import { createSerde } from "@/lib/events/codec";
 import type { Event } from "@/lib/events/envelope";
+import { eventRegistry, type EventSpec } from "@/lib/module";
+import { STREAM } from "@/modules/streams";
 
 export const roleNameSchema = z
   .string()
@@ -57,4 +60,15 @@ export type RoleDeleted = Event<"RoleDeleted", Payloads["RoleDeleted"]>;
 
 export type RoleEvent = RoleCreated | RoleUpdated | RoleDeleted;
 export type RoleEventType = RoleEvent["type"];
-export const roleEventTypes = Object.keys(rolePayloadSchemas) as RoleEventType[];
+
+const v1 = (payload: z.ZodType): EventSpec => ({ schemaVersion: 1, payload, upcasters: {}, personal: [] });
+
+/** Every event type of the `roles` stream: version, payload schema, upcasters, personal fields (none). */
+export const roleEvents = {
+  RoleCreated: v1(rolePayloadSchemas.RoleCreated),
+  RoleUpdated: v1(rolePayloadSchemas.RoleUpdated),
+  RoleDeleted: v1(rolePayloadSchemas.RoleDeleted),
+} satisfies Record<RoleEventType, EventSpec>;
+
+/** The serde (lib/events/codec.ts) over the role events alone. */
+export const roleSerde = createSerde<RoleEvent>(eventRegistry(STREAM.roles, roleEvents));

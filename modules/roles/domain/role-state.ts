@@ -1,6 +1,6 @@
 /** A role's state: the fold of its events (see modules/users/domain/user-state.ts). */
 import { assertNever } from "@/lib/errors";
-import { CannotApplyEventError, type FieldChanges } from "@/modules/users/domain/user-state";
+import { CannotApplyEventError, type FieldChanges } from "@/lib/projection/timeline";
 import type { RoleEvent } from "./events";
 
 export interface RoleState {

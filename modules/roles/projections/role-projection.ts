@@ -1,5 +1,5 @@
 /** Pure projection of role events (see modules/users/projections/user-projection.ts). */
-import { timelineRow, type Position, type TimelineRow } from "@/modules/users/projections/user-projection";
+import { timelineRow, type Position, type TimelineRow } from "@/lib/projection/timeline";
 import type { RoleEvent } from "../domain/events";
 import { evolveRole, roleChanges, type RoleState } from "../domain/role-state";
 

@@ -3,14 +3,10 @@
  * history (role_events), newest first. Members' lost roles are in their own
  * timelines (RoleUnassignedFromUser), not here.
  */
+import type { Role } from "@/generated/prisma/client";
 import type { Db } from "@/lib/db";
-import {
-  describeActor,
-  readChanges,
-  summarizeEvent,
-  type ActorLabel,
-  type FieldChange,
-} from "@/modules/activity/read/describe-event";
+import { describeActor, fieldChanges, type ActorLabel, type FieldChange } from "@/lib/events/display";
+import { summarizeRoleEvent } from "./summarize-role-event";
 
 export interface RoleMember {
   id: string;
@@ -29,17 +25,8 @@ export interface RoleHistoryEntry extends ActorLabel {
   detail: string | null;
 }
 
-export interface RoleDetail {
-  id: string;
-  name: string;
-  description: string;
-  permissions: string[];
-  builtIn: boolean;
-  isDeleted: boolean;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
-  deletedAt: Date | null;
+/** The role's row (the Prisma model, not a copy of it), its members and its history. */
+export interface RoleDetail extends Role {
   members: RoleMember[];
   /** Live members in all; `members` stops at `memberLimit`. */
   memberCount: number;
@@ -82,8 +69,8 @@ export async function getRole(
       type: e.type,
       occurredAt: e.occurredAt,
       ...describeActor(e.actor),
-      changes: readChanges(e.type, e.changes),
-      detail: e.type === "RoleCreated" ? summarizeEvent(e.type, e.payload).text : null,
+      changes: e.type === "RoleUpdated" ? fieldChanges(e.changes) : [],
+      detail: e.type === "RoleCreated" ? (summarizeRoleEvent(e.type, e.payload)?.text ?? null) : null,
     })),
     hasMoreHistory: events.length > historyLimit,
   };

@@ -3,14 +3,12 @@ import { FormStatus, SubmitButton, TextField, fieldError, submittedValue } from 
 import { RefreshWhilePending } from "@/lib/ui/refresh-while-pending";
 import { useCommandForm } from "@/lib/ui/use-command-form";
 import { createRoleAction } from "@/modules/roles/actions/create-role";
-import { activityKeys } from "@/modules/activity/ui/activity-query-keys";
 import { NEW_ROLE_NAME_FIELD_ID } from "./new-role-button";
 import { PermissionsField } from "./permissions-field";
-import { roleKeys } from "./role-query-keys";
 
 /** `roleIds`: the roles the page shows, to tell when a new role has been projected. */
 export function CreateRoleForm({ roleIds }: { roleIds: string[] }) {
-  const [state, formAction] = useCommandForm(createRoleAction, () => [roleKeys.lists(), activityKeys.all]);
+  const [state, formAction] = useCommandForm(createRoleAction, () => []) // no client query shows roles;
   return (
     <form action={formAction} noValidate className="space-y-4">
       <FormStatus state={state} success="Role created." />

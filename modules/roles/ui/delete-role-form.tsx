@@ -4,9 +4,7 @@ import { FormStatus } from "@/lib/ui/form-controls";
 import { RefreshWhilePending } from "@/lib/ui/refresh-while-pending";
 import { useCommandForm } from "@/lib/ui/use-command-form";
 import { deleteRoleAction } from "@/modules/roles/actions/delete-role";
-import { activityKeys } from "@/modules/activity/ui/activity-query-keys";
 import { userKeys } from "@/modules/users/ui/user-query-keys";
-import { roleKeys } from "./role-query-keys";
 
 /** "3 users will lose this role." — said before the admin confirms. */
 export function membersLosingRole(memberCount: number): string {
@@ -28,13 +26,8 @@ export function DeleteRoleForm({
   memberCount: number;
   size?: "sm" | "md";
 }) {
-  // Members lose the role too, so every user view may change.
-  const [state, formAction] = useCommandForm(deleteRoleAction, (r) => [
-    roleKeys.detail(r.aggregateId),
-    roleKeys.lists(),
-    userKeys.all,
-    activityKeys.all,
-  ]);
+  // Members lose the role too, so every user's timeline may change.
+  const [state, formAction] = useCommandForm(deleteRoleAction, () => [userKeys.all]);
   return (
     <form action={formAction} className="flex flex-col items-end gap-2">
       <input type="hidden" name="roleId" value={roleId} />

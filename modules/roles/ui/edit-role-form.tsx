@@ -4,9 +4,7 @@ import { RefreshWhilePending } from "@/lib/ui/refresh-while-pending";
 import { useCommandForm } from "@/lib/ui/use-command-form";
 import { VersionedEditStatus, useVersionedEdit } from "@/lib/ui/versioned-edit";
 import { updateRoleAction } from "@/modules/roles/actions/update-role";
-import { activityKeys } from "@/modules/activity/ui/activity-query-keys";
 import { PermissionsField } from "./permissions-field";
-import { roleKeys } from "./role-query-keys";
 
 export interface EditRoleFormProps {
   roleId: string;
@@ -25,11 +23,8 @@ export interface EditRoleFormProps {
  * the role meanwhile.
  */
 export function EditRoleForm({ roleId, version, name, description, permissions, builtIn }: EditRoleFormProps) {
-  const [state, formAction] = useCommandForm(updateRoleAction, (r) => [
-    roleKeys.detail(r.aggregateId),
-    roleKeys.lists(),
-    activityKeys.all,
-  ]);
+  // No client query shows a role: the action revalidates the server-rendered pages.
+  const [state, formAction] = useCommandForm(updateRoleAction, () => []);
   const { formRef, onChange, expectedVersion, editingFrom, isConflict } = useVersionedEdit(version, state);
   const changedMeanwhile = editingFrom !== null && version > editingFrom && !isConflict;
 

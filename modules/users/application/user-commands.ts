@@ -15,7 +15,7 @@ import {
 } from "@/lib/command/execute";
 import { parseInput } from "@/lib/command/validate";
 import { assertCanGrant } from "@/lib/auth/permissions";
-import type { RoleState } from "@/modules/roles/domain/role-state";
+import { STREAM } from "@/modules/streams";
 import {
   assignRoleInput,
   createUserInput,
@@ -23,18 +23,26 @@ import {
   recordLoginInput,
   unassignRoleInput,
   updateUserInput,
+  type RoleRef,
   type UserCommand,
 } from "../domain/commands";
 import { decideUser } from "../domain/decide";
-import type { UserEvent } from "../domain/events";
+import { userSerde, type UserEvent } from "../domain/events";
 import { evolveUser, type UserState } from "../domain/user-state";
+
+/**
+ * What this module reads of a role's head row (the roles module's state, of
+ * which it needs only this): the roles module depends on users, not the reverse.
+ */
+type RoleHead = RoleRef & { permissions?: string[] };
 
 function onUser(deps: CommandDeps, ctx: CommandContext, command: UserCommand, tx?: Tx): Promise<CommandResult> {
   return executeOnStream<UserState, UserEvent>(
     deps,
     ctx,
     {
-      streamType: "user",
+      stream: STREAM.users,
+      serde: userSerde,
       streamId: command.userId,
       decide: (state) => decideUser(command, state),
       evolve: evolveUser,
@@ -58,9 +66,9 @@ export async function deleteUser(deps: CommandDeps, ctx: CommandContext, input: 
   const data = parseInput(deleteUserInput, input);
   if (ctx.grantable) {
     // Deleting someone takes their access away: it needs the standing to take away each of their roles.
-    const user = await readStreamShared<UserState>(deps.db, "user", data.userId);
+    const user = await readStreamShared<UserState>(deps.db, STREAM.users, data.userId);
     for (const roleId of Object.keys(user?.roles ?? {})) {
-      const role = await readStreamShared<RoleState>(deps.db, "role", roleId);
+      const role = await readStreamShared<RoleHead>(deps.db, STREAM.roles, roleId);
       if (role) assertCanGrant(ctx.grantable, role.permissions ?? [], `delete ${user?.email ?? "this user"}, who holds the role "${role.name}"`);
     }
   }
@@ -77,7 +85,7 @@ export async function assignRole(deps: CommandDeps, ctx: CommandContext, input: 
   // commit means a concurrent DeleteRole waits for this assignment, then unassigns it.
   return deps.db.$transaction(
     async (tx) => {
-      const role = await readStreamShared<RoleState>(tx, "role", data.roleId);
+      const role = await readStreamShared<RoleHead>(tx, STREAM.roles, data.roleId);
       if (role) assertCanGrant(ctx.grantable, role.permissions ?? [], `assign the role "${role.name}"`);
       return onUser(deps, ctx, { type: "AssignRole", ...data, role }, tx);
     },
@@ -89,7 +97,7 @@ export async function unassignRole(deps: CommandDeps, ctx: CommandContext, input
   const data = parseInput(unassignRoleInput, input);
   if (ctx.grantable) {
     // Taking a role away needs the same standing as handing it out.
-    const role = await readStreamShared<RoleState>(deps.db, "role", data.roleId);
+    const role = await readStreamShared<RoleHead>(deps.db, STREAM.roles, data.roleId);
     if (role) assertCanGrant(ctx.grantable, role.permissions ?? [], `unassign the role "${role.name}"`);
   }
   return onUser(deps, ctx, { type: "UnassignRole", reason: "unassigned", ...data });

@@ -2,13 +2,16 @@
  * STORED SHAPES: payloads of the events on the `users` topic (key = user id).
  * These are read back from the log forever. Never edit a published shape: add
  * an optional field, or bump the type's schemaVersion and register an upcaster
- * in lib/events/registry.ts.
+ * in `userEvents` below.
  *
  * Personal data (email, name, ip, userAgent) is plainly named so it can later
  * be crypto-shredded. Secrets (password hashes, tokens) never enter the log.
  */
 import { z } from "zod";
+import { createSerde } from "@/lib/events/codec";
 import type { Event } from "@/lib/events/envelope";
+import { eventRegistry, type EventSpec } from "@/lib/module";
+import { STREAM } from "@/modules/streams";
 
 export const emailSchema = z
   .string()
@@ -61,3 +64,18 @@ export type UserEvent =
   | RoleUnassignedFromUser;
 export type UserEventType = UserEvent["type"];
 export const userEventTypes = Object.keys(userPayloadSchemas) as UserEventType[];
+
+const v1 = (payload: z.ZodType, personal: string[] = []): EventSpec => ({ schemaVersion: 1, payload, upcasters: {}, personal });
+
+/** Every event type of the `users` stream: version, payload schema, upcasters, personal fields. */
+export const userEvents = {
+  UserCreated: v1(userPayloadSchemas.UserCreated, ["email", "name"]),
+  UserUpdated: v1(userPayloadSchemas.UserUpdated, ["email", "name"]),
+  UserDeleted: v1(userPayloadSchemas.UserDeleted),
+  UserLoggedIn: v1(userPayloadSchemas.UserLoggedIn, ["ip", "userAgent"]),
+  RoleAssignedToUser: v1(userPayloadSchemas.RoleAssignedToUser),
+  RoleUnassignedFromUser: v1(userPayloadSchemas.RoleUnassignedFromUser),
+} satisfies Record<UserEventType, EventSpec>;
+
+/** The serde (lib/events/codec.ts) over the user events alone: the timeline reads rows back through it. */
+export const userSerde = createSerde<UserEvent>(eventRegistry(STREAM.users, userEvents));

@@ -4,6 +4,7 @@
  * time travel folds a prefix of the timeline. One `evolve` serves all three.
  */
 import { assertNever } from "@/lib/errors";
+import { CannotApplyEventError, type FieldChanges } from "@/lib/projection/timeline";
 import type { UserEvent } from "./events";
 
 export interface UserState {
@@ -19,10 +20,6 @@ export interface UserState {
   lastLoginAt: string | null;
   /** roleId → role name as carried by the assignment event. */
   roles: Record<string, string>;
-}
-
-export class CannotApplyEventError extends Error {
-  override readonly name = "CannotApplyEventError";
 }
 
 /** Applies one event. Pure. Throws CannotApplyEventError for an event that cannot follow `state`. */
@@ -68,8 +65,6 @@ export const foldUser = (events: readonly UserEvent[], initial: UserState | null
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
-
-export type FieldChanges = Record<string, { before: unknown; after: unknown }>;
 
 /** The profile fields an event changed, as before → after (for the timeline). */
 export function userChanges(before: UserState | null, after: UserState): FieldChanges {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { event } from "@/test/fixtures";
-import { projectRoleEvent } from "@/modules/roles/projections/role-projection";
-import type { RoleState } from "@/modules/roles/domain/role-state";
-import { CannotApplyEventError, foldUser, type UserState } from "../domain/user-state";
+import { CannotApplyEventError } from "@/lib/projection/timeline";
+import { foldUser, type UserState } from "../domain/user-state";
 import { projectUserEvent } from "./user-projection";
 
 const userId = "00000000-0000-4000-8000-000000000001";
@@ -50,18 +49,5 @@ describe("user projection", () => {
     const states = new Map<string, UserState | null>();
     projectUserEvent(states, created, at(0));
     expect(() => projectUserEvent(states, { ...created, id: crypto.randomUUID() }, at(1))).toThrow(CannotApplyEventError);
-  });
-});
-
-describe("role projection", () => {
-  it("projects all three role events", () => {
-    const states = new Map<string, RoleState | null>();
-    const rows = [
-      event("RoleCreated", roleId, 1, { name: "support", description: "" }),
-      event("RoleUpdated", roleId, 2, { description: "Answers tickets" }),
-      event("RoleDeleted", roleId, 3, {}),
-    ].map((e, i) => projectRoleEvent(states, e, at(i)));
-    expect(states.get(roleId)).toMatchObject({ name: "support", description: "Answers tickets", isDeleted: true, version: 3 });
-    expect(rows[1]!.changes).toEqual({ description: { before: "", after: "Answers tickets" } });
   });
 });

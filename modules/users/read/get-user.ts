@@ -4,6 +4,7 @@
  */
 import type { Db } from "@/lib/db";
 import { currentRoleNames } from "./list-users";
+import type { UserProfile } from "./user-row";
 import { getTimelinePage, isUserId, type TimelinePage } from "./user-timeline";
 
 export type { TimelineEntry } from "./user-timeline";
@@ -14,16 +15,7 @@ export interface UserRoleRow {
   assignedAt: Date;
 }
 
-export interface UserDetail {
-  id: string;
-  email: string;
-  name: string;
-  isDeleted: boolean;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
-  deletedAt: Date | null;
-  lastLoginAt: Date | null;
+export interface UserDetail extends UserProfile {
   roles: UserRoleRow[];
   /** Newest first; `nextBefore` continues it. */
   timeline: TimelinePage;

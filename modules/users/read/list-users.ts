@@ -8,8 +8,9 @@
  * Raw SQL on purpose: Prisma's `startsWith` neither escapes `%`/`_` nor lets us
  * say which lower-cased column to compare, and both decide whether an index is used.
  */
-import { Prisma } from "@/generated/prisma/client";
+import { Prisma, type User } from "@/generated/prisma/client";
 import type { Db } from "@/lib/db";
+import type { UserListRow } from "./user-row";
 
 export const USER_STATUSES = ["live", "deleted", "all"] as const;
 export type UserStatusFilter = (typeof USER_STATUSES)[number];
@@ -28,15 +29,6 @@ export interface ListUsersParams {
   limit?: number;
 }
 
-export interface UserListRow {
-  id: string;
-  email: string;
-  name: string;
-  isDeleted: boolean;
-  version: number;
-  createdAt: Date;
-  roles: { id: string; name: string }[];
-}
 
 export interface UserListPage {
   users: UserListRow[];
@@ -168,15 +160,8 @@ export async function listUsers(
   };
 }
 
-interface RawUserRow {
-  id: string;
-  email: string;
-  name: string;
-  isDeleted: boolean;
-  version: number;
-  createdAt: Date;
-  nameLower: string;
-}
+/** What the list query selects: a list row before its roles, with the sort key. */
+type RawUserRow = Omit<UserListRow, "roles"> & Pick<User, "nameLower">;
 
 /**
  * user_roles keeps the role's name as it was when assigned; the roles table

@@ -7,10 +7,10 @@
  * handlers and client components alike.
  */
 import type { Db } from "@/lib/db";
+import { fieldChanges, type FieldChange } from "@/lib/events/display";
 import { actorSchema, type RawEnvelope } from "@/lib/events/envelope";
-import { eventRegistry } from "@/lib/events/registry";
-import { upcast, type EventRegistry } from "@/lib/events/upcast";
-import { userEventTypes, userPayloadSchemas, type UserEvent, type UserEventType } from "@/modules/users/domain/events";
+import { STREAM } from "@/modules/streams";
+import { userEventTypes, userPayloadSchemas, userSerde, type UserEvent, type UserEventType } from "@/modules/users/domain/events";
 import { foldUser, type UserState } from "@/modules/users/domain/user-state";
 
 export const TIMELINE_PAGE_SIZE = 20;
@@ -20,11 +20,6 @@ export type TimelineActor =
   | { kind: "service"; name: string }
   | { kind: "unknown" };
 
-export interface FieldChange {
-  field: string;
-  before: string | null;
-  after: string | null;
-}
 
 export interface TimelineEntry {
   eventId: string;
@@ -181,11 +176,10 @@ function toDomainEvent(row: {
     causationId: row.causationId,
     payload: row.payload,
   };
-  const current = upcast(envelope, eventRegistry as EventRegistry);
-  if (!isUserEventType(current.type)) throw new Error(`${current.type} is not a user event`);
-  // The registry ties the type to its payload schema, so this is the typed event.
-  const payload = userPayloadSchemas[current.type].parse(current.payload);
-  return { ...current, payload } as UserEvent;
+  // The one serde: upcast and validate exactly as the projector does.
+  const read = userSerde.read(envelope, STREAM.users.name);
+  if (!read.ok) throw new Error(`user ${row.userId}, event ${row.sequence}: ${read.reason}`);
+  return read.event;
 }
 
 function toEntry(row: EventRow): TimelineEntry {
@@ -199,22 +193,12 @@ function toEntry(row: EventRow): TimelineEntry {
     actor: actor.success ? actor.data : { kind: "unknown" },
     correlationId: row.correlationId,
     causationId: row.causationId,
-    changes: readChanges(row.changes),
+    changes: fieldChanges(row.changes),
     ...roleOf(row.type, row.payload),
     payload: row.payload,
   };
 }
 
-/** `changes` is `{ field: { before, after } }` (userChanges in the domain). */
-function readChanges(raw: unknown): FieldChange[] {
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return [];
-  return Object.entries(raw as Record<string, unknown>).map(([field, change]) => {
-    const c = (change ?? {}) as { before?: unknown; after?: unknown };
-    return { field, before: asText(c.before), after: asText(c.after) };
-  });
-}
-
-const asText = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 function roleOf(type: string, payload: unknown): { roleName: string | null; reason: string | null } {
   if (type === "RoleAssignedToUser") {

@@ -5,7 +5,6 @@ import { inputClass } from "@/lib/ui/styles";
 import { RefreshWhilePending } from "@/lib/ui/refresh-while-pending";
 import { useCommandForm } from "@/lib/ui/use-command-form";
 import { assignRoleAction } from "@/modules/users/actions/assign-role";
-import { roleKeys } from "@/modules/roles/ui/role-query-keys";
 import { userKeys } from "./user-query-keys";
 
 /**
@@ -26,8 +25,6 @@ export function AssignRoleForm({
 }) {
   const [state, formAction] = useCommandForm(assignRoleAction, (r) => [
     userKeys.detail(r.aggregateId),
-    userKeys.lists(),
-    roleKeys.lists(),
   ]);
   const [filter, setFilter] = useState("");
   const [chosen, setChosen] = useState("");

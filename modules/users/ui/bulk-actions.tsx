@@ -7,7 +7,6 @@ import { buttonClass, inputClass } from "@/lib/ui/styles";
 import { assignRoleAction } from "@/modules/users/actions/assign-role";
 import { deleteUserAction } from "@/modules/users/actions/delete-user";
 import { unassignRoleAction } from "@/modules/users/actions/unassign-role";
-import { roleKeys } from "@/modules/roles/ui/role-query-keys";
 import { userKeys } from "./user-query-keys";
 
 interface Target {
@@ -86,8 +85,8 @@ export function BulkActions({
       outcomes.push({ target, result });
       setProgress({ operation, done: outcomes.length, total: targets.length });
     }
-    // Exactly the keys these commands changed: each changed user, the lists, and role member counts.
-    const keys: QueryKey[] = [userKeys.lists(), roleKeys.lists()];
+    // Exactly the queried keys these commands changed: each changed user's (the lists are server-rendered).
+    const keys: QueryKey[] = [];
     for (const o of outcomes) if (o.result.ok && o.result.changed) keys.push(userKeys.detail(o.target.id));
     await Promise.all(keys.map((queryKey) => queryClient.invalidateQueries({ queryKey })));
     setProgress(null);

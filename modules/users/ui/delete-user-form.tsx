@@ -5,13 +5,10 @@ import { RefreshWhilePending } from "@/lib/ui/refresh-while-pending";
 import { useCommandForm } from "@/lib/ui/use-command-form";
 import { deleteUserAction } from "@/modules/users/actions/delete-user";
 import { userKeys } from "./user-query-keys";
-import { roleKeys } from "@/modules/roles/ui/role-query-keys";
 
 export function DeleteUserForm({ userId, version, email }: { userId: string; version: number; email: string }) {
   const [state, formAction] = useCommandForm(deleteUserAction, (r) => [
     userKeys.detail(r.aggregateId),
-    userKeys.lists(),
-    roleKeys.lists(), // member counts
   ]);
   return (
     <form action={formAction} className="space-y-3">

@@ -15,7 +15,7 @@ export interface EditUserFormProps {
 }
 
 export function EditUserForm({ userId, version, email, name }: EditUserFormProps) {
-  const [state, formAction] = useCommandForm(updateUserAction, (r) => [userKeys.detail(r.aggregateId), userKeys.lists()]);
+  const [state, formAction] = useCommandForm(updateUserAction, (r) => [userKeys.detail(r.aggregateId)]);
   const { formRef, onChange, expectedVersion } = useVersionedEdit(version, state);
   return (
     <form ref={formRef} action={formAction} onChange={onChange} noValidate className="space-y-4">

@@ -3,15 +3,12 @@ import { FormStatus, SubmitButton } from "@/lib/ui/form-controls";
 import { RefreshWhilePending } from "@/lib/ui/refresh-while-pending";
 import { useCommandForm } from "@/lib/ui/use-command-form";
 import { unassignRoleAction } from "@/modules/users/actions/unassign-role";
-import { roleKeys } from "@/modules/roles/ui/role-query-keys";
 import { userKeys } from "./user-query-keys";
 
 /** The "Remove" button beside one of the user's roles. */
 export function UnassignRoleForm({ userId, roleId, roleName }: { userId: string; roleId: string; roleName: string }) {
   const [state, formAction] = useCommandForm(unassignRoleAction, (r) => [
     userKeys.detail(r.aggregateId),
-    userKeys.lists(),
-    roleKeys.lists(),
   ]);
   return (
     <form action={formAction} className="inline-flex flex-col items-end gap-1">

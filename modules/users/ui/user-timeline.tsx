@@ -1,7 +1,7 @@
 "use client";
 import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState, type ReactNode } from "react";
-import { Badge, type BadgeTone } from "@/lib/ui/badge";
+import { EventTypeBadge } from "@/lib/ui/event-display";
 import { Spinner } from "@/lib/ui/form-controls";
 import { RelativeTime } from "@/lib/ui/relative-time";
 import { buttonClass, inputClass } from "@/lib/ui/styles";
@@ -10,15 +10,6 @@ import type { TimelineEntry, TimelinePage } from "@/modules/users/read/user-time
 import { actorLabel } from "./actor-label";
 import { StateAtDialog } from "./state-at-dialog";
 import { userKeys } from "./user-query-keys";
-
-const eventTones: Record<string, BadgeTone> = {
-  UserCreated: "green",
-  UserUpdated: "blue",
-  UserDeleted: "red",
-  UserLoggedIn: "neutral",
-  RoleAssignedToUser: "violet",
-  RoleUnassignedFromUser: "amber",
-};
 
 async function fetchTimelinePage(
   userId: string,
@@ -169,7 +160,7 @@ function TimelineItem({ entry: e, onViewState }: { entry: TimelineEntry; onViewS
         className="absolute top-1.5 -left-[25px] size-2.5 rounded-full border-2 border-white bg-zinc-400"
       />
       <div className="flex flex-wrap items-center gap-x-2 gap-y-1">
-        <Badge tone={eventTones[e.type] ?? "neutral"}>{e.type}</Badge>
+        <EventTypeBadge type={e.type} />
         <span className="text-xs text-zinc-400 tabular-nums">#{e.sequence}</span>
         <Summary entry={e} />
       </div>

@@ -4,18 +4,8 @@ import { useEffect, useRef, useState, type ReactNode } from "react";
 import { DataTable } from "@/lib/ui/data-table";
 import { Badge } from "@/lib/ui/badge";
 import { formatDate } from "@/lib/ui/format";
+import type { UsersTableRow } from "../read/user-row";
 import { BulkActions } from "./bulk-actions";
-
-export interface UsersTableRow {
-  id: string;
-  email: string;
-  name: string;
-  isDeleted: boolean;
-  version: number;
-  /** ISO-8601. */
-  createdAt: string;
-  roles: { id: string; name: string }[];
-}
 
 /**
  * The users table with row selection for bulk changes. Only users on the

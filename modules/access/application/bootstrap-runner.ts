@@ -1,5 +1,5 @@
 /**
- * Runs first-start access set-up (lib/auth/bootstrap.ts) when the console
+ * Runs first-start access set-up (./bootstrap.ts) when the console
  * process starts (instrumentation.ts), retrying while Kafka or PostgreSQL are
  * not there yet. Readiness (/api/health) waits for it. State on globalThis:
  * instrumentation and route handlers are bundled separately.

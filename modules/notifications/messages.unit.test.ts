@@ -1,7 +1,7 @@
 /** Which events produce which message, and what the messages say (pure: no I/O). */
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { DomainEvent } from "@/lib/events/registry";
+import type { DomainEvent } from "@/modules";
 import { event } from "@/test/fixtures";
 import { NOTHING_KNOWN, type Known } from "./known";
 import { planEmail, planSlack, slackEscape } from "./messages";

@@ -8,9 +8,9 @@
  * the role's creation; the carried name covers that.
  */
 import type { Actor } from "@/lib/events/envelope";
-import type { DomainEvent } from "@/lib/events/registry";
+import type { DomainEvent } from "@/modules";
 import type { Known } from "./known";
-import type { Notification } from "./subscriber";
+import type { Notification } from "@/lib/notify/subscriber";
 
 /** The role whose gain or loss the Slack notifier reports (compared trimmed, case-insensitively). */
 export const ADMIN_ROLE = "admin";

@@ -10,13 +10,13 @@ import { z } from "zod";
 import type { CommandContext, CommandDeps } from "@/lib/command/execute";
 import { parseInput } from "@/lib/command/validate";
 import { invariant } from "@/lib/errors";
-import { waitForProjection } from "@/lib/projection/projector";
+import { waitForProjection } from "@/lib/command/wait-for-projection";
 import { ensureBuiltInRole } from "@/modules/roles/application/role-commands";
 import { assignRole, createUser } from "@/modules/users/application/user-commands";
 import { emailSchema, personNameSchema } from "@/modules/users/domain/events";
-import { hashPassword, passwordSchema } from "./password";
-import { BUILT_IN_ROLES } from "./permissions";
-import { digest, newSecret } from "./secrets";
+import { hashPassword, passwordSchema } from "@/lib/auth/password";
+import { BUILT_IN_ROLES } from "@/lib/auth/permissions";
+import { digest, newSecret } from "@/lib/auth/secrets";
 
 /** The actor of what the console does on its own (built-in roles, the first admin from the environment). */
 export const SYSTEM_CONTEXT: CommandContext = { actor: { kind: "service", name: "admin-console" } };

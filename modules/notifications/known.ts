@@ -7,7 +7,8 @@
  */
 import type { Tx } from "@/lib/command/execute";
 import type { Db } from "@/lib/db";
-import { streamOf, type DomainEvent } from "@/lib/events/registry";
+import { streamOf, type DomainEvent } from "@/modules";
+import { STREAM } from "@/modules/streams";
 
 export interface KnownUser {
   id: string;
@@ -33,11 +34,11 @@ export interface Known {
 export const NOTHING_KNOWN: Known = { user: null, role: null };
 
 /** The user an event concerns: events of the users topic are keyed by user. */
-const userIdOf = (event: DomainEvent): string | null => (streamOf(event.type) === "users" ? event.aggregateId : null);
+const userIdOf = (event: DomainEvent): string | null => (streamOf(event.type) === STREAM.users.name ? event.aggregateId : null);
 
 /** The role an event names: a role event's own, or the one an assignment carries. */
 function roleIdOf(event: DomainEvent): string | null {
-  if (streamOf(event.type) === "roles") return event.aggregateId;
+  if (streamOf(event.type) === STREAM.roles.name) return event.aggregateId;
   return "roleId" in event.payload ? event.payload.roleId : null;
 }
 
@@ -46,7 +47,9 @@ function roleIdOf(event: DomainEvent): string | null {
  * version changes nothing, so folding is idempotent; an update of a user or
  * role this notifier never saw created is ignored (the projector dead-letters it).
  */
-export function foldKnown(known: Known, event: DomainEvent): { user?: KnownUser; role?: KnownRole } {
+export type KnownChange = { user?: KnownUser; role?: KnownRole };
+
+export function foldKnown(known: Known, event: DomainEvent): KnownChange {
   const newer = (row: { version: number } | null): row is { version: number } => !!row && row.version < event.sequence;
   switch (event.type) {
     case "UserCreated":
@@ -102,7 +105,7 @@ export async function loadKnown(db: Db | Tx, consumer: string, event: DomainEven
 }
 
 /** Writes what foldKnown returned; the version guard keeps a late or repeated write from going back. */
-export async function saveKnown(tx: Tx, consumer: string, change: { user?: KnownUser; role?: KnownRole }): Promise<void> {
+export async function saveKnown(tx: Tx, consumer: string, change: KnownChange): Promise<void> {
   const { user, role } = change;
   if (user) {
     await tx.$executeRaw`

@@ -4,13 +4,15 @@
  * SLACK_WEBHOOK_URL it only logs what it would post.
  */
 import type { NotifierConfig } from "@/lib/config";
+import type { DomainEvent } from "@/modules";
+import type { Known } from "./known";
 import { planSlack, type SlackMessage } from "./messages";
-import { DEFAULT_RETRY, type RetryPolicy } from "./retry";
-import type { Channel } from "./subscriber";
+import { DEFAULT_RETRY, type RetryPolicy } from "@/lib/notify/retry";
+import type { Channel } from "@/lib/notify/subscriber";
 
 type SlackConfig = Pick<NotifierConfig, "SLACK_WEBHOOK_URL" | "CONSOLE_URL">;
 
-export function createSlackChannel(config: SlackConfig, retry: RetryPolicy = DEFAULT_RETRY): Channel<SlackMessage> {
+export function createSlackChannel(config: SlackConfig, retry: RetryPolicy = DEFAULT_RETRY): Channel<SlackMessage, DomainEvent, Known> {
   const settings = { consoleUrl: config.CONSOLE_URL };
   const url = config.SLACK_WEBHOOK_URL;
   return {

@@ -10,9 +10,9 @@ import type { CommandDeps } from "@/lib/command/execute";
 import { parseInput } from "@/lib/command/validate";
 import type { Db } from "@/lib/db";
 import { recordLogin } from "@/modules/users/application/user-commands";
-import { verifyPassword } from "./password";
-import { loadLiveUser } from "./principal";
-import { createSession } from "./sessions";
+import { verifyPassword } from "@/lib/auth/password";
+import { loadLiveUser } from "@/lib/auth/principal";
+import { createSession } from "@/lib/auth/sessions";
 
 export const THROTTLE = {
   windowMs: 15 * 60_000,

@@ -7,9 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Projector } from "@/lib/projection/projector";
 import { createTestContext, startProjector, type TestContext } from "@/test/integration";
+import type { LiveMessage } from "@/lib/live/live-message";
+import { ReadModelListener } from "@/lib/live/read-model-listener";
+import { app } from "@/modules";
 import { createRole } from "@/modules/roles/application/role-commands";
-import type { LiveMessage } from "./live-message";
-import { ReadModelListener } from "./read-model-listener";
 
 let t: TestContext;
 let projector: Projector;
@@ -32,7 +33,7 @@ const changedRole = (id: string) => () =>
 beforeAll(async () => {
   t = await createTestContext("live");
   projector = await startProjector(t);
-  listener = new ReadModelListener(t.databaseUrl, t.config.KAFKA_TOPIC_PREFIX);
+  listener = new ReadModelListener(t.databaseUrl, t.config.KAFKA_TOPIC_PREFIX, app.streams);
   listener.subscribe((m) => received.push(m));
 });
 

@@ -7,10 +7,11 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import nodemailer from "nodemailer";
 import type { NotifierConfig } from "@/lib/config";
-import type { DomainEvent } from "@/lib/events/registry";
+import type { DomainEvent } from "@/modules";
+import type { Known } from "./known";
 import { planEmail, type EmailMessage } from "./messages";
-import { DEFAULT_RETRY, PermanentSendError, type RetryPolicy } from "./retry";
-import type { Channel } from "./subscriber";
+import { DEFAULT_RETRY, PermanentSendError, type RetryPolicy } from "@/lib/notify/retry";
+import type { Channel } from "@/lib/notify/subscriber";
 
 type MailConfig = Pick<NotifierConfig, "SMTP_URL" | "MAIL_FROM" | "MAIL_DIR" | "CONSOLE_URL">;
 
@@ -37,7 +38,7 @@ function isRefusedForGood(error: unknown): boolean {
   );
 }
 
-export function createEmailChannel(config: MailConfig, retry: RetryPolicy = DEFAULT_RETRY): Channel<EmailMessage> {
+export function createEmailChannel(config: MailConfig, retry: RetryPolicy = DEFAULT_RETRY): Channel<EmailMessage, DomainEvent, Known> {
   const settings = { consoleUrl: config.CONSOLE_URL };
   const timeout = retry.attemptTimeoutMs;
   const smtp = config.SMTP_URL

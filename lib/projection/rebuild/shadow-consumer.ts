@@ -1,0 +1,167 @@
+/**
+ * A rebuild's replay (./rebuild.ts): a consumer group of its own feeding the
+ * projector's own applyBatch into the shadow tables, never past the live
+ * projector's positions (or the positions a verification fixed).
+ */
+import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import type { Tx } from "@/lib/command/execute";
+import type { KafkaConfig } from "@/lib/config";
+import { partitionErrors } from "@/lib/consumers/partition-errors";
+import type { Db } from "@/lib/db";
+import { streamOfTopic } from "@/lib/kafka/topics";
+import type { Logger } from "@/lib/log";
+import { applyBatch } from "../apply-batch";
+import { lazyAdmin, partitionCounts, PROJECTION_CONSUMER, PROJECTOR_CONCURRENCY, type ProjectionApp } from "../projector";
+import { positionKey, seekToPositions, storedPositions, type Positions } from "../positions";
+import { REBUILD_SCHEMA } from "./shadow-schema";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface ShadowConsumer {
+  /** Pauses every partition and waits for the batch in flight. */
+  hold(): Promise<void>;
+  release(): void;
+  /** Stop at these positions instead of the live projector's (null: follow the live projector again). */
+  follow(positions: Positions | null): void;
+  stop(): Promise<void>;
+  /** Set when the consumer crashed for good. */
+  failure: Error | null;
+}
+
+/**
+ * The replaying consumer: a consumer group of its own, positions in the shadow
+ * projection_offsets (under the live group's name, ready for the switch), each
+ * batch cut at the live position of its partition (or at the position `follow`
+ * fixed while verifying).
+ */
+export async function startShadowConsumer(deps: {
+  db: Db;
+  kafka: Kafka;
+  group: string;
+  rebuildGroup: string;
+  topics: string[];
+  config: KafkaConfig;
+  app: ProjectionApp;
+  log: Logger;
+}): Promise<ShadowConsumer> {
+  const { db, kafka, group, topics, config, app, log } = deps;
+  const consumer: Consumer = kafka.consumer({
+    groupId: deps.rebuildGroup,
+    ...PROJECTION_CONSUMER,
+    // A replay reads far more than it waits: larger fetches, fewer and bigger transactions.
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    // Stopping waits for the fetch in flight: a short long-poll (default 5 s) keeps the end of a
+    // rebuild quick. Busy fetches return at once anyway.
+    maxWaitTimeInMs: 100,
+  });
+  const admin = lazyAdmin(kafka);
+  const partitionsOf = partitionCounts(admin.get);
+  const failures = partitionErrors(db, deps.rebuildGroup, log);
+  let held = false;
+  let inFlight = 0;
+  let target: Positions | null = null;
+  let stopped: Promise<void> | null = null;
+  const state: ShadowConsumer = {
+    failure: null,
+    async hold() {
+      held = true;
+      consumer.pause(topics.map((topic) => ({ topic })));
+      while (inFlight > 0) await sleep(20);
+    },
+    release() {
+      held = false;
+      consumer.resume(topics.map((topic) => ({ topic })));
+    },
+    follow(positions) {
+      target = positions;
+    },
+    stop() {
+      stopped ??= consumer.disconnect().finally(() => admin.close());
+      return stopped;
+    },
+  };
+
+  /** Waits a moment before fetching again from `offset` (the live projector's position, not yet passed). */
+  function waitForLive(topic: string, partition: number, offset: string) {
+    consumer.seek({ topic, partition, offset });
+    consumer.pause([{ topic, partitions: [partition] }]);
+    setTimeout(() => {
+      if (!held && !stopped) consumer.resume([{ topic, partitions: [partition] }]);
+    }, 250).unref();
+  }
+
+  async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    if (held) {
+      // Fetched just before the pause: fetch it again after the release.
+      consumer.seek({ topic: batch.topic, partition: batch.partition, offset: batch.messages[0]!.offset });
+      return;
+    }
+    inFlight += 1;
+    try {
+      const { topic, partition } = batch;
+      const partitions = await partitionsOf(topic);
+      const fetchedOffset = (batch as { fetchedOffset?: string }).fetchedOffset;
+      let done: { waitAt: string | null; gapFrom?: string };
+      try {
+        done = await db.$transaction(
+          async (tx) => {
+            // Unqualified names in applyBatch now mean the shadow tables; the live position is read by its full name.
+            await tx.$executeRaw`SELECT set_config('search_path', ${REBUILD_SCHEMA}, true)`;
+            const limit = target ? (target.get(positionKey(topic, partition)) ?? 0n) : await livePosition(tx, group, topic, partition);
+            const messages = batch.messages.filter((m) => BigInt(m.offset) < limit);
+            if (messages.length) {
+              const outcome = await applyBatch(tx, {
+                group,
+                topic,
+                partition,
+                stream: streamOfTopic(topic, config, app.streams),
+                app,
+                partitions,
+                fetchedOffset,
+                messages,
+                rebuild: true,
+              });
+              if (outcome.gapFrom !== undefined) return { waitAt: null, gapFrom: outcome.gapFrom };
+            }
+            return { waitAt: batch.messages.find((m) => BigInt(m.offset) >= limit)?.offset ?? null };
+          },
+          { maxWait: 10_000, timeout: 120_000 },
+        );
+      } catch (error) {
+        // Shown on the health page's rebuild card beside the replay's partition; kafkajs retries the batch.
+        log.error({ err: error, topic, partition, offset: batch.messages[0]?.offset }, "rebuild: batch failed; retrying");
+        await failures.failed(topic, partition, batch.messages[0]?.offset ?? null, error);
+        throw error;
+      }
+      if (done.gapFrom !== undefined) consumer.seek({ topic, partition, offset: done.gapFrom });
+      else if (done.waitAt === null) resolveOffset(batch.messages.at(-1)!.offset);
+      else waitForLive(topic, partition, done.waitAt);
+      await failures.progressed(topic, partition);
+      await heartbeat();
+    } finally {
+      inFlight -= 1;
+    }
+  }
+
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    storedPositions(db, group, REBUILD_SCHEMA)
+      .then((positions) => seekToPositions(consumer, payload.memberAssignment, positions))
+      .catch((error: unknown) => log.error({ err: error }, "rebuild: could not seek to stored offsets"));
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    log.error({ err: payload.error, restart: payload.restart }, "rebuild consumer crashed");
+    if (!payload.restart) state.failure = payload.error;
+  });
+  await consumer.connect();
+  for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: PROJECTOR_CONCURRENCY, eachBatch });
+  return state;
+}
+
+async function livePosition(tx: Tx, group: string, topic: string, partition: number): Promise<bigint> {
+  const [live] = await tx.$queryRaw<{ next_offset: bigint }[]>`
+    SELECT next_offset FROM public.projection_offsets
+    WHERE consumer_group = ${group} AND topic = ${topic} AND partition = ${partition}`;
+  return live?.next_offset ?? 0n;
+}

@@ -1,0 +1,48 @@
+/** The users' routes under /api/v1 (app/api/v1/users), for the OpenAPI document (lib/api/openapi.ts). */
+import { command, idempotencyKey, pathId, read, expectedVersionQuery } from "@/lib/api/openapi";
+import type { ApiDefinition } from "@/lib/module";
+import { assignRoleInput, createUserInput, recordLoginInput, updateUserInput } from "./domain/commands";
+
+export const usersApi: ApiDefinition = {
+  paths: {
+    "/api/v1/users": {
+      get: read("Search users (case-insensitive prefix of email or name), filter, keyset pages", [
+        { name: "q", in: "query", schema: { type: "string" } },
+        { name: "role", in: "query", schema: { type: "string", format: "uuid" } },
+        { name: "status", in: "query", schema: { enum: ["live", "deleted", "all"] } },
+        { name: "sort", in: "query", schema: { enum: ["created", "name"] } },
+        { name: "cursor", in: "query", schema: { type: "string" } },
+        { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 200 } },
+      ]),
+      post: command("Create a user", "CreateUser", "201", [idempotencyKey]),
+    },
+    "/api/v1/users/{id}": {
+      get: read("A user with their current roles", [pathId("id")]),
+      patch: command("Change a user's email or name", "UpdateUser", "200", [pathId("id")]),
+      delete: command("Delete a user", null, "200", [pathId("id"), expectedVersionQuery]),
+    },
+    "/api/v1/users/{id}/roles": {
+      post: command("Assign a role to a user", "AssignRole", "200", [pathId("id"), idempotencyKey]),
+    },
+    "/api/v1/users/{id}/roles/{roleId}": {
+      delete: command("Unassign a role from a user", null, "200", [pathId("id"), pathId("roleId")]),
+    },
+    "/api/v1/users/{id}/logins": {
+      post: command("Record that the user signed in (for an auth service)", "RecordLogin", "201", [pathId("id"), idempotencyKey]),
+    },
+    "/api/v1/users/{id}/timeline": {
+      get: read("One page of the user's timeline, newest first", [
+        pathId("id"),
+        { name: "type", in: "query", schema: { type: "string" } },
+        { name: "before", in: "query", schema: { type: "integer" } },
+        { name: "limit", in: "query", schema: { type: "integer" } },
+      ]),
+    },
+  },
+  schemas: {
+    CreateUser: createUserInput,
+    UpdateUser: updateUserInput.omit({ userId: true }),
+    AssignRole: assignRoleInput.omit({ userId: true }),
+    RecordLogin: recordLoginInput.omit({ userId: true }),
+  },
+};
