@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatAge } from "../ui/format";
+import { instanceView } from "./health-fixtures";
 import { bucketByMinute, formatPartitions, holders, instanceStatus, notifierPosition, topicHealth, type ProjectorInstanceView } from "./health";
 
 const at = (iso: string) => new Date(iso);
@@ -99,23 +100,7 @@ describe("instanceStatus", () => {
 });
 
 describe("holders", () => {
-  const instance = (over: Partial<ProjectorInstanceView>): ProjectorInstanceView => ({
-    instanceId: "a",
-    consumerGroup: "read-model",
-    host: "host-a",
-    pid: 1,
-    metricsPort: null,
-    startedAt: at("2026-11-27T09:00:00Z"),
-    lastHeartbeatAt: at("2026-11-27T09:00:00Z"),
-    stoppedAt: null,
-    isAlive: true,
-    status: "alive",
-    lastError: null,
-    lastErrorAt: null,
-    restarts: 0,
-    assignment: {},
-    ...over,
-  });
+  const instance = (over: Partial<ProjectorInstanceView>) => instanceView({ assignment: {}, ...over });
   it("names the live instance holding each partition and ignores the others", () => {
     const held = holders([
       instance({ pid: 1, assignment: { users: [0, 1] } }),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ago, fixtureNow, partitionError } from "./health-fixtures";
 import {
   isNotifierStalled,
   isStalled,
@@ -7,25 +8,13 @@ import {
   readiness,
   stallReason,
   stalledForMs,
-  type PartitionError,
   type StalledPartition,
 } from "./stall";
 
-const now = new Date("2026-11-30T12:00:00Z");
-const ago = (s: number) => new Date(now.getTime() - s * 1000);
+const now = fixtureNow;
 const STALL = 30_000;
 
-const error = (over: Partial<PartitionError> = {}): PartitionError => ({
-  consumerGroup: "read-model",
-  topic: "users",
-  partition: 3,
-  offset: 120n,
-  error: "connect ECONNREFUSED 127.0.0.1:5432",
-  attempts: 7,
-  firstFailedAt: ago(45),
-  lastFailedAt: ago(2),
-  ...over,
-});
+const error = partitionError;
 
 describe("the projector's stall rule", () => {
   // `writtenSince`: the first offset written at or after now − 30 s.

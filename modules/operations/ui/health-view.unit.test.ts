@@ -2,43 +2,15 @@
 import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import type { Health, ProjectorInstanceView } from "../read/health";
-import type { PartitionError } from "../read/stall";
+import type { Health } from "../read/health";
+import { ago, fixtureNow, instanceView, partitionError } from "../read/health-fixtures";
 import { HealthView } from "./health-view";
 import { RebuildPanel } from "./rebuild-panel";
 
-const now = new Date("2026-11-30T12:00:00Z");
-const ago = (s: number) => new Date(now.getTime() - s * 1000);
+const now = fixtureNow;
 const text = (html: string) => html.replace(/<[^>]+>/g, " ").replace(/&#x27;/g, "'").replace(/\s+/g, " ");
-
-const instance = (over: Partial<ProjectorInstanceView>): ProjectorInstanceView => ({
-  instanceId: "a",
-  consumerGroup: "read-model",
-  host: "host-a",
-  pid: 42,
-  metricsPort: null,
-  startedAt: ago(3600),
-  lastHeartbeatAt: ago(1),
-  stoppedAt: null,
-  isAlive: true,
-  status: "alive",
-  lastError: null,
-  lastErrorAt: null,
-  restarts: 0,
-  assignment: { users: [0, 1, 2, 3] },
-  ...over,
-});
-
-const error: PartitionError = {
-  consumerGroup: "read-model",
-  topic: "users",
-  partition: 3,
-  offset: 120n,
-  error: "connect ECONNREFUSED 127.0.0.1:5432",
-  attempts: 7,
-  firstFailedAt: ago(45),
-  lastFailedAt: ago(2),
-};
+const instance = instanceView;
+const error = partitionError();
 
 const health = (over: Partial<Health> = {}): Health => ({
   checkedAt: now,
