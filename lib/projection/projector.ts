@@ -221,15 +221,15 @@ export function createProjector(options: ProjectorOptions): Projector {
       await failures.failed(batch.topic, batch.partition, batch.messages[0]?.offset ?? null, error);
       throw error;
     }
-    // PostgreSQL holds the new position: the partition moved, whatever Kafka says next (a
-    // rebalance failing the offset commit below is kafkajs' business, not the partition's).
-    await failures.progressed(batch.topic, batch.partition);
     if (outcome.gapFrom !== undefined) {
       // Fetched from past what PostgreSQL holds (e.g. its data restored from before the last
       // commits): go back to the stored position instead of skipping what lies between.
       consumer.current().seek({ topic: batch.topic, partition: batch.partition, offset: outcome.gapFrom });
       return;
     }
+    // PostgreSQL holds the new position: the partition moved, whatever Kafka says next (a
+    // rebalance failing the offset commit below is kafkajs' business, not the partition's).
+    await failures.progressed(batch.topic, batch.partition);
     // Only now, with the database committed, may Kafka learn the new position.
     const last = batch.messages.at(-1);
     if (last) {
