@@ -9,7 +9,9 @@ import type { CommandContext, CommandDeps } from "@/lib/command/execute";
 import { kafkaConfig, type KafkaConfig } from "@/lib/config";
 import { createDb, type Db } from "@/lib/db";
 import { createKafka } from "@/lib/kafka/client";
+import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
 import { createEventAppender, type EventAppender } from "@/lib/kafka/producer";
+import { createPersonalDataKeys, type PersonalDataKeys } from "@/lib/privacy/key-store";
 import { ensureTopics, topicName } from "@/lib/kafka/topics";
 
 export interface AppClients<S extends string = string> {
@@ -20,6 +22,8 @@ export interface AppClients<S extends string = string> {
   kafka: Kafka;
   admin: Admin;
   appender: EventAppender;
+  /** The key store of personal data the appender seals with (lib/privacy). */
+  personalData: PersonalDataKeys;
   deps: CommandDeps;
   ctx: CommandContext;
   /** Each stream's topic. */
@@ -43,7 +47,8 @@ export async function connectAppClients<S extends string>(options: {
   await admin.connect();
   await (options.ensure ?? ensureTopics)(admin, config, options.streams);
   const db = createDb(env.DATABASE_URL);
-  const appender = createEventAppender(config);
+  const personalData = createPersonalDataKeys(db, keyWrapperFromEnv({ ...process.env, ...env }));
+  const appender = createEventAppender(config, { personalData });
   return {
     databaseUrl: env.DATABASE_URL,
     db,
@@ -52,6 +57,7 @@ export async function connectAppClients<S extends string>(options: {
     kafka,
     admin,
     appender,
+    personalData,
     deps: { db, appender },
     ctx: { actor: { kind: "service", name: options.actorName } },
     topics: Object.fromEntries(options.streams.map((s) => [s, topicName(s, config)])) as Record<S, string>,

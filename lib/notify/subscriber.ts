@@ -24,6 +24,9 @@
  * an idempotency key (mail gets a Message-ID derived from the event id, which
  * lets mail systems drop the copy; Slack webhooks take none).
  */
+import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
+import { createPersonalDataKeys, type PersonalDataKeys } from "@/lib/privacy/key-store";
+import { wantedKeys } from "@/lib/privacy/personal-data";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { EachBatchPayload, Kafka } from "kafkajs";
 import type { KafkaConfig } from "@/lib/config";
@@ -77,6 +80,11 @@ export interface SubscriberOptions<M extends Notification, E extends AnyEvent, K
   /** The streams to read and the serde to read them with (the modules', modules/index.ts). */
   streams: readonly string[];
   serde: Pick<Serde<E>, "decode">;
+  /**
+   * The key store: the keys that reveal personal data, and who is erased (an erased person's
+   * data reads as ERASED; lib/privacy). Default: PostgreSQL's, wrapped by DATA_KEY_ENCRYPTION_KEY.
+   */
+  personalData?: Pick<PersonalDataKeys, "ring">;
   view: NotifierView<E, K, C>;
   /** The consumer group; also the key of this notifier's rows in notifications_sent and its view. */
   group: string;
@@ -116,6 +124,7 @@ export function createSubscriber<M extends Notification, E extends AnyEvent, K, 
   options: SubscriberOptions<M, E, K, C>,
 ): Subscriber {
   const { db, config, group, channel, maxAgeMs, view, serde } = options;
+  const personalData = options.personalData ?? createPersonalDataKeys(db, keyWrapperFromEnv());
   const log = options.log ?? jsonLine(group);
   const now = options.now ?? Date.now;
   const retry = options.retry ?? DEFAULT_RETRY;
@@ -279,9 +288,10 @@ export function createSubscriber<M extends Notification, E extends AnyEvent, K, 
       await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(BigInt(offset) + 1n) }] }] });
       await failures.progressed(topic, partition);
     };
+    const ring = await personalData.ring(db, wantedKeys(batch.messages));
     const decoded = batch.messages.map((m) => ({
       offset: m.offset,
-      result: serde.decode(m.value, stream, m.key?.toString("utf8") ?? null),
+      result: serde.decode(m.value, stream, m.key?.toString("utf8") ?? null, ring),
     }));
     const handled = await alreadyHandled(decoded.flatMap((d) => (d.result.ok ? [d.result.event.id] : [])));
     let done: string | null = null;

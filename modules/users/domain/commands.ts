@@ -22,6 +22,14 @@ export const recordLoginInput = z.object({
   ip: z.string().trim().max(100).nullable().default(null),
   userAgent: z.string().max(1000).nullable().default(null),
 });
+export const eraseUserInput = z.object({
+  userId,
+  reason: z
+    .string({ error: "A reason is required." })
+    .trim()
+    .min(1, "A reason is required.")
+    .max(500, "The reason must be at most 500 characters."),
+});
 export const assignRoleInput = z.object({ userId, roleId, expectedVersion: expectedVersion.optional() });
 export const unassignRoleInput = z.object({ userId, roleId, expectedVersion: expectedVersion.optional() });
 
@@ -30,6 +38,7 @@ export type UpdateUserInput = z.infer<typeof updateUserInput>;
 export type DeleteUserInput = z.infer<typeof deleteUserInput>;
 export type RecordLoginInput = z.infer<typeof recordLoginInput>;
 export type AssignRoleInput = z.infer<typeof assignRoleInput>;
+export type EraseUserInput = z.infer<typeof eraseUserInput>;
 export type UnassignRoleInput = z.infer<typeof unassignRoleInput>;
 
 /** A role as the user aggregate needs to know it when assigning. */
@@ -46,4 +55,5 @@ export type UserCommand =
   | ({ type: "RecordLogin" } & RecordLoginInput)
   /** `role` is null when no role has that id. */
   | ({ type: "AssignRole"; role: RoleRef | null } & AssignRoleInput)
-  | ({ type: "UnassignRole"; reason: "unassigned" | "role-deleted" } & UnassignRoleInput);
+  | ({ type: "UnassignRole"; reason: "unassigned" | "role-deleted" } & UnassignRoleInput)
+  | ({ type: "EraseUser" } & EraseUserInput);

@@ -16,6 +16,16 @@ export function decideUser(command: UserCommand, state: UserState | null): NewUs
     return [{ type: "UserCreated", payload: { email: command.email, name: command.name } }];
   }
 
+  if (command.type === "EraseUser") {
+    if (!state) throw notFound(`User ${command.userId}`);
+    if (state.erasedAt) throw invariant(`The personal data of user ${command.userId} was already erased.`);
+    // A live user is deleted first: erasure ends the account too.
+    return [
+      ...(state.isDeleted ? [] : [{ type: "UserDeleted" as const, payload: {} }]),
+      { type: "UserErased", payload: { reason: command.reason } },
+    ];
+  }
+
   const user = liveUser(state, command.userId);
   if ("expectedVersion" in command && command.expectedVersion !== undefined && command.expectedVersion !== user.version) {
     throw conflict(`User ${user.email}`, command.expectedVersion, user.version);

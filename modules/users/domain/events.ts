@@ -4,8 +4,10 @@
  * an optional field, or bump the type's schemaVersion and register an upcaster
  * in `userEvents` below.
  *
- * Personal data (email, name, ip, userAgent) is plainly named so it can later
- * be crypto-shredded. Secrets (password hashes, tokens) never enter the log.
+ * Personal data (email, name, ip, userAgent) is declared per type below: it is
+ * sealed with the person's key before it leaves the command side, and reads as
+ * "[erased]" once the person is erased (lib/privacy). Secrets (password hashes,
+ * tokens) never enter the log.
  */
 import { z } from "zod";
 import { createSerde } from "@/lib/events/codec";
@@ -44,6 +46,13 @@ export const userPayloadSchemas = {
     /** "role-deleted" when the role itself was deleted. */
     reason: z.enum(["unassigned", "role-deleted"]),
   }),
+  /**
+   * The person's personal data was erased (their key destroyed: lib/privacy). Who and when are
+   * the envelope's actor and occurredAt; the reason is kept in clear, so it must name no one.
+   */
+  UserErased: z.object({
+    reason: z.string().trim().min(1, "A reason is required.").max(500, "The reason must be at most 500 characters."),
+  }),
 } as const;
 
 type Payloads = { [K in keyof typeof userPayloadSchemas]: z.infer<(typeof userPayloadSchemas)[K]> };
@@ -54,6 +63,7 @@ export type UserDeleted = Event<"UserDeleted", Payloads["UserDeleted"]>;
 export type UserLoggedIn = Event<"UserLoggedIn", Payloads["UserLoggedIn"]>;
 export type RoleAssignedToUser = Event<"RoleAssignedToUser", Payloads["RoleAssignedToUser"]>;
 export type RoleUnassignedFromUser = Event<"RoleUnassignedFromUser", Payloads["RoleUnassignedFromUser"]>;
+export type UserErased = Event<"UserErased", Payloads["UserErased"]>;
 
 export type UserEvent =
   | UserCreated
@@ -61,7 +71,8 @@ export type UserEvent =
   | UserDeleted
   | UserLoggedIn
   | RoleAssignedToUser
-  | RoleUnassignedFromUser;
+  | RoleUnassignedFromUser
+  | UserErased;
 export type UserEventType = UserEvent["type"];
 export const userEventTypes = Object.keys(userPayloadSchemas) as UserEventType[];
 
@@ -75,6 +86,7 @@ export const userEvents = {
   UserLoggedIn: v1(userPayloadSchemas.UserLoggedIn, ["ip", "userAgent"]),
   RoleAssignedToUser: v1(userPayloadSchemas.RoleAssignedToUser),
   RoleUnassignedFromUser: v1(userPayloadSchemas.RoleUnassignedFromUser),
+  UserErased: { ...v1(userPayloadSchemas.UserErased), erasesPerson: true },
 } satisfies Record<UserEventType, EventSpec>;
 
 /** The serde (lib/events/codec.ts) over the user events alone: the timeline reads rows back through it. */

@@ -4,6 +4,7 @@
  * time travel folds a prefix of the timeline. One `evolve` serves all three.
  */
 import { assertNever } from "@/lib/errors";
+import { ERASED } from "@/lib/privacy/personal-data";
 import { CannotApplyEventError, type FieldChanges } from "@/lib/projection/timeline";
 import type { UserEvent } from "./events";
 
@@ -18,6 +19,8 @@ export interface UserState {
   updatedAt: string;
   deletedAt: string | null;
   lastLoginAt: string | null;
+  /** When the person's personal data was erased (UserErased); their email and name then read ERASED. */
+  erasedAt: string | null;
   /** roleId → role name as carried by the assignment event. */
   roles: Record<string, string>;
 }
@@ -36,6 +39,7 @@ export function evolveUser(state: UserState | null, event: UserEvent): UserState
       updatedAt: event.occurredAt,
       deletedAt: null,
       lastLoginAt: null,
+      erasedAt: null,
       roles: {},
     };
   }
@@ -54,6 +58,8 @@ export function evolveUser(state: UserState | null, event: UserEvent): UserState
       const { [event.payload.roleId]: _removed, ...roles } = state.roles;
       return { ...next, roles };
     }
+    case "UserErased":
+      return { ...next, email: ERASED, name: ERASED, erasedAt: event.occurredAt, updatedAt: event.occurredAt };
     default:
       return assertNever(event, "user event");
   }
