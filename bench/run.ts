@@ -135,6 +135,9 @@ interface Row {
 
 // ---------------------------------------------------------------------------
 
+// One key-encryption key for the run: the bench's projectors and commands share it (lib/privacy).
+process.env.DATA_KEY_ENCRYPTION_KEY ??= randomBytes(32).toString("base64");
+
 async function main() {
   const flags = parseFlags(process.argv.slice(2));
   const runHex = randomBytes(4).toString("hex");

@@ -18,7 +18,7 @@ export const TOKEN_PREFIX = "ack_";
 
 const SCOPES = {
   read: ["users:read"],
-  write: ["users:read", "users:write", "roles:write"],
+  write: ["users:read", "users:write", "users:erase", "roles:write"],
 } as const satisfies Record<string, Permission[]>;
 
 export const createTokenInput = z.object({

@@ -9,6 +9,7 @@
  */
 import { executeOnStream, type CommandContext, type CommandDeps, type CommandResult } from "@/lib/command/execute";
 import { parseInput } from "@/lib/command/validate";
+import { DomainError } from "@/lib/errors";
 import type { PersonalDataKeys } from "@/lib/privacy/key-store";
 import { purgePersonalRecords, type PurgeCounts } from "@/lib/privacy/purge";
 import { Prisma } from "@/generated/prisma/client";
@@ -34,14 +35,30 @@ export interface ErasureResult extends CommandResult {
   eventsInClear: number;
 }
 
-export async function eraseUser(deps: ErasureDeps, ctx: CommandContext, input: unknown): Promise<ErasureResult> {
+/**
+ * `confirmEmail`, when given (the console's form), must be the user's email as the command
+ * side holds it: the administrator typed whom they mean to erase.
+ */
+export async function eraseUser(
+  deps: ErasureDeps,
+  ctx: CommandContext,
+  input: unknown,
+  { confirmEmail }: { confirmEmail?: string } = {},
+): Promise<ErasureResult> {
   const data = parseInput(eraseUserInput, input);
   let purged: PurgeCounts | null = null;
   const result = await executeOnStream<UserState, UserEvent>(deps, ctx, {
     stream: STREAM.users,
     serde: userSerde,
     streamId: data.userId,
-    decide: (state) => decideUser({ type: "EraseUser", ...data }, state),
+    decide: (state) => {
+      if (confirmEmail !== undefined && state && !state.erasedAt && confirmEmail.trim().toLowerCase() !== state.email.toLowerCase()) {
+        throw new DomainError("validation", "The email typed to confirm is not this user's email.", {
+          confirmEmail: ["Type this user's email exactly as shown to confirm."],
+        });
+      }
+      return decideUser({ type: "EraseUser", ...data }, state);
+    },
     evolve: evolveUser,
     async beforeAppend(tx, state) {
       await tx.$executeRaw`DELETE FROM email_reservations WHERE user_id = ${data.userId}::uuid`;
