@@ -24,7 +24,8 @@ export interface AppClients<S extends string = string> {
   appender: EventAppender;
   /** The key store of personal data the appender seals with (lib/privacy). */
   personalData: PersonalDataKeys;
-  deps: CommandDeps;
+  /** What a command needs; with the key store, an erasure too (modules/privacy). */
+  deps: CommandDeps & { personalData: PersonalDataKeys };
   ctx: CommandContext;
   /** Each stream's topic. */
   topics: Record<S, string>;
@@ -58,7 +59,7 @@ export async function connectAppClients<S extends string>(options: {
     admin,
     appender,
     personalData,
-    deps: { db, appender },
+    deps: { db, appender, personalData },
     ctx: { actor: { kind: "service", name: options.actorName } },
     topics: Object.fromEntries(options.streams.map((s) => [s, topicName(s, config)])) as Record<S, string>,
     async close() {
