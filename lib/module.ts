@@ -28,6 +28,8 @@ export interface EventSpec extends Omit<EventTypeSpec, "stream"> {
   /**
    * Payload fields holding personal data of the person the event is about (its
    * aggregate): sealed with that person's key (lib/privacy). Never secrets.
+   * Name every name the field has had in any schemaVersion: sealing and
+   * reading happen on the stored version, before upcasting.
    */
   readonly personal: readonly string[];
 }
