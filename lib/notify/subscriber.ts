@@ -36,7 +36,7 @@ import type { Db } from "@/lib/db";
 import type { Tx } from "@/lib/command/execute";
 import type { Serde } from "@/lib/events/codec";
 import type { AnyEvent } from "@/lib/events/envelope";
-import { getLogger } from "@/lib/log";
+import { getLogger, logsPersonalData } from "@/lib/log";
 import { createKafka } from "@/lib/kafka/client";
 import { superviseConsumer } from "@/lib/kafka/supervised-consumer";
 import { streamOfTopic, topicName } from "@/lib/kafka/topics";
@@ -231,7 +231,8 @@ export function createSubscriber<M extends Notification, E extends AnyEvent, K, 
       if (now() - Date.parse(event.occurredAt) > maxAgeMs) {
         log({ level: "info", msg: "not sent: older than NOTIFY_MAX_AGE_HOURS", ...about, occurredAt: event.occurredAt });
       } else if (channel.disabled) {
-        log({ level: "info", msg: `not sent: ${channel.disabled}`, ...about, message });
+        // The message names the person: logged only with LOG_PERSONAL_DATA=true (README, Privacy).
+        log({ level: "info", msg: `not sent: ${channel.disabled}`, ...about, ...(logsPersonalData() ? { message } : {}) });
       } else {
         try {
           const attempts = await retrying("send", about, () => channel.send(message, event), control, at);
