@@ -17,7 +17,8 @@ import { runRebuild } from "@/lib/projection/rebuild/rebuild";
 import { app, encodeEvent } from "@/modules";
 import { eraseUser } from "@/modules/privacy/application/erase-person";
 import { createRole } from "@/modules/roles/application/role-commands";
-import { assignRole, createUser, recordLogin, updateUser } from "@/modules/users/application/user-commands";
+import { eraseExpiredUsers } from "@/modules/privacy/application/retention";
+import { assignRole, createUser, deleteUser, recordLogin, updateUser } from "@/modules/users/application/user-commands";
 import { getTimelinePage } from "@/modules/users/read/user-timeline";
 import { createTestContext, foldLog, readLog, readModel, sorted, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
 
@@ -76,6 +77,25 @@ afterAll(async () => {
 });
 
 describe("crypto-shredding", () => {
+  it("retention erases users deleted longer ago than the period, and only those", async () => {
+    const old = (await createUser(t.deps, t.ctx, { email: "gone.long@example.com", name: "Gone Long" })).aggregateId;
+    const recent = (await createUser(t.deps, t.ctx, { email: "gone.now@example.com", name: "Gone Now" })).aggregateId;
+    const live = (await createUser(t.deps, t.ctx, { email: "still.here@example.com", name: "Still Here" })).aggregateId;
+    await deleteUser(t.deps, t.ctx, { userId: old, expectedVersion: 1 });
+    await waitUntilCaughtUp(t);
+    await new Promise((r) => setTimeout(r, 1_500));
+    await deleteUser(t.deps, t.ctx, { userId: recent, expectedVersion: 1 });
+    await waitUntilCaughtUp(t);
+    expect(await eraseExpiredUsers(t.deps, 1_000)).toEqual([old]);
+    await waitUntilCaughtUp(t);
+    const rows = await t.db.user.findMany({ where: { id: { in: [old, recent, live] } }, orderBy: { email: "asc" } });
+    expect(rows.map((r) => [r.id, r.email, r.erasedAt !== null])).toEqual(
+      expect.arrayContaining([[old, ERASED, true], [recent, "gone.now@example.com", false], [live, "still.here@example.com", false]]),
+    );
+    const last = await getTimelinePage(t.db, old);
+    expect(last!.entries[0]).toMatchObject({ type: "UserErased", actor: { kind: "service", name: "retention" } });
+  }, 60_000);
+
   it("writes nobody's personal data in clear to the log, and the read model reads it back", async () => {
     expect(found(await dumpTopics())).toEqual([]);
     const user = await t.db.user.findUniqueOrThrow({ where: { id: adaId } });
