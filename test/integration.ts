@@ -87,7 +87,9 @@ export { endOffsets, readLog, waitUntilCaughtUp, type LogMessage } from "@/infra
 export async function readEvents(t: TestContext): Promise<DomainEvent[]> {
   const events: DomainEvent[] = [];
   for (const m of await readLog(t)) {
-    const decoded = decodeEvent(m.value, m.topic === t.topics.users ? "users" : "roles", m.key);
+    const stream = STREAM_NAMES.find((s) => t.topics[s] === m.topic);
+    if (!stream) continue;
+    const decoded = decodeEvent(m.value, stream, m.key);
     if (decoded.ok) events.push(decoded.event);
   }
   return events;

@@ -86,9 +86,15 @@ export function planEmail(event: DomainEvent, known: Known, settings: MessageSet
     case "UserUpdated":
     case "UserDeleted":
     case "UserLoggedIn":
+    case "UserPasswordSet":
+    case "UserSessionsEnded":
+    case "UserLoginFailed":
+    case "UserLoggedOut":
     case "RoleCreated":
     case "RoleUpdated":
     case "RoleDeleted":
+    case "ApiTokenCreated":
+    case "ApiTokenRevoked":
       return null;
     default: {
       const never: never = event;
@@ -124,9 +130,15 @@ export function planSlack(event: DomainEvent, known: Known, settings: MessageSet
     case "UserCreated":
     case "UserUpdated":
     case "UserLoggedIn":
+    case "UserPasswordSet":
+    case "UserSessionsEnded":
+    case "UserLoginFailed":
+    case "UserLoggedOut":
     case "RoleCreated":
     case "RoleUpdated":
     case "RoleDeleted":
+    case "ApiTokenCreated":
+    case "ApiTokenRevoked":
       return null;
     default: {
       const never: never = event;
