@@ -94,7 +94,9 @@ export async function readEvents(t: TestContext): Promise<DomainEvent[]> {
   const log = await readLog(t);
   const ring = await t.personalData.ring(t.db, wantedKeys(log));
   for (const m of log) {
-    const decoded = decodeEvent(m.value, m.topic === t.topics.users ? "users" : "roles", m.key, ring);
+    const stream = STREAM_NAMES.find((s) => t.topics[s] === m.topic);
+    if (!stream) continue;
+    const decoded = decodeEvent(m.value, stream, m.key, ring);
     if (decoded.ok) events.push(decoded.event);
   }
   return events;

@@ -77,9 +77,15 @@ export function foldKnown(known: Known, event: DomainEvent): KnownChange {
         ? { role: { ...known.role!, name: event.payload.name, version: event.sequence } }
         : {};
     case "UserLoggedIn":
+    case "UserPasswordSet":
+    case "UserSessionsEnded":
+    case "UserLoginFailed":
+    case "UserLoggedOut":
     case "RoleAssignedToUser":
     case "RoleUnassignedFromUser":
     case "RoleDeleted":
+    case "ApiTokenCreated":
+    case "ApiTokenRevoked":
       return {};
     default: {
       const never: never = event;

@@ -97,9 +97,15 @@ export function planEmail(event: DomainEvent, known: Known, settings: MessageSet
     case "UserDeleted":
     case "UserLoggedIn":
     case "UserErased":
+    case "UserPasswordSet":
+    case "UserSessionsEnded":
+    case "UserLoginFailed":
+    case "UserLoggedOut":
     case "RoleCreated":
     case "RoleUpdated":
     case "RoleDeleted":
+    case "ApiTokenCreated":
+    case "ApiTokenRevoked":
       return null;
     default: {
       const never: never = event;
@@ -137,9 +143,15 @@ export function planSlack(event: DomainEvent, known: Known, settings: MessageSet
     case "UserUpdated":
     case "UserLoggedIn":
     case "UserErased":
+    case "UserPasswordSet":
+    case "UserSessionsEnded":
+    case "UserLoginFailed":
+    case "UserLoggedOut":
     case "RoleCreated":
     case "RoleUpdated":
     case "RoleDeleted":
+    case "ApiTokenCreated":
+    case "ApiTokenRevoked":
       return null;
     default: {
       const never: never = event;

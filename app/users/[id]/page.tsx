@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { requirePage } from "@/lib/auth/guard";
+import { EndSessionsForm } from "@/modules/access/ui/end-sessions-form";
 import { SetPasswordForm } from "@/modules/access/ui/set-password-form";
 import Link from "next/link";
 import { notFound } from "next/navigation";
@@ -127,6 +128,9 @@ export default async function UserPage({ params, searchParams }: Props) {
           {!user.isDeleted && canWrite && (
             <Card title="Console access" id="access-heading">
               <SetPasswordForm userId={user.id} hasPassword={hasPassword} />
+              <div className="mt-4 border-t border-zinc-100 pt-4">
+                <EndSessionsForm userId={user.id} />
+              </div>
             </Card>
           )}
 

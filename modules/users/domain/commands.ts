@@ -17,10 +17,17 @@ export const updateUserInput = z.object({
   name: personNameSchema.optional(),
 });
 export const deleteUserInput = z.object({ userId, expectedVersion });
-export const recordLoginInput = z.object({
-  userId,
+/** Where a sign-in or sign-out came from (personal data: the events declare it so). */
+const clientMeta = {
   ip: z.string().trim().max(100).nullable().default(null),
   userAgent: z.string().max(1000).nullable().default(null),
+};
+export const recordLoginInput = z.object({ userId, ...clientMeta });
+/** Recorded by the access module once the new hash is stored and the sessions are deleted (same transaction). */
+export const recordPasswordSetInput = z.object({
+  userId,
+  reset: z.boolean(),
+  sessionsEnded: z.number().int().min(0),
 });
 export const eraseUserInput = z.object({
   userId,
@@ -30,6 +37,13 @@ export const eraseUserInput = z.object({
     .min(1, "A reason is required.")
     .max(500, "The reason must be at most 500 characters."),
 });
+export const recordSessionsEndedInput = z.object({ userId, count: z.number().int().min(0) });
+export const recordLoginFailureInput = z.object({
+  userId,
+  reason: z.enum(["wrong-password", "no-password", "no-access"]),
+  ...clientMeta,
+});
+export const recordLogoutInput = z.object({ userId, ...clientMeta });
 export const assignRoleInput = z.object({ userId, roleId, expectedVersion: expectedVersion.optional() });
 export const unassignRoleInput = z.object({ userId, roleId, expectedVersion: expectedVersion.optional() });
 
@@ -37,6 +51,10 @@ export type CreateUserInput = z.infer<typeof createUserInput>;
 export type UpdateUserInput = z.infer<typeof updateUserInput>;
 export type DeleteUserInput = z.infer<typeof deleteUserInput>;
 export type RecordLoginInput = z.infer<typeof recordLoginInput>;
+export type RecordPasswordSetInput = z.infer<typeof recordPasswordSetInput>;
+export type RecordSessionsEndedInput = z.infer<typeof recordSessionsEndedInput>;
+export type RecordLoginFailureInput = z.infer<typeof recordLoginFailureInput>;
+export type RecordLogoutInput = z.infer<typeof recordLogoutInput>;
 export type AssignRoleInput = z.infer<typeof assignRoleInput>;
 export type EraseUserInput = z.infer<typeof eraseUserInput>;
 export type UnassignRoleInput = z.infer<typeof unassignRoleInput>;
@@ -53,6 +71,10 @@ export type UserCommand =
   | ({ type: "UpdateUser" } & UpdateUserInput)
   | ({ type: "DeleteUser" } & DeleteUserInput)
   | ({ type: "RecordLogin" } & RecordLoginInput)
+  | ({ type: "RecordPasswordSet" } & RecordPasswordSetInput)
+  | ({ type: "RecordSessionsEnded" } & RecordSessionsEndedInput)
+  | ({ type: "RecordLoginFailure" } & RecordLoginFailureInput)
+  | ({ type: "RecordLogout" } & RecordLogoutInput)
   /** `role` is null when no role has that id. */
   | ({ type: "AssignRole"; role: RoleRef | null } & AssignRoleInput)
   | ({ type: "UnassignRole"; reason: "unassigned" | "role-deleted" } & UnassignRoleInput)

@@ -38,6 +38,31 @@ export const userPayloadSchemas = {
     ip: z.string().max(100).nullable(),
     userAgent: z.string().max(1000).nullable(),
   }),
+  /**
+   * Security changes (issue 13), never carrying a secret: the actor says who
+   * did it. `reset` is true when the new password replaced one the user had.
+   */
+  UserPasswordSet: z.object({ reset: z.boolean() }),
+  /** Console sessions ended at once: by an administrator, or because the password was reset. `count` ≥ 1. */
+  UserSessionsEnded: z.object({
+    reason: z.enum(["ended-by-admin", "password-reset"]),
+    count: z.number().int().min(1),
+  }),
+  /**
+   * A refused console sign-in of this (live) user, in general terms: a wrong
+   * password, no password set yet, or a right password without any permission.
+   * Never the password typed. Unknown emails are not recorded in the log.
+   */
+  UserLoginFailed: z.object({
+    reason: z.enum(["wrong-password", "no-password", "no-access"]),
+    ip: z.string().max(100).nullable(),
+    userAgent: z.string().max(1000).nullable(),
+  }),
+  /** The user signed out of a console session. */
+  UserLoggedOut: z.object({
+    ip: z.string().max(100).nullable(),
+    userAgent: z.string().max(1000).nullable(),
+  }),
   /** `roleName` is the role's name at the time, so the timeline reads right after a rename. */
   RoleAssignedToUser: z.object({ roleId: z.uuid(), roleName: z.string().min(1) }),
   RoleUnassignedFromUser: z.object({
@@ -61,6 +86,10 @@ export type UserCreated = Event<"UserCreated", Payloads["UserCreated"]>;
 export type UserUpdated = Event<"UserUpdated", Payloads["UserUpdated"]>;
 export type UserDeleted = Event<"UserDeleted", Payloads["UserDeleted"]>;
 export type UserLoggedIn = Event<"UserLoggedIn", Payloads["UserLoggedIn"]>;
+export type UserPasswordSet = Event<"UserPasswordSet", Payloads["UserPasswordSet"]>;
+export type UserSessionsEnded = Event<"UserSessionsEnded", Payloads["UserSessionsEnded"]>;
+export type UserLoginFailed = Event<"UserLoginFailed", Payloads["UserLoginFailed"]>;
+export type UserLoggedOut = Event<"UserLoggedOut", Payloads["UserLoggedOut"]>;
 export type RoleAssignedToUser = Event<"RoleAssignedToUser", Payloads["RoleAssignedToUser"]>;
 export type RoleUnassignedFromUser = Event<"RoleUnassignedFromUser", Payloads["RoleUnassignedFromUser"]>;
 export type UserErased = Event<"UserErased", Payloads["UserErased"]>;
@@ -70,6 +99,10 @@ export type UserEvent =
   | UserUpdated
   | UserDeleted
   | UserLoggedIn
+  | UserPasswordSet
+  | UserSessionsEnded
+  | UserLoginFailed
+  | UserLoggedOut
   | RoleAssignedToUser
   | RoleUnassignedFromUser
   | UserErased;
@@ -84,6 +117,10 @@ export const userEvents = {
   UserUpdated: v1(userPayloadSchemas.UserUpdated, ["email", "name"]),
   UserDeleted: v1(userPayloadSchemas.UserDeleted),
   UserLoggedIn: v1(userPayloadSchemas.UserLoggedIn, ["ip", "userAgent"]),
+  UserPasswordSet: v1(userPayloadSchemas.UserPasswordSet),
+  UserSessionsEnded: v1(userPayloadSchemas.UserSessionsEnded),
+  UserLoginFailed: v1(userPayloadSchemas.UserLoginFailed, ["ip", "userAgent"]),
+  UserLoggedOut: v1(userPayloadSchemas.UserLoggedOut, ["ip", "userAgent"]),
   RoleAssignedToUser: v1(userPayloadSchemas.RoleAssignedToUser),
   RoleUnassignedFromUser: v1(userPayloadSchemas.RoleUnassignedFromUser),
   UserErased: { ...v1(userPayloadSchemas.UserErased), erasesPerson: true },

@@ -52,6 +52,12 @@ export function evolveUser(state: UserState | null, event: UserEvent): UserState
       return { ...next, isDeleted: true, deletedAt: event.occurredAt, updatedAt: event.occurredAt };
     case "UserLoggedIn":
       return { ...next, lastLoginAt: event.occurredAt };
+    // Security events: in the user's history, nothing in the profile changes.
+    case "UserPasswordSet":
+    case "UserSessionsEnded":
+    case "UserLoginFailed":
+    case "UserLoggedOut":
+      return next;
     case "RoleAssignedToUser":
       return { ...next, roles: { ...state.roles, [event.payload.roleId]: event.payload.roleName } };
     case "RoleUnassignedFromUser": {

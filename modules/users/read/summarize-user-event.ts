@@ -1,4 +1,8 @@
-/** A one-line summary of a stored user event for the feeds (lib/events/display.ts); null for another module's type. */
+/**
+ * A one-line summary of a stored user event for the feeds (lib/events/display.ts);
+ * null for another module's type. No server imports: the timeline (a client
+ * component) shows the security events with the same words.
+ */
 import { NO_SUMMARY, type EventSummary } from "@/lib/events/display";
 import { userPayloadSchemas } from "../domain/events";
 
@@ -11,6 +15,26 @@ export function summarizeUserEvent(type: string, payload: unknown): EventSummary
     case "UserLoggedIn": {
       const p = userPayloadSchemas.UserLoggedIn.safeParse(payload);
       return p.success && p.data.ip ? { text: `from ${p.data.ip}`, related: null } : NO_SUMMARY;
+    }
+    case "UserPasswordSet": {
+      const p = userPayloadSchemas.UserPasswordSet.safeParse(payload);
+      return p.success ? { text: p.data.reset ? "Password reset" : "Password set", related: null } : NO_SUMMARY;
+    }
+    case "UserSessionsEnded": {
+      const p = userPayloadSchemas.UserSessionsEnded.safeParse(payload);
+      if (!p.success) return NO_SUMMARY;
+      const sessions = `${p.data.count} session${p.data.count === 1 ? "" : "s"}`;
+      const text = p.data.reason === "ended-by-admin" ? `Signed out everywhere by an administrator (${sessions} ended)` : `${sessions} ended by the password reset`;
+      return { text, related: null };
+    }
+    case "UserLoginFailed": {
+      const p = userPayloadSchemas.UserLoginFailed.safeParse(payload);
+      if (!p.success) return NO_SUMMARY;
+      return { text: `Sign-in failed: ${LOGIN_FAILURES[p.data.reason]}${client(p.data)}`, related: null };
+    }
+    case "UserLoggedOut": {
+      const p = userPayloadSchemas.UserLoggedOut.safeParse(payload);
+      return p.success ? { text: `Signed out${client(p.data)}`, related: null } : NO_SUMMARY;
     }
     case "RoleAssignedToUser": {
       const p = userPayloadSchemas.RoleAssignedToUser.safeParse(payload);
@@ -32,3 +56,12 @@ export function summarizeUserEvent(type: string, payload: unknown): EventSummary
       return null;
   }
 }
+
+const LOGIN_FAILURES = {
+  "wrong-password": "wrong password",
+  "no-password": "no password set",
+  "no-access": "no role grants console access",
+} as const;
+
+const client = ({ ip, userAgent }: { ip: string | null; userAgent: string | null }) =>
+  `${ip ? ` from ${ip}` : ""}${userAgent ? ` (${userAgent})` : ""}`;
