@@ -3,14 +3,20 @@
  * null for another module's type. No server imports: the timeline (a client
  * component) shows the security events with the same words.
  */
+import { z } from "zod";
 import { NO_SUMMARY, type EventSummary } from "@/lib/events/display";
 import { userPayloadSchemas } from "../domain/events";
 
 export function summarizeUserEvent(type: string, payload: unknown): EventSummary | null {
   switch (type) {
     case "UserCreated": {
-      const p = userPayloadSchemas.UserCreated.safeParse(payload);
+      // Not the strict schema: after an erasure both fields read "[erased]", which is no email address.
+      const p = createdSummary.safeParse(payload);
       return p.success ? { text: `${p.data.name} <${p.data.email}>`, related: null } : NO_SUMMARY;
+    }
+    case "UserErased": {
+      const p = userPayloadSchemas.UserErased.safeParse(payload);
+      return p.success ? { text: `Personal data erased: ${p.data.reason}`, related: null } : NO_SUMMARY;
     }
     case "UserLoggedIn": {
       const p = userPayloadSchemas.UserLoggedIn.safeParse(payload);
@@ -56,6 +62,8 @@ export function summarizeUserEvent(type: string, payload: unknown): EventSummary
       return null;
   }
 }
+
+const createdSummary = z.object({ email: z.string(), name: z.string() });
 
 const LOGIN_FAILURES = {
   "wrong-password": "wrong password",

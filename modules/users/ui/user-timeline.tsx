@@ -233,6 +233,7 @@ function Summary({ entry: e }: { entry: TimelineEntry }) {
     case "UserSessionsEnded":
     case "UserLoginFailed":
     case "UserLoggedOut":
+    case "UserErased":
       content = summarizeUserEvent(e.type, e.payload)?.text ?? null;
       break;
     case "RoleAssignedToUser":
