@@ -221,10 +221,16 @@ export function createSubscriber<M extends Notification, E extends AnyEvent, K, 
   }
 
   /** Steps 3–5 for one event: whether something was delivered, or "stopped" before it was done. */
-  async function handle(event: E, control: BatchControl, at: Position): Promise<"delivered" | "nothing" | "stopped"> {
+  async function handle(
+    event: E,
+    control: BatchControl,
+    at: Position,
+    /** The event's person is erased (lib/privacy): folded, never sent about, even by a group that is behind. */
+    aboutErased: boolean,
+  ): Promise<"delivered" | "nothing" | "stopped"> {
     const known = await view.load(db, group, event);
     const change = view.fold(known, event);
-    const message = channel.plan(event, known);
+    const message = aboutErased ? null : channel.plan(event, known);
     let outcome: "sent" | "rejected" | null = null;
     const about = { kind: message?.kind, eventId: event.id, type: event.type, aggregateId: event.aggregateId };
     if (message) {
@@ -301,7 +307,7 @@ export function createSubscriber<M extends Notification, E extends AnyEvent, K, 
       if (!result.ok) {
         log({ level: "warn", msg: "skipped: cannot decode (dead-lettered by the projector)", topic, partition, offset, reason: result.reason });
       } else if (!handled.has(result.event.id)) {
-        const outcome = await handle(result.event, control, { topic, partition, offset });
+        const outcome = await handle(result.event, control, { topic, partition, offset }, ring.isErased(result.event.aggregateId));
         if (outcome === "stopped") break;
         handled.add(result.event.id); // its twin later in this batch (a republish) is skipped too
         if (outcome === "delivered") {
