@@ -44,6 +44,9 @@ export async function scrubErasedPerson(
   options: { rebuild: boolean },
 ): Promise<void> {
   const erased = JSON.stringify(ERASED);
+  // The actor rewrite scans every timeline: it may take longer than a live batch's statement
+  // bound, and failing it would retry forever. Unbounded for the rest of this transaction.
+  await tx.$queryRaw`SELECT set_config('statement_timeout', '0', true)`;
   for (const m of app.modules) {
     await tx.$executeRaw`
       UPDATE ${identifier(m.projection.timeline.table)}
