@@ -4,7 +4,7 @@
  *   PostgreSQL  DATABASE_URL, or an embedded server (data in .data/postgres)
  *   Kafka       KAFKA_BROKERS, or a local KRaft broker (data in .data/kafka)
  *   then        migrations → topics → console build (unless unchanged) → projector worker(s),
- *               email and Slack notifiers → console (production build)
+ *               email and Slack notifiers, webhooks worker → console (production build)
  *
  * Flags: --projectors N, --build (always build), --no-build (never build).
  *
@@ -17,6 +17,7 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { localDataKey } from "./data-key";
 import { LOCAL_STACK, startInfra, type Infra } from "./infra";
 import { ROOT, run, startApp, stopChildren } from "./stack";
 
@@ -107,9 +108,10 @@ process.on("unhandledRejection", (reason) => {
 });
 
 const started = Date.now();
+const dataDir = process.env.LOCAL_DATA_DIR ? path.resolve(process.env.LOCAL_DATA_DIR) : path.join(ROOT, ".data");
 try {
   infraStarting = startInfra({
-    dataDir: process.env.LOCAL_DATA_DIR ? path.resolve(process.env.LOCAL_DATA_DIR) : path.join(ROOT, ".data"),
+    dataDir,
     databaseUrl: process.env.DATABASE_URL,
     brokers: process.env.KAFKA_BROKERS?.split(",").filter(Boolean),
     ...LOCAL_STACK,
@@ -118,7 +120,11 @@ try {
   infra = await infraStarting;
   if (stopping) await stopping;
   const app = await startApp({
-    env: { DATABASE_URL: infra.databaseUrl, KAFKA_BROKERS: infra.brokers.join(",") },
+    env: {
+      DATABASE_URL: infra.databaseUrl,
+      KAFKA_BROKERS: infra.brokers.join(","),
+      DATA_KEY_ENCRYPTION_KEY: await localDataKey(dataDir, log),
+    },
     port: Number(process.env.PORT ?? 3000),
     projectors,
     build: !values["no-build"],
