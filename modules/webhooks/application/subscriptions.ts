@@ -10,6 +10,7 @@ import type { KeyWrapper } from "@/lib/crypto/key-wrapper";
 import type { Db } from "@/lib/db";
 import { DomainError, invariant, notFound } from "@/lib/errors";
 import { parseInput } from "@/lib/command/validate";
+import { envelopeSchema } from "@/lib/events/envelope";
 import { app } from "@/modules";
 import type { WebhooksConfig } from "../config";
 import { newSigningSecret } from "../delivery/signature";
@@ -152,15 +153,19 @@ export async function deleteWebhook(deps: WebhookDeps, id: string, actor: string
 export async function sendTestEvent(deps: WebhookDeps, id: string, actor: string): Promise<{ eventId: string }> {
   const eventId = randomUUID();
   const now = deps.now?.() ?? new Date();
-  const envelope = {
+  // The envelope every event has (lib/events/envelope.ts), so a receiver parses it like the others.
+  const envelope = envelopeSchema.parse({
     id: eventId,
     type: TEST_EVENT_TYPE,
     schemaVersion: 1,
     aggregateId: id,
+    sequence: 1,
     occurredAt: now.toISOString(),
-    actor: { kind: "user", name: actor },
+    actor: { kind: "service", name: "admin-console" },
+    correlationId: eventId,
+    causationId: null,
     payload: { subscriptionId: id, message: "A test event sent from the admin console." },
-  };
+  });
   await deps.db.$transaction(async (tx) => {
     await lockSubscription(tx, id);
     await tx.webhookDelivery.create({
