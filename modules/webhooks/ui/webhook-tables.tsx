@@ -15,6 +15,16 @@ const th = (label: ReactNode, className = "") => (
 );
 const td = "px-4 py-3 text-zinc-600";
 
+function EmptyRow({ columns, children }: { columns: number; children: ReactNode }) {
+  return (
+    <tr>
+      <td colSpan={columns} className="px-4 py-8 text-center text-zinc-500">
+        {children}
+      </td>
+    </tr>
+  );
+}
+
 export function StatusBadge({ webhook }: { webhook: Pick<WebhookSummary, "status" | "failingSince" | "autoDisabled"> }) {
   if (webhook.status === "disabled") return <Badge tone="red">{webhook.autoDisabled ? "disabled automatically" : "disabled"}</Badge>;
   return webhook.failingSince ? <Badge tone="amber">failing</Badge> : <Badge tone="green">active</Badge>;
@@ -50,13 +60,7 @@ export function WebhookList({ webhooks }: { webhooks: WebhookSummary[] }) {
             </td>
           </tr>
         ))}
-        {webhooks.length === 0 && (
-          <tr>
-            <td colSpan={5} className="px-4 py-12 text-center text-zinc-500">
-              No webhooks yet.
-            </td>
-          </tr>
-        )}
+        {webhooks.length === 0 && <EmptyRow columns={5}>No webhooks yet.</EmptyRow>}
       </tbody>
     </DataTable>
   );
@@ -94,13 +98,7 @@ export function DeliveryLog({ attempts }: { attempts: Attempt[] }) {
             </td>
           </tr>
         ))}
-        {attempts.length === 0 && (
-          <tr>
-            <td colSpan={6} className="px-4 py-8 text-center text-zinc-500">
-              Nothing sent yet.
-            </td>
-          </tr>
-        )}
+        {attempts.length === 0 && <EmptyRow columns={6}>Nothing sent yet.</EmptyRow>}
       </tbody>
     </DataTable>
   );
@@ -174,13 +172,7 @@ export function WebhookLagTable({ webhooks }: { webhooks: WebhookSummary[] }) {
             </td>
           </tr>
         ))}
-        {webhooks.length === 0 && (
-          <tr>
-            <td colSpan={5} className="px-4 py-6 text-center text-zinc-500">
-              No webhooks.
-            </td>
-          </tr>
-        )}
+        {webhooks.length === 0 && <EmptyRow columns={5}>No webhooks.</EmptyRow>}
       </tbody>
     </DataTable>
   );
