@@ -50,8 +50,18 @@ export default async function WebhookPage({ params }: { params: Promise<{ id: st
           <ReplayForm id={webhook.id} busy={replaying} />
           <ReplayList replays={replays} />
         </Card>
-        <DeliveryLog attempts={attempts} />
-        <ChangeHistory changes={changes} />
+        <section aria-labelledby="delivery-log" className="space-y-3">
+          <h2 id="delivery-log" className="text-base font-semibold text-zinc-900">
+            Delivery log <span className="text-sm font-normal text-zinc-500">(the last {attempts.length} attempts)</span>
+          </h2>
+          <DeliveryLog attempts={attempts} />
+        </section>
+        <section aria-labelledby="history" className="space-y-3">
+          <h2 id="history" className="text-base font-semibold text-zinc-900">
+            History
+          </h2>
+          <ChangeHistory changes={changes} />
+        </section>
       </div>
     </>
   );
