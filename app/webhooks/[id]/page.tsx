@@ -52,7 +52,7 @@ export default async function WebhookPage({ params }: { params: Promise<{ id: st
         </Card>
         <section aria-labelledby="delivery-log" className="space-y-3">
           <h2 id="delivery-log" className="text-base font-semibold text-zinc-900">
-            Delivery log <span className="text-sm font-normal text-zinc-500">(the last {attempts.length} attempts)</span>
+            Delivery log <span className="text-sm font-normal text-zinc-500">(latest first)</span>
           </h2>
           <DeliveryLog attempts={attempts} />
         </section>
