@@ -146,7 +146,12 @@ describe("webhooks", () => {
     expect(to("flaky")).toHaveLength(0);
     const flakyGot = await eventually(async () => to("flaky"), (r) => r.length >= 1, 10_000);
     expect(flakyGot.map((r) => r.event.aggregateId)).toEqual([u.aggregateId]);
-    const attempts = await t.db.webhookAttempt.findMany({ where: { subscriptionId: flaky.id }, orderBy: { id: "asc" } });
+    // The receiver has answered; the worker records the attempt right after.
+    const attempts = await eventually(
+      () => t.db.webhookAttempt.findMany({ where: { subscriptionId: flaky.id }, orderBy: { id: "asc" } }),
+      (rows) => rows.length >= 4,
+      5_000,
+    );
     expect(attempts.map((a) => [a.attempt, a.ok, a.statusCode])).toEqual([
       [1, false, 503],
       [2, false, 503],
@@ -263,7 +268,8 @@ describe("webhooks", () => {
       // At least once: a repeat is only a request that was in flight when the process died.
       const repeats = got.length - new Set(got.map((r) => r.event.id)).size;
       expect(repeats).toBeLessThanOrEqual(Number(webhooksConfig({}).WEBHOOKS_CONCURRENCY_PER_SUBSCRIPTION));
-      expect(await t.db.webhookDelivery.count({ where: { subscriptionId: crash.id } })).toBe(0);
+      const queued = await eventually(() => t.db.webhookDelivery.count({ where: { subscriptionId: crash.id } }), (n) => n === 0, 5_000);
+      expect(queued).toBe(0);
     } catch (error) {
       console.log(output.join(""));
       throw error;
