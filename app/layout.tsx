@@ -37,6 +37,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
                     <NavLink href="/activity">Activity</NavLink>
                     {user.permissions.has("ops:manage") && <NavLink href="/health">Health</NavLink>}
                     {user.permissions.has("tokens:manage") && <NavLink href="/tokens">API tokens</NavLink>}
+                    {user.permissions.has("webhooks:manage") && <NavLink href="/webhooks">Webhooks</NavLink>}
                   </nav>
                   <div className="ml-auto flex items-center gap-4">
                     {/* Mounted once for the whole session: every page stays current without a reload. */}

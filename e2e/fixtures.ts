@@ -11,7 +11,7 @@ import { Kafka, Partitioners, logLevel } from "kafkajs";
 /** A suffix that keeps names unique across runs against the same database. */
 export const unique = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
-export const nav = (page: Page, name: "Users" | "Roles" | "Activity" | "Health") =>
+export const nav = (page: Page, name: "Users" | "Roles" | "Activity" | "Health" | "Webhooks") =>
   page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
 
 /**

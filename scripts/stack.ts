@@ -1,6 +1,6 @@
 /**
  * Starting the application on top of its infrastructure: migrations, topics,
- * projector worker(s), the email and Slack notifiers and the Next.js console.
+ * projector worker(s), the email and Slack notifiers, the webhooks worker and the Next.js console.
  * Shared by `npm start` and the end-to-end stage of `npm test`, so the tests
  * run what users run.
  */
@@ -137,7 +137,7 @@ export interface AppOptions {
   log: (line: string) => void;
 }
 
-/** Migrates, creates topics, starts N projectors, the notifiers and `next start`; resolves once the console answers. */
+/** Migrates, creates topics, starts N projectors, the notifiers, the webhooks worker and `next start`; resolves once the console answers. */
 export async function startApp(options: AppOptions): Promise<{ url: string; processes: RunningProcess[] }> {
   const { env, log } = options;
   let t = Date.now();
@@ -167,6 +167,8 @@ export async function startApp(options: AppOptions): Promise<{ url: string; proc
   for (const notifier of ["notifier-email", "notifier-slack"]) {
     processes.push(run(notifier, process.execPath, [...nodeArgs, `workers/${notifier}.ts`], notifierEnv));
   }
+  // One dispatcher group for every webhook subscription (README, Webhooks).
+  processes.push(run("webhooks", process.execPath, [...nodeArgs, "workers/webhooks.ts"], env));
   const nextCli = path.join(ROOT, "node_modules", "next", "dist", "bin", "next");
   const console_ = run("console", process.execPath, [...nodeArgs, nextCli, "start", "-H", "127.0.0.1", "-p", String(options.port)], env);
   processes.push(console_);

@@ -4,7 +4,7 @@
  *   PostgreSQL  DATABASE_URL, or an embedded server (data in .data/postgres)
  *   Kafka       KAFKA_BROKERS, or a local KRaft broker (data in .data/kafka)
  *   then        migrations → topics → console build (unless unchanged) → projector worker(s),
- *               email and Slack notifiers → console (production build)
+ *               email and Slack notifiers, webhooks worker → console (production build)
  *
  * Flags: --projectors N, --build (always build), --no-build (never build).
  *

@@ -131,6 +131,10 @@ if (infra) {
           // The first administrator, created at start; the specs sign in as them (e2e/auth.setup.ts).
           ADMIN_EMAIL: "e2e-admin@example.com",
           ADMIN_PASSWORD: `e2e-${randomUUID()}`,
+          // The webhook journey delivers to a receiver on 127.0.0.1 (e2e/webhooks.spec.ts).
+          WEBHOOKS_ALLOW_PRIVATE_TARGETS: "true",
+          WEBHOOKS_GROUP_ID: "webhooks-e2e",
+          WEBHOOKS_METRICS_PORT: "0",
         };
         const app = await startApp({ env: appEnv, port, projectors: 1, build: true, log: (l) => console.log(`[e2e] ${l}`) });
         const report = path.join(resultsDir, "playwright.json");

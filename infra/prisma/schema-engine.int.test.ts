@@ -80,6 +80,12 @@ const appTables = [
   "user_events",
   "user_roles",
   "users",
+  "webhook_attempts",
+  "webhook_deliveries",
+  "webhook_positions",
+  "webhook_replays",
+  "webhook_subscription_changes",
+  "webhook_subscriptions",
 ];
 
 beforeAll(() => {

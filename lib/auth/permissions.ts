@@ -13,6 +13,7 @@ export const PERMISSIONS = {
   "roles:write": "Create, edit and delete roles and their permissions",
   "tokens:manage": "Create and revoke API tokens",
   "ops:manage": "Operate the system: health, dead letters, rebuilds",
+  "webhooks:manage": "Create and manage webhooks: their targets, secrets, replays and delivery logs",
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
