@@ -6,7 +6,8 @@
  * projector derives from the log, without keeping a million events in memory.
  */
 import type { Producer } from "kafkajs";
-import { encodeEvent } from "@/modules";
+import type { PersonalDataKeys } from "@/lib/privacy/key-store";
+import { encodeEvent, serde, type DomainEvent } from "@/modules";
 import type { UserEvent } from "@/modules/users/domain/events";
 
 export interface BacklogSpec {
@@ -128,20 +129,27 @@ export async function produceBacklog(
   topic: string,
   spec: BacklogSpec,
   progress: (done: number) => void,
+  /** Seal each person's personal data with their key, as the console writes it (lib/privacy); absent: in clear. */
+  personalData?: Pick<PersonalDataKeys, "writeKeys">,
 ): Promise<number> {
   const CHUNK = 5_000;
-  let batch: ReturnType<typeof encodeEvent>[] = [];
+  let events: DomainEvent[] = [];
   let done = 0;
   const flush = async () => {
-    if (batch.length === 0) return;
-    await producer.send({ topic, acks: -1, timeout: 60_000, messages: batch });
-    done += batch.length;
-    batch = [];
+    if (events.length === 0) return;
+    let messages;
+    if (personalData) {
+      const keys = await personalData.writeKeys([...new Set(events.flatMap((e) => serde.personalSubjects(e)))]);
+      messages = events.map((e) => encodeEvent(e, (subject) => keys.get(subject)!));
+    } else messages = events.map((e) => encodeEvent(e));
+    await producer.send({ topic, acks: -1, timeout: 60_000, messages });
+    done += events.length;
+    events = [];
     progress(done);
   };
   for (const event of generateBacklog(spec)) {
-    batch.push(encodeEvent(event));
-    if (batch.length >= CHUNK) await flush();
+    events.push(event);
+    if (events.length >= CHUNK) await flush();
   }
   await flush();
   return done;

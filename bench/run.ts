@@ -242,7 +242,9 @@ async function main() {
   // --- data: roles through the real command path, the backlog straight into the topic --
   const setupUrl = await dbs.fresh(`bench_setup_${runHex}`);
   const setupDb = createDb(setupUrl);
-  const appender: EventAppender = createEventAppender(config, { personalData: createPersonalDataKeys(setupDb, keyWrapperFromEnv()) });
+  // In clear: the roles' events carry no personal data, and the commands below compare this
+  // appender (in clear) with one that seals, as the console does.
+  const appender: EventAppender = createEventAppender(config, { personalData: null });
   onCleanup("producer", () => appender.disconnect());
   const roles: Array<{ id: string; name: string }> = [];
   await waitForLeaders(admin, allTopics);
@@ -276,8 +278,25 @@ async function main() {
       nextReport += 0.1;
     }
   });
-  await producer.disconnect();
   log(`backlog: ${produced.toLocaleString()} user events + ${roles.length} role events in Kafka (${((hr() - t) / 1000).toFixed(1)} s)`);
+
+  // The same backlog with every person's data sealed with their key (lib/privacy), on topics of
+  // its own: the cost of encryption to the projector, measured beside the clear runs. The keys
+  // go into the template database, so every database the runs copy from it holds them.
+  const sealedConfig: KafkaConfig = { ...config, KAFKA_TOPIC_PREFIX: `${config.KAFKA_TOPIC_PREFIX}sealed.` };
+  const sealedTopics = await ensureTopics(admin, sealedConfig, app.streams);
+  onCleanup("sealed topics", async () => {
+    if (external.brokers) await admin.deleteTopics({ topics: sealedTopics }).catch(() => {});
+  });
+  await waitForLeaders(admin, sealedTopics);
+  {
+    const keyDb = createDb(dbs.url(template));
+    t = hr();
+    await produceBacklog(producer, topicName("users", sealedConfig), spec, () => {}, createPersonalDataKeys(keyDb, keyWrapperFromEnv()));
+    await keyDb.$disconnect();
+    log(`sealed backlog: the same ${produced.toLocaleString()} user events, personal data sealed per person (${((hr() - t) / 1000).toFixed(1)} s, keys included)`);
+  }
+  await producer.disconnect();
 
   // --- projector runs, each beside the two raw baselines ------------------------
   const projectorRuns: ProjectorRun[] = [];
@@ -333,6 +352,25 @@ async function main() {
         `raw PostgreSQL insert ${Math.round(ins.rate).toLocaleString()} rows/s (${ins.events.toLocaleString()} events)`,
     );
   }
+  // --- the projector on the sealed backlog (decrypting every person's data) -------------------
+  const sealedRuns: ProjectorRun[] = [];
+  for (let i = 0; i < flags.runs; i++) {
+    const name = `bench_sealed_${runHex}_${i}`;
+    const run = await runProjector({
+      kafka,
+      admin,
+      config: { ...sealedConfig, PROJECTOR_GROUP_ID: `bench-sealed-${runHex}-${i}` },
+      topics: [topicName("users", sealedConfig)],
+      url: await dbs.fresh(name),
+      timeoutMs: remainingMs(),
+      concurrency: flags.concurrency,
+      log,
+    });
+    sealedRuns.push(run);
+    await dbs.drop(name);
+    log(`sealed projector run ${i + 1}: ${run.events.toLocaleString()} events, sustained ${Math.round(run.sustainedRate).toLocaleString()} events/s (clear run ${i + 1}: ${Math.round(projectorRuns[i]!.sustainedRate).toLocaleString()})`);
+  }
+
   let profile: ReturnType<typeof summarizeProfile> | undefined;
   let queryBreakdown: ProjectorRun["queryBreakdown"];
   if (flags.profile) {
@@ -364,6 +402,7 @@ async function main() {
   type QueryRun = { p50: number; p95: number; perVariant: Record<string, { p50: number; p95: number }> };
   const usersRuns: QueryRun[] = [];
   const timelineRuns: QueryRun[] = [];
+  const clearCommandRuns: Array<{ p50: number; p99: number }> = [];
   const commandRuns: Array<{ p50: number; p99: number; vis50: number; vis99: number; append50: number; append99: number; errors: number; notVisible: number; n: number; elu: number; serial50: number; serialAppend50: number }> = [];
   const crudRuns: Array<{ p50: number; p99: number; errors: number; elu: number }> = [];
   const appendRuns: Array<{ p50: number; p99: number; oneMs: number; tenConcurrentMs: number; errors: number }> = [];
@@ -451,7 +490,11 @@ async function main() {
     await waitForLeaders(admin, probeTopics);
     const probeAppender = createEventAppender(probeConfig, { personalData: createPersonalDataKeys(cmdDb, keyWrapperFromEnv()) });
     onCleanup("probe producer", () => probeAppender.disconnect());
-    const deps = { db: cmdDb, appender };
+    // Commands seal as the console does (keys in the main database, where the worker reads them);
+    // each run is followed by the same load in clear, the baseline of encryption's cost.
+    const sealing = createEventAppender(config, { personalData: createPersonalDataKeys(cmdDb, keyWrapperFromEnv()) });
+    onCleanup("sealing producer", () => sealing.disconnect());
+    const deps = { db: cmdDb, appender: sealing };
     const durationMs = flags.durationS * 1000;
     const warmupMs = 5_000;
     try {
@@ -472,6 +515,9 @@ async function main() {
           n: c.acks.length,
         });
         if (c.errors.length) log(`  command errors: ${c.errors.slice(0, 3).join(" | ")}`);
+        const clear = await runCommands({ deps: { db: cmdDb, appender }, rate: flags.rate, durationMs, warmupMs, label: `${runHex}-clear-${i}`, watcher, visibleTimeoutMs: 10_000 });
+        clearCommandRuns.push({ p50: p(clear.acks, 50), p99: p(clear.acks, 99) });
+        log(`  the same in clear (no sealing): ack p50 ${fmt(p(clear.acks, 50), "ms")} p99 ${fmt(p(clear.acks, 99), "ms")}`);
         const b = await runCrudInserts({ db: crudDb, rate: flags.rate, durationMs, warmupMs, label: `${runHex}-${i}` });
         crudRuns.push({ p50: p(b.latencies, 50), p99: p(b.latencies, 99), errors: b.errors.length, elu: b.elu });
         const a = await runAppendOnly({ appender: probeAppender, rate: flags.rate, durationMs, warmupMs });
@@ -519,6 +565,35 @@ async function main() {
       unit: "msgs/s",
       value: summarize(consumeDecodeRuns),
     },
+    {
+      figure: "projector throughput, personal data sealed per person (decrypted on read)",
+      unit: "events/s",
+      value: summarize(sealedRuns.map((r) => r.sustainedRate)),
+      baseline: { label: "the same backlog in clear (the runs above)", value: proj, unit: "events/s" },
+      ratio: `${pct(summarize(sealedRuns.map((r) => r.sustainedRate)).median, proj.median)} of clear`,
+      target: "at most 10% slower than in clear",
+      meets: summarize(sealedRuns.map((r) => r.sustainedRate)).median >= 0.9 * proj.median,
+    },
+    ...(clearCommandRuns.length
+      ? [
+          {
+            figure: `command latency p50, sealing the person's data (createUser, ${flags.rate}/s offered)`,
+            unit: "ms",
+            value: summarize(commandRuns.map((r) => r.p50)),
+            baseline: { label: "the same commands in clear", value: summarize(clearCommandRuns.map((r) => r.p50)), unit: "ms" },
+            ratio: `${(summarize(commandRuns.map((r) => r.p50)).median / summarize(clearCommandRuns.map((r) => r.p50)).median).toFixed(2)}×`,
+            target: "at most 10% slower than in clear",
+            meets: summarize(commandRuns.map((r) => r.p50)).median <= 1.1 * summarize(clearCommandRuns.map((r) => r.p50)).median,
+          },
+          {
+            figure: "command latency p99, sealing vs in clear",
+            unit: "ms",
+            value: summarize(commandRuns.map((r) => r.p99)),
+            baseline: { label: "the same commands in clear", value: summarize(clearCommandRuns.map((r) => r.p99)), unit: "ms" },
+            ratio: `${(summarize(commandRuns.map((r) => r.p99)).median / summarize(clearCommandRuns.map((r) => r.p99)).median).toFixed(2)}×`,
+          },
+        ]
+      : []),
     {
       figure: `command latency p50 (createUser → broker ack + commit, ${flags.rate}/s offered)`,
       unit: "ms",
