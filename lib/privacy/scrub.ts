@@ -14,22 +14,12 @@
 import { Prisma } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/command/execute";
 import type { Composition } from "@/lib/module";
-import { CannotApplyEventError, type TimelineRow } from "@/lib/projection/timeline";
+import { CannotApplyEventError, envelopeOfRow, type StoredTimelineRow, type TimelineRow } from "@/lib/projection/timeline";
 import { ERASED, eraseSubject } from "./personal-data";
 
 const identifier = (name: string) => Prisma.raw(`"${name.replaceAll('"', '""')}"`);
 
-interface StoredRow {
-  event_id: string;
-  aggregate_id: string;
-  sequence: number;
-  type: string;
-  schema_version: number;
-  occurred_at: Date;
-  actor: Record<string, unknown>;
-  correlation_id: string;
-  causation_id: string | null;
-  payload: unknown;
+interface StoredRow extends StoredTimelineRow {
   topic: string;
   partition: number;
   offset: bigint;
@@ -67,22 +57,7 @@ export async function scrubErasedPerson(
   states.set(subject, null);
   const timeline: TimelineRow[] = [];
   for (const r of rows) {
-    const envelope = eraseSubject(
-      {
-        id: r.event_id,
-        type: r.type,
-        schemaVersion: r.schema_version,
-        aggregateId: r.aggregate_id,
-        sequence: r.sequence,
-        occurredAt: r.occurred_at.toISOString(),
-        actor: r.actor,
-        correlationId: r.correlation_id,
-        causationId: r.causation_id,
-        payload: r.payload,
-      },
-      app.registry[r.type]?.personal ?? [],
-      subject,
-    );
+    const envelope = eraseSubject(envelopeOfRow(r), app.registry[r.type]?.personal ?? [], subject);
     const read = app.serde.read(envelope, stream);
     if (!read.ok) throw new Error(`erasure of ${subject}: timeline row ${r.event_id} does not read back: ${read.reason}`);
     try {

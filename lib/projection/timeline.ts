@@ -31,6 +31,36 @@ export interface TimelineRow extends Position {
   clearSubjects?: string[];
 }
 
+/** A timeline row as SQL returns it (snake_case): the columns its event's envelope needs. */
+export interface StoredTimelineRow {
+  event_id: string;
+  aggregate_id: string;
+  sequence: number;
+  type: string;
+  schema_version: number;
+  occurred_at: Date;
+  actor: unknown;
+  correlation_id: string;
+  causation_id: string | null;
+  payload: unknown;
+}
+
+/** The envelope of a stored timeline row (to read it back through the serde, or fold it). */
+export function envelopeOfRow(r: StoredTimelineRow) {
+  return {
+    id: r.event_id,
+    type: r.type,
+    schemaVersion: r.schema_version,
+    aggregateId: r.aggregate_id,
+    sequence: r.sequence,
+    occurredAt: r.occurred_at.toISOString(),
+    actor: r.actor,
+    correlationId: r.correlation_id,
+    causationId: r.causation_id,
+    payload: r.payload,
+  };
+}
+
 /** Thrown by `evolve` for an event that cannot follow the state: the projector dead-letters it. */
 export class CannotApplyEventError extends Error {
   override readonly name = "CannotApplyEventError";

@@ -6,8 +6,15 @@
  * never does (the secret's digest, the last use).
  */
 import type { Tx } from "@/lib/command/execute";
-import type { Actor } from "@/lib/events/envelope";
-import { insertTimeline, repairStreamHeads, timelineRow, type Position, type TimelineRow } from "@/lib/projection/timeline";
+import {
+  envelopeOfRow,
+  insertTimeline,
+  repairStreamHeads,
+  timelineRow,
+  type Position,
+  type StoredTimelineRow,
+  type TimelineRow,
+} from "@/lib/projection/timeline";
 import { STREAM } from "@/modules/streams";
 import { evolveApiToken, type ApiTokenState } from "../domain/api-token";
 import type { ApiTokenEvent } from "../domain/events";
@@ -24,24 +31,13 @@ export async function loadApiTokens(tx: Tx, ids: readonly string[]): Promise<Map
   const states = new Map<string, ApiTokenState | null>();
   const unique = [...new Set(ids)];
   if (unique.length === 0) return states;
-  const rows = await tx.$queryRaw<
-    { event_id: string; api_token_id: string; sequence: number; type: ApiTokenEvent["type"]; schema_version: number; occurred_at: Date; actor: Actor; correlation_id: string; causation_id: string | null; payload: ApiTokenEvent["payload"] }[]
-  >`SELECT event_id::text, api_token_id::text, sequence, type, schema_version, occurred_at, actor, correlation_id, causation_id, payload
+  const rows = await tx.$queryRaw<StoredTimelineRow[]>`
+    SELECT event_id::text, api_token_id::text AS aggregate_id, sequence, type, schema_version, occurred_at, actor,
+      correlation_id, causation_id, payload
     FROM api_token_events WHERE api_token_id = ANY(${unique}::uuid[]) ORDER BY api_token_id, sequence`;
   for (const r of rows) {
-    const event = {
-      id: r.event_id,
-      type: r.type,
-      schemaVersion: r.schema_version,
-      aggregateId: r.api_token_id,
-      sequence: r.sequence,
-      occurredAt: r.occurred_at.toISOString(),
-      actor: r.actor,
-      correlationId: r.correlation_id,
-      causationId: r.causation_id,
-      payload: r.payload,
-    } as ApiTokenEvent;
-    states.set(r.api_token_id, evolveApiToken(states.get(r.api_token_id) ?? null, event));
+    const event = envelopeOfRow(r) as ApiTokenEvent;
+    states.set(r.aggregate_id, evolveApiToken(states.get(r.aggregate_id) ?? null, event));
   }
   return states;
 }
