@@ -5,6 +5,7 @@
  * the activity feed show "[erased]" and never the email or the name.
  */
 import { expect, test } from "@playwright/test";
+import { readAllMessages } from "./auth-helpers";
 import { assignRole, createUser, open, unique } from "./fixtures";
 
 test("an admin erases a person's personal data; every page then shows [erased]", async ({ page }) => {
@@ -42,4 +43,9 @@ test("an admin erases a person's personal data; every page then shows [erased]",
   await open(page, "/activity");
   await expect(page.locator("main")).not.toContainText(email);
   await expect(page.locator("main")).not.toContainText(name);
+
+  // The log, as another service reads it: every message of every topic, raw.
+  const log = (await readAllMessages()).join("\n");
+  expect(log).not.toContain(email);
+  expect(log).not.toContain(name);
 });
