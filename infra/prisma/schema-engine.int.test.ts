@@ -68,6 +68,8 @@ const appTables = [
   "notifications_sent",
   "notifier_roles",
   "notifier_users",
+  "personal_data_in_clear",
+  "personal_data_keys",
   "projection_offsets",
   "projector_instances",
   "read_model_rebuilds",

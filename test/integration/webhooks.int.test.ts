@@ -6,7 +6,6 @@
  * process SIGKILLed mid-stream.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -39,7 +38,9 @@ const received: Received[] = [];
 /** Per route: how to answer the n-th request (1-based); default 200. */
 const behaviour = new Map<string, (n: number) => number>();
 const counts = new Map<string, number>();
-const kek = randomBytes(32);
+// The run's key-encryption key (test/integration.ts): it wraps the webhook secrets and the
+// personal-data keys the sender decrypts payloads with, as one deployment's single KEK does.
+const kek = Buffer.from(process.env.DATA_KEY_ENCRYPTION_KEY!, "base64");
 const keys = localKeyWrapper(kek);
 const root = path.resolve(__dirname, "../..");
 
