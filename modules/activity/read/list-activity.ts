@@ -13,11 +13,15 @@ import { Prisma } from "@/generated/prisma/client";
 import type { Db } from "@/lib/db";
 import { app, streamOf } from "@/modules";
 import type { StreamName } from "@/modules/streams";
+import { parseActorKey, type ActorKey } from "@/lib/events/actor-filter";
+import { actorSchema } from "@/lib/events/envelope";
 import { parseLocalDateTime, type ActivityFilters } from "./activity-filters";
 import { describeActor, type ActorLabel, type EventSummary, type FieldChange } from "@/lib/events/display";
 import { readChanges, summarizeEvent } from "./describe-event";
 
 export interface ActivityEntry extends ActorLabel {
+  /** The actor by id, for the link to what they did (null: not a valid actor). */
+  actorKey: ActorKey | null;
   eventId: string;
   stream: StreamName;
   type: string;
@@ -77,6 +81,10 @@ export async function listActivity(
       (e.actor->>'kind' = 'service' AND lower(e.actor->>'name') LIKE ${prefix})
       OR (e.actor->>'kind' = 'user' AND lower(e.actor->>'email') LIKE ${prefix}))`);
   }
+  const by = parseActorKey(filters.by);
+  // Served by the timeline tables' (actor's user id, occurred_at) indexes; services are few and busy.
+  if (by?.kind === "user") where.push(Prisma.sql`e.actor->>'userId' = ${by.userId}`);
+  if (by?.kind === "service") where.push(Prisma.sql`e.actor->>'kind' = 'service' AND e.actor->>'name' = ${by.name}`);
   if (from) where.push(Prisma.sql`e.occurred_at >= ${from.toISOString()}::timestamptz`);
   if (toBound) where.push(Prisma.sql`e.occurred_at ${toOp} ${toBound.toISOString()}::timestamptz`);
   if (after) {
@@ -126,6 +134,7 @@ function toEntry(row: Row): ActivityEntry {
     sequence: Number(row.sequence),
     occurredAt: new Date(row.occurred_at),
     ...describeActor(row.actor),
+    actorKey: actorKeyOf(row.actor),
     subject: {
       kind,
       id: row.subject_id,
@@ -136,6 +145,12 @@ function toEntry(row: Row): ActivityEntry {
     summary: summarizeEvent(row.type, row.payload),
     changes: readChanges(row.type, row.changes),
   };
+}
+
+function actorKeyOf(raw: unknown): ActorKey | null {
+  const parsed = actorSchema.safeParse(raw);
+  if (!parsed.success) return null;
+  return parsed.data.kind === "user" ? { kind: "user", userId: parsed.data.userId } : { kind: "service", name: parsed.data.name };
 }
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);

@@ -307,3 +307,9 @@ function decodeCursor(cursor: string | null): { at: string; id: string } | null 
   if (!id || Number.isNaN(at.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) return null;
   return { at: at.toISOString(), id };
 }
+
+/** One line for who granted or removed a role: their email now, or "name (service)". */
+export function membershipActorLabel(actor: MembershipActor | null): string {
+  if (!actor) return "";
+  return actor.kind === "user" ? (actor.email ?? `user ${actor.userId.slice(0, 8)}`) : `${actor.name} (service)`;
+}

@@ -32,3 +32,8 @@ CREATE INDEX "role_membership_intervals_user_id_from_at_idx" ON "role_membership
 
 -- AddForeignKey
 ALTER TABLE "role_membership_intervals" ADD CONSTRAINT "role_membership_intervals_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- "What did this actor do?" (the activity feed's `by` filter, the actor links): a user actor's
+-- events, newest first. Expression indexes, which schema.prisma cannot declare.
+CREATE INDEX "user_events_actor_user_id_occurred_at_idx" ON "user_events"((actor->>'userId'), "occurred_at" DESC) WHERE (actor->>'userId') IS NOT NULL;
+CREATE INDEX "role_events_actor_user_id_occurred_at_idx" ON "role_events"((actor->>'userId'), "occurred_at" DESC) WHERE (actor->>'userId') IS NOT NULL;
