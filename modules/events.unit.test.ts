@@ -54,6 +54,6 @@ describe("the modules' events", () => {
   });
 
   it("lists the read-model tables parents first, projection_offsets last", () => {
-    expect(app.readModelTables).toEqual(["users", "roles", "user_roles", "user_events", "role_events", "projection_offsets"]);
+    expect(app.readModelTables).toEqual(["users", "roles", "user_roles", "user_events", "role_membership_intervals", "role_events", "projection_offsets"]);
   });
 });

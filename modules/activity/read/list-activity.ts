@@ -13,15 +13,12 @@ import { Prisma } from "@/generated/prisma/client";
 import type { Db } from "@/lib/db";
 import { app, streamOf } from "@/modules";
 import type { StreamName } from "@/modules/streams";
-import { parseActorKey, type ActorKey } from "@/lib/events/actor-filter";
-import { actorSchema } from "@/lib/events/envelope";
+import { parseActorKey } from "@/lib/events/actor-filter";
 import { parseLocalDateTime, type ActivityFilters } from "./activity-filters";
 import { describeActor, type ActorLabel, type EventSummary, type FieldChange } from "@/lib/events/display";
 import { readChanges, summarizeEvent } from "./describe-event";
 
 export interface ActivityEntry extends ActorLabel {
-  /** The actor by id, for the link to what they did (null: not a valid actor). */
-  actorKey: ActorKey | null;
   eventId: string;
   stream: StreamName;
   type: string;
@@ -134,7 +131,6 @@ function toEntry(row: Row): ActivityEntry {
     sequence: Number(row.sequence),
     occurredAt: new Date(row.occurred_at),
     ...describeActor(row.actor),
-    actorKey: actorKeyOf(row.actor),
     subject: {
       kind,
       id: row.subject_id,
@@ -145,12 +141,6 @@ function toEntry(row: Row): ActivityEntry {
     summary: summarizeEvent(row.type, row.payload),
     changes: readChanges(row.type, row.changes),
   };
-}
-
-function actorKeyOf(raw: unknown): ActorKey | null {
-  const parsed = actorSchema.safeParse(raw);
-  if (!parsed.success) return null;
-  return parsed.data.kind === "user" ? { kind: "user", userId: parsed.data.userId } : { kind: "service", name: parsed.data.name };
 }
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);

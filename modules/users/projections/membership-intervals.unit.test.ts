@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { timelineRow } from "@/lib/projection/timeline";
-import type { DomainEvent } from "@/modules";
+import type { UserEvent } from "../domain/events";
 import { event } from "@/test/fixtures";
 import { membershipChanges, membershipKey } from "./membership-intervals";
 
@@ -8,7 +8,7 @@ const ada = "00000000-0000-4000-8000-000000000001";
 const bob = "00000000-0000-4000-8000-000000000002";
 const admin = "00000000-0000-4000-8000-0000000000aa";
 const viewer = "00000000-0000-4000-8000-0000000000bb";
-const rows = (events: DomainEvent[]) => events.map((e, i) => timelineRow(e, { topic: "users", partition: 0, offset: String(i) }, null));
+const rows = (events: UserEvent[]) => events.map((e, i) => timelineRow(e, { topic: "users", partition: 0, offset: String(i) }, null));
 
 describe("membershipChanges", () => {
   it("opens on assignment and closes within the batch on unassignment, then opens a new interval on re-assignment", () => {

@@ -313,3 +313,30 @@ export function membershipActorLabel(actor: MembershipActor | null): string {
   if (!actor) return "";
   return actor.kind === "user" ? (actor.email ?? `user ${actor.userId.slice(0, 8)}`) : `${actor.name} (service)`;
 }
+
+/** Every role the review can ask about, deleted ones too (their members are history worth reviewing). */
+export function listReviewableRoles(db: Db): Promise<{ id: string; name: string; isDeleted: boolean }[]> {
+  return db.role.findMany({
+    orderBy: [{ isDeleted: "asc" }, { name: "asc" }, { id: "asc" }],
+    select: { id: true, name: true, isDeleted: true },
+  });
+}
+
+/** The access review page's URL for a query (`/access-review?role=&from=&to=`, times as typed). */
+export function accessReviewHref(q: { role: string; from: string; to: string }, cursor?: string | null): string {
+  const params = new URLSearchParams({ role: q.role, from: q.from, to: q.to });
+  if (cursor) params.set("cursor", cursor);
+  return `/access-review?${params}`;
+}
+
+export interface RoleMembershipHistory {
+  series: CountPoint[];
+  changes: MembershipChange[];
+}
+
+/** For a role's page: its member count from its first member until now (or its deletion), and the latest joins and leaves. */
+export async function getRoleMembershipHistory(db: Db, roleId: string, until: Date): Promise<RoleMembershipHistory> {
+  const [since, changes] = await Promise.all([firstMembershipAt(db, roleId), latestMembershipChanges(db, roleId)]);
+  if (!since || since > until) return { series: [], changes };
+  return { series: await memberCountSeries(db, { roleId, from: since, to: until }), changes };
+}
