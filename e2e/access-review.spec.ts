@@ -8,7 +8,8 @@ import { ADMIN } from "./auth-helpers";
 import { assignRole, createRole, createUser, open, unique } from "./fixtures";
 import { downloadText, parseCsv } from "./users-helpers";
 
-test.describe.configure({ timeout: 120_000 });
+// One journey across several pages, each step waiting for Kafka and the projector (~15 s on a quiet machine).
+test.describe.configure({ timeout: 240_000 });
 
 test("field history, comparison, actor links and the access review of a role", async ({ page }) => {
   const id = unique();
@@ -60,9 +61,9 @@ test("field history, comparison, actor links and the access review of a role", a
 
   // Access review: who held the role in the period, who granted it, still held (no end).
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Access review" }).click();
-  await page.getByLabel("Role").selectOption({ label: roleName });
-  await page.getByLabel("From").fill("2000-01-01T00:00");
-  await page.getByLabel("To").fill("2100-01-01T00:00");
+  await page.getByLabel("Role", { exact: true }).selectOption({ label: roleName });
+  await page.getByLabel("From", { exact: true }).fill("2000-01-01T00:00");
+  await page.getByLabel("To", { exact: true }).fill("2100-01-01T00:00");
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page).toHaveURL(new RegExp(`/access-review\\?role=${roleId}&from=2000-01-01T00%3A00&to=2100-01-01T00%3A00`));
   const members = page.getByRole("table", { name: "Members in period" });
@@ -78,12 +79,12 @@ test("field history, comparison, actor links and the access review of a role", a
   expect(lines.map((l) => l[0])).toEqual([email]);
 
   // A period before the grant: nobody; a bad period: a clear error on the field.
-  await page.getByLabel("To").fill("2000-01-02T00:00");
+  await page.getByLabel("To", { exact: true }).fill("2000-01-02T00:00");
   await page.getByRole("button", { name: "Show" }).click();
   await expect(members).toContainText("Nobody held this role in the period.");
-  await page.getByLabel("From").fill("2001-01-01T00:00");
+  await page.getByLabel("From", { exact: true }).fill("2001-01-01T00:00");
   await page.getByRole("button", { name: "Show" }).click();
-  await expect(page.getByRole("alert")).toHaveText("To must not be before From.");
+  await expect(page.getByLabel("To", { exact: true })).toHaveAccessibleDescription("To must not be before From.");
 
   // The role's page shows its membership history.
   await open(page, `/roles/${roleId}`);

@@ -55,7 +55,7 @@ export default async function AccessReviewPage({ searchParams }: { searchParams:
       />
       <Form action="/access-review" role="search" aria-label="Access review query" className="mb-6 flex flex-wrap items-start gap-3">
         <Field id="review-role" label="Role" error={errors.roleId}>
-          <select id="review-role" name="role" defaultValue={typed.role} className={inputClass} aria-invalid={!!errors.roleId}>
+          <select id="review-role" name="role" defaultValue={typed.role} className={inputClass} aria-invalid={!!errors.roleId} aria-describedby={errors.roleId ? "review-role-error" : undefined}>
             <option value="">Choose a role…</option>
             {roles.map((r) => (
               <option key={r.id} value={r.id}>
@@ -66,10 +66,10 @@ export default async function AccessReviewPage({ searchParams }: { searchParams:
           </select>
         </Field>
         <Field id="review-from" label="From" error={errors.from}>
-          <input id="review-from" name="from" type="datetime-local" step={1} defaultValue={typed.from} className={inputClass} aria-invalid={!!errors.from} />
+          <input id="review-from" name="from" type="datetime-local" step={1} defaultValue={typed.from} className={inputClass} aria-invalid={!!errors.from} aria-describedby={errors.from ? "review-from-error" : undefined} />
         </Field>
         <Field id="review-to" label="To" error={errors.to}>
-          <input id="review-to" name="to" type="datetime-local" step={1} defaultValue={typed.to} className={inputClass} aria-invalid={!!errors.to} />
+          <input id="review-to" name="to" type="datetime-local" step={1} defaultValue={typed.to} className={inputClass} aria-invalid={!!errors.to} aria-describedby={errors.to ? "review-to-error" : undefined} />
         </Field>
         <div className="pt-6">
           <button type="submit" className={buttonClass("primary")}>

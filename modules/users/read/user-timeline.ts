@@ -57,6 +57,20 @@ export const isUserId = (value: string) => UUID.test(value);
 
 type EventRow = Awaited<ReturnType<typeof readRows>>[number];
 
+/** The columns of user_events a timeline entry is made of. */
+const TIMELINE_COLUMNS = {
+  eventId: true,
+  sequence: true,
+  type: true,
+  schemaVersion: true,
+  occurredAt: true,
+  actor: true,
+  correlationId: true,
+  causationId: true,
+  payload: true,
+  changes: true,
+} as const;
+
 function readRows(db: Db, userId: string, where: { type?: string; before?: number; after?: number }, take: number, order: "asc" | "desc") {
   return db.userEvent.findMany({
     where: {
@@ -67,18 +81,7 @@ function readRows(db: Db, userId: string, where: { type?: string; before?: numbe
     },
     orderBy: { sequence: order },
     take,
-    select: {
-      eventId: true,
-      sequence: true,
-      type: true,
-      schemaVersion: true,
-      occurredAt: true,
-      actor: true,
-      correlationId: true,
-      causationId: true,
-      payload: true,
-      changes: true,
-    },
+    select: TIMELINE_COLUMNS,
   });
 }
 
@@ -245,18 +248,7 @@ export async function getFieldHistories(db: Db, userId: string): Promise<FieldHi
     where: { userId, type: { in: ["UserCreated", "UserUpdated"] } },
     orderBy: { sequence: "desc" },
     take: FIELD_HISTORY_LIMIT,
-    select: {
-      eventId: true,
-      sequence: true,
-      type: true,
-      schemaVersion: true,
-      occurredAt: true,
-      actor: true,
-      correlationId: true,
-      causationId: true,
-      payload: true,
-      changes: true,
-    },
+    select: TIMELINE_COLUMNS,
   });
   return fieldHistories(rows.map(toEntry));
 }
