@@ -100,6 +100,7 @@ export async function measureAccessReview(options: {
   const db = createDb(url);
   const baseClient = new pg.Client({ connectionString: url });
   await baseClient.connect();
+  baseClient.on("error", () => {}); // the database is dropped with FORCE on an interrupted run
   const q = (from: string, to: string): AccessReviewQuery => ({ roleId: ROLE, from: new Date(from), to: new Date(to) });
   const year = { roleId: ROLE, ...YEAR };
   const firstPage = [

@@ -22,7 +22,7 @@ CREATE TABLE "role_membership_intervals" (
 );
 
 -- CreateIndex
-CREATE INDEX "role_membership_intervals_role_id_from_at_grant_event_id_idx" ON "role_membership_intervals"("role_id", "from_at", "grant_event_id");
+CREATE INDEX "role_membership_intervals_role_id_from_at_grant_event_id_un_idx" ON "role_membership_intervals"("role_id", "from_at", "grant_event_id", "until_at");
 
 -- CreateIndex
 CREATE INDEX "role_membership_intervals_role_id_until_at_idx" ON "role_membership_intervals"("role_id", "until_at");
