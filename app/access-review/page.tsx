@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Form from "next/form";
 import Link from "next/link";
+import { Suspense } from "react";
 import { requirePage } from "@/lib/auth/guard";
 import { getDb } from "@/lib/db";
 import { ActorLink } from "@/lib/ui/actor-link";
@@ -15,6 +16,7 @@ import {
   listReviewableRoles,
   memberCountSeries,
   membershipActorLabel,
+  type AccessReviewQuery,
   type MemberInterval,
   type MembershipActor,
 } from "@/modules/users/read/role-membership";
@@ -38,10 +40,9 @@ export default async function AccessReviewPage({ searchParams }: { searchParams:
 
   const db = getDb();
   const query = parsed?.success ? parsed.data : null;
-  const [roles, page, series] = await Promise.all([
+  const [roles, page] = await Promise.all([
     listReviewableRoles(db),
     query ? listMembersInPeriod(db, query, { cursor: first(params.cursor) || null }) : null,
-    query ? memberCountSeries(db, query) : null,
   ]);
   const role = query ? roles.find((r) => r.id === query.roleId) : undefined;
   if (query && !role) errors.roleId = "No such role.";
@@ -78,19 +79,29 @@ export default async function AccessReviewPage({ searchParams }: { searchParams:
         </div>
       </Form>
 
-      {query && role && page && series && (
+      {query && role && page && (
         <section aria-labelledby="review-result">
           <div className="mb-3 flex flex-wrap items-end justify-between gap-3">
             <h2 id="review-result" className="text-sm text-zinc-700">
               <strong className="font-semibold text-zinc-900">{role.name}</strong>
-              {role.isDeleted && " (deleted)"}: {page.total.toLocaleString("en-US")} {page.total === 1 ? "holding" : "holdings"} from{" "}
+              {role.isDeleted && " (deleted)"}: {page.isTotalCapped ? "more than " : ""}
+              {page.total.toLocaleString("en-US")} {page.total === 1 ? "holding" : "holdings"} from{" "}
               {formatDateTime(query.from)} to {formatDateTime(query.to)}
             </h2>
             <a href={exportHref} download className={buttonClass("secondary", "sm")}>
               Export CSV
             </a>
           </div>
-          <MemberCountChart series={series} title={`Members of ${role.name}`} />
+          {/* Streamed after the table: the count over the period reads every holding of the role. */}
+          <Suspense
+            fallback={
+              <p role="status" className="mb-4 text-sm text-zinc-500">
+                Counting members over the period…
+              </p>
+            }
+          >
+            <CountChart query={query} title={`Members of ${role.name}`} />
+          </Suspense>
           <DataTable
             caption="Members in period"
             head={
@@ -136,6 +147,10 @@ export default async function AccessReviewPage({ searchParams }: { searchParams:
       )}
     </>
   );
+}
+
+async function CountChart({ query, title }: { query: AccessReviewQuery; title: string }) {
+  return <MemberCountChart series={await memberCountSeries(getDb(), query)} title={title} />;
 }
 
 function Field({ id, label, error, children }: { id: string; label: string; error?: string; children: React.ReactNode }) {

@@ -17,6 +17,7 @@ import { Prisma } from "@/generated/prisma/client";
 import { parseInput } from "@/lib/command/validate";
 import type { Db } from "@/lib/db";
 import type { MembershipEndReason } from "../projections/membership-intervals";
+import { COUNT_CAP } from "./list-users";
 
 /** Who granted or removed a role: a user (with their email as it is now) or a service. */
 export type MembershipActor = { kind: "user"; userId: string; email: string | null } | { kind: "service"; name: string };
@@ -39,8 +40,10 @@ export interface MemberInterval {
 
 export interface MembersPage {
   members: MemberInterval[];
-  /** Intervals of the role that overlap the period (a user who left and came back counts twice). */
+  /** Intervals of the role that overlap the period (a user who left and came back counts twice), at most COUNT_CAP. */
   total: number;
+  /** True when more than COUNT_CAP intervals overlap it: show "more than …" (the chart has the counts). */
+  isTotalCapped: boolean;
   nextCursor: string | null;
 }
 
@@ -138,23 +141,24 @@ export async function listMembersInPeriod(
     ? Prisma.sql`AND i.from_at >= ${after.at}::timestamptz
         AND (i.from_at > ${after.at}::timestamptz OR i.grant_event_id > ${after.id}::uuid)`
     : Prisma.empty;
-  const [rows, total] = await Promise.all([
+  const [rows, counted] = await Promise.all([
     db.$queryRaw<IntervalRow[]>`${SELECT_INTERVAL}
       FROM (SELECT * FROM role_membership_intervals i WHERE ${overlaps(q)} ${keyset}
             ORDER BY i.from_at, i.grant_event_id LIMIT ${take}) i
       ${JOIN_USERS}
       ORDER BY i.from_at, i.grant_event_id`,
+    // Counting is O(overlapping rows), so, like the users list, it stops past COUNT_CAP.
     withTotal
-      ? db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM role_membership_intervals i WHERE ${overlaps(q)}`.then((r) =>
-          Number(r[0]?.n ?? 0),
-        )
-      : Promise.resolve(-1),
+      ? db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM (SELECT 1 FROM role_membership_intervals i
+          WHERE ${overlaps(q)} LIMIT ${COUNT_CAP + 1}) overlapping`.then((r) => Number(r[0]?.n ?? 0))
+      : Promise.resolve(0),
   ]);
   const page = rows.slice(0, take - 1);
   const last = page.at(-1);
   return {
     members: page.map(toMember),
-    total,
+    total: Math.min(counted, COUNT_CAP),
+    isTotalCapped: counted > COUNT_CAP,
     nextCursor: rows.length === take && last ? encodeCursor(last.from_at, last.grant_event_id) : null,
   };
 }
