@@ -12,7 +12,7 @@ import nextTypescript from "eslint-config-next/typescript";
  * (modules/index.ts). A new module gets a place here; modules/streams.ts (the stream names)
  * imports nothing and is open to all.
  */
-const MODULE_LAYERS = [["users"], ["roles"], ["activity", "access", "operations", "notifications"]];
+const MODULE_LAYERS = [["users"], ["roles", "api-tokens"], ["activity", "access", "operations", "notifications", "privacy"]];
 const AGGREGATE_LAYERS = 2;
 
 function layerZones() {

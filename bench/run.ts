@@ -31,7 +31,9 @@ import { migrateDeploy } from "@/infra/prisma/migrate";
 import { kafkaConfig, type KafkaConfig } from "@/lib/config";
 import { createDb, type Db } from "@/lib/db";
 import { createKafka } from "@/lib/kafka/client";
+import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
 import { createEventAppender, type EventAppender } from "@/lib/kafka/producer";
+import { createPersonalDataKeys } from "@/lib/privacy/key-store";
 import { ensureTopics, topicName } from "@/lib/kafka/topics";
 import { createRole } from "@/modules/roles/application/role-commands";
 import { getUser } from "@/modules/users/read/get-user";
@@ -139,6 +141,9 @@ interface Row {
 }
 
 // ---------------------------------------------------------------------------
+
+// One key-encryption key for the run: the bench's projectors and commands share it (lib/privacy).
+process.env.DATA_KEY_ENCRYPTION_KEY ??= randomBytes(32).toString("base64");
 
 async function main() {
   const flags = parseFlags(process.argv.slice(2));
@@ -282,7 +287,7 @@ async function main() {
   // --- data: roles through the real command path, the backlog straight into the topic --
   const setupUrl = await dbs.fresh(`bench_setup_${runHex}`);
   const setupDb = createDb(setupUrl);
-  const appender: EventAppender = createEventAppender(config);
+  const appender: EventAppender = createEventAppender(config, { personalData: createPersonalDataKeys(setupDb, keyWrapperFromEnv()) });
   onCleanup("producer", () => appender.disconnect());
   const roles: Array<{ id: string; name: string }> = [];
   await waitForLeaders(admin, allTopics);
@@ -477,7 +482,7 @@ async function main() {
       if (external.brokers) await admin.deleteTopics({ topics: probeTopics }).catch(() => {});
     });
     await waitForLeaders(admin, probeTopics);
-    const probeAppender = createEventAppender(probeConfig);
+    const probeAppender = createEventAppender(probeConfig, { personalData: createPersonalDataKeys(cmdDb, keyWrapperFromEnv()) });
     onCleanup("probe producer", () => probeAppender.disconnect());
     const deps = { db: cmdDb, appender };
     const durationMs = flags.durationS * 1000;

@@ -108,7 +108,7 @@ export async function projectorSigkillDrill(env: DrillEnv): Promise<Report> {
     report.count("command events acknowledged", acknowledged.length);
     report.count("command errors", [...commandErrors].map(([c, n]) => `${c}:${n}`).join(",") || "0");
     const log = await readLog(scope);
-    const fold = foldLog(scope, log);
+    const fold = await foldLog(scope, log);
     logSummary(fold);
     report.count("log messages", log.length);
     report.check("every acknowledged event is in the log", log.length === streamedCount + acknowledged.length + 1 && acknowledged.every((id) => fold.eventIds.has(id)),

@@ -52,7 +52,7 @@ export async function brokerRestartDrill(env: DrillEnv): Promise<Report> {
     await projector.kill("SIGTERM");
 
     const log = await readLog(scope);
-    const fold = foldLog(scope, log);
+    const fold = await foldLog(scope, log);
     logSummary(fold);
     const rm = await snapshotReadModel(scope);
     const projected = new Set(rm.userEvents.map((l) => l.split("|")[0]!));

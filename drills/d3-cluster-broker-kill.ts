@@ -61,7 +61,7 @@ export async function clusterBrokerKillDrill(env: DrillEnv): Promise<Report> {
 
       await waitUntilCaughtUp(scope, 180_000, (b) => say(`  projector ${b} behind`));
       const log = await readLog(scope);
-      const fold = foldLog(scope, log);
+      const fold = await foldLog(scope, log);
       logSummary(fold);
       const succeeded = load.outcomes.filter((o) => o.ok);
       const lost = succeeded.filter((o) => o.eventIds.some((id) => !fold.eventIds.has(id)));

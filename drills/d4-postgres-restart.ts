@@ -52,7 +52,7 @@ export async function postgresRestartDrill(env: DrillEnv): Promise<Report> {
     report.check("projector stops cleanly on SIGTERM", stopped.code === 0, `exit ${stopped.code}`);
 
     const log = await readLog(scope);
-    const fold = foldLog(scope, log);
+    const fold = await foldLog(scope, log);
     logSummary(fold);
     report.check("every acknowledged event is in the log", log.length === acknowledged, `${log.length} messages`);
     compareWithFold(report, fold, await snapshotReadModel(scope));

@@ -474,7 +474,7 @@ async function kafkaMessages(env: DrillEnv, scope: Scope, r: Rng, n: number, rep
     const log = await readLog(scope);
     const junkKeys = new Set(log.filter((m) => m.headers["drill-junk"] !== undefined).map((m) => posKey(m.topic, m.partition, m.offset)));
     report.check("(b): every malformed message sent is in the log", junkKeys.size === junk, `${junkKeys.size} of ${junk}`);
-    const fold = foldLog(scope, log);
+    const fold = await foldLog(scope, log);
     logSummary(fold);
     const { dlq } = await checkDeadLetters(scope, report, "(b)", junkKeys, log);
     const rm = await snapshotReadModel(scope);
@@ -678,7 +678,7 @@ async function largeMessages(env: DrillEnv, brokers: string[], r: Rng, report: R
     const junk = new Set(junkLog.map((m) => posKey(m.topic, m.partition, m.offset)));
     const inLog = new Set(junkLog.map((m) => m.headers["drill-junk-id"]!));
     report.check("(c): every malformed message sent is in the log", [...sentIds].every((i) => inLog.has(i)), `${inLog.size} of ${sentIds.size}${junkLog.length > inLog.size ? ` (${junkLog.length - inLog.size} written twice by producer retries)` : ""}`);
-    const fold = foldLog(scope, log);
+    const fold = await foldLog(scope, log);
     logSummary(fold);
     const { copies, rows } = await checkDeadLetters(scope, report, "(c)", junk, log);
     // The ones just under the broker's limit no longer fit the DLQ topic with the dlq-* headers: copied without

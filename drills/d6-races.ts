@@ -76,7 +76,7 @@ export async function racesDrill(env: DrillEnv): Promise<Report> {
 
     await waitUntilCaughtUp(scope, 120_000);
     const log = await readLog(scope);
-    const fold = foldLog(scope, log);
+    const fold = await foldLog(scope, log);
     const rm = await snapshotReadModel(scope);
     let logOk = true;
     let rmOk = true;

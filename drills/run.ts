@@ -10,6 +10,7 @@
  * .data/drills (wiped first), and stopped at the end, whatever happens. Exits
  * non-zero if any drill fails; a hard time limit stops a hung run.
  */
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -83,6 +84,9 @@ interface Row {
   report?: Report;
   error?: string;
 }
+
+// One key-encryption key for the run: the drills' workers and checks share it (lib/privacy).
+process.env.DATA_KEY_ENCRYPTION_KEY ??= randomBytes(32).toString("base64");
 
 async function main() {
   const { opts, only, help, timeLimitMin } = parseArgs(process.argv.slice(2));

@@ -9,7 +9,9 @@ import type { CommandContext, CommandDeps } from "@/lib/command/execute";
 import { kafkaConfig, type KafkaConfig } from "@/lib/config";
 import { createDb, type Db } from "@/lib/db";
 import { createKafka } from "@/lib/kafka/client";
+import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
 import { createEventAppender, type EventAppender } from "@/lib/kafka/producer";
+import { createPersonalDataKeys, type PersonalDataKeys } from "@/lib/privacy/key-store";
 import { ensureTopics, topicName } from "@/lib/kafka/topics";
 
 export interface AppClients<S extends string = string> {
@@ -20,7 +22,10 @@ export interface AppClients<S extends string = string> {
   kafka: Kafka;
   admin: Admin;
   appender: EventAppender;
-  deps: CommandDeps;
+  /** The key store of personal data the appender seals with (lib/privacy). */
+  personalData: PersonalDataKeys;
+  /** What a command needs; with the key store, an erasure too (modules/privacy). */
+  deps: CommandDeps & { personalData: PersonalDataKeys };
   ctx: CommandContext;
   /** Each stream's topic. */
   topics: Record<S, string>;
@@ -43,7 +48,8 @@ export async function connectAppClients<S extends string>(options: {
   await admin.connect();
   await (options.ensure ?? ensureTopics)(admin, config, options.streams);
   const db = createDb(env.DATABASE_URL);
-  const appender = createEventAppender(config);
+  const personalData = createPersonalDataKeys(db, keyWrapperFromEnv({ ...process.env, ...env }));
+  const appender = createEventAppender(config, { personalData });
   return {
     databaseUrl: env.DATABASE_URL,
     db,
@@ -52,7 +58,8 @@ export async function connectAppClients<S extends string>(options: {
     kafka,
     admin,
     appender,
-    deps: { db, appender },
+    personalData,
+    deps: { db, appender, personalData },
     ctx: { actor: { kind: "service", name: options.actorName } },
     topics: Object.fromEntries(options.streams.map((s) => [s, topicName(s, config)])) as Record<S, string>,
     async close() {

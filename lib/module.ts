@@ -25,7 +25,12 @@ export interface StreamDefinition {
 
 /** An event type as its module declares it: payload schema, version, upcasters, personal fields. */
 export interface EventSpec extends Omit<EventTypeSpec, "stream"> {
-  /** Payload fields holding personal data (to be encrypted per person; never secrets). */
+  /**
+   * Payload fields holding personal data of the person the event is about (its
+   * aggregate): sealed with that person's key (lib/privacy). Never secrets.
+   * Name every name the field has had in any schemaVersion: sealing and
+   * reading happen on the stored version, before upcasting.
+   */
   readonly personal: readonly string[];
 }
 
@@ -130,6 +135,7 @@ export function compose<M extends ModuleDefinition>(modules: readonly M[]): Comp
     readModelTables: [
       ...modules.map((m) => m.projection.tables[0]!),
       ...modules.flatMap((m) => m.projection.tables.slice(1)),
+      "personal_data_in_clear",
       "projection_offsets",
     ],
   };

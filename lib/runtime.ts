@@ -6,9 +6,15 @@
 import { kafkaConfig, type KafkaConfig } from "@/lib/config";
 import type { CommandDeps } from "@/lib/command/execute";
 import { getDb } from "@/lib/db";
+import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
 import { createEventAppender } from "@/lib/kafka/producer";
+import { createPersonalDataKeys, type PersonalDataKeys } from "@/lib/privacy/key-store";
 
-const g = globalThis as typeof globalThis & { __adminConsoleDeps?: CommandDeps; __adminConsoleKafka?: KafkaConfig };
+const g = globalThis as typeof globalThis & {
+  __adminConsoleDeps?: CommandDeps;
+  __adminConsoleKafka?: KafkaConfig;
+  __adminConsolePersonalData?: PersonalDataKeys;
+};
 
 export function getKafkaConfig(): KafkaConfig {
   g.__adminConsoleKafka ??= kafkaConfig();
@@ -16,6 +22,12 @@ export function getKafkaConfig(): KafkaConfig {
 }
 
 export function getCommandDeps(): CommandDeps {
-  g.__adminConsoleDeps ??= { db: getDb(), appender: createEventAppender(getKafkaConfig()) };
+  g.__adminConsoleDeps ??= { db: getDb(), appender: createEventAppender(getKafkaConfig(), { personalData: getPersonalDataKeys() }) };
   return g.__adminConsoleDeps;
+}
+
+/** The key store of personal data (lib/privacy): seals on append, erases. */
+export function getPersonalDataKeys(): PersonalDataKeys {
+  g.__adminConsolePersonalData ??= createPersonalDataKeys(getDb(), keyWrapperFromEnv());
+  return g.__adminConsolePersonalData;
 }

@@ -7,10 +7,11 @@
  */
 import { compose, type EventOf } from "@/lib/module";
 import type { StreamName } from "./streams";
+import { apiTokensModule } from "./api-tokens/module";
 import { rolesModule } from "./roles/module";
 import { usersModule } from "./users/module";
 
-const modules = [usersModule, rolesModule] as const;
+const modules = [usersModule, rolesModule, apiTokensModule] as const;
 
 export const app = compose(modules);
 

@@ -9,6 +9,7 @@ import type { StreamDefinition } from "@/lib/module";
 export const STREAM = {
   users: { name: "users", headType: "user" },
   roles: { name: "roles", headType: "role" },
+  apiTokens: { name: "api-tokens", headType: "api-token" },
 } as const satisfies Record<string, StreamDefinition>;
 
 export type StreamName = (typeof STREAM)[keyof typeof STREAM]["name"];

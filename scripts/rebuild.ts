@@ -11,6 +11,7 @@
  * Flags: --accept-differences  switch even when the tables differ (after a change to the projection code)
  */
 import { userInfo } from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { databaseUrl, embeddedUrl } from "@/infra/postgres";
 import { kafkaConfig } from "@/lib/config";
@@ -19,6 +20,8 @@ import { createLogger } from "@/lib/log";
 import { rebuildNow } from "@/lib/projection/rebuild/rebuild-jobs";
 import { progressLine } from "@/lib/projection/rebuild/progress";
 import { LOCAL_STACK } from "./infra";
+import { ensureLocalKeyEncryptionKey } from "./local-kek";
+import { ROOT } from "./stack";
 import { app } from "@/modules";
 
 const { values } = parseArgs({
@@ -38,6 +41,11 @@ if (!env.DATABASE_URL) {
 if (!env.KAFKA_BROKERS) {
   env.KAFKA_BROKERS = `127.0.0.1:${LOCAL_STACK.kafkaPort}`;
   console.log(`KAFKA_BROKERS is not set: using npm start's local broker (${env.KAFKA_BROKERS})`);
+}
+
+if (!env.DATA_KEY_ENCRYPTION_KEY) {
+  // npm start's local key-encryption key (the replay must read the personal data it projects).
+  ensureLocalKeyEncryptionKey(process.env.LOCAL_DATA_DIR ? path.resolve(process.env.LOCAL_DATA_DIR) : path.join(ROOT, ".data"), console.log);
 }
 
 const config = kafkaConfig(env);

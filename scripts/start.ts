@@ -18,6 +18,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { LOCAL_STACK, startInfra, type Infra } from "./infra";
+import { ensureLocalKeyEncryptionKey } from "./local-kek";
 import { ROOT, run, startApp, stopChildren } from "./stack";
 
 // A closed terminal or pipe (`npm start | tee log` after Ctrl-C killed tee) makes every write fail
@@ -108,8 +109,11 @@ process.on("unhandledRejection", (reason) => {
 
 const started = Date.now();
 try {
+  const dataDir = process.env.LOCAL_DATA_DIR ? path.resolve(process.env.LOCAL_DATA_DIR) : path.join(ROOT, ".data");
+  // Every child (console, projectors, notifiers) inherits it through the environment.
+  ensureLocalKeyEncryptionKey(dataDir, log);
   infraStarting = startInfra({
-    dataDir: process.env.LOCAL_DATA_DIR ? path.resolve(process.env.LOCAL_DATA_DIR) : path.join(ROOT, ".data"),
+    dataDir,
     databaseUrl: process.env.DATABASE_URL,
     brokers: process.env.KAFKA_BROKERS?.split(",").filter(Boolean),
     ...LOCAL_STACK,

@@ -8,7 +8,7 @@
  * problem); the exit code is non-zero if any failed.
  *   --only unit|integration|e2e|lifecycle|static   run one group of stages
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -70,6 +70,9 @@ async function vitest(project: string, env: Record<string, string> = {}) {
   if (code !== 0) throw Object.assign(new Error(`vitest ${project} failed (exit ${code})`), counts);
   return counts;
 }
+
+// One key-encryption key for the run: the console, the workers and the tests share it (lib/privacy).
+process.env.DATA_KEY_ENCRYPTION_KEY ??= randomBytes(32).toString("base64");
 
 const totalStart = Date.now();
 rmSync(resultsDir, { recursive: true, force: true });

@@ -16,6 +16,7 @@ import { CannotApplyEventError } from "@/lib/projection/timeline";
 import { evolveUser, type UserState } from "@/modules/users/domain/user-state";
 import { app, decodeEvent, type DomainEvent } from "@/modules";
 import { STREAM_NAMES, type StreamName } from "@/modules/streams";
+import { wantedKeys, type KeyRing } from "@/lib/privacy/personal-data";
 
 export interface TestContext extends AppClients<StreamName> {
   id: string;
@@ -26,6 +27,9 @@ function requiredEnv(name: string): string {
   if (!value) throw new Error(`${name} is not set: run integration tests through \`npm test\` (it starts PostgreSQL and Kafka).`);
   return value;
 }
+
+// One key-encryption key per test run (npm test sets it for every process it starts).
+process.env.DATA_KEY_ENCRYPTION_KEY ??= randomBytes(32).toString("base64");
 
 export async function createTestContext(label: string): Promise<TestContext> {
   const id = `${label}_${randomBytes(4).toString("hex")}`.toLowerCase().replace(/[^a-z0-9_]/g, "_");
@@ -42,6 +46,7 @@ export async function createTestContext(label: string): Promise<TestContext> {
     KAFKA_PRODUCE_TIMEOUT_MS: "8000",
     // Projector processes a test spawns serve no metrics unless the test gives each a port.
     PROJECTOR_METRICS_PORT: "0",
+    DATA_KEY_ENCRYPTION_KEY: process.env.DATA_KEY_ENCRYPTION_KEY!,
   };
   return { id, ...(await connectAppClients({ env, clientIdSuffix: `test-${id}`, actorName: "integration-test", streams: STREAM_NAMES })) };
 }
@@ -86,8 +91,12 @@ export { endOffsets, readLog, waitUntilCaughtUp, type LogMessage } from "@/infra
 /** The events of the log, decoded (unreadable messages are left out). */
 export async function readEvents(t: TestContext): Promise<DomainEvent[]> {
   const events: DomainEvent[] = [];
-  for (const m of await readLog(t)) {
-    const decoded = decodeEvent(m.value, m.topic === t.topics.users ? "users" : "roles", m.key);
+  const log = await readLog(t);
+  const ring = await t.personalData.ring(t.db, wantedKeys(log));
+  for (const m of log) {
+    const stream = STREAM_NAMES.find((s) => t.topics[s] === m.topic);
+    if (!stream) continue;
+    const decoded = decodeEvent(m.value, stream, m.key, ring);
     if (decoded.ok) events.push(decoded.event);
   }
   return events;
@@ -96,14 +105,16 @@ export async function readEvents(t: TestContext): Promise<DomainEvent[]> {
 /** What the read model must hold: the fold of the whole log, with the projector's rules (infra/log-harness.ts). */
 export async function foldLog(t: TestContext) {
   const cannotApply = (error: unknown) => error instanceof CannotApplyEventError;
-  const { states } = foldLogWith(await readLog(t), domainStreams(t.topics), cannotApply, t.config.KAFKA_PARTITIONS);
+  const log = await readLog(t);
+  const ring = await t.personalData.ring(t.db, wantedKeys(log));
+  const { states } = foldLogWith(log, domainStreams(t.topics, ring), cannotApply, t.config.KAFKA_PARTITIONS);
   return states;
 }
 
 /** The domain's decode and evolve per topic, for the log fold. */
-const domainStreams = (topics: TestContext["topics"]) => ({
-  users: { topic: topics.users, decode: (m: LogMessage) => decodeEvent(m.value, "users", m.key), evolve: evolveUser },
-  roles: { topic: topics.roles, decode: (m: LogMessage) => decodeEvent(m.value, "roles", m.key), evolve: evolveRole },
+const domainStreams = (topics: TestContext["topics"], ring: KeyRing) => ({
+  users: { topic: topics.users, decode: (m: LogMessage) => decodeEvent(m.value, "users", m.key, ring), evolve: evolveUser },
+  roles: { topic: topics.roles, decode: (m: LogMessage) => decodeEvent(m.value, "roles", m.key, ring), evolve: evolveRole },
 });
 
 /** The read model, in the same shape as foldLog, to compare with toEqual. */
@@ -123,6 +134,7 @@ export async function readModel(t: TestContext) {
         updatedAt: u.updatedAt.toISOString(),
         deletedAt: u.deletedAt?.toISOString() ?? null,
         lastLoginAt: u.lastLoginAt?.toISOString() ?? null,
+        erasedAt: u.erasedAt?.toISOString() ?? null,
         roles: Object.fromEntries(u.roles.map((r) => [r.roleId, r.roleName])),
       },
     ]),

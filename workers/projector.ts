@@ -2,7 +2,8 @@
  * Projector worker: projects the `users` and `roles` topics into PostgreSQL.
  * Run N of these for scale-out; Kafka shares the partitions among them.
  * Serves its Prometheus metrics on PROJECTOR_METRICS_PORT (default 9464, 0 = off).
- * Also runs the read-model rebuilds asked for in the console (one worker claims each).
+ * Also runs the read-model rebuilds asked for in the console (one worker claims each),
+ * and, with ERASE_DELETED_USERS_AFTER set, the retention erasures (modules/privacy).
  */
 import { databaseUrl, kafkaConfig, projectorMetricsPort } from "@/lib/config";
 import { createDb } from "@/lib/db";
@@ -11,7 +12,11 @@ import { startMetricsServer } from "@/lib/metrics/metrics-server";
 import { createProjector } from "@/lib/projection/projector";
 import { startRebuildPoller } from "@/lib/projection/rebuild/rebuild-jobs";
 import { stopOnSignals } from "@/lib/process/stop-on-signals";
+import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
+import { createEventAppender } from "@/lib/kafka/producer";
+import { createPersonalDataKeys } from "@/lib/privacy/key-store";
 import { app } from "@/modules";
+import { retentionFromEnv, startRetention } from "@/modules/privacy/application/retention";
 
 const log = getLogger();
 
@@ -22,11 +27,16 @@ async function main() {
   const metrics = await startMetricsServer(port, log);
   const projector = createProjector({ db, config, app, logger: log, metricsPort: metrics ? port : null });
   const rebuilds = startRebuildPoller({ db, config, app, logger: log, runner: `projector ${projector.instanceId}` });
+  const retentionMs = retentionFromEnv();
+  const personalData = createPersonalDataKeys(db, keyWrapperFromEnv());
+  const appender = retentionMs ? createEventAppender(config, { personalData }) : null;
+  const retention = retentionMs && appender ? startRetention({ db, appender, personalData }, retentionMs, log) : null;
   // Bounded: a Kafka or PostgreSQL that is already gone cannot keep the process alive (issue 10).
   stopOnSignals({
     log: (level, msg, extra = {}) => log[level](extra, msg),
     steps: () => [
       { name: "rebuild poller", run: () => rebuilds.stop() },
+      { name: "retention", run: async () => { await retention?.stop(); await appender?.disconnect(); } },
       { name: "projector (Kafka consumer)", run: () => projector.stop() },
       { name: "database", run: () => db.$disconnect() },
       { name: "metrics server", run: () => metrics?.close() },

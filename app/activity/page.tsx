@@ -26,7 +26,10 @@ type SearchParams = Promise<Record<string, string | string[] | undefined>>;
 const typeGroups = [
   { label: "Users", types: ACTIVITY_EVENT_TYPES.filter((t) => streamOf(t) === "users") },
   { label: "Roles", types: ACTIVITY_EVENT_TYPES.filter((t) => streamOf(t) === "roles") },
+  { label: "API tokens", types: ACTIVITY_EVENT_TYPES.filter((t) => streamOf(t) === "api-tokens") },
 ];
+
+const subjectKinds = { user: "User", role: "Role", token: "API token" } as const;
 
 export default async function ActivityPage({ searchParams }: { searchParams: SearchParams }) {
   await requirePage("users:read"); // per request (reads the session), never prerendered
@@ -45,7 +48,7 @@ export default async function ActivityPage({ searchParams }: { searchParams: Sea
     <>
       <PageHeader
         title="Activity"
-        description="Every change to users and roles, newest first, whoever made it. Times are UTC."
+        description="Every change to users, roles and API tokens, newest first, whoever made it. Times are UTC."
       />
       <FilterForm filters={filters} isFiltered={isFiltered} />
       {byLabel && (
@@ -186,7 +189,7 @@ function EntryRow({ entry }: { entry: ActivityEntry }) {
         <EventTypeBadge type={entry.type} />
       </td>
       <td className="min-w-48 px-4 py-3">
-        <span className="mr-1.5 text-xs text-zinc-500">{subject.kind === "user" ? "User" : "Role"}</span>
+        <span className="mr-1.5 text-xs text-zinc-500">{subjectKinds[subject.kind]}</span>
         <Link
           href={subject.href}
           className="font-medium [overflow-wrap:anywhere] text-zinc-900 underline-offset-2 hover:underline"

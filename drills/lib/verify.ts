@@ -8,6 +8,7 @@ import type pg from "pg";
 import { foldLog as foldLogWith, posKey, readLog, type LogMessage } from "@/infra/log-harness";
 import { CannotApplyEventError } from "@/lib/projection/timeline";
 import { decodeEvent, type DomainEvent } from "@/modules";
+import { wantedKeys } from "@/lib/privacy/personal-data";
 import { deadLetterTopic } from "@/lib/kafka/topics";
 import { evolveRole, type RoleState } from "@/modules/roles/domain/role-state";
 import { evolveUser, type UserState } from "@/modules/users/domain/user-state";
@@ -39,12 +40,14 @@ export interface Fold {
 }
 
 /** What the read model must hold: the fold of the log, with the projector's rules (dedupe by id, DLQ what cannot apply). */
-export function foldLog(scope: Scope, log: LogMessage[]): Fold {
+export async function foldLog(scope: Scope, log: LogMessage[]): Promise<Fold> {
+  // The keys of the personal data in the log (lib/privacy): the fold reads what the projector reads.
+  const ring = await scope.personalData.ring(scope.db, wantedKeys(log));
   const fold = foldLogWith<{ users: UserState; roles: RoleState }, DomainEvent>(
     log,
     {
-      users: { topic: scope.topics.users, decode: (m: LogMessage) => decodeEvent(m.value, "users", m.key), evolve: evolveUser },
-      roles: { topic: scope.topics.roles, decode: (m: LogMessage) => decodeEvent(m.value, "roles", m.key), evolve: evolveRole },
+      users: { topic: scope.topics.users, decode: (m: LogMessage) => decodeEvent(m.value, "users", m.key, ring), evolve: evolveUser },
+      roles: { topic: scope.topics.roles, decode: (m: LogMessage) => decodeEvent(m.value, "roles", m.key, ring), evolve: evolveRole },
     },
     (error) => error instanceof CannotApplyEventError,
     // The drills create every event topic with KAFKA_PARTITIONS partitions (ensureTopics).

@@ -58,6 +58,7 @@ async function workspace(): Promise<{ dir: string; config: string; schema: strin
 const workspaces: string[] = [];
 
 const appTables = [
+  "api_token_events",
   "api_tokens",
   "consumer_partition_errors",
   "credentials",

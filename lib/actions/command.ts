@@ -23,12 +23,12 @@ import type { ActionContext, CommandOutcome } from "./safe-action";
 /** How long an action waits for the read model before answering "pending". */
 const PROJECTION_WAIT_MS = 3_000;
 
-export type CommandFn<I> = (deps: CommandDeps, ctx: CommandContext, input: I) => Promise<CommandResult>;
+export type CommandFn<I, R extends CommandResult = CommandResult> = (deps: CommandDeps, ctx: CommandContext, input: I) => Promise<R>;
 
-export function command<I>(fn: CommandFn<I>) {
+export function command<I, R extends CommandResult = CommandResult>(fn: CommandFn<I, R>) {
   return {
     run: (input: I, { user }: ActionContext<Permission>) => fn(getCommandDeps(), commandContextOf(user), input),
-    settle: async (result: CommandResult): Promise<CommandOutcome> => ({
+    settle: async (result: R): Promise<CommandOutcome> => ({
       aggregateId: result.aggregateId,
       version: result.version,
       changed: result.events.length > 0,

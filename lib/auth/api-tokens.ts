@@ -3,22 +3,20 @@
  * once at creation; the database keeps its SHA-256. A token's name is the
  * actor name in the events it causes; its scope is "read" (the read
  * permissions) or "write" (read plus every write a console admin could make,
- * except managing tokens and operating the system).
+ * except managing tokens and operating the system). Creating and revoking
+ * are commands of the api-tokens module (each an event in the log).
  */
-import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { parseInput } from "@/lib/command/validate";
 import type { Db } from "@/lib/db";
-import { notFound } from "@/lib/errors";
 import type { Permission } from "./permissions";
 import type { Principal } from "./principal";
-import { digest, newSecret } from "./secrets";
+import { digest } from "./secrets";
 
 export const TOKEN_PREFIX = "ack_";
 
 const SCOPES = {
   read: ["users:read"],
-  write: ["users:read", "users:write", "roles:write"],
+  write: ["users:read", "users:write", "users:erase", "roles:write"],
 } as const satisfies Record<string, Permission[]>;
 
 export const createTokenInput = z.object({
@@ -32,24 +30,6 @@ export const createTokenInput = z.object({
 });
 
 export const revokeTokenInput = z.object({ tokenId: z.uuid("Not a valid token id.") });
-
-/** Creates a token; returns the secret, which is never shown again. */
-export async function createApiToken(db: Db, input: unknown, createdBy: string) {
-  const data = parseInput(createTokenInput, input);
-  const id = randomUUID();
-  const secret = `${TOKEN_PREFIX}${newSecret()}`;
-  await db.apiToken.create({ data: { id, name: data.name, scope: data.scope, tokenHash: digest(secret), createdBy } });
-  return { id, name: data.name, scope: data.scope, secret };
-}
-
-export async function revokeApiToken(db: Db, input: unknown, revokedBy: string) {
-  const { tokenId } = parseInput(revokeTokenInput, input);
-  const { count } = await db.apiToken.updateMany({
-    where: { id: tokenId, revokedAt: null },
-    data: { revokedAt: new Date(), revokedBy },
-  });
-  if (count === 0) throw notFound("An active token with that id");
-}
 
 export const listApiTokens = (db: Db) =>
   db.apiToken.findMany({

@@ -9,6 +9,7 @@ import { DomainError } from "@/lib/errors";
 export const PERMISSIONS = {
   "users:read": "See users, roles, timelines and the activity feed",
   "users:write": "Create, edit and delete users, assign roles, set passwords",
+  "users:erase": "Erase a person's personal data for good (crypto-shredding)",
   "roles:write": "Create, edit and delete roles and their permissions",
   "tokens:manage": "Create and revoke API tokens",
   "ops:manage": "Operate the system: health, dead letters, rebuilds",

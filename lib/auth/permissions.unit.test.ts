@@ -7,7 +7,7 @@ describe("granting", () => {
   it("nobody grants what they do not hold; the system (no set) grants freely", () => {
     const writer = new Set(["users:read", "users:write"]);
     expect(missingPermissions(writer, ["users:read"])).toEqual([]);
-    expect(missingPermissions(writer, [...BUILT_IN_ROLES.admin.permissions])).toEqual(["roles:write", "tokens:manage", "ops:manage"]);
+    expect(missingPermissions(writer, [...BUILT_IN_ROLES.admin.permissions])).toEqual(["users:erase", "roles:write", "tokens:manage", "ops:manage"]);
     expect(() => assertCanGrant(writer, BUILT_IN_ROLES.admin.permissions, 'assign the role "admin"')).toThrow(DomainError);
     expect(() => assertCanGrant(new Set(ALL_PERMISSIONS), BUILT_IN_ROLES.admin.permissions, "x")).not.toThrow();
     expect(() => assertCanGrant(undefined, BUILT_IN_ROLES.admin.permissions, "x")).not.toThrow();

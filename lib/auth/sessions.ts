@@ -4,6 +4,7 @@
  * flow share it. A session is valid while unexpired AND its user is live and
  * still holds at least one permission: checked on every request.
  */
+import type { Tx } from "@/lib/command/execute";
 import type { Db } from "@/lib/db";
 import { loadLiveUser, type Principal } from "./principal";
 import { digest, newSecret } from "./secrets";
@@ -41,11 +42,20 @@ export async function principalFromSession(db: Db, secret: string | undefined): 
   return { kind: "user", userId: user.id, email: user.email, name: user.name, permissions: user.permissions, sessionHash: idHash };
 }
 
-export async function endSession(db: Db, secret: string | undefined) {
-  if (secret) await db.session.deleteMany({ where: { idHash: digest(secret) } });
+/** The session behind a cookie value, expired or not (sign-out ends it either way), or null. */
+export async function findSession(db: Db | Tx, secret: string | undefined) {
+  if (!secret || secret.length > 100) return null;
+  return db.session.findUnique({ where: { idHash: digest(secret) }, select: { idHash: true, userId: true } });
 }
 
-/** Every session of a user ends (password changed by an admin). */
-export async function endSessionsOf(db: Db, userId: string, except?: string) {
-  await db.session.deleteMany({ where: { userId, ...(except ? { idHash: { not: except } } : {}) } });
+/**
+ * Every session of a user ends (password reset, or an admin signing them out
+ * everywhere), but `except`. Returns how many were still valid: expired ones
+ * are deleted too, but they had ended already.
+ */
+export async function endSessionsOf(db: Db | Tx, userId: string, except?: string): Promise<number> {
+  const others = { userId, ...(except ? { idHash: { not: except } } : {}) };
+  const { count } = await db.session.deleteMany({ where: { ...others, expiresAt: { gt: new Date() } } });
+  await db.session.deleteMany({ where: others });
+  return count;
 }

@@ -7,6 +7,7 @@
  * comes from the modules' definitions (lib/module.ts, modules/index.ts).
  */
 import { z } from "zod";
+import { ERASED, NO_KEYS, personalSubjects, revealEnvelope, sealEnvelope, type KeyRing, type WriteKey } from "@/lib/privacy/personal-data";
 import { envelopeSchema, type AnyEvent, type RawEnvelope } from "./envelope";
 import { UnreadableEventError, upcast, type EventRegistry } from "./upcast";
 
@@ -19,16 +20,31 @@ export interface EncodedMessage {
   headers: Record<string, string>;
 }
 
-export type DecodeResult<E extends AnyEvent = AnyEvent> = { ok: true; event: E } | { ok: false; reason: string };
+export type DecodeResult<E extends AnyEvent = AnyEvent> =
+  | {
+      ok: true;
+      event: E;
+      /** People whose personal data the message carries in clear (not sealed: lib/privacy). */
+      clearSubjects?: string[];
+    }
+  | { ok: false; reason: string };
 
 export interface Serde<E extends AnyEvent = AnyEvent> {
   readonly registry: EventRegistry;
-  /** Validates and serializes an event. Throws on an invalid event: that is a bug, not input. */
-  encode(event: E): EncodedMessage;
-  /** Parses a message read from `stream`. Never throws: an unreadable message is a result with the reason. */
-  decode(value: Buffer | string | null, stream: string, key?: string | null): DecodeResult<E>;
-  /** Upcasts and validates an envelope already parsed (e.g. a timeline row's), or says why it cannot. */
+  /**
+   * Validates and serializes an event. Throws on an invalid event: that is a bug, not input.
+   * With `keys` (each person's data key), the personal fields are sealed (lib/privacy).
+   */
+  encode(event: E, keys?: (subject: string) => WriteKey): EncodedMessage;
+  /**
+   * Parses a message read from `stream`. Never throws: an unreadable message is a result with the
+   * reason. Sealed personal data is revealed with `ring`'s keys, or reads as ERASED without them.
+   */
+  decode(value: Buffer | string | null, stream: string, key?: string | null, ring?: KeyRing): DecodeResult<E>;
+  /** Upcasts and validates an envelope already parsed and revealed (e.g. a timeline row's), or says why it cannot. */
   read(envelope: unknown, stream?: string): DecodeResult<E>;
+  /** The people whose personal data an event carries (the keys its encoding needs). */
+  personalSubjects(event: E): string[];
   /** The stream (topic before its prefix) of an event type. */
   streamOf(type: E["type"]): string;
   /** The schemaVersion this code writes for a type. */
@@ -44,6 +60,25 @@ export function createSerde<E extends AnyEvent = AnyEvent>(registry: EventRegist
     const spec = registry[type];
     if (!spec) throw new Error(`unknown event type ${type}`);
     return spec;
+  };
+  const personalOf = (type: unknown) => (typeof type === "string" ? (registry[type]?.personal ?? []) : []);
+  /** The payload schema, letting a personal field hold ERASED (a person's data after erasure). */
+  const readSchemas = new Map<string, z.ZodType>();
+  const payloadSchema = (type: string, payload: unknown): z.ZodType => {
+    const spec = registry[type]!;
+    const personal = spec.personal ?? [];
+    const erased = personal.some((f) => (payload as Record<string, unknown> | null)?.[f] === ERASED);
+    if (!erased || !(spec.payload instanceof z.ZodObject)) return spec.payload;
+    let schema = readSchemas.get(type);
+    if (!schema) {
+      const shape = spec.payload.shape as Record<string, z.ZodType>;
+      schema = z.object({
+        ...shape,
+        ...Object.fromEntries(personal.filter((f) => shape[f]).map((f) => [f, z.union([z.literal(ERASED), shape[f]!])])),
+      });
+      readSchemas.set(type, schema);
+    }
+    return schema;
   };
   const read = (json: unknown, stream?: string, key?: string | null): DecodeResult<E> => {
     const envelope = envelopeSchema.safeParse(json);
@@ -63,7 +98,7 @@ export function createSerde<E extends AnyEvent = AnyEvent>(registry: EventRegist
     if (key != null && key !== current.aggregateId) {
       return { ok: false, reason: `message key ${key} differs from aggregateId ${current.aggregateId}` };
     }
-    const payload = spec.payload.safeParse(current.payload);
+    const payload = payloadSchema(current.type, current.payload).safeParse(current.payload);
     if (!payload.success) {
       return { ok: false, reason: `invalid ${current.type} payload: ${describeIssues(payload.error)}` };
     }
@@ -72,12 +107,13 @@ export function createSerde<E extends AnyEvent = AnyEvent>(registry: EventRegist
   };
   return {
     registry,
-    encode(event) {
+    encode(event, keys) {
       const envelope = envelopeSchema.parse(event);
-      specOf(event.type).payload.parse(event.payload);
+      const spec = specOf(event.type);
+      spec.payload.parse(event.payload);
       return {
         key: envelope.aggregateId,
-        value: JSON.stringify(envelope),
+        value: JSON.stringify(keys ? sealEnvelope(envelope, spec.personal ?? [], keys) : envelope),
         headers: {
           [EVENT_TYPE_HEADER]: envelope.type,
           [SCHEMA_VERSION_HEADER]: String(envelope.schemaVersion),
@@ -85,7 +121,7 @@ export function createSerde<E extends AnyEvent = AnyEvent>(registry: EventRegist
         },
       };
     },
-    decode(value, stream, key) {
+    decode(value, stream, key, ring = NO_KEYS) {
       if (value === null || value.length === 0) return { ok: false, reason: "empty message (tombstone?)" };
       let json: unknown;
       try {
@@ -93,7 +129,12 @@ export function createSerde<E extends AnyEvent = AnyEvent>(registry: EventRegist
       } catch (error) {
         return { ok: false, reason: `not JSON: ${(error as Error).message}` };
       }
-      const result = read(json, stream, key);
+      if (!json || typeof json !== "object" || Array.isArray(json)) return { ok: false, reason: "invalid envelope: not an object" };
+      const revealed = revealEnvelope(json as Record<string, unknown>, personalOf((json as { type?: unknown }).type), ring);
+      if (!revealed.ok) return revealed;
+      const read1 = read(revealed.envelope, stream, key);
+      const result: DecodeResult<E> =
+        read1.ok && revealed.clearSubjects.length ? { ...read1, clearSubjects: revealed.clearSubjects } : read1;
       // JSON.parse only makes these out of \u escapes: look only when the message has one.
       if (result.ok && value.includes("\\u")) {
         const bad = unstorableText(result.event);
@@ -102,6 +143,7 @@ export function createSerde<E extends AnyEvent = AnyEvent>(registry: EventRegist
       return result;
     },
     read: (envelope, stream) => read(envelope, stream),
+    personalSubjects: (event) => personalSubjects(event, personalOf(event.type)),
     streamOf: (type) => specOf(type).stream,
     schemaVersion: (type) => specOf(type).schemaVersion,
   };

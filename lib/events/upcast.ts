@@ -16,6 +16,13 @@ export interface EventTypeSpec {
   payload: z.ZodType;
   /** upcasters[n] turns version n into n + 1. */
   upcasters: Readonly<Record<number, Upcaster>>;
+  /**
+   * Payload fields holding personal data of the aggregate's person (sealed with their key:
+   * lib/privacy), under every name they had in any version (found before upcasting).
+   */
+  personal?: readonly string[];
+  /** The event records the erasure of its aggregate's person (lib/privacy/scrub.ts). */
+  erasesPerson?: boolean;
 }
 
 export type EventRegistry = Readonly<Record<string, EventTypeSpec>>;

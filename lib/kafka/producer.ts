@@ -7,6 +7,7 @@ import type { KafkaConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
 import type { Serde } from "@/lib/events/codec";
 import type { AnyEvent } from "@/lib/events/envelope";
+import type { PersonalDataKeys } from "@/lib/privacy/key-store";
 import { createKafka } from "./client";
 import { topicName } from "./topics";
 
@@ -210,9 +211,19 @@ export function createSerialProducer(config: KafkaConfig, clientIdSuffix: string
 }
 
 /** What an append needs of a serde. */
-export type EventEncoder<E extends AnyEvent = AnyEvent> = Pick<Serde<E>, "encode" | "streamOf">;
+export type EventEncoder<E extends AnyEvent = AnyEvent> = Pick<Serde<E>, "encode" | "streamOf" | "personalSubjects">;
 
-export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAppender {
+export interface AppenderOptions {
+  /**
+   * The key store that seals each person's personal data before it leaves the
+   * process (lib/privacy). `null` writes it in clear, as a service that does not
+   * encrypt would: for the benchmark's baseline and tests of that case only.
+   */
+  personalData: Pick<PersonalDataKeys, "writeKeys"> | null;
+  kafka?: Kafka;
+}
+
+export function createEventAppender(config: KafkaConfig, { personalData, kafka }: AppenderOptions): EventAppender {
   const producer = createSerialProducer(config, "producer", kafka);
   return {
     async append(events, serde) {
@@ -222,7 +233,11 @@ export function createEventAppender(config: KafkaConfig, kafka?: Kafka): EventAp
         throw new Error("append() takes the events of one aggregate");
       }
       const topic = topicName(serde.streamOf(first.type), config);
-      const messages = events.map((e) => serde.encode(e));
+      let messages;
+      if (personalData) {
+        const keys = await personalData.writeKeys([...new Set(events.flatMap((e) => serde.personalSubjects(e)))]);
+        messages = events.map((e) => serde.encode(e, (subject) => keys.get(subject)!));
+      } else messages = events.map((e) => serde.encode(e));
       try {
         const { partition, baseOffset } = await producer.send(topic, messages);
         return events.map((event, i) => ({

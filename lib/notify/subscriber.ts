@@ -24,6 +24,9 @@
  * an idempotency key (mail gets a Message-ID derived from the event id, which
  * lets mail systems drop the copy; Slack webhooks take none).
  */
+import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
+import { createPersonalDataKeys, type PersonalDataKeys } from "@/lib/privacy/key-store";
+import { wantedKeys } from "@/lib/privacy/personal-data";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { EachBatchPayload, Kafka } from "kafkajs";
 import type { KafkaConfig } from "@/lib/config";
@@ -33,7 +36,7 @@ import type { Db } from "@/lib/db";
 import type { Tx } from "@/lib/command/execute";
 import type { Serde } from "@/lib/events/codec";
 import type { AnyEvent } from "@/lib/events/envelope";
-import { getLogger } from "@/lib/log";
+import { getLogger, logsPersonalData } from "@/lib/log";
 import { createKafka } from "@/lib/kafka/client";
 import { superviseConsumer } from "@/lib/kafka/supervised-consumer";
 import { streamOfTopic, topicName } from "@/lib/kafka/topics";
@@ -77,6 +80,11 @@ export interface SubscriberOptions<M extends Notification, E extends AnyEvent, K
   /** The streams to read and the serde to read them with (the modules', modules/index.ts). */
   streams: readonly string[];
   serde: Pick<Serde<E>, "decode">;
+  /**
+   * The key store: the keys that reveal personal data, and who is erased (an erased person's
+   * data reads as ERASED; lib/privacy). Default: PostgreSQL's, wrapped by DATA_KEY_ENCRYPTION_KEY.
+   */
+  personalData?: Pick<PersonalDataKeys, "ring">;
   view: NotifierView<E, K, C>;
   /** The consumer group; also the key of this notifier's rows in notifications_sent and its view. */
   group: string;
@@ -116,6 +124,7 @@ export function createSubscriber<M extends Notification, E extends AnyEvent, K, 
   options: SubscriberOptions<M, E, K, C>,
 ): Subscriber {
   const { db, config, group, channel, maxAgeMs, view, serde } = options;
+  const personalData = options.personalData ?? createPersonalDataKeys(db, keyWrapperFromEnv());
   const log = options.log ?? jsonLine(group);
   const now = options.now ?? Date.now;
   const retry = options.retry ?? DEFAULT_RETRY;
@@ -212,17 +221,24 @@ export function createSubscriber<M extends Notification, E extends AnyEvent, K, 
   }
 
   /** Steps 3–5 for one event: whether something was delivered, or "stopped" before it was done. */
-  async function handle(event: E, control: BatchControl, at: Position): Promise<"delivered" | "nothing" | "stopped"> {
+  async function handle(
+    event: E,
+    control: BatchControl,
+    at: Position,
+    /** The event's person is erased (lib/privacy): folded, never sent about, even by a group that is behind. */
+    aboutErased: boolean,
+  ): Promise<"delivered" | "nothing" | "stopped"> {
     const known = await view.load(db, group, event);
     const change = view.fold(known, event);
-    const message = channel.plan(event, known);
+    const message = aboutErased ? null : channel.plan(event, known);
     let outcome: "sent" | "rejected" | null = null;
     const about = { kind: message?.kind, eventId: event.id, type: event.type, aggregateId: event.aggregateId };
     if (message) {
       if (now() - Date.parse(event.occurredAt) > maxAgeMs) {
         log({ level: "info", msg: "not sent: older than NOTIFY_MAX_AGE_HOURS", ...about, occurredAt: event.occurredAt });
       } else if (channel.disabled) {
-        log({ level: "info", msg: `not sent: ${channel.disabled}`, ...about, message });
+        // The message names the person: logged only with LOG_PERSONAL_DATA=true (README, Privacy).
+        log({ level: "info", msg: `not sent: ${channel.disabled}`, ...about, ...(logsPersonalData() ? { message } : {}) });
       } else {
         try {
           const attempts = await retrying("send", about, () => channel.send(message, event), control, at);
@@ -279,9 +295,10 @@ export function createSubscriber<M extends Notification, E extends AnyEvent, K, 
       await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(BigInt(offset) + 1n) }] }] });
       await failures.progressed(topic, partition);
     };
+    const ring = await personalData.ring(db, wantedKeys(batch.messages));
     const decoded = batch.messages.map((m) => ({
       offset: m.offset,
-      result: serde.decode(m.value, stream, m.key?.toString("utf8") ?? null),
+      result: serde.decode(m.value, stream, m.key?.toString("utf8") ?? null, ring),
     }));
     const handled = await alreadyHandled(decoded.flatMap((d) => (d.result.ok ? [d.result.event.id] : [])));
     let done: string | null = null;
@@ -290,7 +307,7 @@ export function createSubscriber<M extends Notification, E extends AnyEvent, K, 
       if (!result.ok) {
         log({ level: "warn", msg: "skipped: cannot decode (dead-lettered by the projector)", topic, partition, offset, reason: result.reason });
       } else if (!handled.has(result.event.id)) {
-        const outcome = await handle(result.event, control, { topic, partition, offset });
+        const outcome = await handle(result.event, control, { topic, partition, offset }, ring.isErased(result.event.aggregateId));
         if (outcome === "stopped") break;
         handled.add(result.event.id); // its twin later in this batch (a republish) is skipped too
         if (outcome === "delivered") {

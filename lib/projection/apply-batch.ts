@@ -16,6 +16,9 @@ import { keyPartition } from "@/lib/kafka/partitioner";
 import { MAX_NOTIFIED_IDS, READ_MODEL_CHANNEL } from "@/lib/live/live-message";
 import type { Logger } from "@/lib/log";
 import type { Composition } from "@/lib/module";
+import type { PersonalDataKeys } from "@/lib/privacy/key-store";
+import { wantedKeys } from "@/lib/privacy/personal-data";
+import { scrubErasedPerson } from "@/lib/privacy/scrub";
 import { CannotApplyEventError, inTimeline, type TimelineRow } from "./timeline";
 
 export interface RawMessage {
@@ -59,7 +62,9 @@ export interface BatchInput {
   partition: number;
   stream: string;
   /** The modules: their serde reads the messages, the stream's projection applies them. */
-  app: Pick<Composition, "serde" | "projectionOf">;
+  app: Pick<Composition, "serde" | "projectionOf" | "modules" | "registry">;
+  /** The key store: the keys to reveal the batch's personal data, and erasures (lib/privacy). */
+  personalData: Pick<PersonalDataKeys, "ring" | "erase">;
   /** The topic's partition count: an event must sit on its aggregate id's murmur2 partition. */
   partitions: number;
   /**
@@ -143,10 +148,12 @@ export async function applyBatch(tx: Tx, input: BatchInput): Promise<BatchOutcom
   if (fresh.length === 0) return outcome;
 
   const projection = input.app.projectionOf(input.stream);
-  const decoded: { event: AnyEvent; offset: string }[] = [];
+  // The keys this batch's personal data needs, and which of its people are erased: one query.
+  const ring = await input.personalData.ring(tx, wantedKeys(fresh));
+  const decoded: { event: AnyEvent; offset: string; clearSubjects?: string[] }[] = [];
   for (const m of fresh) {
     const key = m.key?.toString("utf8") ?? null;
-    const result = input.app.serde.decode(m.value, input.stream, key);
+    const result = input.app.serde.decode(m.value, input.stream, key, ring);
     if (!result.ok) outcome.deadLetters.push(deadLetter(input, m, result.reason));
     else if (keyPartition(result.event.aggregateId, input.partitions) !== partition) {
       // Applied, it could overtake or trail the aggregate's other events on their own partition.
@@ -160,7 +167,7 @@ export async function applyBatch(tx: Tx, input: BatchInput): Promise<BatchOutcom
             `default; librdkafka and kcat: partitioner=murmur2_random), or the aggregate's events can be applied out of order`,
         ),
       );
-    } else decoded.push({ event: result.event, offset: m.offset });
+    } else decoded.push({ event: result.event, offset: m.offset, clearSubjects: result.clearSubjects });
   }
 
   // The event id is the idempotency key: an event published twice is applied once.
@@ -183,9 +190,15 @@ export async function applyBatch(tx: Tx, input: BatchInput): Promise<BatchOutcom
   // state (e.g. an update of an unknown user) is dead-lettered, not retried forever.
   const states = await projection.load(tx, pending.map((d) => d.event.aggregateId));
   const rows: TimelineRow[] = [];
-  for (const { event, offset } of pending) {
+  let inClear = 0;
+  for (const { event, offset, clearSubjects } of pending) {
     try {
-      rows.push(projection.project(states, event, { topic, partition, offset }));
+      const row = projection.project(states, event, { topic, partition, offset });
+      if (clearSubjects) {
+        row.clearSubjects = clearSubjects;
+        inClear += 1;
+      }
+      rows.push(row);
       outcome.applied.push(event);
     } catch (error) {
       if (!(error instanceof CannotApplyEventError)) throw error;
@@ -193,6 +206,18 @@ export async function applyBatch(tx: Tx, input: BatchInput): Promise<BatchOutcom
     }
   }
   await projection.save(tx, states, rows, { rebuild: input.rebuild ?? false });
+  if (inClear) {
+    await tx.$executeRaw`
+      INSERT INTO personal_data_in_clear (stream, events) VALUES (${input.stream}, ${inClear})
+      ON CONFLICT (stream) DO UPDATE SET events = personal_data_in_clear.events + excluded.events`;
+  }
+  // An erasure: the person's key is destroyed (again: the command did it; idempotent) and the read
+  // model scrubbed, so it equals what a replay without the key gives.
+  for (const event of outcome.applied) {
+    if (!input.app.registry[event.type]?.erasesPerson) continue;
+    if (!input.rebuild) await input.personalData.erase(tx, event.aggregateId);
+    await scrubErasedPerson(tx, input.app, input.stream, event.aggregateId, { rebuild: input.rebuild ?? false });
+  }
 
   if (outcome.deadLetters.length && !input.rebuild) {
     await tx.$executeRaw`

@@ -33,6 +33,8 @@ import { streamOfTopic, topicName } from "@/lib/kafka/topics";
 import { getLogger, type Logger } from "@/lib/log";
 import type { Composition } from "@/lib/module";
 import { projectorMetrics } from "@/lib/metrics/projector-metrics";
+import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
+import { createPersonalDataKeys, type PersonalDataKeys } from "@/lib/privacy/key-store";
 import { applyBatch, type BatchOutcome } from "./apply-batch";
 import { createDeadLetterRelay } from "./dead-letter-relay";
 import { seekToPositions, storedPositions } from "./positions";
@@ -42,6 +44,8 @@ export interface ProjectorOptions {
   config: KafkaConfig;
   /** The modules (modules/index.ts): their streams are the topics, their projections apply the events. */
   app: ProjectionApp;
+  /** The key store of personal data (default: PostgreSQL's, wrapped by DATA_KEY_ENCRYPTION_KEY). */
+  personalData?: PersonalDataKeys;
   kafka?: Kafka;
   /**
    * Partitions processed in parallel by this instance (default PROJECTOR_CONCURRENCY: 3): while
@@ -70,7 +74,7 @@ export interface Projector {
 }
 
 /** What the projector and a rebuild take from the composition of the modules. */
-export type ProjectionApp = Pick<Composition, "streams" | "serde" | "projectionOf" | "readModelTables">;
+export type ProjectionApp = Pick<Composition, "streams" | "serde" | "projectionOf" | "readModelTables" | "modules" | "registry">;
 
 /** Partition batches in flight per projector process (and per rebuild replay). */
 export const PROJECTOR_CONCURRENCY = 3;
@@ -186,6 +190,7 @@ export function createProjector(options: ProjectorOptions): Projector {
   });
   const log = logger.child({ component: "projector", group, instanceId: registry.instanceId });
   const failures = partitionErrors(db, group, log);
+  const personalData = options.personalData ?? createPersonalDataKeys(db, keyWrapperFromEnv());
   const relay = createDeadLetterRelay({ db, producer, admin: admin.get, group, logger: log });
 
   async function eachBatch(payload: EachBatchPayload) {
@@ -207,6 +212,7 @@ export function createProjector(options: ProjectorOptions): Projector {
             partition: batch.partition,
             stream: streamOfTopic(batch.topic, config, options.app.streams),
             app: options.app,
+            personalData,
             partitions,
             fetchedOffset: (batch as { fetchedOffset?: string }).fetchedOffset,
             messages: batch.messages,

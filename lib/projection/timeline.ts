@@ -27,6 +27,8 @@ export interface TimelineRow extends Position {
   causationId: string | null;
   payload: unknown;
   changes: FieldChanges | null;
+  /** The people whose personal data the event carries in clear in the log (lib/privacy). */
+  clearSubjects?: string[];
 }
 
 /** Thrown by `evolve` for an event that cannot follow the state: the projector dead-letters it. */
@@ -65,12 +67,13 @@ export async function insertTimeline(tx: Tx, timeline: { table: string; idColumn
   const idColumn = identifier(timeline.idColumn);
   await tx.$executeRaw`
     INSERT INTO ${table} (event_id, ${idColumn}, sequence, type, schema_version, occurred_at, actor, correlation_id,
-      causation_id, payload, changes, topic, partition, "offset")
+      causation_id, payload, changes, topic, partition, "offset", clear_subjects)
     SELECT r."eventId", r."aggregateId", r.sequence, r.type, r."schemaVersion", r."occurredAt", r.actor,
-      r."correlationId", r."causationId", r.payload, r.changes, r.topic, r.partition, r."offset"::bigint
+      r."correlationId", r."causationId", r.payload, r.changes, r.topic, r.partition, r."offset"::bigint,
+      COALESCE(r."clearSubjects", '{}')
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r("eventId" uuid, "aggregateId" uuid, sequence int, type text,
       "schemaVersion" int, "occurredAt" timestamptz, actor jsonb, "correlationId" text, "causationId" text,
-      payload jsonb, changes jsonb, topic text, partition int, "offset" text)
+      payload jsonb, changes jsonb, topic text, partition int, "offset" text, "clearSubjects" uuid[])
     ON CONFLICT (event_id) DO NOTHING`;
 }
 

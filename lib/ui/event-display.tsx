@@ -10,13 +10,15 @@ import { formatDateTime } from "./format";
 
 /**
  * The colour of a kind of change, by the past-tense verb event names end with
- * (…Created, …Updated, …Deleted, …Assigned…, …Unassigned…): any module's
+ * (…Created, …Updated, …Deleted, …Assigned…, …Unassigned…, …Revoked, …Failed,
+ * …Ended): any module's
  * events get the same colours without this file naming them.
  */
 const eventTones: ReadonlyArray<[RegExp, BadgeTone]> = [
   [/Created$/, "green"],
   [/Updated$/, "blue"],
-  [/Deleted$/, "red"],
+  [/(Deleted|Revoked|Failed)$/, "red"],
+  [/Ended$/, "amber"],
   [/Unassigned/, "amber"],
   [/Assigned/, "violet"],
 ];

@@ -3,13 +3,16 @@ import { eventTone } from "./event-display";
 
 describe("eventTone", () => {
   it("colours a change by the verb its event name ends with, whatever its module", () => {
-    expect(["ThingCreated", "ThingUpdated", "ThingDeleted", "TagAssignedToThing", "TagUnassignedFromThing", "ThingLoggedIn"].map(eventTone)).toEqual([
+    expect(["ThingCreated", "ThingUpdated", "ThingDeleted", "TagAssignedToThing", "TagUnassignedFromThing", "ThingLoggedIn", "ThingRevoked", "ThingLoginFailed", "ThingSessionsEnded"].map(eventTone)).toEqual([
       "green",
       "blue",
       "red",
       "violet",
       "amber",
       "neutral",
+      "red",
+      "red",
+      "amber",
     ]);
   });
 });

@@ -9,6 +9,7 @@ import type { Tx } from "@/lib/command/execute";
 import type { Db } from "@/lib/db";
 import { streamOf, type DomainEvent } from "@/modules";
 import { STREAM } from "@/modules/streams";
+import { ERASED } from "@/lib/privacy/personal-data";
 
 export interface KnownUser {
   id: string;
@@ -64,6 +65,11 @@ export function foldKnown(known: Known, event: DomainEvent): KnownChange {
     }
     case "UserDeleted":
       return newer(known.user) ? { user: { ...known.user!, isDeleted: true, version: event.sequence } } : {};
+    case "UserErased":
+      // The notifier's copy of the person's data goes with their key.
+      return newer(known.user)
+        ? { user: { ...known.user!, email: ERASED, name: ERASED, isDeleted: true, version: event.sequence } }
+        : {};
     case "RoleCreated":
       return known.role ? {} : { role: { id: event.aggregateId, name: event.payload.name, version: event.sequence } };
     case "RoleUpdated":
@@ -71,9 +77,15 @@ export function foldKnown(known: Known, event: DomainEvent): KnownChange {
         ? { role: { ...known.role!, name: event.payload.name, version: event.sequence } }
         : {};
     case "UserLoggedIn":
+    case "UserPasswordSet":
+    case "UserSessionsEnded":
+    case "UserLoginFailed":
+    case "UserLoggedOut":
     case "RoleAssignedToUser":
     case "RoleUnassignedFromUser":
     case "RoleDeleted":
+    case "ApiTokenCreated":
+    case "ApiTokenRevoked":
       return {};
     default: {
       const never: never = event;

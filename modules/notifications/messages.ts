@@ -8,6 +8,7 @@
  * the role's creation; the carried name covers that.
  */
 import type { Actor } from "@/lib/events/envelope";
+import { ERASED } from "@/lib/privacy/personal-data";
 import type { DomainEvent } from "@/modules";
 import type { Known } from "./known";
 import type { Notification } from "@/lib/notify/subscriber";
@@ -47,7 +48,16 @@ const signature = (event: DomainEvent) =>
   `\n-- \nSent by the admin console's email notifier (event ${event.id}).\n`;
 
 /** The welcome mail and the role notices. Nothing for a user this notifier does not know or knows as deleted. */
+/**
+ * Nothing is ever sent about an erased person: once their key is gone their data reads
+ * ERASED (lib/privacy), and a notifier replaying the log from the beginning must stay silent
+ * about them.
+ */
+const aboutErasedPerson = (event: DomainEvent, known: Known) =>
+  known.user?.email === ERASED || (event.type === "UserCreated" && event.payload.email === ERASED);
+
 export function planEmail(event: DomainEvent, known: Known, settings: MessageSettings): EmailMessage | null {
+  if (aboutErasedPerson(event, known)) return null;
   switch (event.type) {
     case "UserCreated": {
       const { email, name } = event.payload;
@@ -86,9 +96,16 @@ export function planEmail(event: DomainEvent, known: Known, settings: MessageSet
     case "UserUpdated":
     case "UserDeleted":
     case "UserLoggedIn":
+    case "UserErased":
+    case "UserPasswordSet":
+    case "UserSessionsEnded":
+    case "UserLoginFailed":
+    case "UserLoggedOut":
     case "RoleCreated":
     case "RoleUpdated":
     case "RoleDeleted":
+    case "ApiTokenCreated":
+    case "ApiTokenRevoked":
       return null;
     default: {
       const never: never = event;
@@ -108,6 +125,7 @@ function slackUser(known: Known, userId: string): string {
 
 /** A user gaining or losing the admin role, and a user deleted. */
 export function planSlack(event: DomainEvent, known: Known, settings: MessageSettings): SlackMessage | null {
+  if (aboutErasedPerson(event, known)) return null;
   const link = `<${userLink(settings, event.aggregateId)}|Open in the console>`;
   const by = `by ${slackEscape(actorLabel(event.actor))}`;
   switch (event.type) {
@@ -124,9 +142,16 @@ export function planSlack(event: DomainEvent, known: Known, settings: MessageSet
     case "UserCreated":
     case "UserUpdated":
     case "UserLoggedIn":
+    case "UserErased":
+    case "UserPasswordSet":
+    case "UserSessionsEnded":
+    case "UserLoginFailed":
+    case "UserLoggedOut":
     case "RoleCreated":
     case "RoleUpdated":
     case "RoleDeleted":
+    case "ApiTokenCreated":
+    case "ApiTokenRevoked":
       return null;
     default: {
       const never: never = event;

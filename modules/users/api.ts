@@ -1,7 +1,7 @@
 /** The users' routes under /api/v1 (app/api/v1/users), for the OpenAPI document (lib/api/openapi.ts). */
 import { command, idempotencyKey, pathId, read, expectedVersionQuery } from "@/lib/api/openapi";
 import type { ApiDefinition } from "@/lib/module";
-import { assignRoleInput, createUserInput, recordLoginInput, updateUserInput } from "./domain/commands";
+import { assignRoleInput, createUserInput, eraseUserInput, recordLoginInput, updateUserInput } from "./domain/commands";
 
 export const usersApi: ApiDefinition = {
   paths: {
@@ -34,6 +34,14 @@ export const usersApi: ApiDefinition = {
     "/api/v1/users/{id}/logins": {
       post: command("Record that the user signed in (for an auth service)", "RecordLogin", "201", [pathId("id"), idempotencyKey]),
     },
+    "/api/v1/users/{id}/erasure": {
+      post: command(
+        "Erase the person's personal data for good (crypto-shredding; needs users:erase). The answer adds eventsInClear",
+        "EraseUser",
+        "200",
+        [pathId("id"), idempotencyKey],
+      ),
+    },
     "/api/v1/users/{id}/timeline": {
       get: read("One page of the user's timeline, newest first", [
         pathId("id"),
@@ -57,5 +65,6 @@ export const usersApi: ApiDefinition = {
     UpdateUser: updateUserInput.omit({ userId: true }),
     AssignRole: assignRoleInput.omit({ userId: true }),
     RecordLogin: recordLoginInput.omit({ userId: true }),
+    EraseUser: eraseUserInput.omit({ userId: true }),
   },
 };

@@ -47,7 +47,7 @@ describe("concurrency", () => {
     const u = await createUser(t.deps, t.ctx, { email: "down@example.com", name: "Down" });
     // A broker address where nothing listens: the cluster is down.
     const down = kafkaConfig({ ...t.env, KAFKA_BROKERS: `127.0.0.1:${await freePort()}` });
-    const appender = createEventAppender(down);
+    const appender = createEventAppender(down, { personalData: null });
     const deps = { db: t.db, appender };
     try {
       let started = Date.now();

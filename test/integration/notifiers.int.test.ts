@@ -18,6 +18,8 @@ import type { Projector } from "@/lib/projection/projector";
 import { createRole, deleteRole } from "@/modules/roles/application/role-commands";
 import { assignRole, createUser, deleteUser, unassignRole } from "@/modules/users/application/user-commands";
 import { createTestContext, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
+import { ERASED } from "@/lib/privacy/personal-data";
+import { eraseUser } from "@/modules/privacy/application/erase-person";
 
 interface Mail {
   to: string[];
@@ -366,5 +368,37 @@ describe("notifiers", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+  it("after an erasure, groups reading the log from the beginning send nothing about the person, and keep no copy of them", async () => {
+    const first = config({ NOTIFIER_EMAIL_GROUP_ID: `erase-1-${t.id}`, NOTIFIER_SLACK_GROUP_ID: `erase-1s-${t.id}` });
+    await start(createEmailNotifier, first);
+    await start(createSlackNotifier, first);
+    const admin = await createRole(t.deps, t.ctx, { name: `admin` });
+    const erin = await createUser(t.deps, t.ctx, { email: "erin.erased@example.com", name: "Erin Erased" });
+    await assignRole(t.deps, t.ctx, { userId: erin.aggregateId, roleId: admin.aggregateId });
+    await waitFor("Erin's welcome and role mails", () => mailsTo("erin.erased@example.com").length >= 2);
+    await waitFor("the Slack post about Erin", () => posts.some((p) => p.text.includes("Erin Erased")));
+    const mailsBefore = mails.length;
+    const postsBefore = posts.length;
+
+    await eraseUser(t.deps, t.ctx, { userId: erin.aggregateId, reason: "GDPR request" });
+    await waitForGroup(first.NOTIFIER_EMAIL_GROUP_ID);
+    await waitForGroup(first.NOTIFIER_SLACK_GROUP_ID);
+    const copies = await t.db.$queryRaw<{ email: string; name: string }[]>`
+      SELECT email, name FROM notifier_users WHERE user_id = ${erin.aggregateId}::uuid`;
+    expect(copies.length).toBeGreaterThan(0);
+    expect(copies.every((c) => c.email === ERASED && c.name === ERASED)).toBe(true);
+    await Promise.all([...running].map(stop));
+
+    // New groups: the whole log again, Erin's events read with her key destroyed.
+    const fresh = config({ NOTIFIER_EMAIL_GROUP_ID: `erase-2-${t.id}`, NOTIFIER_SLACK_GROUP_ID: `erase-2s-${t.id}` });
+    await start(createEmailNotifier, fresh);
+    await start(createSlackNotifier, fresh);
+    await waitForGroup(fresh.NOTIFIER_EMAIL_GROUP_ID);
+    await waitForGroup(fresh.NOTIFIER_SLACK_GROUP_ID);
+    const sentSince = [...mails.slice(mailsBefore).map((m) => m.raw), ...posts.slice(postsBefore).map((p) => p.text)];
+    expect(sentSince.length).toBeGreaterThan(0); // the others' messages went out again
+    expect(sentSince.filter((m) => m.includes("Erin") || m.includes("erin.erased") || m.includes(ERASED) || m.includes(erin.aggregateId))).toEqual([]);
+    expect(JSON.stringify(logs)).not.toContain("erin.erased@example.com");
   });
 });

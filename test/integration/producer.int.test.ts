@@ -51,7 +51,7 @@ describe("event appender", () => {
 
   it("a failed request fails every append in it", async () => {
     // A broker address where nothing listens: every request fails.
-    const down = createEventAppender(kafkaConfig({ ...t.env, KAFKA_BROKERS: `127.0.0.1:${await freePort()}` }));
+    const down = createEventAppender(kafkaConfig({ ...t.env, KAFKA_BROKERS: `127.0.0.1:${await freePort()}` }), { personalData: null });
     try {
       const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => down.append(userEvents(i), serde)));
       for (const r of results) expect(r).toMatchObject({ status: "rejected", reason: { code: "unavailable" } });

@@ -70,6 +70,7 @@ describe("projector", () => {
             partition: first.partition,
             stream: first.topic === t.topics.users ? "users" : "roles",
             app,
+            personalData: t.personalData,
             partitions: t.config.KAFKA_PARTITIONS,
             messages: messages.map((m) => ({
               offset: m.offset,

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { requirePage } from "@/lib/auth/guard";
+import { EndSessionsForm } from "@/modules/access/ui/end-sessions-form";
 import { SetPasswordForm } from "@/modules/access/ui/set-password-form";
 import Link from "next/link";
 import { notFound } from "next/navigation";
@@ -17,6 +18,7 @@ import { UnassignRoleForm } from "@/modules/users/ui/unassign-role-form";
 import { getFieldHistories, getTimelinePage } from "@/modules/users/read/user-timeline";
 import { FieldHistory } from "@/modules/users/ui/field-history";
 import { UserTimeline } from "@/modules/users/ui/user-timeline";
+import { ErasePersonForm } from "@/modules/privacy/ui/erase-person-form";
 
 export const metadata: Metadata = { title: "User" };
 
@@ -28,6 +30,7 @@ interface Props {
 export default async function UserPage({ params, searchParams }: Props) {
   const viewer = await requirePage("users:read"); // per request (reads the session), never prerendered
   const canWrite = viewer.permissions.has("users:write");
+  const canErase = viewer.permissions.has("users:erase");
   const [{ id }, query] = await Promise.all([params, searchParams]);
   const db = getDb();
   // `?event=N` (a link to a timeline entry): the timeline starts at that event.
@@ -81,7 +84,15 @@ export default async function UserPage({ params, searchParams }: Props) {
         </div>
       </PageHeader>
 
-      {user.isDeleted && user.deletedAt && (
+      {user.erasedAt && (
+        <p role="status" className="mb-6 rounded-md bg-zinc-100 px-4 py-3 text-sm text-zinc-700 ring-1 ring-zinc-200">
+          This person&apos;s personal data was erased on{" "}
+          <time dateTime={user.erasedAt.toISOString()}>{formatDateTime(user.erasedAt)}</time>: their key is destroyed, and
+          “[erased]” stands in its place.
+        </p>
+      )}
+
+      {user.isDeleted && user.deletedAt && !user.erasedAt && (
         <p role="status" className="mb-6 rounded-md bg-zinc-100 px-4 py-3 text-sm text-zinc-700 ring-1 ring-zinc-200">
           This user was deleted on <time dateTime={user.deletedAt.toISOString()}>{formatDateTime(user.deletedAt)}</time>.
           Their history stays below.
@@ -132,6 +143,9 @@ export default async function UserPage({ params, searchParams }: Props) {
           {!user.isDeleted && canWrite && (
             <Card title="Console access" id="access-heading">
               <SetPasswordForm userId={user.id} hasPassword={hasPassword} />
+              <div className="mt-4 border-t border-zinc-100 pt-4">
+                <EndSessionsForm userId={user.id} />
+              </div>
             </Card>
           )}
 
@@ -141,6 +155,16 @@ export default async function UserPage({ params, searchParams }: Props) {
                 The user disappears from the live list and loses their roles&apos; access; the timeline is kept.
               </p>
               <DeleteUserForm userId={user.id} version={user.version} email={user.email} />
+            </Card>
+          )}
+
+          {!user.erasedAt && canErase && (
+            <Card title="Erase personal data" id="erase-heading">
+              <p className="mb-3 text-sm text-zinc-600">
+                For an erasure request (GDPR art. 17): destroys the key of this person&apos;s data in the log, deletes the
+                account and purges their sessions and credentials. Their history stays, without their data.
+              </p>
+              <ErasePersonForm userId={user.id} />
             </Card>
           )}
         </div>

@@ -42,6 +42,8 @@ import { READ_MODEL_CHANNEL } from "@/lib/live/live-message";
 import type { Logger } from "@/lib/log";
 import { lockProjectionFence } from "../apply-batch";
 import type { ProjectionApp } from "../projector";
+import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
+import { createPersonalDataKeys, type PersonalDataKeys } from "@/lib/privacy/key-store";
 import { gapBetween, positionKey, storedPositions, type Positions } from "../positions";
 import { startShadowConsumer, type ShadowConsumer } from "./shadow-consumer";
 import {
@@ -100,6 +102,8 @@ export interface RebuildOptions {
   config: KafkaConfig;
   /** The modules (modules/index.ts): their streams are replayed into their tables. */
   app: ProjectionApp;
+  /** The key store of personal data (default: PostgreSQL's, wrapped by DATA_KEY_ENCRYPTION_KEY). */
+  personalData?: PersonalDataKeys;
   kafka?: Kafka;
   logger: Logger;
   /** Switch even when the tables differ (say so: the differences are reported either way). */
@@ -166,6 +170,7 @@ async function runLocked(options: RebuildOptions): Promise<RebuildOutcome> {
       topics: run.topics,
       config: options.config,
       app: options.app,
+      personalData: options.personalData ?? createPersonalDataKeys(options.db, keyWrapperFromEnv()),
       log,
     });
     await run.catchUp();

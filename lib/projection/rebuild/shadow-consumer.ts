@@ -6,6 +6,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { Tx } from "@/lib/command/execute";
 import type { KafkaConfig } from "@/lib/config";
+import type { PersonalDataKeys } from "@/lib/privacy/key-store";
 import { partitionErrors } from "@/lib/consumers/partition-errors";
 import type { Db } from "@/lib/db";
 import { streamOfTopic } from "@/lib/kafka/topics";
@@ -42,9 +43,10 @@ export async function startShadowConsumer(deps: {
   topics: string[];
   config: KafkaConfig;
   app: ProjectionApp;
+  personalData: PersonalDataKeys;
   log: Logger;
 }): Promise<ShadowConsumer> {
-  const { db, kafka, group, topics, config, app, log } = deps;
+  const { db, kafka, group, topics, config, app, personalData, log } = deps;
   const consumer: Consumer = kafka.consumer({
     groupId: deps.rebuildGroup,
     ...PROJECTION_CONSUMER,
@@ -117,6 +119,7 @@ export async function startShadowConsumer(deps: {
                 partition,
                 stream: streamOfTopic(topic, config, app.streams),
                 app,
+                personalData,
                 partitions,
                 fetchedOffset,
                 messages,

@@ -14,9 +14,10 @@ import { waitForProjection } from "@/lib/command/wait-for-projection";
 import { ensureBuiltInRole } from "@/modules/roles/application/role-commands";
 import { assignRole, createUser } from "@/modules/users/application/user-commands";
 import { emailSchema, personNameSchema } from "@/modules/users/domain/events";
-import { hashPassword, passwordSchema } from "@/lib/auth/password";
+import { passwordSchema } from "@/lib/auth/password";
 import { BUILT_IN_ROLES } from "@/lib/auth/permissions";
 import { digest, newSecret } from "@/lib/auth/secrets";
+import { setPassword } from "./account-security";
 
 /** The actor of what the console does on its own (built-in roles, the first admin from the environment). */
 export const SYSTEM_CONTEXT: CommandContext = { actor: { kind: "service", name: "admin-console" } };
@@ -102,14 +103,9 @@ async function makeAdmin(
   const created = reserved ? null : await createUser(deps, ctx, { email: admin.email, name: admin.name });
   const userId = reserved?.userId ?? created!.aggregateId;
   const assigned = await assignRole(deps, ctx, { userId, roleId: BUILT_IN_ROLES.admin.id });
-  const passwordHash = await hashPassword(admin.password);
-  await deps.db.credential.upsert({
-    where: { userId },
-    create: { userId, passwordHash, updatedBy: setBy },
-    update: { passwordHash, updatedBy: setBy, updatedAt: new Date() },
-  });
+  const passwordSet = await setPassword(deps, ctx, { userId, password: admin.password }, { updatedBy: setBy });
   // Sign-in reads the read model: let the projector catch up (bounded; sign-in works a moment later otherwise).
-  const events = [...(created?.events ?? []), ...assigned.events];
+  const events = [...(created?.events ?? []), ...assigned.events, ...passwordSet.events];
   await waitForProjection(deps.db, projectorGroup, events, 10_000).catch(() => false);
   return userId;
 }

@@ -4,12 +4,21 @@
  * same time whether or not the account exists, and counts against the email
  * as typed. A success publishes UserLoggedIn (the audit trail comes first: if
  * Kafka is down, nobody signs in unrecorded) and then opens a session.
+ *
+ * A refusal for a live account (wrong password, no password yet, or no
+ * permission) is recorded as UserLoginFailed on that user's stream; one for an
+ * unknown email only as a `sign_in_failures` row (kept 15 minutes, for the
+ * throttle), so nobody can write to the log at will. Throttled attempts record
+ * nothing, which bounds the events to 5 per account per 15 minutes. The record
+ * is handed to `defer` (the action runs it after the response is sent), so a
+ * known account is not told apart from an unknown one by the time it takes.
  */
 import { z } from "zod";
 import type { CommandDeps } from "@/lib/command/execute";
 import { parseInput } from "@/lib/command/validate";
 import type { Db } from "@/lib/db";
-import { recordLogin } from "@/modules/users/application/user-commands";
+import { recordLogin, recordLoginFailure } from "@/modules/users/application/user-commands";
+import { SYSTEM_CONTEXT } from "./bootstrap";
 import { verifyPassword } from "@/lib/auth/password";
 import { loadLiveUser } from "@/lib/auth/principal";
 import { createSession } from "@/lib/auth/sessions";
@@ -33,10 +42,22 @@ export type SignInResult =
 
 export const INVALID_CREDENTIALS = "Email or password is incorrect.";
 
+type LoginFailure = "wrong-password" | "no-password" | "no-access";
+
+export interface SignInOptions {
+  /**
+   * Runs a refusal's record (UserLoginFailed). Default: at once, before the
+   * answer. The server action passes Next's `after`, so the answer does not
+   * wait for Kafka (see above); a record that fails is then only logged.
+   */
+  defer?: (record: () => Promise<unknown>) => void | Promise<void>;
+}
+
 export async function signIn(
   deps: CommandDeps,
   input: unknown,
   meta: { ip: string; userAgent: string | null },
+  options: SignInOptions = {},
 ): Promise<SignInResult> {
   const { email, password } = parseInput(signInInput, input);
   const emailLower = email.toLowerCase();
@@ -52,12 +73,17 @@ export async function signIn(
   const user = await loadLiveUser(deps.db, { emailLower });
   const credential = user ? await deps.db.credential.findUnique({ where: { userId: user.id } }) : null;
   const valid = await verifyPassword(credential?.passwordHash ?? null, password);
-  if (!user || !valid) {
+  if (!user || !valid || user.permissions.size === 0) {
+    // A right password without access counts too: otherwise its holder could fill the user's log at will.
     await deps.db.signInFailure.create({ data: { emailLower, ip: meta.ip } });
-    return { ok: false, reason: "invalid", message: INVALID_CREDENTIALS };
-  }
-  if (user.permissions.size === 0) {
-    return { ok: false, reason: "no_access", message: "This account has no access to the console: ask an administrator for a role." };
+    if (user) {
+      const reason: LoginFailure = !credential ? "no-password" : !valid ? "wrong-password" : "no-access";
+      const record = () => recordLoginFailure(deps, SYSTEM_CONTEXT, { userId: user.id, reason, ip: meta.ip, userAgent: meta.userAgent });
+      await (options.defer ?? ((run) => run().then(() => undefined)))(record);
+    }
+    return valid && user
+      ? { ok: false, reason: "no_access", message: "This account has no access to the console: ask an administrator for a role." }
+      : { ok: false, reason: "invalid", message: INVALID_CREDENTIALS };
   }
   await recordLogin(
     deps,

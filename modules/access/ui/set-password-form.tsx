@@ -1,7 +1,8 @@
 "use client";
 import { useActionState } from "react";
-import { FormStatus, SubmitButton, TextField, fieldError } from "@/lib/ui/form-controls";
+import { SubmitButton, TextField, fieldError } from "@/lib/ui/form-controls";
 import { setPasswordAction, type SetPasswordState } from "@/modules/access/actions/set-password";
+import { MessageStatus } from "./message-status";
 
 /** Sets or resets a user's console password; their other sessions end. */
 export function SetPasswordForm({ userId, hasPassword }: { userId: string; hasPassword: boolean }) {
@@ -10,12 +11,7 @@ export function SetPasswordForm({ userId, hasPassword }: { userId: string; hasPa
   const failed = state && !state.ok ? state : null;
   return (
     <form action={formAction} noValidate className="space-y-4" key={done ?? "form"}>
-      <FormStatus state={failed} />
-      {done && (
-        <p role="status" className="rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800 ring-1 ring-emerald-200">
-          {done}
-        </p>
-      )}
+      <MessageStatus state={state} />
       <input type="hidden" name="userId" value={userId} />
       <TextField
         label="New password"

@@ -3,6 +3,7 @@
  * modules' own summaries, and the field changes of updates.
  */
 import { fieldChanges, NO_SUMMARY, type EventSummary, type FieldChange } from "@/lib/events/display";
+import { summarizeApiTokenEvent } from "@/modules/api-tokens/read/summarize-api-token-event";
 import { summarizeRoleEvent } from "@/modules/roles/read/summarize-role-event";
 import { summarizeUserEvent } from "@/modules/users/read/summarize-user-event";
 
@@ -12,5 +13,5 @@ export function readChanges(type: string, raw: unknown): FieldChange[] {
 }
 
 export function summarizeEvent(type: string, payload: unknown): EventSummary {
-  return summarizeUserEvent(type, payload) ?? summarizeRoleEvent(type, payload) ?? NO_SUMMARY;
+  return summarizeUserEvent(type, payload) ?? summarizeRoleEvent(type, payload) ?? summarizeApiTokenEvent(type, payload) ?? NO_SUMMARY;
 }

@@ -1,6 +1,6 @@
 /**
- * The global activity feed (server only): every event of both streams
- * (user_events UNION ALL role_events), newest first, keyset-paginated on
+ * The global activity feed (server only): every event of every stream
+ * (user_events UNION ALL role_events UNION ALL api_token_events), newest first, keyset-paginated on
  * (occurred_at, event_id) so a page never skips or repeats an event while new
  * ones arrive.
  *
@@ -18,13 +18,25 @@ import { parseLocalDateTime, type ActivityFilters } from "./activity-filters";
 import { describeActor, type ActorLabel, type EventSummary, type FieldChange } from "@/lib/events/display";
 import { readChanges, summarizeEvent } from "./describe-event";
 
+export type SubjectKind = "user" | "role" | "token";
+
+/**
+ * What each stream's events are about, and where that is shown. An API token
+ * has no page of its own: its events carry its name, and link to the tokens page.
+ */
+const SUBJECTS: Record<StreamName, { kind: SubjectKind; href: (id: string) => string }> = {
+  users: { kind: "user", href: (id) => `/users/${id}` },
+  roles: { kind: "role", href: (id) => `/roles/${id}` },
+  "api-tokens": { kind: "token", href: () => "/tokens" },
+};
+
 export interface ActivityEntry extends ActorLabel {
   eventId: string;
   stream: StreamName;
   type: string;
   sequence: number;
   occurredAt: Date;
-  subject: { kind: "user" | "role"; id: string; href: string; label: string; isDeleted: boolean };
+  subject: { kind: SubjectKind; id: string; href: string; label: string; isDeleted: boolean };
   summary: EventSummary;
   changes: FieldChange[];
 }
@@ -59,7 +71,7 @@ const BRANCHES = new Map(
 
 export async function listActivity(
   db: Db,
-  filters: Omit<ActivityFilters, "cursor"> & { cursor?: string | null },
+  filters: Omit<ActivityFilters, "cursor" | "by"> & { cursor?: string | null; by?: string | null },
   { limit = 50 } = {},
 ): Promise<ActivityPage> {
   const take = Math.min(Math.max(limit, 1), 200) + 1;
@@ -106,7 +118,7 @@ export async function listActivity(
   const rows = await db.$queryRaw<Row[]>`
     SELECT f.stream, f.event_id::text AS event_id, f.subject_id::text AS subject_id, f.sequence, f.type,
            f.occurred_at, f.actor, f.payload, f.changes,
-           COALESCE(u.email, r.name) AS subject_label,
+           COALESCE(u.email, r.name, CASE WHEN f.stream = 'api-tokens' THEN f.payload->>'name' END) AS subject_label,
            COALESCE(u.is_deleted, r.is_deleted) AS subject_deleted
     FROM (${Prisma.join(branches, " UNION ALL ")}) f
     LEFT JOIN users u ON f.stream = 'users' AND u.id = f.subject_id
@@ -123,7 +135,7 @@ export async function listActivity(
 }
 
 function toEntry(row: Row): ActivityEntry {
-  const kind = row.stream === "users" ? "user" : "role";
+  const { kind, href } = SUBJECTS[row.stream];
   return {
     eventId: row.event_id,
     stream: row.stream,
@@ -134,7 +146,7 @@ function toEntry(row: Row): ActivityEntry {
     subject: {
       kind,
       id: row.subject_id,
-      href: `/${row.stream}/${row.subject_id}`,
+      href: href(row.subject_id),
       label: row.subject_label ?? `${kind} ${row.subject_id.slice(0, 8)}`,
       isDeleted: row.subject_deleted ?? false,
     },

@@ -309,6 +309,11 @@ export interface ConsumerHealth {
 export interface Health extends ConsumerHealth {
   throughput: Throughput;
   deadLetters: DeadLetterHealth;
+  /**
+   * Applied events that carry personal data in clear (not sealed: written before encryption, or
+   * by a service that does not encrypt), per stream: an erasure cannot shred these (README, Privacy).
+   */
+  personalDataInClear: { stream: string; events: number }[];
 }
 
 export interface ConsumerHealthDeps {
@@ -518,12 +523,14 @@ async function fetchWrittenSince(admin: Admin, topics: readonly string[], since:
 export async function getHealth(deps: ConsumerHealthDeps): Promise<Health> {
   const now = deps.now ?? new Date();
   const stallAfterMs = deps.stallAfterMs ?? DEFAULT_STALL_AFTER_MS;
-  const [consumers, throughput, deadLetters] = await Promise.all([
+  const [consumers, throughput, deadLetters, inClear] = await Promise.all([
     getConsumerHealth({ ...deps, now, stallAfterMs }),
     eventsPerMinute(deps.db, now),
     deadLetterHealth(deps.db, stallAfterMs),
+    deps.db.personalDataInClear.findMany({ orderBy: { stream: "asc" } }),
   ]);
-  return { ...consumers, throughput, deadLetters };
+  const personalDataInClear = inClear.map((r) => ({ stream: r.stream, events: Number(r.events) }));
+  return { ...consumers, throughput, deadLetters, personalDataInClear };
 }
 
 async function deadLetterHealth(db: Db, stallAfterMs: number): Promise<DeadLetterHealth> {

@@ -24,6 +24,7 @@ const td = "px-3 py-2 whitespace-nowrap tabular-nums";
 export function HealthView({ health, rebuild }: { health: Health; rebuild?: ReactNode }) {
   const lag = health.topics.reduce((n, t) => n + t.lag, 0n);
   const alive = health.instances.filter((i) => i.isAlive).length;
+  const inClear = health.personalDataInClear.reduce((n, s) => n + s.events, 0);
   const crashed = health.instances.filter((i) => i.status === "crashed").length;
   const stuck = health.instances.filter((i) => i.status === "stuck").length;
   const partitions = health.topics.reduce((n, t) => n + t.partitions.length, 0);
@@ -38,7 +39,7 @@ export function HealthView({ health, rebuild }: { health: Health; rebuild?: Reac
           partition can be judged stalled.
         </p>
       )}
-      <section aria-label="Summary" className="grid grid-cols-2 gap-3 lg:grid-cols-4">
+      <section aria-label="Summary" className="grid grid-cols-2 gap-3 lg:grid-cols-5">
         <Stat label="Lag" value={formatCount(lag)} tone={health.stalled.length > 0 ? "red" : lag > 0n ? "amber" : "green"}>
           {health.stalled.length > 0
             ? `${health.stalled.length} partition${health.stalled.length === 1 ? "" : "s"} stalled`
@@ -66,6 +67,15 @@ export function HealthView({ health, rebuild }: { health: Health; rebuild?: Reac
           </Link>
           {health.deadLetters.total > health.deadLetters.open && ` · ${formatCount(health.deadLetters.total - health.deadLetters.open)} handled`}
           {health.deadLetters.dlqPending > 0 && ` · ${formatCount(health.deadLetters.dlqPending)} not yet copied to the DLQ topic`}
+        </Stat>
+        <Stat
+          label="Events with personal data in clear"
+          value={formatCount(inClear)}
+          tone={inClear > 0 ? "amber" : "green"}
+        >
+          {inClear > 0
+            ? `not encrypted (${health.personalDataInClear.filter((s) => s.events > 0).map((s) => `${s.stream} ${formatCount(s.events)}`).join(", ")}): an erasure cannot shred them`
+            : "every person's data in the log is encrypted"}
         </Stat>
       </section>
 

@@ -64,12 +64,18 @@ const health = (over: Partial<Health> = {}): Health => ({
     dlqOverdue: true,
     dlqLastError: { error: "topic authorization failed", attempts: 4, nextAttemptAt: new Date(now.getTime() + 10_000) },
   },
+  personalDataInClear: [{ stream: "users", events: 3 }, { stream: "roles", events: 0 }],
   ...over,
 });
 
 describe("HealthView", () => {
   const html = renderToStaticMarkup(createElement(HealthView, { health: health() }));
   const page = text(html);
+
+  it("counts the events whose personal data is in clear in the log", () => {
+    expect(page).toContain("Events with personal data in clear");
+    expect(page).toMatch(/not encrypted \(users 3\)/);
+  });
 
   it("names a stalled partition, its offset, how long, its holder and the last error, in red", () => {
     expect(html).toContain("Stalled partitions");

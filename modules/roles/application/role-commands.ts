@@ -45,7 +45,7 @@ export async function ensureBuiltInRole(
   ctx: CommandContext,
   role: { id: string; name: string; description: string; permissions: readonly Permission[] },
 ) {
-  return onRole(deps, ctx, {
+  const created = await onRole(deps, ctx, {
     type: "CreateRole",
     roleId: role.id,
     name: role.name,
@@ -54,6 +54,10 @@ export async function ensureBuiltInRole(
     builtIn: true,
     ifAbsent: true,
   });
+  if (created.events.length) return created;
+  // A permission added in a later release (e.g. users:erase) reaches an existing installation's
+  // built-in role as a RoleUpdated by the system, recorded like any other change.
+  return onRole(deps, ctx, { type: "GrantBuiltInPermissions", roleId: role.id, permissions: [...role.permissions] });
 }
 
 export async function updateRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {

@@ -38,4 +38,6 @@ export type DeleteRoleInput = z.infer<typeof deleteRoleInput>;
 export type RoleCommand =
   | ({ type: "CreateRole"; roleId: string; builtIn?: boolean; /** No event (instead of an error) if the role exists. */ ifAbsent?: boolean } & CreateRoleInput)
   | ({ type: "UpdateRole" } & UpdateRoleInput)
-  | ({ type: "DeleteRole" } & DeleteRoleInput);
+  | ({ type: "DeleteRole" } & DeleteRoleInput)
+  /** The system's own: a built-in role gains the permissions a release added to it. */
+  | { type: "GrantBuiltInPermissions"; roleId: string; permissions: string[] };

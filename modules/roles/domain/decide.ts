@@ -18,6 +18,11 @@ export function decideRole(command: RoleCommand, state: RoleState | null): NewRo
     return [{ type: "RoleCreated", payload }];
   }
   if (!state || state.isDeleted) throw notFound(`Role ${command.roleId}`);
+  if (command.type === "GrantBuiltInPermissions") {
+    if (!state.builtIn) throw invariant(`"${state.name}" is not a built-in role.`);
+    const next = [...new Set([...(state.permissions ?? []), ...command.permissions])].sort();
+    return next.join() === [...(state.permissions ?? [])].sort().join() ? [] : [{ type: "RoleUpdated", payload: { permissions: next } }];
+  }
   if (command.expectedVersion !== state.version) {
     throw conflict(`Role "${state.name}"`, command.expectedVersion, state.version);
   }

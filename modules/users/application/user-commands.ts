@@ -20,7 +20,11 @@ import {
   assignRoleInput,
   createUserInput,
   deleteUserInput,
+  recordLoginFailureInput,
   recordLoginInput,
+  recordLogoutInput,
+  recordPasswordSetInput,
+  recordSessionsEndedInput,
   unassignRoleInput,
   updateUserInput,
   type RoleRef,
@@ -77,6 +81,29 @@ export async function deleteUser(deps: CommandDeps, ctx: CommandContext, input: 
 
 export async function recordLogin(deps: CommandDeps, ctx: CommandContext, input: unknown) {
   return onUser(deps, ctx, { type: "RecordLogin", ...parseInput(recordLoginInput, input) });
+}
+
+/*
+ * The security records (issue 13). Like RecordLogin they carry no
+ * expectedVersion: a sign-in, a sign-out or a password reset waits for the
+ * user's head row like any append, but never fails because an admin edited
+ * the profile meanwhile. The access module runs the first two inside its own
+ * transaction (`tx`), with the PostgreSQL change they record.
+ */
+export async function recordPasswordSet(deps: CommandDeps, ctx: CommandContext, input: unknown, tx?: Tx) {
+  return onUser(deps, ctx, { type: "RecordPasswordSet", ...parseInput(recordPasswordSetInput, input) }, tx);
+}
+
+export async function recordSessionsEnded(deps: CommandDeps, ctx: CommandContext, input: unknown, tx?: Tx) {
+  return onUser(deps, ctx, { type: "RecordSessionsEnded", ...parseInput(recordSessionsEndedInput, input) }, tx);
+}
+
+export async function recordLoginFailure(deps: CommandDeps, ctx: CommandContext, input: unknown) {
+  return onUser(deps, ctx, { type: "RecordLoginFailure", ...parseInput(recordLoginFailureInput, input) });
+}
+
+export async function recordLogout(deps: CommandDeps, ctx: CommandContext, input: unknown, tx?: Tx) {
+  return onUser(deps, ctx, { type: "RecordLogout", ...parseInput(recordLogoutInput, input) }, tx);
 }
 
 export async function assignRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {

@@ -17,11 +17,33 @@ export const updateUserInput = z.object({
   name: personNameSchema.optional(),
 });
 export const deleteUserInput = z.object({ userId, expectedVersion });
-export const recordLoginInput = z.object({
-  userId,
+/** Where a sign-in or sign-out came from (personal data: the events declare it so). */
+const clientMeta = {
   ip: z.string().trim().max(100).nullable().default(null),
   userAgent: z.string().max(1000).nullable().default(null),
+};
+export const recordLoginInput = z.object({ userId, ...clientMeta });
+/** Recorded by the access module once the new hash is stored and the sessions are deleted (same transaction). */
+export const recordPasswordSetInput = z.object({
+  userId,
+  reset: z.boolean(),
+  sessionsEnded: z.number().int().min(0),
 });
+export const eraseUserInput = z.object({
+  userId,
+  reason: z
+    .string({ error: "A reason is required." })
+    .trim()
+    .min(1, "A reason is required.")
+    .max(500, "The reason must be at most 500 characters."),
+});
+export const recordSessionsEndedInput = z.object({ userId, count: z.number().int().min(0) });
+export const recordLoginFailureInput = z.object({
+  userId,
+  reason: z.enum(["wrong-password", "no-password", "no-access"]),
+  ...clientMeta,
+});
+export const recordLogoutInput = z.object({ userId, ...clientMeta });
 export const assignRoleInput = z.object({ userId, roleId, expectedVersion: expectedVersion.optional() });
 export const unassignRoleInput = z.object({ userId, roleId, expectedVersion: expectedVersion.optional() });
 
@@ -29,7 +51,12 @@ export type CreateUserInput = z.infer<typeof createUserInput>;
 export type UpdateUserInput = z.infer<typeof updateUserInput>;
 export type DeleteUserInput = z.infer<typeof deleteUserInput>;
 export type RecordLoginInput = z.infer<typeof recordLoginInput>;
+export type RecordPasswordSetInput = z.infer<typeof recordPasswordSetInput>;
+export type RecordSessionsEndedInput = z.infer<typeof recordSessionsEndedInput>;
+export type RecordLoginFailureInput = z.infer<typeof recordLoginFailureInput>;
+export type RecordLogoutInput = z.infer<typeof recordLogoutInput>;
 export type AssignRoleInput = z.infer<typeof assignRoleInput>;
+export type EraseUserInput = z.infer<typeof eraseUserInput>;
 export type UnassignRoleInput = z.infer<typeof unassignRoleInput>;
 
 /** A role as the user aggregate needs to know it when assigning. */
@@ -44,6 +71,11 @@ export type UserCommand =
   | ({ type: "UpdateUser" } & UpdateUserInput)
   | ({ type: "DeleteUser" } & DeleteUserInput)
   | ({ type: "RecordLogin" } & RecordLoginInput)
+  | ({ type: "RecordPasswordSet" } & RecordPasswordSetInput)
+  | ({ type: "RecordSessionsEnded" } & RecordSessionsEndedInput)
+  | ({ type: "RecordLoginFailure" } & RecordLoginFailureInput)
+  | ({ type: "RecordLogout" } & RecordLogoutInput)
   /** `role` is null when no role has that id. */
   | ({ type: "AssignRole"; role: RoleRef | null } & AssignRoleInput)
-  | ({ type: "UnassignRole"; reason: "unassigned" | "role-deleted" } & UnassignRoleInput);
+  | ({ type: "UnassignRole"; reason: "unassigned" | "role-deleted" } & UnassignRoleInput)
+  | ({ type: "EraseUser" } & EraseUserInput);

@@ -16,6 +16,16 @@ export function decideUser(command: UserCommand, state: UserState | null): NewUs
     return [{ type: "UserCreated", payload: { email: command.email, name: command.name } }];
   }
 
+  if (command.type === "EraseUser") {
+    if (!state) throw notFound(`User ${command.userId}`);
+    if (state.erasedAt) throw invariant(`The personal data of user ${command.userId} was already erased.`);
+    // A live user is deleted first: erasure ends the account too.
+    return [
+      ...(state.isDeleted ? [] : [{ type: "UserDeleted" as const, payload: {} }]),
+      { type: "UserErased", payload: { reason: command.reason } },
+    ];
+  }
+
   const user = liveUser(state, command.userId);
   if ("expectedVersion" in command && command.expectedVersion !== undefined && command.expectedVersion !== user.version) {
     throw conflict(`User ${user.email}`, command.expectedVersion, user.version);
@@ -33,6 +43,20 @@ export function decideUser(command: UserCommand, state: UserState | null): NewUs
       return [{ type: "UserDeleted", payload: {} }];
     case "RecordLogin":
       return [{ type: "UserLoggedIn", payload: { ip: command.ip, userAgent: command.userAgent } }];
+    case "RecordPasswordSet":
+      return [
+        { type: "UserPasswordSet", payload: { reset: command.reset } },
+        ...(command.sessionsEnded > 0
+          ? [{ type: "UserSessionsEnded", payload: { reason: "password-reset", count: command.sessionsEnded } } as const]
+          : []),
+      ];
+    case "RecordSessionsEnded":
+      // Ending no session records nothing.
+      return command.count > 0 ? [{ type: "UserSessionsEnded", payload: { reason: "ended-by-admin", count: command.count } }] : [];
+    case "RecordLoginFailure":
+      return [{ type: "UserLoginFailed", payload: { reason: command.reason, ip: command.ip, userAgent: command.userAgent } }];
+    case "RecordLogout":
+      return [{ type: "UserLoggedOut", payload: { ip: command.ip, userAgent: command.userAgent } }];
     case "AssignRole": {
       if (!command.role || command.role.isDeleted) {
         throw invariant("That role does not exist (it may have been deleted).", { roleId: ["Role not found."] });

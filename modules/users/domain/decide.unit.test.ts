@@ -103,4 +103,37 @@ describe("decideUser", () => {
     it("is a no-op when the user does not have the role", () =>
       given(created()).when({ type: "UnassignRole", userId, roleId, reason: "unassigned" }).then([]));
   });
+
+  describe("security records (no expectedVersion: never refused for a concurrent edit)", () => {
+    const edited = () => event("UserUpdated", userId, 2, { name: "Ada L." });
+    it("records a first password as set, with no session to end", () =>
+      given(created(), edited())
+        .when({ type: "RecordPasswordSet", userId, reset: false, sessionsEnded: 0 })
+        .then([{ type: "UserPasswordSet", payload: { reset: false } }]));
+    it("records a reset and the sessions it ended", () =>
+      given(created())
+        .when({ type: "RecordPasswordSet", userId, reset: true, sessionsEnded: 2 })
+        .then([
+          { type: "UserPasswordSet", payload: { reset: true } },
+          { type: "UserSessionsEnded", payload: { reason: "password-reset", count: 2 } },
+        ]));
+    it("records sessions ended by an administrator, and nothing when none was open", () => {
+      given(created())
+        .when({ type: "RecordSessionsEnded", userId, count: 1 })
+        .then([{ type: "UserSessionsEnded", payload: { reason: "ended-by-admin", count: 1 } }]);
+      given(created()).when({ type: "RecordSessionsEnded", userId, count: 0 }).then([]);
+    });
+    it("records a failed sign-in and a sign-out with where they came from", () => {
+      given(created(), edited())
+        .when({ type: "RecordLoginFailure", userId, reason: "no-access", ip: "192.0.2.7", userAgent: "Firefox" })
+        .then([{ type: "UserLoginFailed", payload: { reason: "no-access", ip: "192.0.2.7", userAgent: "Firefox" } }]);
+      given(created())
+        .when({ type: "RecordLogout", userId, ip: null, userAgent: null })
+        .then([{ type: "UserLoggedOut", payload: { ip: null, userAgent: null } }]);
+    });
+    it("refuses them for a deleted user", () =>
+      given(created(), deleted(2))
+        .when({ type: "RecordLoginFailure", userId, reason: "wrong-password", ip: null, userAgent: null })
+        .thenFails("not_found"));
+  });
 });

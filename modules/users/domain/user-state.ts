@@ -4,6 +4,7 @@
  * time travel folds a prefix of the timeline. One `evolve` serves all three.
  */
 import { assertNever } from "@/lib/errors";
+import { ERASED } from "@/lib/privacy/personal-data";
 import { CannotApplyEventError, type FieldChanges } from "@/lib/projection/timeline";
 import type { UserEvent } from "./events";
 import { PROFILE_FIELDS } from "./profile-fields";
@@ -19,6 +20,8 @@ export interface UserState {
   updatedAt: string;
   deletedAt: string | null;
   lastLoginAt: string | null;
+  /** When the person's personal data was erased (UserErased); their email and name then read ERASED. */
+  erasedAt: string | null;
   /** roleId → role name as carried by the assignment event. */
   roles: Record<string, string>;
 }
@@ -37,6 +40,7 @@ export function evolveUser(state: UserState | null, event: UserEvent): UserState
       updatedAt: event.occurredAt,
       deletedAt: null,
       lastLoginAt: null,
+      erasedAt: null,
       roles: {},
     };
   }
@@ -49,12 +53,20 @@ export function evolveUser(state: UserState | null, event: UserEvent): UserState
       return { ...next, isDeleted: true, deletedAt: event.occurredAt, updatedAt: event.occurredAt };
     case "UserLoggedIn":
       return { ...next, lastLoginAt: event.occurredAt };
+    // Security events: in the user's history, nothing in the profile changes.
+    case "UserPasswordSet":
+    case "UserSessionsEnded":
+    case "UserLoginFailed":
+    case "UserLoggedOut":
+      return next;
     case "RoleAssignedToUser":
       return { ...next, roles: { ...state.roles, [event.payload.roleId]: event.payload.roleName } };
     case "RoleUnassignedFromUser": {
       const { [event.payload.roleId]: _removed, ...roles } = state.roles;
       return { ...next, roles };
     }
+    case "UserErased":
+      return { ...next, email: ERASED, name: ERASED, erasedAt: event.occurredAt, updatedAt: event.occurredAt };
     default:
       return assertNever(event, "user event");
   }

@@ -33,6 +33,26 @@ describe("user projection", () => {
     expect(rows[4]).toMatchObject({ eventId: events[4]!.id, sequence: 5, topic: "users", partition: 3, offset: "4" });
   });
 
+  it("projects the security events into timeline rows without touching the profile", () => {
+    const states = new Map<string, UserState | null>();
+    const events = [
+      event("UserCreated", userId, 1, { email: "ada@example.com", name: "Ada" }),
+      event("UserPasswordSet", userId, 2, { reset: false }),
+      event("UserLoginFailed", userId, 3, { reason: "wrong-password", ip: "192.0.2.7", userAgent: "Firefox" }),
+      event("UserLoggedIn", userId, 4, { ip: "192.0.2.7", userAgent: "Firefox" }),
+      event("UserLoggedOut", userId, 5, { ip: "192.0.2.7", userAgent: "Firefox" }),
+      event("UserPasswordSet", userId, 6, { reset: true }),
+      event("UserSessionsEnded", userId, 7, { reason: "password-reset", count: 1 }),
+    ];
+    const rows = events.map((e, i) => projectUserEvent(states, e, at(i)));
+    const state = states.get(userId)!;
+    expect(state).toEqual(foldUser(events));
+    expect(state).toMatchObject({ email: "ada@example.com", name: "Ada", version: 7, lastLoginAt: events[3]!.occurredAt });
+    expect(rows.slice(1).map((r) => [r.type, r.sequence, r.changes, r.payload])).toEqual(
+      events.slice(1).map((e) => [e.type, e.sequence, null, e.payload]),
+    );
+  });
+
   it("keeps the role's name as it was at assignment", () => {
     const state = foldUser([
       event("UserCreated", userId, 1, { email: "a@example.com", name: "A" }),

@@ -28,10 +28,11 @@ export async function loadUsers(tx: Tx, ids: readonly string[]): Promise<Map<str
       updated_at: Date;
       deleted_at: Date | null;
       last_login_at: Date | null;
+      erased_at: Date | null;
       roles: Record<string, string>;
     }[]
   >`
-    SELECT u.id::text, u.email, u.name, u.is_deleted, u.version, u.created_at, u.updated_at, u.deleted_at, u.last_login_at,
+    SELECT u.id::text, u.email, u.name, u.is_deleted, u.version, u.created_at, u.updated_at, u.deleted_at, u.last_login_at, u.erased_at,
       COALESCE((SELECT jsonb_object_agg(ur.role_id::text, ur.role_name) FROM user_roles ur WHERE ur.user_id = u.id), '{}'::jsonb) AS roles
     FROM users u WHERE u.id = ANY(${unique}::uuid[]) FOR UPDATE`;
   for (const r of rows) {
@@ -45,6 +46,7 @@ export async function loadUsers(tx: Tx, ids: readonly string[]): Promise<Map<str
       updatedAt: r.updated_at.toISOString(),
       deletedAt: iso(r.deleted_at),
       lastLoginAt: iso(r.last_login_at),
+      erasedAt: iso(r.erased_at),
       roles: r.roles,
     });
   }
@@ -64,15 +66,16 @@ export async function saveUsers(
   const json = JSON.stringify(touched);
   await tx.$executeRaw`
     INSERT INTO users (id, email, name, is_deleted, version, created_at, updated_at, deleted_at, last_login_at,
-      email_lower, name_lower)
+      erased_at, email_lower, name_lower)
     SELECT s.id, s.email, s.name, s."isDeleted", s.version, s."createdAt", s."updatedAt", s."deletedAt", s."lastLoginAt",
-      lower(s.email), lower(s.name)
+      s."erasedAt", lower(s.email), lower(s.name)
     FROM jsonb_to_recordset(${json}::jsonb) AS s(id uuid, email text, name text, "isDeleted" boolean, version int,
-      "createdAt" timestamptz, "updatedAt" timestamptz, "deletedAt" timestamptz, "lastLoginAt" timestamptz)
+      "createdAt" timestamptz, "updatedAt" timestamptz, "deletedAt" timestamptz, "lastLoginAt" timestamptz,
+      "erasedAt" timestamptz)
     ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, email_lower = excluded.email_lower,
       name_lower = excluded.name_lower, is_deleted = excluded.is_deleted,
       version = excluded.version, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at,
-      last_login_at = excluded.last_login_at`;
+      last_login_at = excluded.last_login_at, erased_at = excluded.erased_at`;
   // Only the (user, role) pairs this batch assigned or unassigned change; every
   // other membership row stays as it is.
   const changed = new Map<string, { userId: string; roleId: string }>();

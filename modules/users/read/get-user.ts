@@ -37,6 +37,7 @@ export async function getUser(db: Db, id: string): Promise<UserDetail | null> {
         updatedAt: true,
         deletedAt: true,
         lastLoginAt: true,
+        erasedAt: true,
         roles: { orderBy: { assignedAt: "asc" } },
       },
     }),

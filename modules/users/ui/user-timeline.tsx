@@ -7,6 +7,7 @@ import { Spinner } from "@/lib/ui/form-controls";
 import { RelativeTime } from "@/lib/ui/relative-time";
 import { buttonClass, inputClass } from "@/lib/ui/styles";
 import { userEventTypes, type UserEventType } from "@/modules/users/domain/events";
+import { summarizeUserEvent } from "@/modules/users/read/summarize-user-event";
 import type { TimelineEntry, TimelinePage } from "@/modules/users/read/user-timeline";
 import { actorLabel } from "./actor-label";
 import { StateAtDialog } from "./state-at-dialog";
@@ -253,6 +254,13 @@ function Summary({ entry: e }: { entry: TimelineEntry }) {
       content = `Logged in${p.ip ? ` from ${p.ip}` : ""}${p.userAgent ? ` (${p.userAgent})` : ""}`;
       break;
     }
+    case "UserPasswordSet":
+    case "UserSessionsEnded":
+    case "UserLoginFailed":
+    case "UserLoggedOut":
+    case "UserErased":
+      content = summarizeUserEvent(e.type, e.payload)?.text ?? null;
+      break;
     case "RoleAssignedToUser":
       content = <>Assigned role {strong(e.roleName ?? "?")}</>;
       break;
