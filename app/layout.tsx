@@ -35,6 +35,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
                     <NavLink href="/users">Users</NavLink>
                     <NavLink href="/roles">Roles</NavLink>
                     <NavLink href="/activity">Activity</NavLink>
+                    <NavLink href="/access-review">Access review</NavLink>
                     {user.permissions.has("ops:manage") && <NavLink href="/health">Health</NavLink>}
                     {user.permissions.has("tokens:manage") && <NavLink href="/tokens">API tokens</NavLink>}
                     {user.permissions.has("webhooks:manage") && <NavLink href="/webhooks">Webhooks</NavLink>}

@@ -645,6 +645,26 @@ export async function timeCalls(n: number, fn: (i: number) => Promise<unknown>):
 
 export const p = (values: number[], q: number) => percentile(values, q);
 
+export type QueryRun = { p50: number; p95: number; perVariant: Record<string, { p50: number; p95: number }> };
+
+/**
+ * One run of page queries: each variant warmed with 5 calls, then called one at a time at least 20
+ * and at most 100 times (or for 15 s); p50/p95 per variant and over the `main` ones together.
+ */
+export async function measureVariants(list: Array<{ name: string; main: boolean; call: () => Promise<unknown> }>): Promise<QueryRun> {
+  const main: number[] = [];
+  const perVariant: Record<string, { p50: number; p95: number }> = {};
+  for (const v of list) {
+    await timeCalls(5, v.call);
+    const began = hr();
+    const times: number[] = [];
+    while (times.length < 100 && (times.length < 20 || hr() - began < 15_000)) times.push(...(await timeCalls(1, v.call)));
+    perVariant[v.name] = { p50: p(times, 50), p95: p(times, 95) };
+    if (v.main) main.push(...times);
+  }
+  return { p50: p(main, 50), p95: p(main, 95), perVariant };
+}
+
 /** EXPLAIN (ANALYZE, BUFFERS) of every statement `run` sends through Prisma. */
 export async function explainStatements(url: string, run: (db: Db) => Promise<unknown>): Promise<Array<{ sql: string; plan: string }>> {
   const captured: Array<{ query: string; params: string }> = [];

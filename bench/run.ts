@@ -10,6 +10,8 @@
  *          --timeout-min N --profile (extra projector run under the CPU profiler)
  *          --projector-concurrency N (partitionsConsumedConcurrently of the measured projector)
  *          --projector-only (skip queries and commands) --keep (keep .data/bench)
+ *          --access-review-users N --access-review-members N (default 1M / 100k with --full, else 200k / 100k)
+ *          --access-review-only (only the access-review figures: no Kafka, a few minutes at 1M users)
  *
  * Starts its own PostgreSQL and Kafka (scripts/infra.ts; fresh data under
  * .data/bench, free ports, 127.0.0.1) unless DATABASE_URL and KAFKA_BROKERS are
@@ -42,6 +44,7 @@ import { backlogSize, heavyUserId, personOf, produceBacklog, type BacklogSpec } 
 import {
   Databases,
   explainStatements,
+  measureVariants,
   p,
   runCommands,
   runAppendOnly,
@@ -50,14 +53,15 @@ import {
   runRawConsume,
   runRawInsert,
   summarizeProfile,
-  timeCalls,
   visibilityWatcher,
   type ProjectorRun,
+  type QueryRun,
 } from "./measure";
 import { fmt, hr, summarize, type Summary } from "./stats";
 import { PROJECTOR_CONCURRENCY } from "@/lib/projection/projector";
 import { measureRebuild, type RebuildRun } from "./rebuild-run";
 import { app } from "@/modules";
+import { measureAccessReview, type AccessReviewRun } from "./access-review";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -92,6 +96,9 @@ function parseFlags(argv: string[]) {
     keep: has("keep"),
     /** Only the projector runs and their baselines (for experiments such as --projector-concurrency). */
     projectorOnly: has("projector-only"),
+    accessReviewUsers: Math.round(num("access-review-users", full ? 1_000_000 : 200_000)),
+    accessReviewMembers: Math.round(num("access-review-members", 100_000)),
+    accessReviewOnly: has("access-review-only"),
   };
   return flags;
 }
@@ -221,6 +228,44 @@ async function main() {
   let t = hr();
   await migrateDeploy(dbs.url(template));
   log(`template database migrated in ${Math.round(hr() - t)} ms`);
+
+  const accessReview = () =>
+    measureAccessReview({
+      dbs,
+      name: `bench_ar_${runHex}`,
+      users: flags.accessReviewUsers,
+      members: Math.min(flags.accessReviewMembers, flags.accessReviewUsers),
+      runs: flags.runs,
+      log,
+    });
+  const accessReviewRows = (runs: AccessReviewRun[]): Row[] =>
+    runs.length === 0
+      ? []
+      : [
+          {
+            figure: `access review first page p95 (a role with ${runs[0]!.members.toLocaleString()} members over a year, ${runs[0]!.users.toLocaleString()} users)`,
+            unit: "ms",
+            value: summarize(runs.map((r) => r.firstPage.p95)),
+            baseline: { label: "count(*) of the role's intervals", value: summarize(runs.map((r) => r.baseline.p95)), unit: "ms" },
+            target: "< 200 ms at 1M users",
+            meets: summarize(runs.map((r) => r.firstPage.p95)).median < 200,
+          },
+          ...Object.keys({ ...runs[0]!.firstPage.perVariant, ...runs[0]!.other.perVariant }).map(
+            (name): Row => ({
+              figure: `  p95, ${name}`,
+              unit: "ms",
+              value: summarize(runs.map((r) => ({ ...r.firstPage.perVariant, ...r.other.perVariant })[name]!.p95)),
+            }),
+          ),
+        ];
+  if (flags.accessReviewOnly) {
+    const runs = await accessReview();
+    const loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
+    console.log(`\nLoad average at start ${machine.loadAverageAtStart.join(" ")}, at end ${loadAtEnd.join(" ")}; ${flags.runs} runs\n`);
+    console.log(renderTable(accessReviewRows(runs), flags.full));
+    clearTimeout(hardStop);
+    return;
+  }
 
   const env = {
     KAFKA_BROKERS: infra.brokers.join(","),
@@ -399,7 +444,6 @@ async function main() {
     for (const q of queryBreakdown ?? []) log(`  db ${String(Math.round(q.totalMs)).padStart(7)} ms  ×${q.count}  ${q.statement}`);
   }
 
-  type QueryRun = { p50: number; p95: number; perVariant: Record<string, { p50: number; p95: number }> };
   const usersRuns: QueryRun[] = [];
   const timelineRuns: QueryRun[] = [];
   const clearCommandRuns: Array<{ p50: number; p99: number }> = [];
@@ -409,6 +453,7 @@ async function main() {
   let variants: Array<{ name: string; main: boolean; params: ListUsersParams }> = [];
   let timelineVariants: Array<{ name: string; main: boolean; run: (db: Db) => Promise<unknown> }> = [];
   let plans: unknown = null;
+  let accessReviewRuns: AccessReviewRun[] = [];
   if (!flags.projectorOnly) {
     // --- page queries on the read model the last rebuild produced -------------------
     const mainUrl = dbs.url(mainDbName);
@@ -448,19 +493,6 @@ async function main() {
       { name: "filtered by type RoleAssignedToUser", main: false, run: (db) => getTimelinePage(db, heavyId, { type: "RoleAssignedToUser" }) },
       { name: "whole user page (getUser)", main: false, run: (db) => getUser(db, heavyId) },
     ];
-    const measureVariants = async (list: Array<{ name: string; main: boolean; call: () => Promise<unknown> }>): Promise<QueryRun> => {
-      const main: number[] = [];
-      const perVariant: Record<string, { p50: number; p95: number }> = {};
-      for (const v of list) {
-        await timeCalls(5, v.call);
-        const began = hr();
-        const times: number[] = [];
-        while (times.length < 100 && (times.length < 20 || hr() - began < 15_000)) times.push(...(await timeCalls(1, v.call)));
-        perVariant[v.name] = { p50: p(times, 50), p95: p(times, 95) };
-        if (v.main) main.push(...times);
-      }
-      return { p50: p(main, 50), p95: p(main, 95), perVariant };
-    };
     for (let i = 0; i < flags.runs; i++) {
       const u = await measureVariants(variants.map((v) => ({ ...v, call: () => listUsers(queryDb, v.params) })));
       const tl = await measureVariants(timelineVariants.map((v) => ({ ...v, call: () => v.run(queryDb) })));
@@ -470,6 +502,7 @@ async function main() {
       for (const [name, v] of Object.entries({ ...u.perVariant, ...tl.perVariant })) log(`    ${name}: p50 ${fmt(v.p50, "ms")} p95 ${fmt(v.p95, "ms")}`);
     }
     await queryDb.$disconnect();
+    accessReviewRuns = await accessReview();
     plans = {
       users: await Promise.all(variants.map(async (v) => ({ variant: v.name, statements: await explainStatements(mainUrl, (db) => listUsers(db, v.params)) }))),
       timeline: await Promise.all(timelineVariants.map(async (v) => ({ variant: v.name, statements: await explainStatements(mainUrl, v.run) }))),
@@ -672,6 +705,7 @@ async function main() {
     ...timelineVariants.map(
       (v): Row => ({ figure: `  p95, ${v.name}`, unit: "ms", value: summarize(timelineRuns.map((r) => r.perVariant[v.name]!.p95)) }),
     ),
+    ...accessReviewRows(accessReviewRuns),
   ];
   const finishedAt = new Date();
   const loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
@@ -704,7 +738,7 @@ async function main() {
         rows,
         table,
         notes,
-        raw: { appendRuns, projectorRuns: projectorRuns.map(({ cpuProfile: _c, ...r }) => r), rebuildRuns, consumeRuns, consumeDecodeRuns, insertRuns, commandRuns, crudRuns, usersRuns, timelineRuns },
+        raw: { appendRuns, projectorRuns: projectorRuns.map(({ cpuProfile: _c, ...r }) => r), rebuildRuns, consumeRuns, consumeDecodeRuns, insertRuns, commandRuns, crudRuns, usersRuns, timelineRuns, accessReviewRuns },
         profile,
         queryBreakdown,
         plans,

@@ -79,7 +79,7 @@ test("a rebuild asked for on the health page runs in the projector worker and sw
   await expect(card.getByText(/Rebuild #\d+/).first()).toBeVisible();
   const latest = card.getByRole("listitem").first();
   await expect(latest.getByText("switched", { exact: true })).toBeVisible({ timeout: 90_000 });
-  await expect(latest).toContainText(/Switched: [\d,]+ rows in 8 tables, equal to the live model at [\d,]+ messages\./);
+  await expect(latest).toContainText(/Switched: [\d,]+ rows in \d+ tables, equal to the live model at [\d,]+ messages\./);
   await expect(latest).toContainText(`asked for by ${ADMIN.email}`);
   await latest.getByText("Per-table comparison at the switch offsets").click();
   const comparison = latest.getByRole("table", { name: "Live and rebuilt tables compared" });

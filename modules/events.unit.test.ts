@@ -66,6 +66,6 @@ describe("the modules' events", () => {
   });
 
   it("lists the read-model tables parents first, projection_offsets last", () => {
-    expect(app.readModelTables).toEqual(["users", "roles", "api_token_events", "user_roles", "user_events", "role_events", "personal_data_in_clear", "projection_offsets"]);
+    expect(app.readModelTables).toEqual(["users", "roles", "api_token_events", "user_roles", "user_events", "role_membership_intervals", "role_events", "personal_data_in_clear", "projection_offsets"]);
   });
 });

@@ -4,6 +4,8 @@ import Form from "next/form";
 import Link from "next/link";
 import { getDb } from "@/lib/db";
 import { streamOf } from "@/modules";
+import { parseActorKey } from "@/lib/events/actor-filter";
+import { ActorLink } from "@/lib/ui/actor-link";
 import { DataTable } from "@/lib/ui/data-table";
 import { EventTypeBadge, FieldChanges } from "@/lib/ui/event-display";
 import { formatDateTime } from "@/lib/ui/format";
@@ -33,7 +35,14 @@ export default async function ActivityPage({ searchParams }: { searchParams: Sea
   await requirePage("users:read"); // per request (reads the session), never prerendered
   const filters = parseActivityFilters(await searchParams);
   const { entries, nextCursor } = await listActivity(getDb(), filters);
-  const isFiltered = Boolean(filters.type || filters.actor || filters.from || filters.to);
+  const isFiltered = Boolean(filters.type || filters.actor || filters.by || filters.from || filters.to);
+  const by = parseActorKey(filters.by);
+  const byLabel =
+    by?.kind === "user"
+      ? ((await getDb().user.findUnique({ where: { id: by.userId }, select: { email: true } }))?.email ?? `user ${by.userId}`)
+      : by?.kind === "service"
+        ? `${by.name} (service)`
+        : null;
 
   return (
     <>
@@ -42,6 +51,14 @@ export default async function ActivityPage({ searchParams }: { searchParams: Sea
         description="Every change to users, roles and API tokens, newest first, whoever made it. Times are UTC."
       />
       <FilterForm filters={filters} isFiltered={isFiltered} />
+      {byLabel && (
+        <p role="status" className="mb-4 text-sm text-zinc-700">
+          What <strong className="font-medium text-zinc-900">{byLabel}</strong> did.{" "}
+          <Link href={activityHref({ ...filters, by: null })} className="text-zinc-600 underline underline-offset-2">
+            Everyone&apos;s activity
+          </Link>
+        </p>
+      )}
 
       <DataTable
         caption="Activity"
@@ -147,6 +164,7 @@ function FilterForm({ filters, isFiltered }: { filters: ActivityFilters; isFilte
         <input id="activity-to" name="to" type="datetime-local" defaultValue={filters.to ?? ""} className={inputClass} />
       </div>
       <div className="flex items-center gap-3">
+        {filters.by && <input type="hidden" name="by" value={filters.by} />}
         <button type="submit" className={buttonClass("secondary")}>
           Apply filters
         </button>
@@ -194,7 +212,13 @@ function EntryRow({ entry }: { entry: ActivityEntry }) {
         {!summary.related && !summary.text && entry.changes.length === 0 && <span className="text-zinc-400">—</span>}
       </td>
       <td className="min-w-36 px-4 py-3 [overflow-wrap:anywhere] text-zinc-700">
-        <span className="block">{entry.actor}</span>
+        {entry.actorKey ? (
+          <ActorLink actor={entry.actorKey} className="block underline-offset-2 hover:underline">
+            {entry.actor}
+          </ActorLink>
+        ) : (
+          <span className="block">{entry.actor}</span>
+        )}
         {entry.actorKind === "service" && <span className="block text-xs text-zinc-500">service</span>}
       </td>
     </tr>

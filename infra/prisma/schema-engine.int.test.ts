@@ -74,6 +74,7 @@ const appTables = [
   "projector_instances",
   "read_model_rebuilds",
   "role_events",
+  "role_membership_intervals",
   "roles",
   "sessions",
   "setup_tokens",

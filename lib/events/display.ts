@@ -4,12 +4,15 @@
  * part is parsed rather than trusted. What an event type means (its summary)
  * is its module's (e.g. modules/users/read/summarize-user-event.ts).
  */
+import type { ActorKey } from "./actor-filter";
 import { actorSchema } from "./envelope";
 
 export interface ActorLabel {
   /** A service's name or an admin's email. */
   actor: string;
   actorKind: "user" | "service" | "unknown";
+  /** The actor by id, for the link to what they did (lib/events/actor-filter.ts); null if unreadable. */
+  actorKey: ActorKey | null;
 }
 
 export interface FieldChange {
@@ -28,9 +31,11 @@ export const NO_SUMMARY: EventSummary = { text: null, related: null };
 
 export function describeActor(raw: unknown): ActorLabel {
   const parsed = actorSchema.safeParse(raw);
-  if (!parsed.success) return { actor: "unknown", actorKind: "unknown" };
+  if (!parsed.success) return { actor: "unknown", actorKind: "unknown", actorKey: null };
   const actor = parsed.data;
-  return actor.kind === "user" ? { actor: actor.email, actorKind: "user" } : { actor: actor.name, actorKind: "service" };
+  return actor.kind === "user"
+    ? { actor: actor.email, actorKind: "user", actorKey: { kind: "user", userId: actor.userId } }
+    : { actor: actor.name, actorKind: "service", actorKey: { kind: "service", name: actor.name } };
 }
 
 /** A timeline row's `changes`, `{ field: { before, after } }` (lib/projection/timeline.ts), as text. */

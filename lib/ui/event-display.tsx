@@ -2,6 +2,8 @@
  * Pieces for showing stored events (server components): the type badge with
  * one colour per kind of change, and a field's change as before → after.
  */
+import type { ActorKey } from "@/lib/events/actor-filter";
+import { ActorLink } from "./actor-link";
 import type { ReactNode } from "react";
 import { Badge, type BadgeTone } from "./badge";
 import { formatDateTime } from "./format";
@@ -55,17 +57,20 @@ export function FieldChanges({
 export function EventByline({
   actor,
   actorKind,
+  actorKey = null,
   occurredAt,
   children,
 }: {
   actor: string;
   actorKind: "user" | "service" | "unknown";
+  /** Links the name to what the actor did. */
+  actorKey?: ActorKey | null;
   occurredAt: Date;
   children?: ReactNode;
 }) {
   return (
     <p className="mt-1 text-xs text-zinc-500">
-      by <span className="font-medium text-zinc-700">{actor}</span>
+      by <ActorLink actor={actorKey ?? { kind: "unknown" }}>{actor}</ActorLink>
       {actorKind === "service" && " (service)"} ·{" "}
       <time dateTime={occurredAt.toISOString()}>{formatDateTime(occurredAt)}</time>
       {children}

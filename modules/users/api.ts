@@ -22,6 +22,10 @@ export const usersApi: ApiDefinition = {
       delete: command("Delete a user", null, "200", [pathId("id"), expectedVersionQuery]),
     },
     "/api/v1/users/{id}/roles": {
+      get: read("The roles the user held at an instant, with each role's name then and now", [
+        pathId("id"),
+        { name: "at", in: "query", schema: { type: "string", format: "date-time" }, description: "ISO-8601 (no offset = UTC); default now" },
+      ]),
       post: command("Assign a role to a user", "AssignRole", "200", [pathId("id"), idempotencyKey]),
     },
     "/api/v1/users/{id}/roles/{roleId}": {
@@ -44,6 +48,15 @@ export const usersApi: ApiDefinition = {
         { name: "type", in: "query", schema: { type: "string" } },
         { name: "before", in: "query", schema: { type: "integer" } },
         { name: "limit", in: "query", schema: { type: "integer" } },
+      ]),
+    },
+    "/api/v1/roles/{id}/members": {
+      get: read("Access review: every user who held the role at some instant of [from, to], one entry per holding", [
+        pathId("id"),
+        { name: "from", in: "query", required: true, schema: { type: "string", format: "date-time" } },
+        { name: "to", in: "query", required: true, schema: { type: "string", format: "date-time" } },
+        { name: "cursor", in: "query", schema: { type: "string" } },
+        { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000 } },
       ]),
     },
   },

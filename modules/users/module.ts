@@ -5,6 +5,7 @@ import { STREAM } from "@/modules/streams";
 import { userEvents, type UserEvent } from "./domain/events";
 import type { UserState } from "./domain/user-state";
 import { projectUserEvent } from "./projections/user-projection";
+import { MEMBERSHIP_TABLE } from "./projections/membership-read-model";
 import { loadUsers, saveUsers, USER_TIMELINE } from "./projections/user-read-model";
 
 export const usersModule = defineModule<UserState, UserEvent>({
@@ -13,7 +14,7 @@ export const usersModule = defineModule<UserState, UserEvent>({
   events: userEvents,
   projection: {
     timeline: USER_TIMELINE,
-    tables: ["users", "user_roles", USER_TIMELINE.table],
+    tables: ["users", "user_roles", USER_TIMELINE.table, MEMBERSHIP_TABLE],
     load: loadUsers,
     project: projectUserEvent,
     save: saveUsers,

@@ -11,6 +11,8 @@ import { getRole, getRoleName, type RoleDetail, type RoleHistoryEntry } from "@/
 import { DeleteRoleForm } from "@/modules/roles/ui/delete-role-form";
 import { EditRoleForm } from "@/modules/roles/ui/edit-role-form";
 import { RolePermissions } from "@/modules/roles/ui/role-permissions";
+import { accessReviewHref, getRoleMembershipHistory } from "@/modules/users/read/role-membership";
+import { MembershipHistory } from "@/modules/users/ui/membership-history";
 
 interface Props {
   params: Promise<{ id: string }>;
@@ -26,8 +28,13 @@ export default async function RolePage({ params }: Props) {
   const viewer = await requirePage("users:read"); // per request (reads the session), never prerendered
   const canWrite = viewer.permissions.has("roles:write");
   const { id } = await params;
-  const role = await getRole(getDb(), id);
+  const db = getDb();
+  const role = await getRole(db, id);
   if (!role) notFound();
+  const now = new Date();
+  const history = await getRoleMembershipHistory(db, role.id, role.deletedAt ?? now);
+  const minute = (d: Date) => d.toISOString().slice(0, 19);
+  const reviewHref = accessReviewHref({ role: role.id, from: minute(role.createdAt), to: minute(role.deletedAt ?? now) });
 
   return (
     <>
@@ -75,6 +82,9 @@ export default async function RolePage({ params }: Props) {
             </Card>
           )}
           <Members role={role} />
+          <Card title="Membership history" id="membership-history-heading">
+            <MembershipHistory history={history} roleName={role.name} reviewHref={reviewHref} />
+          </Card>
           {!role.isDeleted && canWrite && !role.builtIn && (
             <Card title="Delete" id="delete-heading">
               <div className="flex flex-wrap items-start justify-between gap-3">
@@ -165,7 +175,7 @@ function History({ entries }: { entries: RoleHistoryEntry[] }) {
             {e.detail && <span className="min-w-0 text-sm break-words text-zinc-800">{e.detail}</span>}
           </div>
           <FieldChanges changes={e.changes} />
-          <EventByline actor={e.actor} actorKind={e.actorKind} occurredAt={e.occurredAt} />
+          <EventByline actor={e.actor} actorKind={e.actorKind} actorKey={e.actorKey} occurredAt={e.occurredAt} />
         </li>
       ))}
     </ol>

@@ -15,6 +15,8 @@ import { AssignRoleForm } from "@/modules/users/ui/assign-role-form";
 import { DeleteUserForm } from "@/modules/users/ui/delete-user-form";
 import { EditUserForm } from "@/modules/users/ui/edit-user-form";
 import { UnassignRoleForm } from "@/modules/users/ui/unassign-role-form";
+import { getFieldHistories, getTimelinePage } from "@/modules/users/read/user-timeline";
+import { FieldHistory } from "@/modules/users/ui/field-history";
 import { UserTimeline } from "@/modules/users/ui/user-timeline";
 import { ErasePersonForm } from "@/modules/privacy/ui/erase-person-form";
 
@@ -31,10 +33,15 @@ export default async function UserPage({ params, searchParams }: Props) {
   const canErase = viewer.permissions.has("users:erase");
   const [{ id }, query] = await Promise.all([params, searchParams]);
   const db = getDb();
-  const [user, roles, credential] = await Promise.all([
+  // `?event=N` (a link to a timeline entry): the timeline starts at that event.
+  const event = Number(Array.isArray(query.event) ? query.event[0] : query.event);
+  const startAt = Number.isInteger(event) && event > 0 ? event : null;
+  const [user, roles, credential, histories, focused] = await Promise.all([
     getUser(db, id),
     listRoleOptions(db),
     /^[0-9a-f-]{36}$/i.test(id) ? db.credential.findUnique({ where: { userId: id }, select: { userId: true } }) : null,
+    getFieldHistories(db, id),
+    startAt === null ? null : getTimelinePage(db, id, { before: startAt + 1 }),
   ]);
   const hasPassword = credential !== null;
 
@@ -100,6 +107,14 @@ export default async function UserPage({ params, searchParams }: Props) {
             </Card>
           )}
 
+          <Card title="Field history" id="field-history-heading">
+            <FieldHistory
+              userId={user.id}
+              current={{ email: user.email, name: user.name }}
+              histories={histories ?? { email: [], name: [] }}
+            />
+          </Card>
+
           <Card title="Roles" id="roles-heading">
             {user.roles.length === 0 ? (
               <p className="text-sm text-zinc-500">No roles.</p>
@@ -156,7 +171,13 @@ export default async function UserPage({ params, searchParams }: Props) {
 
         <div className="min-w-0 lg:col-span-3">
           <Card title="Timeline" id="timeline-heading">
-            <UserTimeline userId={user.id} version={user.version} initialPage={user.timeline} />
+            <UserTimeline
+              key={startAt ?? "newest"}
+              userId={user.id}
+              version={user.version}
+              initialPage={focused ?? user.timeline}
+              startAt={focused ? startAt : null}
+            />
           </Card>
         </div>
       </div>

@@ -1,9 +1,10 @@
 /**
- * The activity feed's filters as they live in the URL (`?type=&actor=&from=&to=&cursor=`).
+ * The activity feed's filters as they live in the URL (`?type=&actor=&by=&from=&to=&cursor=`).
  * Parsing never throws: a value that does not parse is dropped, so an edited
  * or outdated link still shows a feed. Times are UTC, like every time the
  * console shows (lib/ui/format.ts).
  */
+import { parseActorKey } from "@/lib/events/actor-filter";
 import { app, type DomainEventType } from "@/modules";
 
 export const ACTIVITY_EVENT_TYPES = Object.keys(app.registry) as DomainEventType[];
@@ -12,6 +13,8 @@ export interface ActivityFilters {
   type: DomainEventType | null;
   /** A service name or a user's email, matched case-insensitively as a prefix. */
   actor: string | null;
+  /** One actor exactly: `user:<uuid>` or `service:<name>` (lib/events/actor-filter.ts; the actor links). */
+  by: string | null;
   /** `YYYY-MM-DDTHH:mm` (datetime-local), UTC, inclusive. */
   from: string | null;
   /** `YYYY-MM-DDTHH:mm` (datetime-local), UTC, inclusive of that whole minute. */
@@ -39,9 +42,11 @@ export function parseActivityFilters(params: SearchParams): ActivityFilters {
   const actor = first(params.actor)?.trim().slice(0, 254);
   const from = first(params.from);
   const to = first(params.to);
+  const by = first(params.by);
   return {
     type: isEventType(type) ? type : null,
     actor: actor || null,
+    by: parseActorKey(by) ? by! : null,
     from: parseLocalDateTime(from) ? from! : null,
     to: parseLocalDateTime(to) ? to! : null,
     cursor: first(params.cursor) || null,
@@ -53,6 +58,7 @@ export function activityHref(filters: Omit<ActivityFilters, "cursor">, cursor?: 
   const query = new URLSearchParams();
   if (filters.type) query.set("type", filters.type);
   if (filters.actor) query.set("actor", filters.actor);
+  if (filters.by) query.set("by", filters.by);
   if (filters.from) query.set("from", filters.from);
   if (filters.to) query.set("to", filters.to);
   if (cursor) query.set("cursor", cursor);

@@ -13,6 +13,7 @@ import { Prisma } from "@/generated/prisma/client";
 import type { Db } from "@/lib/db";
 import { app, streamOf } from "@/modules";
 import type { StreamName } from "@/modules/streams";
+import { parseActorKey } from "@/lib/events/actor-filter";
 import { parseLocalDateTime, type ActivityFilters } from "./activity-filters";
 import { describeActor, type ActorLabel, type EventSummary, type FieldChange } from "@/lib/events/display";
 import { readChanges, summarizeEvent } from "./describe-event";
@@ -70,7 +71,7 @@ const BRANCHES = new Map(
 
 export async function listActivity(
   db: Db,
-  filters: Omit<ActivityFilters, "cursor"> & { cursor?: string | null },
+  filters: Omit<ActivityFilters, "cursor" | "by"> & { cursor?: string | null; by?: string | null },
   { limit = 50 } = {},
 ): Promise<ActivityPage> {
   const take = Math.min(Math.max(limit, 1), 200) + 1;
@@ -89,6 +90,10 @@ export async function listActivity(
       (e.actor->>'kind' = 'service' AND lower(e.actor->>'name') LIKE ${prefix})
       OR (e.actor->>'kind' = 'user' AND lower(e.actor->>'email') LIKE ${prefix}))`);
   }
+  const by = parseActorKey(filters.by);
+  // Served by the timeline tables' (actor's user id, occurred_at) indexes; services are few and busy.
+  if (by?.kind === "user") where.push(Prisma.sql`e.actor->>'userId' = ${by.userId}`);
+  if (by?.kind === "service") where.push(Prisma.sql`e.actor->>'kind' = 'service' AND e.actor->>'name' = ${by.name}`);
   if (from) where.push(Prisma.sql`e.occurred_at >= ${from.toISOString()}::timestamptz`);
   if (toBound) where.push(Prisma.sql`e.occurred_at ${toOp} ${toBound.toISOString()}::timestamptz`);
   if (after) {

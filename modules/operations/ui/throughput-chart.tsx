@@ -2,6 +2,7 @@
  * Events per minute over the last hour, stacked by event type: a server-rendered
  * SVG (no chart library), with a legend that doubles as the text alternative.
  */
+import { niceMax } from "@/lib/ui/chart";
 import type { Throughput } from "../read/health";
 import { formatCount, formatMinute } from "./format";
 
@@ -35,12 +36,6 @@ const LEFT = 40;
 const BOTTOM = 20;
 const TOP = 8;
 
-/** A round axis maximum at or above `n` (1, 2, 5, 10, 20, 50…). */
-function niceMax(n: number): number {
-  if (n <= 1) return 1;
-  const magnitude = 10 ** Math.floor(Math.log10(n));
-  return ([1, 2, 5, 10].map((m) => m * magnitude).find((m) => m >= n) ?? 10 * magnitude);
-}
 
 export function ThroughputChart({ data }: { data: Throughput }) {
   const perMinute = data.minutes.map((_, i) => data.series.reduce((n, s) => n + (s.counts[i] ?? 0), 0));

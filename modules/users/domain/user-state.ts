@@ -7,6 +7,7 @@ import { assertNever } from "@/lib/errors";
 import { ERASED } from "@/lib/privacy/personal-data";
 import { CannotApplyEventError, type FieldChanges } from "@/lib/projection/timeline";
 import type { UserEvent } from "./events";
+import { PROFILE_FIELDS } from "./profile-fields";
 
 export interface UserState {
   id: string;
@@ -81,7 +82,7 @@ function definedOnly<T extends object>(value: T): Partial<T> {
 /** The profile fields an event changed, as before → after (for the timeline). */
 export function userChanges(before: UserState | null, after: UserState): FieldChanges {
   const changes: FieldChanges = {};
-  for (const field of ["email", "name"] as const) {
+  for (const { field } of PROFILE_FIELDS) {
     if (before?.[field] !== after[field]) changes[field] = { before: before?.[field] ?? null, after: after[field] };
   }
   return changes;

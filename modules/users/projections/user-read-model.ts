@@ -7,6 +7,7 @@ import type { Tx } from "@/lib/command/execute";
 import { insertTimeline, repairStreamHeads, type TimelineRow } from "@/lib/projection/timeline";
 import { STREAM } from "@/modules/streams";
 import type { UserState } from "../domain/user-state";
+import { saveMembershipIntervals } from "./membership-read-model";
 
 export const USER_TIMELINE = { table: "user_events", idColumn: "user_id" } as const;
 
@@ -100,6 +101,7 @@ export async function saveUsers(
           AS a("userId" uuid, "roleId" uuid, "roleName" text, "assignedAt" timestamptz)`;
     }
   }
+  await saveMembershipIntervals(tx, timeline);
   await insertTimeline(tx, USER_TIMELINE, timeline);
   if (!rebuild) await repairStreamHeads(tx, STREAM.users.headType, touched);
 }

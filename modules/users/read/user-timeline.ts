@@ -11,6 +11,7 @@ import { fieldChanges, type FieldChange } from "@/lib/events/display";
 import { actorSchema, type RawEnvelope } from "@/lib/events/envelope";
 import { STREAM } from "@/modules/streams";
 import { userEventTypes, userPayloadSchemas, userSerde, type UserEvent, type UserEventType } from "@/modules/users/domain/events";
+import { PROFILE_FIELDS, type ProfileField } from "@/modules/users/domain/profile-fields";
 import { foldUser, type UserState } from "@/modules/users/domain/user-state";
 
 export const TIMELINE_PAGE_SIZE = 20;
@@ -56,6 +57,20 @@ export const isUserId = (value: string) => UUID.test(value);
 
 type EventRow = Awaited<ReturnType<typeof readRows>>[number];
 
+/** The columns of user_events a timeline entry is made of. */
+const TIMELINE_COLUMNS = {
+  eventId: true,
+  sequence: true,
+  type: true,
+  schemaVersion: true,
+  occurredAt: true,
+  actor: true,
+  correlationId: true,
+  causationId: true,
+  payload: true,
+  changes: true,
+} as const;
+
 function readRows(db: Db, userId: string, where: { type?: string; before?: number; after?: number }, take: number, order: "asc" | "desc") {
   return db.userEvent.findMany({
     where: {
@@ -66,18 +81,7 @@ function readRows(db: Db, userId: string, where: { type?: string; before?: numbe
     },
     orderBy: { sequence: order },
     take,
-    select: {
-      eventId: true,
-      sequence: true,
-      type: true,
-      schemaVersion: true,
-      occurredAt: true,
-      actor: true,
-      correlationId: true,
-      causationId: true,
-      payload: true,
-      changes: true,
-    },
+    select: TIMELINE_COLUMNS,
   });
 }
 
@@ -210,4 +214,41 @@ function roleOf(type: string, payload: unknown): { roleName: string | null; reas
     if (p.success) return { roleName: p.data.roleName, reason: p.data.reason };
   }
   return { roleName: null, reason: null };
+}
+
+
+export interface FieldValue {
+  value: string | null;
+  sequence: number;
+  eventId: string;
+  occurredAt: string;
+  actor: TimelineActor;
+}
+
+export type FieldHistories = Record<ProfileField, FieldValue[]>;
+
+/** Every value each profile field has had, newest first, from timeline entries (any order). Pure. */
+export function fieldHistories(entries: readonly TimelineEntry[]): FieldHistories {
+  const out = Object.fromEntries(PROFILE_FIELDS.map(({ field }) => [field, [] as FieldValue[]])) as FieldHistories;
+  for (const e of [...entries].sort((a, b) => b.sequence - a.sequence)) {
+    for (const change of e.changes) {
+      const list = out[change.field as ProfileField];
+      list?.push({ value: change.after, sequence: e.sequence, eventId: e.eventId, occurredAt: e.occurredAt, actor: e.actor });
+    }
+  }
+  return out;
+}
+
+export const FIELD_HISTORY_LIMIT = 500;
+
+/** The profile fields' histories from the user's UserCreated and UserUpdated events (the newest 500 of them). */
+export async function getFieldHistories(db: Db, userId: string): Promise<FieldHistories | null> {
+  if (!isUserId(userId)) return null;
+  const rows = await db.userEvent.findMany({
+    where: { userId, type: { in: ["UserCreated", "UserUpdated"] } },
+    orderBy: { sequence: "desc" },
+    take: FIELD_HISTORY_LIMIT,
+    select: TIMELINE_COLUMNS,
+  });
+  return fieldHistories(rows.map(toEntry));
 }

@@ -1,11 +1,14 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useId, useRef } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { Badge } from "@/lib/ui/badge";
 import { Spinner } from "@/lib/ui/form-controls";
 import { formatDateTime } from "@/lib/ui/format";
 import { buttonClass } from "@/lib/ui/styles";
+import { compareStates } from "@/modules/users/domain/compare-states";
+import type { UserState } from "@/modules/users/domain/user-state";
 import type { StateAt } from "@/modules/users/read/user-timeline";
+import { inputClass } from "@/lib/ui/styles";
 import { userKeys } from "./user-query-keys";
 
 async function fetchStateAt(userId: string, sequence: number, signal: AbortSignal): Promise<StateAt> {
@@ -14,19 +17,40 @@ async function fetchStateAt(userId: string, sequence: number, signal: AbortSigna
   return (await response.json()) as StateAt;
 }
 
-/**
- * Time travel: the user's whole state right after event `sequence`, folded on
- * the server from the user's events up to it. A modal <dialog>: focus moves
- * in, Escape closes, focus returns to the button that opened it.
- */
-export function StateAtDialog({ userId, sequence, onClose }: { userId: string; sequence: number; onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
-  const query = useQuery({
-    queryKey: userKeys.stateAt(userId, sequence),
-    queryFn: ({ signal }) => fetchStateAt(userId, sequence, signal),
+const useStateAt = (userId: string, sequence: number | null) =>
+  useQuery({
+    queryKey: userKeys.stateAt(userId, sequence ?? 0),
+    queryFn: ({ signal }) => fetchStateAt(userId, sequence!, signal),
+    enabled: sequence !== null,
     staleTime: Infinity, // the events up to `sequence` never change
   });
+
+/**
+ * Time travel: the user's whole state right after event `sequence`, folded on
+ * the server from the user's events up to it, and, on request, compared with
+ * the state after any other event of theirs (both states side by side, then
+ * what differs). A modal <dialog>: focus moves in, Escape closes, focus
+ * returns to the button that opened it.
+ */
+export function StateAtDialog({
+  userId,
+  sequence,
+  latest,
+  onClose,
+}: {
+  userId: string;
+  sequence: number;
+  /** The user's last event: the highest point to compare with. */
+  latest: number;
+  onClose: () => void;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const compareId = useId();
+  const [compareWith, setCompareWith] = useState<number | null>(null);
+  const [draft, setDraft] = useState(String(latest));
+  const query = useStateAt(userId, sequence);
+  const other = useStateAt(userId, compareWith);
 
   useEffect(() => {
     const dialog = ref.current;
@@ -59,7 +83,7 @@ export function StateAtDialog({ userId, sequence, onClose }: { userId: string; s
     >
       <div className="flex items-center justify-between border-b border-zinc-100 px-5 py-3">
         <h2 id={titleId} className="text-sm font-semibold">
-          State after event {sequence}
+          {compareWith === null ? `State after event ${sequence}` : `Event ${sequence} compared with event ${compareWith}`}
         </h2>
         <button type="button" onClick={onClose} className={buttonClass("secondary", "sm")}>
           Close
@@ -79,6 +103,8 @@ export function StateAtDialog({ userId, sequence, onClose }: { userId: string; s
           </p>
         ) : !state ? (
           <p className="text-zinc-500">These events do not fold into a user.</p>
+        ) : compareWith !== null ? (
+          <Comparison a={{ sequence, state }} b={compareWith} other={other} />
         ) : (
           <dl className="grid grid-cols-[8rem_1fr] gap-x-4 gap-y-2">
             <dt className="text-zinc-500">Email</dt>
@@ -117,7 +143,115 @@ export function StateAtDialog({ userId, sequence, onClose }: { userId: string; s
             <dd>{state.lastLoginAt ? formatDateTime(new Date(state.lastLoginAt)) : <span className="text-zinc-400">Never</span>}</dd>
           </dl>
         )}
+        {state && (
+          <form
+            className="mt-4 flex items-end gap-2 border-t border-zinc-100 pt-3"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const n = Number(draft);
+              if (Number.isInteger(n) && n >= 1 && n <= latest) setCompareWith(n);
+            }}
+          >
+            <div className="space-y-1">
+              <label htmlFor={compareId} className="block text-xs font-medium text-zinc-700">
+                Compare with event
+              </label>
+              <input
+                id={compareId}
+                type="number"
+                min={1}
+                max={latest}
+                required
+                value={draft}
+                onChange={(e) => setDraft(e.target.value)}
+                className={`${inputClass} w-28`}
+              />
+            </div>
+            <button type="submit" className={buttonClass("secondary", "sm")}>
+              Compare
+            </button>
+            {compareWith !== null && (
+              <button type="button" onClick={() => setCompareWith(null)} className={buttonClass("secondary", "sm")}>
+                Only event {sequence}
+              </button>
+            )}
+          </form>
+        )}
       </div>
     </dialog>
+  );
+}
+
+const show = (v: string | null) => v ?? "—";
+const time = (iso: string | null) => (iso ? formatDateTime(new Date(iso)) : null);
+
+/** Two states side by side (earlier event first), then what differs between them. */
+function Comparison({
+  a,
+  b,
+  other,
+}: {
+  a: { sequence: number; state: UserState };
+  b: number;
+  other: ReturnType<typeof useStateAt>;
+}) {
+  if (other.isPending) {
+    return (
+      <p role="status" className="flex items-center gap-2 text-zinc-500">
+        <Spinner /> Replaying events…
+      </p>
+    );
+  }
+  if (other.isError) return <p role="alert" className="text-red-700">{other.error.message}</p>;
+  const points = [a, { sequence: b, state: other.data.state }].sort((x, y) => x.sequence - y.sequence);
+  const [from, to] = points as [{ sequence: number; state: UserState | null }, { sequence: number; state: UserState | null }];
+  const rows: [string, (s: UserState | null) => string | null][] = [
+    ["Email", (s) => s?.email ?? null],
+    ["Name", (s) => s?.name ?? null],
+    ["Status", (s) => (s ? (s.isDeleted ? "Deleted" : "Live") : null)],
+    ["Roles", (s) => (s ? Object.values(s.roles).sort().join(", ") || "None" : null)],
+    ["Version", (s) => (s ? String(s.version) : null)],
+    ["Last login", (s) => time(s?.lastLoginAt ?? null) ?? (s ? "Never" : null)],
+  ];
+  const differences = compareStates(from.state, to.state);
+  return (
+    <>
+      <table className="w-full text-left text-sm">
+        <caption className="sr-only">States compared</caption>
+        <thead className="text-xs text-zinc-500">
+          <tr>
+            <th scope="col" className="py-1 pr-3 font-medium">Field</th>
+            <th scope="col" className="py-1 pr-3 font-medium">After event {from.sequence}</th>
+            <th scope="col" className="py-1 font-medium">After event {to.sequence}</th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-zinc-100">
+          {rows.map(([label, value]) => {
+            const x = value(from.state);
+            const y = value(to.state);
+            return (
+              <tr key={label} className={x !== y ? "bg-amber-50" : undefined}>
+                <th scope="row" className="py-1.5 pr-3 font-normal text-zinc-500">{label}</th>
+                <td className="py-1.5 pr-3 break-all">{show(x)}</td>
+                <td className="py-1.5 break-all">{show(y)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <h3 className="mt-4 mb-1 text-xs font-semibold text-zinc-700">Differences</h3>
+      {differences.length === 0 ? (
+        <p className="text-zinc-500">None: the two states are the same.</p>
+      ) : (
+        <ul aria-label="Differences" className="space-y-1">
+          {differences.map((d, i) => (
+            <li key={i} className="break-all">
+              <span className="text-zinc-500">{d.label}:</span> <del className="text-zinc-500">{show(d.before)}</del>{" "}
+              <span aria-label="changed to">→</span> <ins className="no-underline">{show(d.after)}</ins>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
   );
 }

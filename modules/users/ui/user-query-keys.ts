@@ -10,6 +10,8 @@ import type { UserEventType } from "@/modules/users/domain/events";
 export interface TimelineFilters {
   /** Only events of this type; null for all. */
   type: UserEventType | null;
+  /** Start at this event (a link to a timeline entry) rather than at the newest; null for the newest. */
+  startAt?: number | null;
 }
 
 export const userKeys = {

@@ -1,6 +1,7 @@
 "use client";
 import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState, type ReactNode } from "react";
+import { ActorLink } from "@/lib/ui/actor-link";
 import { EventTypeBadge } from "@/lib/ui/event-display";
 import { Spinner } from "@/lib/ui/form-controls";
 import { RelativeTime } from "@/lib/ui/relative-time";
@@ -35,21 +36,24 @@ export function UserTimeline({
   userId,
   version,
   initialPage,
+  startAt = null,
 }: {
   userId: string;
   /** The user's version the page was rendered at: a cached timeline older than that is refetched. */
   version: number;
   initialPage: TimelinePage;
+  /** Show the timeline from this event back (a link to an entry: `?event=N#event-N`). */
+  startAt?: number | null;
 }) {
   const [type, setType] = useState<UserEventType | null>(null);
   const [stateAt, setStateAt] = useState<number | null>(null);
   const queryClient = useQueryClient();
   const filterId = useId();
-  const queryKey = userKeys.timeline(userId, { type });
+  const queryKey = userKeys.timeline(userId, { type, startAt });
   const query = useInfiniteQuery({
     queryKey,
     queryFn: ({ pageParam, signal }) => fetchTimelinePage(userId, type, pageParam, signal),
-    initialPageParam: null as number | null,
+    initialPageParam: startAt === null ? null : ((startAt + 1) as number | null),
     getNextPageParam: (last) => last.nextBefore,
     initialData: type === null ? { pages: [initialPage], pageParams: [null] } : undefined,
   });
@@ -125,11 +129,26 @@ export function UserTimeline({
       ) : entries.length === 0 ? (
         <p className="text-sm text-zinc-500">{type ? `No ${type} events.` : "No events yet."}</p>
       ) : (
-        <ol aria-label="Timeline" className="relative space-y-5 border-l border-zinc-200 pl-5">
-          {entries.map((e) => (
-            <TimelineItem key={e.eventId} entry={e} onViewState={() => setStateAt(e.sequence)} />
-          ))}
-        </ol>
+        <>
+          {startAt !== null && (
+            <p className="text-xs text-zinc-500">
+              From event #{startAt} back.{" "}
+              <a href={`/users/${userId}`} className="font-medium text-zinc-700 underline underline-offset-2">
+                Show the newest events
+              </a>
+            </p>
+          )}
+          <ol aria-label="Timeline" className="relative space-y-5 border-l border-zinc-200 pl-5">
+            {entries.map((e) => (
+              <TimelineItem
+                key={e.eventId}
+                entry={e}
+                isTarget={e.sequence === startAt}
+                onViewState={() => setStateAt(e.sequence)}
+              />
+            ))}
+          </ol>
+        </>
       )}
 
       <div ref={sentinel} aria-hidden="true" />
@@ -148,14 +167,20 @@ export function UserTimeline({
         <p className="text-xs text-zinc-400">Beginning of the history.</p>
       )}
 
-      {stateAt !== null && <StateAtDialog userId={userId} sequence={stateAt} onClose={() => setStateAt(null)} />}
+      {stateAt !== null && (
+        <StateAtDialog userId={userId} sequence={stateAt} latest={version} onClose={() => setStateAt(null)} />
+      )}
     </div>
   );
 }
 
-function TimelineItem({ entry: e, onViewState }: { entry: TimelineEntry; onViewState: () => void }) {
+function TimelineItem({ entry: e, isTarget, onViewState }: { entry: TimelineEntry; isTarget: boolean; onViewState: () => void }) {
   return (
-    <li className="relative">
+    <li
+      id={`event-${e.sequence}`}
+      aria-current={isTarget ? "true" : undefined}
+      className={isTarget ? "relative scroll-mt-20 rounded-md bg-amber-50 ring-4 ring-amber-50" : "relative scroll-mt-20"}
+    >
       <span
         aria-hidden="true"
         className="absolute top-1.5 -left-[25px] size-2.5 rounded-full border-2 border-white bg-zinc-400"
@@ -192,7 +217,7 @@ function TimelineItem({ entry: e, onViewState }: { entry: TimelineEntry; onViewS
         </dl>
       )}
       <p className="mt-1 text-xs text-zinc-500">
-        by <span className="font-medium text-zinc-700">{actorLabel(e.actor)}</span> · <RelativeTime iso={e.occurredAt} />
+        by <ActorLink actor={e.actor}>{actorLabel(e.actor)}</ActorLink> · <RelativeTime iso={e.occurredAt} />
       </p>
       <div className="mt-1 flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-zinc-500">
         <span className="min-w-0 break-all">
