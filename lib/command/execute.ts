@@ -94,7 +94,7 @@ export async function executeOnStream<S extends { version: number }, E extends A
     await command.beforeAppend?.(t, state, events);
     await saveStreamHead(t, command.stream, command.streamId, next);
     // Last: once the broker has acknowledged, only the commit remains.
-    const appended = await deps.appender.append(events, command.serde);
+    const appended = await deps.appender.append(events, command.serde, { tx: t });
     return { aggregateId: command.streamId, version: next.version, events: appended };
   };
   if (tx) return run(tx);

@@ -7,7 +7,7 @@ import type { KafkaConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
 import type { Serde } from "@/lib/events/codec";
 import type { AnyEvent } from "@/lib/events/envelope";
-import type { PersonalDataKeys } from "@/lib/privacy/key-store";
+import type { PersonalDataKeys, Queryable } from "@/lib/privacy/key-store";
 import { createKafka } from "./client";
 import { topicName } from "./topics";
 
@@ -25,7 +25,7 @@ export interface EventAppender {
    * about KAFKA_PRODUCE_TIMEOUT_MS (see produceTimings). `serde` (the modules'
    * or one module's, lib/events/codec.ts) validates and encodes them and names their topic.
    */
-  append<E extends AnyEvent>(events: readonly E[], serde: EventEncoder<E>): Promise<AppendedEvent<E>[]>;
+  append<E extends AnyEvent>(events: readonly E[], serde: EventEncoder<E>, options?: AppendOptions): Promise<AppendedEvent<E>[]>;
   disconnect(): Promise<void>;
 }
 
@@ -213,6 +213,15 @@ export function createSerialProducer(config: KafkaConfig, clientIdSuffix: string
 /** What an append needs of a serde. */
 export type EventEncoder<E extends AnyEvent = AnyEvent> = Pick<Serde<E>, "encode" | "streamOf" | "personalSubjects">;
 
+export interface AppendOptions {
+  /**
+   * The command's transaction: a person's key is looked up (or created) on its connection. On
+   * another pooled connection, commands queued on a lock could hold every connection while the
+   * one holding the lock waits for one more (50 concurrent creates of one email did).
+   */
+  tx?: Queryable;
+}
+
 export interface AppenderOptions {
   /**
    * The key store that seals each person's personal data before it leaves the
@@ -226,7 +235,7 @@ export interface AppenderOptions {
 export function createEventAppender(config: KafkaConfig, { personalData, kafka }: AppenderOptions): EventAppender {
   const producer = createSerialProducer(config, "producer", kafka);
   return {
-    async append(events, serde) {
+    async append(events, serde, options = {}) {
       if (events.length === 0) return [];
       const first = events[0]!;
       if (events.some((e) => e.aggregateId !== first.aggregateId)) {
@@ -235,7 +244,7 @@ export function createEventAppender(config: KafkaConfig, { personalData, kafka }
       const topic = topicName(serde.streamOf(first.type), config);
       let messages;
       if (personalData) {
-        const keys = await personalData.writeKeys([...new Set(events.flatMap((e) => serde.personalSubjects(e)))]);
+        const keys = await personalData.writeKeys([...new Set(events.flatMap((e) => serde.personalSubjects(e)))], options.tx);
         messages = events.map((e) => serde.encode(e, (subject) => keys.get(subject)!));
       } else messages = events.map((e) => serde.encode(e));
       try {

@@ -15,7 +15,7 @@ import type { KeyWrapper } from "@/lib/crypto/key-wrapper";
 import { DomainError } from "@/lib/errors";
 import type { KeyRing, WriteKey } from "./personal-data";
 
-type Queryable = Pick<Db, "$queryRaw" | "$executeRaw"> | Tx;
+export type Queryable = Pick<Db, "$queryRaw" | "$executeRaw"> | Tx;
 
 /** Binds a wrapped key to its row: a wrapped key copied to another person's row does not unwrap. */
 const wrapContext = (subject: string, keyId: string) => `personal-data-key:${subject}:${keyId}`;
@@ -38,8 +38,11 @@ export class PersonErasedError extends DomainError {
 
 export interface PersonalDataKeys {
   readonly wrapper: KeyWrapper;
-  /** Each person's key for writing, created on first use. Refuses an erased person. */
-  writeKeys(subjects: readonly string[]): Promise<Map<string, WriteKey>>;
+  /**
+   * Each person's key for writing, created on first use (on `q`, e.g. the command's transaction:
+   * a key created for a command that rolls back is gone with it). Refuses an erased person.
+   */
+  writeKeys(subjects: readonly string[], q?: Queryable): Promise<Map<string, WriteKey>>;
   /** The ring to read a batch: the keys it names, and which of its people are erased. */
   ring(db: Queryable, wanted: { keyIds: Iterable<string>; subjects: Iterable<string> }): Promise<KeyRing>;
   /** Destroys a person's key (idempotent; inside the erasure's transaction). */
@@ -51,7 +54,7 @@ export function createPersonalDataKeys(db: Db, wrapper: KeyWrapper): PersonalDat
 
   const unwrap = async (row: KeyRow) => wrapper.unwrap(row.wrapped_key!, wrapContext(row.subject_id, row.key_id));
 
-  async function create(subjects: string[]) {
+  async function create(q: Queryable, subjects: string[]) {
     const rows = await Promise.all(
       subjects.map(async (subject) => {
         const keyId = randomUUID();
@@ -59,22 +62,22 @@ export function createPersonalDataKeys(db: Db, wrapper: KeyWrapper): PersonalDat
       }),
     );
     // A concurrent writer may have created one first: theirs stays, ours is dropped.
-    await db.$executeRaw`
+    await q.$executeRaw`
       INSERT INTO personal_data_keys (subject_id, key_id, wrapped_key, kek_id)
       SELECT r.subject, r."keyId", r.wrapped, ${wrapper.id}
       FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(subject uuid, "keyId" uuid, wrapped text)
       ON CONFLICT (subject_id) DO NOTHING`;
   }
 
-  async function read(subjects: string[]) {
-    return db.$queryRaw<KeyRow[]>`
+  async function read(q: Queryable, subjects: string[]) {
+    return q.$queryRaw<KeyRow[]>`
       SELECT subject_id::text, key_id::text, wrapped_key, erased_at FROM personal_data_keys
       WHERE subject_id = ANY(${subjects}::uuid[])`;
   }
 
   return {
     wrapper,
-    async writeKeys(subjects) {
+    async writeKeys(subjects, q = db) {
       const now = Date.now();
       const out = new Map<string, WriteKey>();
       const missing: string[] = [];
@@ -84,11 +87,11 @@ export function createPersonalDataKeys(db: Db, wrapper: KeyWrapper): PersonalDat
         else missing.push(s);
       }
       if (missing.length === 0) return out;
-      let rows = await read(missing);
+      let rows = await read(q, missing);
       if (rows.length < missing.length) {
         const have = new Set(rows.map((r) => r.subject_id));
-        await create(missing.filter((s) => !have.has(s)));
-        rows = await read(missing);
+        await create(q, missing.filter((s) => !have.has(s)));
+        rows = await read(q, missing);
       }
       for (const row of rows) {
         if (!row.wrapped_key) throw new PersonErasedError(row.subject_id);

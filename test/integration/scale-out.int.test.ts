@@ -4,6 +4,7 @@
  * events stream in; the other takes over its partitions, and the read model
  * ends equal to the fold of the whole log: nothing lost, nothing applied twice.
  */
+import { app } from "@/modules";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -55,7 +56,7 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
 }
 
 const metricsOf = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-const ALL_PARTITIONS = 8; // 4 per topic (test/integration.ts)
+const ALL_PARTITIONS = 4 * app.streams.length; // 4 per topic (test/integration.ts)
 
 describe("two projectors in one group", () => {
   it("share the partitions; when one is SIGKILLed under load the other takes over, nothing lost or applied twice", async () => {

@@ -16,7 +16,7 @@ afterAll(async () => {
 describe("ensureTopics", () => {
   it("created the topics with the configured partitions and infinite retention, and is idempotent", async () => {
     const topics = await ensureTopics(t.admin, t.config, app.streams);
-    expect(topics).toEqual([t.topics.users, `${t.topics.users}.dlq`, t.topics.roles, `${t.topics.roles}.dlq`]);
+    expect(topics).toEqual(Object.values(t.topics).flatMap((topic) => [topic, `${topic}.dlq`]));
     const metadata = await t.admin.fetchTopicMetadata({ topics: [t.topics.users, t.topics.roles] });
     expect(metadata.topics.map((m) => m.partitions.length)).toEqual([4, 4]);
     const { resources } = await t.admin.describeConfigs({
