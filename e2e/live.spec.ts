@@ -71,7 +71,7 @@ test("an open roles list and role page follow changes made elsewhere", async ({ 
 
   const row = page.getByRole("table", { name: "Roles" }).getByRole("row").filter({ hasText: roleName });
   await expect(row.getByRole("cell").nth(2)).toHaveText("1", { timeout: 5_000 });
-  await expect(rolePage.getByRole("region", { name: /Members/ }).getByRole("link", { name: email })).toBeVisible({
+  await expect(rolePage.getByRole("region", { name: /^Members\b/ }).getByRole("link", { name: email })).toBeVisible({
     timeout: 5_000,
   });
   await expectNotReloaded(page);

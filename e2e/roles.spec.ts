@@ -83,7 +83,7 @@ test("deleting a role a user holds says who loses it and records it in the user'
   await assignRole(page, roleName);
 
   await open(page, `/roles/${roleId}`);
-  const members = page.getByRole("region", { name: /Members/ });
+  const members = page.getByRole("region", { name: /^Members\b/ });
   await expect(members.getByRole("link", { name: email })).toHaveAttribute("href", `/users/${userId}`);
   await page.screenshot({ path: "test-results/screenshots/role.png", fullPage: true });
 

@@ -19,6 +19,7 @@ import { getFieldHistories, getTimelinePage } from "@/modules/users/read/user-ti
 import { FieldHistory } from "@/modules/users/ui/field-history";
 import { UserTimeline } from "@/modules/users/ui/user-timeline";
 import { ErasePersonForm } from "@/modules/privacy/ui/erase-person-form";
+import { eventsInClear } from "@/modules/privacy/application/erase-person";
 
 export const metadata: Metadata = { title: "User" };
 
@@ -158,13 +159,19 @@ export default async function UserPage({ params, searchParams }: Props) {
             </Card>
           )}
 
-          {!user.erasedAt && canErase && (
+          {canErase && (
             <Card title="Erase personal data" id="erase-heading">
-              <p className="mb-3 text-sm text-zinc-600">
-                For an erasure request (GDPR art. 17): destroys the key of this person&apos;s data in the log, deletes the
-                account and purges their sessions and credentials. Their history stays, without their data.
-              </p>
-              <ErasePersonForm userId={user.id} />
+              {user.erasedAt ? (
+                <ErasedSummary erasedAt={user.erasedAt} inClear={await eventsInClear(db, user.id)} />
+              ) : (
+                <>
+                  <p className="mb-3 text-sm text-zinc-600">
+                    For an erasure request (GDPR art. 17): destroys the key of this person&apos;s data in the log, deletes
+                    the account and purges their sessions and credentials. Their history stays, without their data.
+                  </p>
+                  <ErasePersonForm userId={user.id} />
+                </>
+              )}
             </Card>
           )}
         </div>
@@ -182,6 +189,19 @@ export default async function UserPage({ params, searchParams }: Props) {
         </div>
       </div>
     </>
+  );
+}
+
+/** What an erasure left: what no key can erase is said plainly (README, Privacy and erasure). */
+function ErasedSummary({ erasedAt, inClear }: { erasedAt: Date; inClear: number }) {
+  return (
+    <p role="status" className="text-sm text-zinc-700">
+      Personal data erased on <time dateTime={erasedAt.toISOString()}>{formatDateTime(erasedAt)}</time>: the key is
+      destroyed.{" "}
+      {inClear === 0
+        ? "None of their events in the log carries their data in clear."
+        : `${inClear === 1 ? "One event" : `${inClear} events`} in the log still carry it in clear (written before encryption or by another service): every page shows them erased, but the log itself keeps them.`}
+    </p>
   );
 }
 

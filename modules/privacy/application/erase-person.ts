@@ -69,13 +69,21 @@ export async function eraseUser(
   return { ...result, purged: purged!, eventsInClear: await eventsInClear(deps.db, data.userId) };
 }
 
-/** Applied events that carry the person's data in clear, in every module's timeline. */
+/**
+ * Applied events that carry the person's data in clear, in every module's timeline: their own
+ * aggregate's events and those they acted in (both indexed), once each.
+ */
 export async function eventsInClear(db: Db, userId: string): Promise<number> {
   let total = 0;
   for (const m of app.modules) {
     const table = Prisma.raw(`"${m.projection.timeline.table}"`);
+    const idColumn = Prisma.raw(`"${m.projection.timeline.idColumn}"`);
     const rows = await db.$queryRaw<{ n: bigint }[]>`
-      SELECT count(*) AS n FROM ${table} WHERE clear_subjects @> ARRAY[${userId}::uuid]`;
+      SELECT count(*) AS n FROM (
+        SELECT event_id FROM ${table} WHERE ${idColumn} = ${userId}::uuid AND clear_subjects @> ARRAY[${userId}::uuid]
+        UNION
+        SELECT event_id FROM ${table} WHERE actor->>'userId' = ${userId} AND clear_subjects @> ARRAY[${userId}::uuid]
+      ) AS clear`;
     total += Number(rows[0]?.n ?? 0);
   }
   return total;
