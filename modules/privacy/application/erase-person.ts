@@ -46,6 +46,10 @@ export async function eraseUser(
   { confirmEmail }: { confirmEmail?: string } = {},
 ): Promise<ErasureResult> {
   const data = parseInput(eraseUserInput, input);
+  if (ctx.actor.kind === "user" && ctx.actor.userId === data.userId) {
+    // Their own key would be gone before the erasure event, which they sign as actor, is sealed.
+    throw new DomainError("invariant", "You cannot erase your own personal data: ask another administrator.");
+  }
   let purged: PurgeCounts | null = null;
   const result = await executeOnStream<UserState, UserEvent>(deps, ctx, {
     stream: STREAM.users,
