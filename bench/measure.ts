@@ -537,10 +537,11 @@ export async function runCommands(opts: {
   const deps: CommandDeps = {
     ...opts.deps,
     appender: {
-      async append(events, serde) {
+      prepare: (subjects) => real.prepare(subjects),
+      async append(events, serde, options) {
         const t = hr();
         try {
-          return await real.append(events, serde);
+          return await real.append(events, serde, options);
         } finally {
           appends.push(hr() - t);
         }

@@ -97,6 +97,10 @@ export async function executeOnStream<S extends { version: number }, E extends A
     const appended = await deps.appender.append(events, command.serde, { tx: t });
     return { aggregateId: command.streamId, version: next.version, events: appended };
   };
+  // The keys of the people this command's events can name (its aggregate, its actor), created and
+  // committed before the transaction (lib/kafka/producer.ts, prepare).
+  const aggregateIsPerson = Object.values(command.serde.registry).some((spec) => spec.personal?.length);
+  await deps.appender.prepare([...(aggregateIsPerson ? [command.streamId] : []), ...(ctx.actor.kind === "user" ? [ctx.actor.userId] : [])]);
   if (tx) return run(tx);
   return deps.db.$transaction(run, { maxWait: 5_000, timeout: 20_000 });
 }

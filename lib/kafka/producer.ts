@@ -7,7 +7,7 @@ import type { KafkaConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
 import type { Serde } from "@/lib/events/codec";
 import type { AnyEvent } from "@/lib/events/envelope";
-import type { PersonalDataKeys, Queryable } from "@/lib/privacy/key-store";
+import { PersonErasedError, type PersonalDataKeys, type Queryable } from "@/lib/privacy/key-store";
 import { createKafka } from "./client";
 import { topicName } from "./topics";
 
@@ -26,6 +26,11 @@ export interface EventAppender {
    * or one module's, lib/events/codec.ts) validates and encodes them and names their topic.
    */
   append<E extends AnyEvent>(events: readonly E[], serde: EventEncoder<E>, options?: AppendOptions): Promise<AppendedEvent<E>[]>;
+  /**
+   * Makes sure these people's keys exist (created and committed) and are at hand, before a
+   * command opens its transaction: the append inside it then needs no other connection.
+   */
+  prepare(subjects: readonly string[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -215,9 +220,9 @@ export type EventEncoder<E extends AnyEvent = AnyEvent> = Pick<Serde<E>, "encode
 
 export interface AppendOptions {
   /**
-   * The command's transaction: a person's key is looked up (or created) on its connection. On
-   * another pooled connection, commands queued on a lock could hold every connection while the
-   * one holding the lock waits for one more (50 concurrent creates of one email did).
+   * The command's transaction: keys not at hand are read on its connection. Reading on another
+   * pooled connection, commands queued on a lock could hold every connection while the one
+   * holding the lock waits for one more (50 concurrent creates of one email did).
    */
   tx?: Queryable;
 }
@@ -260,6 +265,15 @@ export function createEventAppender(config: KafkaConfig, { personalData, kafka }
           "unavailable",
           `The event store (Kafka) did not acknowledge the change, so it was not saved: ${(error as Error).message}`,
         );
+      }
+    },
+    async prepare(subjects) {
+      if (!personalData) return;
+      for (const subject of subjects) {
+        // An erased person gets no new key; the command decides what that means (e.g. "already erased").
+        await personalData.writeKeys([subject]).catch((error: unknown) => {
+          if (!(error instanceof PersonErasedError)) throw error;
+        });
       }
     },
     disconnect: () => producer.disconnect(),

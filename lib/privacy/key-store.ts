@@ -39,10 +39,13 @@ export class PersonErasedError extends DomainError {
 export interface PersonalDataKeys {
   readonly wrapper: KeyWrapper;
   /**
-   * Each person's key for writing, created on first use (on `q`, e.g. the command's transaction:
-   * a key created for a command that rolls back is gone with it). Refuses an erased person.
+   * Each person's key for writing, created on first use. Refuses an erased person. A new key is
+   * always created and committed on a connection of its own, before any event sealed with it can
+   * be appended: a reader that sees the event must find its key (in the command's transaction it
+   * would not be visible until that commits, after the broker's ack, and the projector would read
+   * a live person as erased). `readVia` reads existing keys (e.g. on the command's transaction).
    */
-  writeKeys(subjects: readonly string[], q?: Queryable): Promise<Map<string, WriteKey>>;
+  writeKeys(subjects: readonly string[], readVia?: Queryable): Promise<Map<string, WriteKey>>;
   /** The ring to read a batch: the keys it names, and which of its people are erased. */
   ring(db: Queryable, wanted: { keyIds: Iterable<string>; subjects: Iterable<string> }): Promise<KeyRing>;
   /** Destroys a person's key (idempotent; inside the erasure's transaction). */
@@ -77,7 +80,7 @@ export function createPersonalDataKeys(db: Db, wrapper: KeyWrapper): PersonalDat
 
   return {
     wrapper,
-    async writeKeys(subjects, q = db) {
+    async writeKeys(subjects, readVia = db) {
       const now = Date.now();
       const out = new Map<string, WriteKey>();
       const missing: string[] = [];
@@ -87,11 +90,11 @@ export function createPersonalDataKeys(db: Db, wrapper: KeyWrapper): PersonalDat
         else missing.push(s);
       }
       if (missing.length === 0) return out;
-      let rows = await read(q, missing);
+      let rows = await read(readVia, missing);
       if (rows.length < missing.length) {
         const have = new Set(rows.map((r) => r.subject_id));
-        await create(q, missing.filter((s) => !have.has(s)));
-        rows = await read(q, missing);
+        await create(db, missing.filter((s) => !have.has(s)));
+        rows = await read(db, missing);
       }
       for (const row of rows) {
         if (!row.wrapped_key) throw new PersonErasedError(row.subject_id);
