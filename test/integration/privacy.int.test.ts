@@ -14,7 +14,9 @@ import { silentLogger } from "@/lib/log";
 import { ERASED } from "@/lib/privacy/personal-data";
 import type { Projector } from "@/lib/projection/projector";
 import { runRebuild } from "@/lib/projection/rebuild/rebuild";
-import { app, encodeEvent } from "@/modules";
+import { app, decodeEvent, encodeEvent, serde } from "@/modules";
+import { wantedKeys } from "@/lib/privacy/personal-data";
+import { event } from "@/test/fixtures";
 import { eraseUser } from "@/modules/privacy/application/erase-person";
 import { createRole } from "@/modules/roles/application/role-commands";
 import { eraseExpiredUsers } from "@/modules/privacy/application/retention";
@@ -95,6 +97,20 @@ describe("crypto-shredding", () => {
     const last = await getTimelinePage(t.db, old);
     expect(last!.entries[0]).toMatchObject({ type: "UserErased", actor: { kind: "service", name: "retention" } });
   }, 60_000);
+
+  it("commits a person's key before an event sealed with it can be read, even while the command's transaction is open", async () => {
+    const id = randomUUID();
+    const created = { ...event("UserCreated", id, 1, { email: "early.reader@example.com", name: "Early Reader" }) };
+    await t.db.$transaction(async (tx) => {
+      await t.appender.prepare([id]); // as every command does before its transaction (lib/command/execute.ts)
+      await t.appender.append([created], serde, { tx });
+      // The broker has the event; the transaction has not committed. A projector reads it now:
+      const log = (await readLog(t)).filter((m) => m.key === id);
+      const ring = await t.personalData.ring(t.db, wantedKeys(log));
+      const read = decodeEvent(log[0]!.value, "users", id, ring);
+      expect(read).toMatchObject({ ok: true, event: { payload: { email: "early.reader@example.com", name: "Early Reader" } } });
+    });
+  });
 
   it("writes nobody's personal data in clear to the log, and the read model reads it back", async () => {
     expect(found(await dumpTopics())).toEqual([]);
