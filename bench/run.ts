@@ -512,6 +512,7 @@ async function main() {
     const worker = await startWorker({ ...process.env, ...env, DATABASE_URL: mainUrl, PROJECTOR_GROUP_ID: mainGroup });
     onCleanup("projector worker", () => stopChild(worker));
     const cmdDb = createDb(mainUrl);
+    const keyWriter = createDb(mainUrl, { poolSize: 4 });
     const crudUrl = await dbs.fresh(`bench_crud_${runHex}`);
     const crudDb: Db = createDb(crudUrl);
     const watcher = await visibilityWatcher(mainUrl);
@@ -521,11 +522,11 @@ async function main() {
       if (external.brokers) await admin.deleteTopics({ topics: probeTopics }).catch(() => {});
     });
     await waitForLeaders(admin, probeTopics);
-    const probeAppender = createEventAppender(probeConfig, { personalData: createPersonalDataKeys(cmdDb, keyWrapperFromEnv()) });
+    const probeAppender = createEventAppender(probeConfig, { personalData: createPersonalDataKeys(cmdDb, keyWrapperFromEnv(), { writer: keyWriter }) });
     onCleanup("probe producer", () => probeAppender.disconnect());
     // Commands seal as the console does (keys in the main database, where the worker reads them);
     // each run is followed by the same load in clear, the baseline of encryption's cost.
-    const sealing = createEventAppender(config, { personalData: createPersonalDataKeys(cmdDb, keyWrapperFromEnv()) });
+    const sealing = createEventAppender(config, { personalData: createPersonalDataKeys(cmdDb, keyWrapperFromEnv(), { writer: keyWriter }) });
     onCleanup("sealing producer", () => sealing.disconnect());
     const deps = { db: cmdDb, appender: sealing };
     const durationMs = flags.durationS * 1000;
@@ -565,6 +566,7 @@ async function main() {
     } finally {
       await watcher.close();
       await cmdDb.$disconnect();
+      await keyWriter.$disconnect();
       await crudDb.$disconnect();
     }
   }

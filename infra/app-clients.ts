@@ -48,7 +48,8 @@ export async function connectAppClients<S extends string>(options: {
   await admin.connect();
   await (options.ensure ?? ensureTopics)(admin, config, options.streams);
   const db = createDb(env.DATABASE_URL);
-  const personalData = createPersonalDataKeys(db, keyWrapperFromEnv({ ...process.env, ...env }));
+  const keyWriter = createDb(env.DATABASE_URL, { poolSize: 4 });
+  const personalData = createPersonalDataKeys(db, keyWrapperFromEnv({ ...process.env, ...env }), { writer: keyWriter });
   const appender = createEventAppender(config, { personalData });
   return {
     databaseUrl: env.DATABASE_URL,
@@ -63,7 +64,7 @@ export async function connectAppClients<S extends string>(options: {
     ctx: { actor: { kind: "service", name: options.actorName } },
     topics: Object.fromEntries(options.streams.map((s) => [s, topicName(s, config)])) as Record<S, string>,
     async close() {
-      await Promise.allSettled([appender.disconnect(), admin.disconnect(), db.$disconnect()]);
+      await Promise.allSettled([appender.disconnect(), admin.disconnect(), db.$disconnect(), keyWriter.$disconnect()]);
     },
   };
 }

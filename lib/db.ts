@@ -5,9 +5,12 @@ import { PrismaClient } from "@/generated/prisma/client";
 
 export type Db = PrismaClient;
 
-/** A client of its own for `url` (tests, workers); call `disconnect` when done. */
-export function createDb(url: string): Db {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+/**
+ * A client of its own for `url` (tests, workers); call `disconnect` when done.
+ * `poolSize` caps its connections (node-postgres' default is 10).
+ */
+export function createDb(url: string, options: { poolSize?: number } = {}): Db {
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString: url, ...(options.poolSize ? { max: options.poolSize } : {}) }) });
 }
 
 // Kept on globalThis so Next's hot reload, which re-evaluates this module,

@@ -5,7 +5,7 @@
  */
 import { kafkaConfig, type KafkaConfig } from "@/lib/config";
 import type { CommandDeps } from "@/lib/command/execute";
-import { getDb } from "@/lib/db";
+import { createDb, getDb } from "@/lib/db";
 import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
 import { createEventAppender } from "@/lib/kafka/producer";
 import { createPersonalDataKeys, type PersonalDataKeys } from "@/lib/privacy/key-store";
@@ -28,6 +28,9 @@ export function getCommandDeps(): CommandDeps {
 
 /** The key store of personal data (lib/privacy): seals on append, erases. */
 export function getPersonalDataKeys(): PersonalDataKeys {
-  g.__adminConsolePersonalData ??= createPersonalDataKeys(getDb(), keyWrapperFromEnv());
+  // New keys are created on a small pool of their own, beside the commands' transactions.
+  g.__adminConsolePersonalData ??= createPersonalDataKeys(getDb(), keyWrapperFromEnv(), {
+    writer: createDb(process.env.DATABASE_URL!, { poolSize: 4 }),
+  });
   return g.__adminConsolePersonalData;
 }

@@ -28,7 +28,8 @@ async function main() {
   const projector = createProjector({ db, config, app, logger: log, metricsPort: metrics ? port : null });
   const rebuilds = startRebuildPoller({ db, config, app, logger: log, runner: `projector ${projector.instanceId}` });
   const retentionMs = retentionFromEnv();
-  const personalData = createPersonalDataKeys(db, keyWrapperFromEnv());
+  const keyWriter = retentionMs ? createDb(databaseUrl(), { poolSize: 2 }) : undefined;
+  const personalData = createPersonalDataKeys(db, keyWrapperFromEnv(), { writer: keyWriter });
   const appender = retentionMs ? createEventAppender(config, { personalData }) : null;
   const retention = retentionMs && appender ? startRetention({ db, appender, personalData }, retentionMs, log) : null;
   // Bounded: a Kafka or PostgreSQL that is already gone cannot keep the process alive (issue 10).
@@ -36,7 +37,7 @@ async function main() {
     log: (level, msg, extra = {}) => log[level](extra, msg),
     steps: () => [
       { name: "rebuild poller", run: () => rebuilds.stop() },
-      { name: "retention", run: async () => { await retention?.stop(); await appender?.disconnect(); } },
+      { name: "retention", run: async () => { await retention?.stop(); await appender?.disconnect(); await keyWriter?.$disconnect(); } },
       { name: "projector (Kafka consumer)", run: () => projector.stop() },
       { name: "database", run: () => db.$disconnect() },
       { name: "metrics server", run: () => metrics?.close() },

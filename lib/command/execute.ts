@@ -65,6 +65,12 @@ export async function executeOnStream<S extends { version: number }, E extends A
   command: StreamCommand<S, E>,
   tx?: Tx,
 ): Promise<CommandResult> {
+  // The keys of the people this command's events can name (its aggregate, its actor) are created
+  // and committed on the key store's own pool while the transaction runs, and awaited before the
+  // append (lib/privacy/key-store.ts, prepare): a reader that sees an event always finds its key.
+  const aggregateIsPerson = Object.values(command.serde.registry).some((spec) => spec.personal?.length);
+  const keysReady = deps.appender.prepare([...(aggregateIsPerson ? [command.streamId] : []), ...(ctx.actor.kind === "user" ? [ctx.actor.userId] : [])]);
+  keysReady.catch(() => {}); // awaited below; a command that appends nothing does not wait for it
   const run = async (t: Tx): Promise<CommandResult> => {
     const head = await lockStream<S>(t, command.stream, command.streamId);
     const state = head?.state ?? null;
@@ -93,14 +99,11 @@ export async function executeOnStream<S extends { version: number }, E extends A
     const next = events.reduce<S | null>((s, e) => command.evolve(s, e), state)!;
     await command.beforeAppend?.(t, state, events);
     await saveStreamHead(t, command.stream, command.streamId, next);
+    await keysReady;
     // Last: once the broker has acknowledged, only the commit remains.
     const appended = await deps.appender.append(events, command.serde, { tx: t });
     return { aggregateId: command.streamId, version: next.version, events: appended };
   };
-  // The keys of the people this command's events can name (its aggregate, its actor), created and
-  // committed before the transaction (lib/kafka/producer.ts, prepare).
-  const aggregateIsPerson = Object.values(command.serde.registry).some((spec) => spec.personal?.length);
-  await deps.appender.prepare([...(aggregateIsPerson ? [command.streamId] : []), ...(ctx.actor.kind === "user" ? [ctx.actor.userId] : [])]);
   if (tx) return run(tx);
   return deps.db.$transaction(run, { maxWait: 5_000, timeout: 20_000 });
 }

@@ -7,7 +7,7 @@ import type { KafkaConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
 import type { Serde } from "@/lib/events/codec";
 import type { AnyEvent } from "@/lib/events/envelope";
-import { PersonErasedError, type PersonalDataKeys, type Queryable } from "@/lib/privacy/key-store";
+import type { PersonalDataKeys, Queryable } from "@/lib/privacy/key-store";
 import { createKafka } from "./client";
 import { topicName } from "./topics";
 
@@ -233,7 +233,7 @@ export interface AppenderOptions {
    * process (lib/privacy). `null` writes it in clear, as a service that does not
    * encrypt would: for the benchmark's baseline and tests of that case only.
    */
-  personalData: Pick<PersonalDataKeys, "writeKeys"> | null;
+  personalData: Pick<PersonalDataKeys, "writeKeys" | "prepare"> | null;
   kafka?: Kafka;
 }
 
@@ -268,13 +268,7 @@ export function createEventAppender(config: KafkaConfig, { personalData, kafka }
       }
     },
     async prepare(subjects) {
-      if (!personalData) return;
-      for (const subject of subjects) {
-        // An erased person gets no new key; the command decides what that means (e.g. "already erased").
-        await personalData.writeKeys([subject]).catch((error: unknown) => {
-          if (!(error instanceof PersonErasedError)) throw error;
-        });
-      }
+      await personalData?.prepare(subjects);
     },
     disconnect: () => producer.disconnect(),
   };

@@ -46,30 +46,69 @@ export interface PersonalDataKeys {
    * a live person as erased). `readVia` reads existing keys (e.g. on the command's transaction).
    */
   writeKeys(subjects: readonly string[], readVia?: Queryable): Promise<Map<string, WriteKey>>;
+  /**
+   * Creates and commits the keys of `subjects` that have none, in one statement on the writer's
+   * own pool. A command starts it beside its transaction and awaits it before its append: it never
+   * waits for a connection of the pool the transaction holds one of, so it cannot deadlock it. An
+   * erased person is skipped (the command decides what that means, e.g. "already erased").
+   */
+  prepare(subjects: readonly string[]): Promise<void>;
   /** The ring to read a batch: the keys it names, and which of its people are erased. */
   ring(db: Queryable, wanted: { keyIds: Iterable<string>; subjects: Iterable<string> }): Promise<KeyRing>;
   /** Destroys a person's key (idempotent; inside the erasure's transaction). */
   erase(tx: Queryable, subject: string): Promise<void>;
 }
 
-export function createPersonalDataKeys(db: Db, wrapper: KeyWrapper): PersonalDataKeys {
+export interface KeyStoreOptions {
+  /**
+   * A client with a pool of its own (createDb(url, { poolSize: 4 })) on which new keys are created
+   * and committed: needed by `prepare`, i.e. by every process that runs commands; readers need none.
+   */
+  writer?: Db;
+}
+
+export function createPersonalDataKeys(db: Db, wrapper: KeyWrapper, options: KeyStoreOptions = {}): PersonalDataKeys {
   const cache = new Map<string, { key: WriteKey; until: number }>();
 
   const unwrap = async (row: KeyRow) => wrapper.unwrap(row.wrapped_key!, wrapContext(row.subject_id, row.key_id));
 
-  async function create(q: Queryable, subjects: string[]) {
-    const rows = await Promise.all(
-      subjects.map(async (subject) => {
-        const keyId = randomUUID();
-        return { subject, keyId, wrapped: await wrapper.wrap(newDataKey(), wrapContext(subject, keyId)) };
-      }),
-    );
+  /**
+   * Creates the keys of `subjects` that do not exist yet and returns every one of their rows, in one
+   * statement (one round trip): the insert's RETURNING gives the new rows, with their raw keys known
+   * here (nothing to unwrap), and the same statement reads the rows that already existed. A row a
+   * concurrent writer commits after this statement's snapshot is in neither: the caller reads again.
+   */
+  async function createOrRead(q: Queryable, subjects: string[]) {
+    const fresh = new Map<string, { keyId: string; key: Buffer; wrapped: string }>();
+    for (const subject of subjects) {
+      const keyId = randomUUID();
+      const key = newDataKey();
+      fresh.set(subject, { keyId, key, wrapped: await wrapper.wrap(key, wrapContext(subject, keyId)) });
+    }
+    const rows = [...fresh].map(([subject, f]) => ({ subject, keyId: f.keyId, wrapped: f.wrapped }));
     // A concurrent writer may have created one first: theirs stays, ours is dropped.
-    await q.$executeRaw`
-      INSERT INTO personal_data_keys (subject_id, key_id, wrapped_key, kek_id)
-      SELECT r.subject, r."keyId", r.wrapped, ${wrapper.id}
-      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(subject uuid, "keyId" uuid, wrapped text)
-      ON CONFLICT (subject_id) DO NOTHING`;
+    const found = await q.$queryRaw<Array<KeyRow & { created: boolean }>>`
+      WITH wanted AS (
+        SELECT r.subject, r."keyId", r.wrapped
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(subject uuid, "keyId" uuid, wrapped text)
+      ), created AS (
+        INSERT INTO personal_data_keys (subject_id, key_id, wrapped_key, kek_id)
+        SELECT subject, "keyId", wrapped, ${wrapper.id} FROM wanted
+        ON CONFLICT (subject_id) DO NOTHING
+        RETURNING subject_id, key_id, wrapped_key, erased_at
+      )
+      SELECT subject_id::text, key_id::text, wrapped_key, erased_at, true AS created FROM created
+      UNION ALL
+      SELECT k.subject_id::text, k.key_id::text, k.wrapped_key, k.erased_at, false AS created
+      FROM personal_data_keys k JOIN wanted w ON w.subject = k.subject_id`;
+    const out: Array<KeyRow & { key?: Buffer }> = [];
+    for (const row of found) {
+      const mine = fresh.get(row.subject_id);
+      out.push(row.created && mine?.keyId === row.key_id ? { ...row, key: mine.key } : row);
+    }
+    const missing = subjects.filter((s) => !out.some((r) => r.subject_id === s));
+    if (missing.length) out.push(...(await read(q, missing)));
+    return out;
   }
 
   async function read(q: Queryable, subjects: string[]) {
@@ -78,31 +117,45 @@ export function createPersonalDataKeys(db: Db, wrapper: KeyWrapper): PersonalDat
       WHERE subject_id = ANY(${subjects}::uuid[])`;
   }
 
+  /** Each person's key (from the cache, else read or created), and which of them are erased. */
+  async function load(subjects: readonly string[], readVia?: Queryable) {
+    const now = Date.now();
+    const keys = new Map<string, WriteKey>();
+    const erased: string[] = [];
+    const missing: string[] = [];
+    for (const s of new Set(subjects)) {
+      const hit = cache.get(s);
+      if (hit && hit.until > now) keys.set(s, hit.key);
+      else missing.push(s);
+    }
+    if (missing.length === 0) return { keys, erased };
+    // Inside a transaction, existing keys are read on its own connection; only a person with no key
+    // yet costs a statement on another connection (the writer's: `prepare` has normally made it).
+    const rows: Array<KeyRow & { key?: Buffer }> = readVia ? await read(readVia, missing) : [];
+    const absent = missing.filter((s) => !rows.some((r) => r.subject_id === s));
+    if (absent.length) rows.push(...(await createOrRead(options.writer ?? db, absent)));
+    for (const row of rows) {
+      if (!row.wrapped_key) {
+        erased.push(row.subject_id);
+        continue;
+      }
+      const key = { keyId: row.key_id, key: row.key ?? (await unwrap(row)) };
+      cache.set(row.subject_id, { key, until: now + WRITE_KEY_TTL_MS });
+      keys.set(row.subject_id, key);
+    }
+    return { keys, erased };
+  }
+
   return {
     wrapper,
-    async writeKeys(subjects, readVia = db) {
-      const now = Date.now();
-      const out = new Map<string, WriteKey>();
-      const missing: string[] = [];
-      for (const s of new Set(subjects)) {
-        const hit = cache.get(s);
-        if (hit && hit.until > now) out.set(s, hit.key);
-        else missing.push(s);
-      }
-      if (missing.length === 0) return out;
-      let rows = await read(readVia, missing);
-      if (rows.length < missing.length) {
-        const have = new Set(rows.map((r) => r.subject_id));
-        await create(db, missing.filter((s) => !have.has(s)));
-        rows = await read(db, missing);
-      }
-      for (const row of rows) {
-        if (!row.wrapped_key) throw new PersonErasedError(row.subject_id);
-        const key = { keyId: row.key_id, key: await unwrap(row) };
-        cache.set(row.subject_id, { key, until: now + WRITE_KEY_TTL_MS });
-        out.set(row.subject_id, key);
-      }
-      return out;
+    async writeKeys(subjects, readVia) {
+      const { keys, erased } = await load(subjects, readVia);
+      if (erased.length) throw new PersonErasedError(erased[0]!);
+      return keys;
+    },
+    async prepare(subjects) {
+      if (!options.writer) throw new Error("createPersonalDataKeys: prepare needs a writer (options.writer), a client with a pool of its own");
+      await load(subjects);
     },
     async ring(q, wanted) {
       const keyIds = [...new Set(wanted.keyIds)].filter((k) => /^[0-9a-fA-F-]{36}$/.test(k));

@@ -16,6 +16,7 @@ import type { Projector } from "@/lib/projection/projector";
 import { runRebuild } from "@/lib/projection/rebuild/rebuild";
 import { app, decodeEvent, encodeEvent, serde } from "@/modules";
 import { wantedKeys } from "@/lib/privacy/personal-data";
+import { createPersonalDataKeys, PersonErasedError } from "@/lib/privacy/key-store";
 import { event } from "@/test/fixtures";
 import { eraseUser } from "@/modules/privacy/application/erase-person";
 import { createRole } from "@/modules/roles/application/role-commands";
@@ -110,6 +111,22 @@ describe("crypto-shredding", () => {
       const read = decodeEvent(log[0]!.value, "users", id, ring);
       expect(read).toMatchObject({ ok: true, event: { payload: { email: "early.reader@example.com", name: "Early Reader" } } });
     });
+  });
+
+  it("gives concurrent writers of a new person one key, and an erased person none", async () => {
+    // Two processes (their own key stores and writer pools) create the same new person's key at once.
+    const other = createPersonalDataKeys(t.db, t.personalData.wrapper, { writer: t.db });
+    const id = randomUUID();
+    const [a, b] = await Promise.all([t.personalData.writeKeys([id]), other.writeKeys([id])]);
+    expect(a.get(id)!.keyId).toBe(b.get(id)!.keyId);
+    expect(a.get(id)!.key.equals(b.get(id)!.key)).toBe(true);
+    const rows = await t.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM personal_data_keys WHERE subject_id = ${id}::uuid`;
+    expect(rows[0]!.n).toBe(1);
+    // After an erasure no writer recreates the key: prepare skips the person, writeKeys refuses.
+    await t.db.$transaction((tx) => other.erase(tx, id));
+    const fresh = createPersonalDataKeys(t.db, t.personalData.wrapper, { writer: t.db });
+    await fresh.prepare([id]);
+    await expect(fresh.writeKeys([id])).rejects.toBeInstanceOf(PersonErasedError);
   });
 
   it("writes nobody's personal data in clear to the log, and the read model reads it back", async () => {
