@@ -5,7 +5,12 @@
  * TEST_DATABASE_URL / TEST_KAFKA_BROKERS point it at existing servers instead.
  *
  * Every stage runs even when an earlier one failed (one run shows every
- * problem); the exit code is non-zero if any failed.
+ * problem); the exit code is non-zero if any failed. Stages that do not depend
+ * on each other run side by side, to use both cores of a small machine:
+ * typecheck beside lint; then, on the same servers, the integration tests
+ * beside the end-to-end tests (each in databases, topics and consumer groups of
+ * its own). Each process's lines carry its name ([tsc], [integration],
+ * [playwright], ...), so interleaved output still reads.
  *   --only unit|integration|e2e|lifecycle|static   run one group of stages
  */
 import { randomBytes, randomUUID } from "node:crypto";
@@ -81,8 +86,10 @@ if (want("static") || want("unit") || want("integration") || want("e2e") || want
   await stage("prisma generate", () => runToEnd("generate", bin("prisma"), ["generate"]));
 }
 if (want("static")) {
-  await stage("typecheck", () => runToEnd("tsc", bin("tsc"), ["--noEmit"]));
-  await stage("lint", () => runToEnd("eslint", bin("eslint"), ["--max-warnings=0", "."]));
+  await Promise.all([
+    stage("typecheck", () => runToEnd("tsc", bin("tsc"), ["--noEmit"])),
+    stage("lint", () => runToEnd("eslint", bin("eslint"), ["--max-warnings=0", "."])),
+  ]);
 }
 if (want("unit")) await stage("unit tests", () => vitest("unit"));
 
@@ -109,54 +116,59 @@ if (want("integration") || want("e2e") || want("lifecycle")) {
 if (infra) {
   const adminUrl = infra.databaseUrl;
   const env = { TEST_DATABASE_URL: adminUrl, KAFKA_BROKERS: infra.brokers.join(",") };
-  try {
-    if (want("integration")) {
-      await stage("migrations match schema", async () => {
-        await createDatabase(adminUrl, "migration_check");
-        await assertMigrationsMatchSchema(databaseUrl(adminUrl, "migration_check"));
-      });
-      await stage("integration tests", () => vitest("integration", env));
-    }
-    if (want("e2e")) {
-      await stage("end-to-end tests", async () => {
-        await createDatabase(adminUrl, "e2e");
-        const port = await freePort();
-        const appEnv = {
-          DATABASE_URL: databaseUrl(adminUrl, "e2e"),
-          KAFKA_BROKERS: infra!.brokers.join(","),
-          KAFKA_TOPIC_PREFIX: "e2e.",
-          KAFKA_PARTITIONS: "8",
-          PROJECTOR_GROUP_ID: "read-model-e2e",
-          PROJECTOR_METRICS_PORT: String(await freePort()),
-          // The first administrator, created at start; the specs sign in as them (e2e/auth.setup.ts).
-          ADMIN_EMAIL: "e2e-admin@example.com",
-          ADMIN_PASSWORD: `e2e-${randomUUID()}`,
-          // The webhook journey delivers to a receiver on 127.0.0.1 (e2e/webhooks.spec.ts).
-          WEBHOOKS_ALLOW_PRIVATE_TARGETS: "true",
-          WEBHOOKS_GROUP_ID: "webhooks-e2e",
-          WEBHOOKS_METRICS_PORT: "0",
-        };
-        const app = await startApp({ env: appEnv, port, projectors: 1, build: true, log: (l) => console.log(`[e2e] ${l}`) });
-        const report = path.join(resultsDir, "playwright.json");
-        try {
-          const code = await run("playwright", bin("playwright"), ["test"], {
-            ...appEnv,
-            BASE_URL: app.url,
-            PLAYWRIGHT_JSON_OUTPUT_NAME: report,
-          }).exited;
-          const counts = playwrightCounts(report);
-          if (code !== 0) throw Object.assign(new Error(`playwright failed (exit ${code})`), counts);
-          return counts;
-        } finally {
-          await stopAll(app.processes);
-        }
-      });
-    }
+  // Two tracks on the same servers, side by side: neither waits for the other.
+  const integrationTrack = async () => {
+    if (!want("integration")) return;
+    await stage("migrations match schema", async () => {
+      await createDatabase(adminUrl, "migration_check");
+      await assertMigrationsMatchSchema(databaseUrl(adminUrl, "migration_check"));
+    });
+    await stage("integration tests", () => vitest("integration", env));
+  };
+  const consoleTrack = async () => {
+    if (want("e2e")) await stage("end-to-end tests", () => endToEnd(adminUrl, infra!));
     // npm start as users run it (reusing the build the end-to-end stage made): Ctrl-C, an
     // unreachable checkout (test/lifecycle).
     if (want("lifecycle")) await stage("lifecycle tests", () => vitest("lifecycle", env));
+  };
+  try {
+    await Promise.all([integrationTrack(), consoleTrack()]);
   } finally {
     await infra.stop();
+  }
+}
+
+async function endToEnd(adminUrl: string, infra: Infra): Promise<Partial<Stage>> {
+  await createDatabase(adminUrl, "e2e");
+  const port = await freePort();
+  const appEnv = {
+    DATABASE_URL: databaseUrl(adminUrl, "e2e"),
+    KAFKA_BROKERS: infra.brokers.join(","),
+    KAFKA_TOPIC_PREFIX: "e2e.",
+    KAFKA_PARTITIONS: "8",
+    PROJECTOR_GROUP_ID: "read-model-e2e",
+    PROJECTOR_METRICS_PORT: String(await freePort()),
+    // The first administrator, created at start; the specs sign in as them (e2e/auth.setup.ts).
+    ADMIN_EMAIL: "e2e-admin@example.com",
+    ADMIN_PASSWORD: `e2e-${randomUUID()}`,
+    // The webhook journey delivers to a receiver on 127.0.0.1 (e2e/webhooks.spec.ts).
+    WEBHOOKS_ALLOW_PRIVATE_TARGETS: "true",
+    WEBHOOKS_GROUP_ID: "webhooks-e2e",
+    WEBHOOKS_METRICS_PORT: "0",
+  };
+  const app = await startApp({ env: appEnv, port, projectors: 1, build: true, log: (l) => console.log(`[e2e] ${l}`) });
+  const report = path.join(resultsDir, "playwright.json");
+  try {
+    const code = await run("playwright", bin("playwright"), ["test"], {
+      ...appEnv,
+      BASE_URL: app.url,
+      PLAYWRIGHT_JSON_OUTPUT_NAME: report,
+    }).exited;
+    const counts = playwrightCounts(report);
+    if (code !== 0) throw Object.assign(new Error(`playwright failed (exit ${code})`), counts);
+    return counts;
+  } finally {
+    await stopAll(app.processes);
   }
 }
 
