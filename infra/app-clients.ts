@@ -64,6 +64,7 @@ export async function connectAppClients<S extends string>(options: {
     ctx: { actor: { kind: "service", name: options.actorName } },
     topics: Object.fromEntries(options.streams.map((s) => [s, topicName(s, config)])) as Record<S, string>,
     async close() {
+      await personalData.close().catch(() => {});
       await Promise.allSettled([appender.disconnect(), admin.disconnect(), db.$disconnect(), keyWriter.$disconnect()]);
     },
   };

@@ -37,7 +37,7 @@ async function main() {
     log: (level, msg, extra = {}) => log[level](extra, msg),
     steps: () => [
       { name: "rebuild poller", run: () => rebuilds.stop() },
-      { name: "retention", run: async () => { await retention?.stop(); await appender?.disconnect(); await keyWriter?.$disconnect(); } },
+      { name: "retention", run: async () => { await retention?.stop(); await appender?.disconnect(); await personalData.close(); await keyWriter?.$disconnect(); } },
       { name: "projector (Kafka consumer)", run: () => projector.stop() },
       { name: "database", run: () => db.$disconnect() },
       { name: "metrics server", run: () => metrics?.close() },

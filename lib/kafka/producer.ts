@@ -2,6 +2,7 @@
  * The event store's append: one idempotent producer per process, acks from all
  * in-sync replicas, and a bounded time to fail so a command never hangs.
  */
+import { randomUUID } from "node:crypto";
 import { Partitioners, type Kafka, type Message, type PartitionerArgs, type Producer, type RecordMetadata } from "kafkajs";
 import type { KafkaConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
@@ -27,10 +28,15 @@ export interface EventAppender {
    */
   append<E extends AnyEvent>(events: readonly E[], serde: EventEncoder<E>, options?: AppendOptions): Promise<AppendedEvent<E>[]>;
   /**
-   * Makes sure these people's keys exist (created and committed) and are at hand, before a
-   * command opens its transaction: the append inside it then needs no other connection.
+   * Makes sure these people's keys exist (created and committed) and are at hand, before the
+   * command's append (lib/command/execute.ts starts it beside its transaction).
    */
   prepare(subjects: readonly string[]): Promise<void>;
+  /**
+   * An id for a new person (a new user's aggregate id) whose key is already created and
+   * committed, so their first command costs no key creation (lib/privacy/key-store.ts, newSubject).
+   */
+  newSubject(): Promise<string>;
   disconnect(): Promise<void>;
 }
 
@@ -233,7 +239,7 @@ export interface AppenderOptions {
    * process (lib/privacy). `null` writes it in clear, as a service that does not
    * encrypt would: for the benchmark's baseline and tests of that case only.
    */
-  personalData: Pick<PersonalDataKeys, "writeKeys" | "prepare"> | null;
+  personalData: Pick<PersonalDataKeys, "writeKeys" | "prepare" | "newSubject"> | null;
   kafka?: Kafka;
 }
 
@@ -270,6 +276,7 @@ export function createEventAppender(config: KafkaConfig, { personalData, kafka }
     async prepare(subjects) {
       await personalData?.prepare(subjects);
     },
+    newSubject: () => (personalData ? personalData.newSubject() : Promise.resolve(randomUUID())),
     disconnect: () => producer.disconnect(),
   };
 }

@@ -22,6 +22,8 @@ const wrapContext = (subject: string, keyId: string) => `personal-data-key:${sub
 
 /** How long a writer keeps a person's key in memory (an erasure in this process drops it at once). */
 const WRITE_KEY_TTL_MS = 5 * 60_000;
+/** Keys for future people made in one statement; more are made when fewer than a quarter are left. */
+const NEW_SUBJECT_BATCH = 32;
 
 interface KeyRow {
   subject_id: string;
@@ -53,6 +55,16 @@ export interface PersonalDataKeys {
    * erased person is skipped (the command decides what that means, e.g. "already erased").
    */
   prepare(subjects: readonly string[]): Promise<void>;
+  /**
+   * A fresh id for a new person whose key is already created and committed: keys for future
+   * people are made ahead, NEW_SUBJECT_BATCH at a time in one statement on the writer's pool, so
+   * creating a user costs no key creation in the command's path (one commit per batch, not per
+   * person). Ids handed out are never handed out again; the few left unused when a process stops
+   * stay as keys of nobody (`close` deletes them on a clean stop).
+   */
+  newSubject(): Promise<string>;
+  /** Deletes the keys made ahead that were never handed out (on a clean stop). */
+  close(): Promise<void>;
   /** The ring to read a batch: the keys it names, and which of its people are erased. */
   ring(db: Queryable, wanted: { keyIds: Iterable<string>; subjects: Iterable<string> }): Promise<KeyRing>;
   /** Destroys a person's key (idempotent; inside the erasure's transaction). */
@@ -146,8 +158,41 @@ export function createPersonalDataKeys(db: Db, wrapper: KeyWrapper, options: Key
     return { keys, erased };
   }
 
+  // Keys made ahead for people who do not exist yet (newSubject).
+  const ahead: Array<{ subject: string; key: WriteKey }> = [];
+  let refilling: Promise<void> | null = null;
+  function refill(): Promise<void> {
+    refilling ??= (async () => {
+      try {
+        if (!options.writer) throw new Error("createPersonalDataKeys: newSubject needs a writer (options.writer)");
+        const subjects = Array.from({ length: NEW_SUBJECT_BATCH }, () => randomUUID());
+        for (const row of await createOrRead(options.writer, subjects)) {
+          // Fresh random ids: every row is ours and new (a clash would be a 2^-122 event, and is skipped).
+          if (row.key) ahead.push({ subject: row.subject_id, key: { keyId: row.key_id, key: row.key } });
+        }
+      } finally {
+        refilling = null;
+      }
+    })();
+    return refilling;
+  }
+
   return {
     wrapper,
+    async newSubject() {
+      while (ahead.length === 0) await refill();
+      const next = ahead.shift()!;
+      cache.set(next.subject, { key: next.key, until: Date.now() + WRITE_KEY_TTL_MS });
+      if (ahead.length < NEW_SUBJECT_BATCH / 4) refill().catch(() => {}); // the next caller that finds none waits and sees the error
+      return next.subject;
+    },
+    async close() {
+      await refilling?.catch(() => {});
+      const unused = ahead.splice(0).map((a) => a.subject);
+      if (unused.length && options.writer) {
+        await options.writer.$executeRaw`DELETE FROM personal_data_keys WHERE subject_id = ANY(${unused}::uuid[])`;
+      }
+    },
     async writeKeys(subjects, readVia) {
       const { keys, erased } = await load(subjects, readVia);
       if (erased.length) throw new PersonErasedError(erased[0]!);

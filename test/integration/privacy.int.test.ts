@@ -129,6 +129,22 @@ describe("crypto-shredding", () => {
     await expect(fresh.writeKeys([id])).rejects.toBeInstanceOf(PersonErasedError);
   });
 
+  it("hands out new people's ids with their keys already committed, each id once, and deletes the unused ones on close", async () => {
+    const writer = createPersonalDataKeys(t.db, t.personalData.wrapper, { writer: t.db });
+    const ids = await Promise.all(Array.from({ length: 40 }, () => writer.newSubject()));
+    expect(new Set(ids).size).toBe(40);
+    // Another process (no cache) finds every key by id before any event exists: a reader never waits for one.
+    const keys = await writer.writeKeys(ids);
+    const ring = await createPersonalDataKeys(t.db, t.personalData.wrapper).ring(t.db, { keyIds: [...keys.values()].map((k) => k.keyId), subjects: ids });
+    for (const id of ids) expect(ring.key(keys.get(id)!.keyId)!.equals(keys.get(id)!.key)).toBe(true);
+    const made = await t.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM personal_data_keys`;
+    await writer.close();
+    const left = await t.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM personal_data_keys`;
+    expect(made[0]!.n - left[0]!.n).toBeGreaterThan(0); // the ones made ahead and never handed out
+    const kept = await t.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM personal_data_keys WHERE subject_id = ANY(${ids}::uuid[])`;
+    expect(kept[0]!.n).toBe(40);
+  });
+
   it("writes nobody's personal data in clear to the log, and the read model reads it back", async () => {
     expect(found(await dumpTopics())).toEqual([]);
     const user = await t.db.user.findUniqueOrThrow({ where: { id: adaId } });

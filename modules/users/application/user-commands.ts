@@ -3,7 +3,6 @@
  * tests and benchmarks all call these). Each one: validate → lock → decide →
  * append → commit (lib/command/execute.ts).
  */
-import { randomUUID } from "node:crypto";
 import { invariant } from "@/lib/errors";
 import {
   executeOnStream,
@@ -58,7 +57,8 @@ function onUser(deps: CommandDeps, ctx: CommandContext, command: UserCommand, tx
 
 export async function createUser(deps: CommandDeps, ctx: CommandContext, input: unknown) {
   const data = parseInput(createUserInput, input);
-  const userId = (deps.newId ?? randomUUID)();
+  // A new person's id comes with their key already made (lib/privacy/key-store.ts, newSubject).
+  const userId = deps.newId ? deps.newId() : await deps.appender.newSubject();
   return onUser(deps, ctx, { type: "CreateUser", userId, ...data });
 }
 
