@@ -57,6 +57,12 @@ export interface StreamCommand<S, E extends AnyEvent> {
   evolve: (state: S | null, event: E) => S;
   /** Runs inside the transaction after decide, before the append (may throw a DomainError). */
   beforeAppend?: (tx: Tx, state: S | null, events: E[]) => Promise<void>;
+  /**
+   * The command destroys the aggregate's key in its transaction (an erasure): no key is made for
+   * the aggregate beside it. That insert would wait for the transaction's own tombstone row, while
+   * the transaction waits for it before its append.
+   */
+  destroysAggregateKey?: boolean;
 }
 
 export async function executeOnStream<S extends { version: number }, E extends AnyEvent>(
@@ -68,7 +74,8 @@ export async function executeOnStream<S extends { version: number }, E extends A
   // The keys of the people this command's events can name (its aggregate, its actor) are created
   // and committed on the key store's own pool while the transaction runs, and awaited before the
   // append (lib/privacy/key-store.ts, prepare): a reader that sees an event always finds its key.
-  const aggregateIsPerson = Object.values(command.serde.registry).some((spec) => spec.personal?.length);
+  const aggregateIsPerson =
+    !command.destroysAggregateKey && Object.values(command.serde.registry).some((spec) => spec.personal?.length);
   const keysReady = deps.appender.prepare([...(aggregateIsPerson ? [command.streamId] : []), ...(ctx.actor.kind === "user" ? [ctx.actor.userId] : [])]);
   keysReady.catch(() => {}); // awaited below; a command that appends nothing does not wait for it
   const run = async (t: Tx): Promise<CommandResult> => {

@@ -8,6 +8,9 @@
  * is counted, shown erased, and reported.
  */
 import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { ConfigResourceTypes } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "@/lib/events/envelope";
 import { silentLogger } from "@/lib/log";
@@ -52,6 +55,48 @@ async function dumpTopics(): Promise<string> {
 }
 
 const found = (text: string) => secrets.filter((s) => text.toLowerCase().includes(s.toLowerCase()));
+
+/**
+ * Every file of this test's database in PostgreSQL's data directory, and of its topics in the
+ * broker's log directories, each searched for the secrets as raw bytes. First the maintenance the
+ * README asks for after erasures: ANALYZE (statistics keep samples of column values), VACUUM FULL
+ * (dead row versions stay in the table's pages until then) and a CHECKPOINT (dropped and
+ * rewritten files are unlinked then). PostgreSQL's WAL is not scanned: it is the server's journal,
+ * recycled after checkpoints (README, Privacy: what erasure does not guarantee).
+ */
+async function scanFiles(): Promise<{ scanned: number; found: string[] }> {
+  await t.db.$executeRawUnsafe("ANALYZE");
+  await t.db.$executeRawUnsafe("VACUUM FULL");
+  await t.db.$executeRawUnsafe("CHECKPOINT");
+  const [pg] = await t.db.$queryRaw<{ dir: string; oid: string }[]>`
+    SELECT current_setting('data_directory') AS dir, oid::text FROM pg_database WHERE datname = current_database()`;
+  const roots = [path.join(pg!.dir, "base", pg!.oid)];
+  const cluster = await t.admin.describeCluster();
+  for (const broker of cluster.brokers) {
+    const described = await t.admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.BROKER, name: String(broker.nodeId), configNames: ["log.dirs", "log.dir"] }],
+    });
+    const entries = described.resources[0]?.configEntries ?? [];
+    // log.dirs when set, else log.dir (Kafka's own rule).
+    const value = entries.find((e) => e.configName === "log.dirs" && e.configValue)?.configValue ?? entries.find((e) => e.configName === "log.dir")?.configValue;
+    {
+      for (const dir of (value ?? "").split(",").filter(Boolean)) {
+        for (const name of readdirSync(dir)) if (name.startsWith(t.config.KAFKA_TOPIC_PREFIX)) roots.push(path.join(dir, name));
+      }
+    }
+  }
+  const hits: string[] = [];
+  let scanned = 0;
+  const walk = (p: string) => {
+    if (statSync(p).isDirectory()) return readdirSync(p).forEach((name) => walk(path.join(p, name)));
+    scanned++;
+    for (const secret of found(readFileSync(p).toString("latin1"))) hits.push(`${p}: ${secret}`);
+  };
+  roots.forEach(walk);
+  expect(roots.length, `no log directory of this test's topics found (${roots.join(", ")})`).toBeGreaterThan(1);
+  return { scanned, found: hits };
+}
 
 let adaId: string;
 let otherId: string;
@@ -182,6 +227,11 @@ describe("crypto-shredding", () => {
     const outcome = await runRebuild({ db: t.db, config: t.config, app, kafka: t.kafka, logger: silentLogger, closeEnough: 20, runId: "erased" });
     expect(outcome.status, outcome.message).toBe("switched");
     if (outcome.status === "switched") expect(outcome.comparison.filter((c) => !c.equal)).toEqual([]);
+
+    // Nor in any file of the database or of the topics, once PostgreSQL's maintenance has run.
+    const files = await scanFiles();
+    expect(files.scanned).toBeGreaterThan(10);
+    expect(files.found).toEqual([]);
 
     // Erasing twice is refused with a clear reason.
     await expect(eraseUser(t.deps, t.ctx, { userId: adaId, reason: "again" })).rejects.toThrow(/already erased/);

@@ -64,6 +64,7 @@ export async function eraseUser(
       return decideUser({ type: "EraseUser", ...data }, state);
     },
     evolve: evolveUser,
+    destroysAggregateKey: true,
     async beforeAppend(tx, state) {
       await tx.$executeRaw`DELETE FROM email_reservations WHERE user_id = ${data.userId}::uuid`;
       await deps.personalData.erase(tx, data.userId);
