@@ -14,7 +14,8 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   retries: 0,
   workers: 1,
-  timeout: 60_000,
+  // Journeys across several pages on 2 cores shared with the integration tests (scripts/test.ts).
+  timeout: 120_000,
   expect: { timeout: 15_000 },
   reporter: [["list"], ["json"]],
   use: {

@@ -79,7 +79,7 @@ export interface SubscriberOptions<M extends Notification, E extends AnyEvent, K
   config: KafkaConfig;
   /** The streams to read and the serde to read them with (the modules', modules/index.ts). */
   streams: readonly string[];
-  serde: Pick<Serde<E>, "decode">;
+  serde: Pick<Serde<E>, "decode" | "registry">;
   /**
    * The key store: the keys that reveal personal data, and who is erased (an erased person's
    * data reads as ERASED; lib/privacy). Default: PostgreSQL's, wrapped by DATA_KEY_ENCRYPTION_KEY.
@@ -300,6 +300,13 @@ export function createSubscriber<M extends Notification, E extends AnyEvent, K, 
       offset: m.offset,
       result: serde.decode(m.value, stream, m.key?.toString("utf8") ?? null, ring),
     }));
+    // An erasure's events (its UserDeleted, then UserErased) are appended in one request, so they
+    // arrive in one batch: its person counts as erased for the whole batch, also when the batch is
+    // read before the erasure's transaction (the key's tombstone) has committed.
+    const erasedHere = new Set(
+      decoded.flatMap((d) => (d.result.ok && serde.registry[d.result.event.type]?.erasesPerson ? [d.result.event.aggregateId.toLowerCase()] : [])),
+    );
+    const isErased = (id: string) => ring.isErased(id) || erasedHere.has(id.toLowerCase());
     const handled = await alreadyHandled(decoded.flatMap((d) => (d.result.ok ? [d.result.event.id] : [])));
     let done: string | null = null;
     for (const { offset, result } of decoded) {
@@ -307,7 +314,7 @@ export function createSubscriber<M extends Notification, E extends AnyEvent, K, 
       if (!result.ok) {
         log({ level: "warn", msg: "skipped: cannot decode (dead-lettered by the projector)", topic, partition, offset, reason: result.reason });
       } else if (!handled.has(result.event.id)) {
-        const outcome = await handle(result.event, control, { topic, partition, offset }, ring.isErased(result.event.aggregateId));
+        const outcome = await handle(result.event, control, { topic, partition, offset }, isErased(result.event.aggregateId));
         if (outcome === "stopped") break;
         handled.add(result.event.id); // its twin later in this batch (a republish) is skipped too
         if (outcome === "delivered") {

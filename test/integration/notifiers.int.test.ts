@@ -20,6 +20,7 @@ import { assignRole, createUser, deleteUser, unassignRole } from "@/modules/user
 import { createTestContext, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
 import { ERASED } from "@/lib/privacy/personal-data";
 import { eraseUser } from "@/modules/privacy/application/erase-person";
+import { serde } from "@/modules";
 
 interface Mail {
   to: string[];
@@ -369,6 +370,36 @@ describe("notifiers", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  it("an erasure read before its transaction commits (key not yet destroyed) still sends nothing about the person", async () => {
+    const group = config({ NOTIFIER_EMAIL_GROUP_ID: `early-${t.id}`, NOTIFIER_SLACK_GROUP_ID: `early-s-${t.id}` });
+    await start(createEmailNotifier, group);
+    await start(createSlackNotifier, group);
+    const admin = await createRole(t.deps, t.ctx, { name: `admin` });
+    const fay = await createUser(t.deps, t.ctx, { email: "fay.early@example.com", name: "Fay Early" });
+    await assignRole(t.deps, t.ctx, { userId: fay.aggregateId, roleId: admin.aggregateId });
+    await waitFor("Fay's welcome and role mails", () => mailsTo("fay.early@example.com").length >= 2);
+    await waitFor("the Slack post about Fay", () => posts.some((p) => p.text.includes("Fay Early")));
+    const postsBefore = posts.length;
+    const mailsBefore = mails.length;
+    // The erasure's two events as the broker has them between its ack and the erasure's commit:
+    // appended together, while her key (no tombstone yet) still reads.
+    const actor = { kind: "service", name: "integration-test" } as const;
+    const at = new Date().toISOString();
+    const base = { aggregateId: fay.aggregateId, occurredAt: at, actor, correlationId: randomUUID(), causationId: null, schemaVersion: 1 };
+    await t.appender.append(
+      [
+        { ...base, id: randomUUID(), type: "UserDeleted", sequence: 3, payload: {} },
+        { ...base, id: randomUUID(), type: "UserErased", sequence: 4, payload: { reason: "GDPR request" } },
+      ] as never,
+      serde,
+    );
+    await waitForGroup(group.NOTIFIER_EMAIL_GROUP_ID);
+    await waitForGroup(group.NOTIFIER_SLACK_GROUP_ID);
+    const sent = [...mails.slice(mailsBefore).map((m) => m.raw), ...posts.slice(postsBefore).map((p) => p.text)];
+    expect(sent.filter((m) => m.includes("Fay") || m.includes("fay.early"))).toEqual([]);
+    await Promise.all([...running].map(stop));
+  });
+
   it("after an erasure, groups reading the log from the beginning send nothing about the person, and keep no copy of them", async () => {
     const first = config({ NOTIFIER_EMAIL_GROUP_ID: `erase-1-${t.id}`, NOTIFIER_SLACK_GROUP_ID: `erase-1s-${t.id}` });
     await start(createEmailNotifier, first);
