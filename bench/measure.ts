@@ -11,7 +11,7 @@ import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@/generated/prisma/client";
 import { endOffsets } from "@/infra/log-harness";
-import type { CommandDeps } from "@/lib/command/execute";
+import type { CommandDeps, CommandStep } from "@/lib/command/execute";
 import type { KafkaConfig } from "@/lib/config";
 import { createDb, type Db } from "@/lib/db";
 import { app, decodeEvent, serde } from "@/modules";
@@ -534,8 +534,14 @@ export async function runCommands(opts: {
   const appends: number[] = [];
   const visible: number[] = [];
   const real = opts.deps.appender;
+  // Where a command's time goes, one command at a time (lib/command/execute.ts, CommandStep).
+  const steps = new Map<CommandStep, number[]>();
+  let recordSteps = true;
   const deps: CommandDeps = {
     ...opts.deps,
+    onStep: (step, ms) => {
+      if (recordSteps) steps.set(step, [...(steps.get(step) ?? []), ms]);
+    },
     appender: {
       prepare: (subjects) => real.prepare(subjects),
       newSubject: () => real.newSubject(),
@@ -555,7 +561,7 @@ export async function runCommands(opts: {
   // Service time: one command at a time (no queueing), before the open loop.
   const serial: number[] = [];
   const serialAppends: number[] = [];
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 40; i++) {
     const before = appends.length;
     const t = hr();
     await createUser(deps, ctx, { email: `serial.${opts.label}.${i}@bench.example.com`, name: `Serial ${opts.label} ${i}` });
@@ -563,6 +569,8 @@ export async function runCommands(opts: {
     serialAppends.push(appends[before] ?? Number.NaN);
   }
   appends.length = 0;
+  recordSteps = false;
+  const serialSteps = Object.fromEntries([...steps].map(([step, ms]) => [step, percentile(ms, 50)])) as Partial<Record<CommandStep, number>>;
   const elu0 = performance.eventLoopUtilization();
   const load = await openLoop(opts.rate, opts.durationMs, opts.warmupMs, async (i, at, measured) => {
     const result = await createUser(deps, ctx, {
@@ -583,7 +591,7 @@ export async function runCommands(opts: {
   // load.latencies would include the wait for visibility: the ack latencies are taken inside.
   const elu = performance.eventLoopUtilization(elu0).utilization;
   const warm = Math.round((opts.warmupMs / 1000) * opts.rate);
-  return { acks, elu, serial50: percentile(serial, 50), serialAppend50: percentile(serialAppends, 50), appends: appends.slice(warm), errors: load.errors, lateStartsMs: load.lateStartsMs, visible, notVisible };
+  return { acks, elu, serial50: percentile(serial, 50), serialAppend50: percentile(serialAppends, 50), serialSteps, appends: appends.slice(warm), errors: load.errors, lateStartsMs: load.lateStartsMs, visible, notVisible };
 }
 
 /**

@@ -33,6 +33,7 @@ import { createDb, type Db } from "@/lib/db";
 import { createKafka } from "@/lib/kafka/client";
 import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
 import { createEventAppender, type EventAppender } from "@/lib/kafka/producer";
+import type { CommandStep } from "@/lib/command/execute";
 import { createPersonalDataKeys } from "@/lib/privacy/key-store";
 import { ensureTopics, topicName } from "@/lib/kafka/topics";
 import { createRole } from "@/modules/roles/application/role-commands";
@@ -447,7 +448,8 @@ async function main() {
   const usersRuns: QueryRun[] = [];
   const timelineRuns: QueryRun[] = [];
   const clearCommandRuns: Array<{ p50: number; p99: number }> = [];
-  const commandRuns: Array<{ p50: number; p99: number; vis50: number; vis99: number; append50: number; append99: number; errors: number; notVisible: number; n: number; elu: number; serial50: number; serialAppend50: number }> = [];
+  const commandRuns: Array<{ p50: number; p99: number; vis50: number; vis99: number; append50: number; append99: number; errors: number; notVisible: number; n: number; elu: number; serial50: number; serialAppend50: number; serialSteps: Partial<Record<CommandStep, number>> }> = [];
+  const clearStepRuns: Array<Partial<Record<CommandStep, number>>> = [];
   const crudRuns: Array<{ p50: number; p99: number; errors: number; elu: number }> = [];
   const appendRuns: Array<{ p50: number; p99: number; oneMs: number; tenConcurrentMs: number; errors: number }> = [];
   let variants: Array<{ name: string; main: boolean; params: ListUsersParams }> = [];
@@ -544,6 +546,7 @@ async function main() {
         elu: c.elu,
         serial50: c.serial50,
         serialAppend50: c.serialAppend50,
+        serialSteps: c.serialSteps,
           errors: c.errors.length,
           notVisible: c.notVisible,
           n: c.acks.length,
@@ -551,6 +554,7 @@ async function main() {
         if (c.errors.length) log(`  command errors: ${c.errors.slice(0, 3).join(" | ")}`);
         const clear = await runCommands({ deps: { db: cmdDb, appender }, rate: flags.rate, durationMs, warmupMs, label: `${runHex}-clear-${i}`, watcher, visibleTimeoutMs: 10_000 });
         clearCommandRuns.push({ p50: p(clear.acks, 50), p99: p(clear.acks, 99) });
+        clearStepRuns.push(clear.serialSteps);
         log(`  the same in clear (no sealing): ack p50 ${fmt(p(clear.acks, 50), "ms")} p99 ${fmt(p(clear.acks, 99), "ms")}`);
         const b = await runCrudInserts({ db: crudDb, rate: flags.rate, durationMs, warmupMs, label: `${runHex}-${i}` });
         crudRuns.push({ p50: p(b.latencies, 50), p99: p(b.latencies, 99), errors: b.errors.length, elu: b.elu });
@@ -721,9 +725,16 @@ async function main() {
     `command latency split: Kafka append (producer.send → ack) p50 ${fmt(summarize(commandRuns.map((r) => r.append50)).median, "ms")}, p99 ${fmt(summarize(commandRuns.map((r) => r.append99)).median, "ms")} (medians over runs); the rest is the PostgreSQL transaction`,
     `Kafka appends (app's idempotent producer, maxInFlightRequests 1): 1 append ${fmt(summarize(appendRuns.map((r) => r.oneMs)).median, "ms")}, 10 started together ${fmt(summarize(appendRuns.map((r) => r.tenConcurrentMs)).median, "ms")} (≈10× means they queue one behind the other; ≈2× means the nine behind the first share one request)`,
     `command service time, one at a time (no queueing): p50 ${fmt(summarize(commandRuns.map((r) => r.serial50)).median, "ms")}, of which Kafka append ${fmt(summarize(commandRuns.map((r) => r.serialAppend50)).median, "ms")}; event-loop utilisation during the ${flags.rate}/s run ${summarize(commandRuns.map((r) => r.elu)).median.toFixed(2)} (plain Prisma insert run: ${summarize(crudRuns.map((r) => r.elu)).median.toFixed(2)})`,
+    `where one createUser's time goes, one at a time (p50 per step, median over runs; lib/command/execute.ts): sealing ${stepLine(commandRuns.map((r) => r.serialSteps))}; in clear ${stepLine(clearStepRuns)}`,
     `commands: ${commandRuns.reduce((s, r) => s + r.errors, 0)} errors, ${commandRuns.reduce((s, r) => s + r.notVisible, 0)} not visible within 10 s`,
   ];
   for (const n of notes) console.log(`- ${n}`);
+
+  function stepLine(runs: Array<Partial<Record<CommandStep, number>>>) {
+    if (runs.length === 0) return "not measured";
+    const order: CommandStep[] = ["begin", "lock", "decide", "before-append", "save-head", "keys", "append", "commit"];
+    return order.map((step) => `${step} ${fmt(summarize(runs.map((r) => r[step] ?? 0)).median, "ms")}`).join(", ");
+  }
 
   const outDir = path.join(ROOT, "bench-results");
   fs.mkdirSync(outDir, { recursive: true });
