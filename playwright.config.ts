@@ -3,7 +3,15 @@
  * BASE_URL) in Debian's Chromium: Playwright's own browser download cannot
  * work on these machines, so the executable is the system one.
  */
+import { existsSync } from "node:fs";
 import { defineConfig, devices } from "@playwright/test";
+
+/**
+ * Debian's chromium-headless-shell: Chromium's own headless browser (the one Playwright uses for
+ * headless runs), which takes about half the CPU of the full browser in its new headless mode on
+ * these 2 cores (the same specs ran 1.5-2x faster). The full browser is the fallback.
+ */
+const HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell";
 
 const baseURL = process.env.BASE_URL;
 if (!baseURL) throw new Error("BASE_URL is not set: run the end-to-end tests through `npm test` (it starts the stack).");
@@ -23,7 +31,7 @@ export default defineConfig({
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      executablePath: process.env.CHROMIUM_PATH ?? (existsSync(HEADLESS_SHELL) ? HEADLESS_SHELL : "/usr/bin/chromium"),
       args: [
         "--no-sandbox",
         "--disable-gpu",
