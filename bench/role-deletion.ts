@@ -128,7 +128,7 @@ export async function measureRoleDeletion(opts: {
       await deleteRole(deps, ctx, { roleId: role.aggregateId, expectedVersion: 1 });
       deleteMs = hr() - t;
     } catch (e) {
-      error = `after ${((hr() - t) / 1000).toFixed(1)} s: ${(e as Error).message.split("\n")[0]}`;
+      error = `after ${((hr() - t) / 1000).toFixed(1)} s: ${(e as Error).message.replace(/\s+/g, " ").slice(0, 300)}`;
     }
     const elapsed = hr() - t;
     running = false;
@@ -142,7 +142,9 @@ export async function measureRoleDeletion(opts: {
     let bulkErrors = 0;
     t = hr();
     for (const userId of bulkIds) {
-      await assignRole(deps, ctx, { userId, roleId: bulkRole.aggregateId }).catch(() => bulkErrors++);
+      await assignRole(deps, ctx, { userId, roleId: bulkRole.aggregateId }).catch((e: unknown) => {
+        if (bulkErrors++ === 0) log(`bulk assignment: first error: ${String(e).slice(0, 300)}`);
+      });
     }
     const bulkMs = hr() - t;
     log(`bulk assignment: ${bulkIds.length.toLocaleString()} users in ${(bulkMs / 1000).toFixed(1)} s`);
@@ -178,6 +180,10 @@ export async function measureRoleDeletion(opts: {
   }
 }
 
+/** A deterministic version-4 uuid for user i (zod's uuid() checks the version and variant digits). */
+const userIdSql = (i: string) =>
+  `(substr(md5('rd' || ${i}), 1, 12) || '4' || substr(md5('rd' || ${i}), 14, 3) || '8' || substr(md5('rd' || ${i}), 18, 15))::uuid`;
+
 /**
  * Head rows as UserCreated (+ RoleAssignedToUser for the first `members`) leave them
  * (evolveUser's shape), with deterministic ids; then VACUUM ANALYZE, as after a load.
@@ -189,8 +195,8 @@ async function seedUserHeads(url: string, users: number, members: number, roleId
   try {
     await c.query(
       `INSERT INTO streams (id, type, version, state, updated_at)
-       SELECT md5('rd' || i)::uuid, 'user', CASE WHEN i <= $2 THEN 2 ELSE 1 END,
-         jsonb_build_object('id', md5('rd' || i)::uuid, 'email', 'member' || i || '@bench.example.com', 'name', 'Member ' || i,
+       SELECT ${userIdSql("i")}, 'user', CASE WHEN i <= $2 THEN 2 ELSE 1 END,
+         jsonb_build_object('id', ${userIdSql("i")}, 'email', 'member' || i || '@bench.example.com', 'name', 'Member ' || i,
            'isDeleted', false, 'version', CASE WHEN i <= $2 THEN 2 ELSE 1 END,
            'createdAt', '2026-01-01T00:00:00.000Z', 'updatedAt', '2026-01-01T00:00:00.000Z',
            'deletedAt', null, 'lastLoginAt', null, 'erasedAt', null,
@@ -212,7 +218,7 @@ async function pickUsers(url: string, n: number, skip: number): Promise<string[]
   await c.connect();
   try {
     const rows = await c.query<{ id: string }>(
-      `SELECT md5('rd' || i)::uuid::text AS id FROM generate_series($1::int + 1, $1::int + $2::int) i`,
+      `SELECT ${userIdSql("i")}::text AS id FROM generate_series($1::int + 1, $1::int + $2::int) i`,
       [skip, n],
     );
     return rows.rows.map((r) => r.id);
