@@ -538,6 +538,7 @@ export async function runCommands(opts: {
     ...opts.deps,
     appender: {
       prepare: (subjects) => real.prepare(subjects),
+      appendMany: (events, serde, options) => real.appendMany(events, serde, options),
       async append(events, serde, options) {
         const t = hr();
         try {

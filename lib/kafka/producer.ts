@@ -27,6 +27,14 @@ export interface EventAppender {
    */
   append<E extends AnyEvent>(events: readonly E[], serde: EventEncoder<E>, options?: AppendOptions): Promise<AppendedEvent<E>[]>;
   /**
+   * Appends the events of many aggregates of one stream in one produce request (each key to its
+   * partition, each aggregate's events in the order given), for a command that changes many
+   * aggregates at once under their locks (a role's deletion unassigning its members). Resolves with
+   * where each event landed, in the order given, after the broker's ack; the request succeeds or
+   * fails as a whole, like `append`.
+   */
+  appendMany<E extends AnyEvent>(events: readonly E[], serde: EventEncoder<E>, options?: AppendOptions): Promise<AppendedEvent<E>[]>;
+  /**
    * Makes sure these people's keys exist (created and committed) and are at hand, before a
    * command opens its transaction: the append inside it then needs no other connection.
    */
@@ -66,7 +74,8 @@ const sizeOf = (value: Message["key"] | Message["value"]) =>
 interface QueuedSend {
   topic: string;
   messages: Message[];
-  resolve: (at: { partition: number; baseOffset: bigint }) => void;
+  /** Where each message landed, in the order given. */
+  resolve: (at: Array<{ partition: number; offset: bigint }>) => void;
   reject: (error: unknown) => void;
 }
 
@@ -192,22 +201,29 @@ export function createSerialProducer(config: KafkaConfig, clientIdSuffix: string
         const index = taken.get(key) ?? 0n;
         taken.set(key, index + 1n);
         if (partition === undefined || !meta || meta.errorCode !== 0 || meta.baseOffset === undefined) return null;
-        return { partition, baseOffset: BigInt(meta.baseOffset) + index };
+        return { partition, offset: BigInt(meta.baseOffset) + index };
       });
-      const first = landed[0];
-      if (!first || landed.some((at) => at?.partition !== first.partition)) {
+      if (landed.length === 0 || landed.some((at) => at === null)) {
         s.reject(new Error(`unexpected produce response for ${s.topic}: ${JSON.stringify(metadata)}`));
-      } else s.resolve(first);
+      } else s.resolve(landed as Array<{ partition: number; offset: bigint }>);
     }
   };
+  const enqueue = (topic: string, messages: Message[]) =>
+    new Promise<Array<{ partition: number; offset: bigint }>>((resolve, reject) => {
+      queue.push({ topic, messages, resolve, reject });
+      if (!sending) void drain();
+    });
 
   return {
-    send(topic: string, messages: Message[]): Promise<{ partition: number; baseOffset: bigint }> {
-      return new Promise((resolve, reject) => {
-        queue.push({ topic, messages, resolve, reject });
-        if (!sending) void drain();
-      });
+    /** Messages of one key: one partition, consecutive offsets from `baseOffset`. */
+    async send(topic: string, messages: Message[]): Promise<{ partition: number; baseOffset: bigint }> {
+      const landed = await enqueue(topic, messages);
+      const first = landed[0]!;
+      if (landed.some((at) => at.partition !== first.partition)) throw new Error(`unexpected produce response for ${topic}: one send spread over partitions`);
+      return { partition: first.partition, baseOffset: first.offset };
     },
+    /** Messages of any keys: where each landed, in the order given. */
+    sendMany: enqueue,
     async disconnect() {
       connected = null;
       await producer.disconnect();
@@ -239,6 +255,14 @@ export interface AppenderOptions {
 
 export function createEventAppender(config: KafkaConfig, { personalData, kafka }: AppenderOptions): EventAppender {
   const producer = createSerialProducer(config, "producer", kafka);
+  /** Seals each person's personal data with their key (read on the command's transaction when given). */
+  const encode = async <E extends AnyEvent>(events: readonly E[], serde: EventEncoder<E>, options: AppendOptions): Promise<Message[]> => {
+    if (!personalData) return events.map((e) => serde.encode(e));
+    const keys = await personalData.writeKeys([...new Set(events.flatMap((e) => serde.personalSubjects(e)))], options.tx);
+    return events.map((e) => serde.encode(e, (subject) => keys.get(subject)!));
+  };
+  const unacknowledged = (error: unknown) =>
+    new DomainError("unavailable", `The event store (Kafka) did not acknowledge the change, so it was not saved: ${(error as Error).message}`);
   return {
     async append(events, serde, options = {}) {
       if (events.length === 0) return [];
@@ -247,11 +271,7 @@ export function createEventAppender(config: KafkaConfig, { personalData, kafka }
         throw new Error("append() takes the events of one aggregate");
       }
       const topic = topicName(serde.streamOf(first.type), config);
-      let messages;
-      if (personalData) {
-        const keys = await personalData.writeKeys([...new Set(events.flatMap((e) => serde.personalSubjects(e)))], options.tx);
-        messages = events.map((e) => serde.encode(e, (subject) => keys.get(subject)!));
-      } else messages = events.map((e) => serde.encode(e));
+      const messages = await encode(events, serde, options);
       try {
         const { partition, baseOffset } = await producer.send(topic, messages);
         return events.map((event, i) => ({
@@ -261,10 +281,21 @@ export function createEventAppender(config: KafkaConfig, { personalData, kafka }
           offset: String(baseOffset + BigInt(i)),
         }));
       } catch (error) {
-        throw new DomainError(
-          "unavailable",
-          `The event store (Kafka) did not acknowledge the change, so it was not saved: ${(error as Error).message}`,
-        );
+        throw unacknowledged(error);
+      }
+    },
+    async appendMany(events, serde, options = {}) {
+      if (events.length === 0) return [];
+      const topic = topicName(serde.streamOf(events[0]!.type), config);
+      if (events.some((e) => topicName(serde.streamOf(e.type), config) !== topic)) {
+        throw new Error("appendMany() takes the events of one stream");
+      }
+      const messages = await encode(events, serde, options);
+      try {
+        const landed = await producer.sendMany(topic, messages);
+        return events.map((event, i) => ({ event, topic, partition: landed[i]!.partition, offset: String(landed[i]!.offset) }));
+      } catch (error) {
+        throw unacknowledged(error);
       }
     },
     async prepare(subjects) {
