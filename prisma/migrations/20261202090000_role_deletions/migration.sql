@@ -23,5 +23,7 @@ CREATE TABLE "role_deletions" (
 -- every role a user holds is an entry of this index, so finding 100k members of a role among 1M
 -- users is an index scan, not a scan of every head's JSON. It is an index on the heads themselves,
 -- so it cannot drift from them (commands, the projector's head repair, erasure all write heads).
+-- fastupdate off: each head write updates the index itself, rather than a pending list that the
+-- write which overflows it must merge (a stall of that command, and commands care about their tail).
 -- An expression index, which schema.prisma cannot declare.
-CREATE INDEX "streams_state_roles_idx" ON "streams" USING gin ((state->'roles'));
+CREATE INDEX "streams_state_roles_idx" ON "streams" USING gin ((state->'roles')) WITH (fastupdate = off);
