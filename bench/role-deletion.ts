@@ -10,7 +10,8 @@
  *   RoleDeleted is acknowledged, events/s (RoleUnassignedFromUser per member), the
  *   process' peak RSS and heap (sampled every 50 ms, beside the same figures just
  *   before), and the latency of createUser commands offered at `rate`/s in an open
- *   loop while it runs (from each call's scheduled start: p50, p99, errors);
+ *   loop while it runs (from each call's scheduled start: p50, p99, errors), beside the same
+ *   rate for 10 s just before with no deletion running (the baseline, same run);
  * - a bulk assignment to `bulk` users through the bulk actions' path: the users
  *   table's "Assign" runs one `assignRoleAction` per user, one after another, each
  *   `assignRole` on the application layer; here the same calls, without the HTTP
@@ -53,6 +54,8 @@ export interface RoleDeletionRun {
   peakHeapMiB: number;
   /** createUser offered at `rate`/s during the deletion. */
   concurrent: { rate: number; count: number; p50: number; p99: number; max: number; errors: number };
+  /** The same createUser rate just before, with no deletion running. */
+  quiet: { p50: number; p99: number };
   bulk: { users: number; ms: number; eventsPerSecond: number; errors: number };
 }
 
@@ -95,7 +98,13 @@ export async function measureRoleDeletion(opts: {
     const usersTopic = topicName("users", opts.config);
     const endOf = async () => (await admin.fetchTopicOffsets(usersTopic)).reduce((n, p) => n + Number(p.high), 0);
 
-    // --- the deletion, with createUser at a modest rate beside it, memory sampled -----
+    // --- baseline: createUser at the same rate with no deletion running (same run) -----
+    const quiet = await openLoop(opts.rate, 10_000, 2_000, async (i) => {
+      await createUser(deps, system, { email: `quiet.${i}@bench.example.com`, name: `Quiet ${i}` });
+    });
+    log(`createUser at ${opts.rate}/s, no deletion: p50 ${percentile(quiet.latencies, 50).toFixed(1)} ms, p99 ${percentile(quiet.latencies, 99).toFixed(1)} ms`);
+
+    // --- the deletion, with createUser at the same rate beside it, memory sampled -----
     global.gc?.();
     const before = process.memoryUsage();
     let peakRss = before.rss;
@@ -169,6 +178,7 @@ export async function measureRoleDeletion(opts: {
         max: Math.max(0, ...latencies),
         errors: concurrentErrors,
       },
+      quiet: { p50: percentile(quiet.latencies, 50), p99: percentile(quiet.latencies, 99) },
       bulk: { users: bulkIds.length, ms: bulkMs, eventsPerSecond: (bulkIds.length - bulkErrors) / (bulkMs / 1000), errors: bulkErrors },
     };
   } finally {
@@ -243,6 +253,7 @@ export function roleDeletionReport(r: RoleDeletionRun): string {
       `${n(r.concurrent.p50, 1)} / ${n(r.concurrent.p99, 1)} / ${n(r.concurrent.max, 1)} ms (${n(r.concurrent.count)} commands, ${r.concurrent.errors} errors)`,
       "",
     ],
+    [`  (baseline) createUser at ${r.concurrent.rate}/s just before, no deletion: p50 / p99`, `${n(r.quiet.p50, 1)} / ${n(r.quiet.p99, 1)} ms`, ""],
     [`bulk assignment to ${n(r.bulk.users)} users (the bulk action's path: one assignRole after another)`, `${n(r.bulk.ms / 1000, 1)} s, ${n(r.bulk.eventsPerSecond)} events/s (${r.bulk.errors} errors)`, ""],
     ["(setup) seeding the head rows with SQL", `${n(r.seedMs / 1000, 1)} s`, ""],
   ];
