@@ -545,6 +545,7 @@ export async function runCommands(opts: {
     appender: {
       prepare: (subjects) => real.prepare(subjects),
       newSubject: () => real.newSubject(),
+      appendMany: (events, serde, options) => real.appendMany(events, serde, options),
       async append(events, serde, options) {
         const t = hr();
         try {

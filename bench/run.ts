@@ -12,6 +12,9 @@
  *          --projector-only (skip queries and commands) --keep (keep .data/bench)
  *          --access-review-users N --access-review-members N (default 1M / 100k with --full, else 200k / 100k)
  *          --access-review-only (only the access-review figures: no Kafka, a few minutes at 1M users)
+ *          --role-deletion-users N --role-deletion-members N --bulk-users N (default 1M / 100k / 10k with
+ *            --full, else 100k / 10k / 2k): deleting a role held by that many users, and a bulk assignment
+ *          --role-deletion-only (only those: bench/role-deletion.ts, one run per size)
  *
  * Starts its own PostgreSQL and Kafka (scripts/infra.ts; fresh data under
  * .data/bench, free ports, 127.0.0.1) unless DATABASE_URL and KAFKA_BROKERS are
@@ -63,6 +66,7 @@ import { PROJECTOR_CONCURRENCY } from "@/lib/projection/projector";
 import { measureRebuild, type RebuildRun } from "./rebuild-run";
 import { app } from "@/modules";
 import { measureAccessReview, type AccessReviewRun } from "./access-review";
+import { measureRoleDeletion, roleDeletionReport } from "./role-deletion";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -100,6 +104,10 @@ function parseFlags(argv: string[]) {
     accessReviewUsers: Math.round(num("access-review-users", full ? 1_000_000 : 200_000)),
     accessReviewMembers: Math.round(num("access-review-members", 100_000)),
     accessReviewOnly: has("access-review-only"),
+    roleDeletionUsers: Math.round(num("role-deletion-users", full ? 1_000_000 : 100_000)),
+    roleDeletionMembers: Math.round(num("role-deletion-members", full ? 100_000 : 10_000)),
+    bulkUsers: Math.round(num("bulk-users", full ? 10_000 : 2_000)),
+    roleDeletionOnly: has("role-deletion-only"),
   };
   return flags;
 }
@@ -284,6 +292,24 @@ async function main() {
     await admin.disconnect();
   });
   const topics = [topicName("users", config), topicName("roles", config)];
+  if (flags.roleDeletionOnly) {
+    await waitForLeaders(admin, allTopics);
+    const run = await measureRoleDeletion({
+      dbs,
+      name: `bench_rd_${runHex}`,
+      config,
+      kafka,
+      users: flags.roleDeletionUsers,
+      members: Math.min(flags.roleDeletionMembers, flags.roleDeletionUsers),
+      bulkUsers: Math.min(flags.bulkUsers, Math.max(0, flags.roleDeletionUsers - flags.roleDeletionMembers)),
+      rate: Math.min(flags.rate, 20),
+      log,
+    });
+    console.log(`\nLoad average at start ${machine.loadAverageAtStart.join(" ")}, at end ${os.loadavg().map((l) => Math.round(l * 100) / 100).join(" ")}\n`);
+    console.log(roleDeletionReport(run));
+    clearTimeout(hardStop);
+    return;
+  }
 
   // --- data: roles through the real command path, the backlog straight into the topic --
   const setupUrl = await dbs.fresh(`bench_setup_${runHex}`);

@@ -1,10 +1,13 @@
 /**
  * Roles, whole journeys: create → rename (the role's history shows before →
  * after) → conflicting edits; and deleting a role a user holds (the
- * confirmation counts the members, and the member's timeline records it).
+ * confirmation counts the members, and the member's timeline records it); a
+ * deletion that stopped midway, shown with its progress and finished by
+ * deleting again.
  */
 import { ADMIN } from "./auth-helpers";
 import { expect, test } from "@playwright/test";
+import pg from "pg";
 import { assignRole, createRole, createUser, nav, open, unique } from "./fixtures";
 
 // Whole journeys across several pages, each step waiting for Kafka and the projector.
@@ -112,4 +115,50 @@ test("deleting a role a user holds says who loses it and records it in the user'
   await expect(rows.nth(1)).toContainText(roleName);
   await expect(rows.nth(1)).toContainText("(role deleted)");
   await page.screenshot({ path: "test-results/screenshots/activity-after-delete.png", fullPage: true });
+});
+
+test("a deletion that stopped midway shows its progress, keeps the role closed, and deleting again finishes it", async ({ page }) => {
+  const id = unique();
+  const roleName = `Night shift ${id}`;
+  const email = `sam.${id}@example.com`;
+  const roleId = await createRole(page, roleName);
+  const userId = await createUser(page, email, "Sam Night");
+  await assignRole(page, roleName);
+  const otherId = await createUser(page, `kim.${id}@example.com`, "Kim Day");
+
+  // A deletion whose run stopped before any member lost the role, as the command side records one
+  // when Kafka stops answering (the end-to-end stack cannot lose its broker on demand).
+  const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await db.connect();
+  try {
+    await db.query(
+      `INSERT INTO role_deletions (role_id, correlation_id, total, done, error, updated_at)
+       VALUES ($1, $2, 1, 0, 'The event store (Kafka) did not acknowledge the change, so it was not saved: timeout', now() - interval '1 minute')`,
+      [roleId, `e2e-${id}`],
+    );
+  } finally {
+    await db.end();
+  }
+
+  await open(page, `/roles/${roleId}`);
+  const progress = page.getByRole("progressbar", { name: "Role deletion progress" });
+  await expect(progress).toHaveAttribute("aria-valuetext", "0 of 1 members");
+  await expect(page.getByRole("status").filter({ hasText: "Deletion stopped: 0 of 1 members have lost the role" })).toBeVisible();
+  await expect(page.getByRole("alert").filter({ hasText: "delete it again to finish" })).toContainText("did not acknowledge");
+
+  // Closed to new members meanwhile.
+  await open(page, `/users/${otherId}`);
+  await page.getByLabel("Role to assign").selectOption({ label: roleName });
+  await page.getByRole("button", { name: "Assign role" }).click();
+  await expect(page.getByText("This role is being deleted.")).toBeVisible();
+
+  await open(page, `/roles/${roleId}`);
+  await page.getByRole("button", { name: `Delete role ${roleName}` }).click();
+  await page.getByRole("group", { name: `Confirm: Delete role ${roleName}` }).getByRole("button", { name: "Yes, delete role" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "This role was deleted" })).toBeVisible();
+  await expect(page.getByRole("progressbar", { name: "Role deletion progress" })).toHaveCount(0);
+
+  await page.goto(`/users/${userId}`);
+  const removal = page.getByRole("list", { name: "Timeline" }).getByRole("listitem").filter({ hasText: "RoleUnassignedFromUser" });
+  await expect(removal).toHaveCount(1);
 });

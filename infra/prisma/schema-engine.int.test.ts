@@ -73,6 +73,7 @@ const appTables = [
   "projection_offsets",
   "projector_instances",
   "read_model_rebuilds",
+  "role_deletions",
   "role_events",
   "role_membership_intervals",
   "roles",

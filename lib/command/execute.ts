@@ -102,24 +102,7 @@ export async function executeOnStream<S extends { version: number }, E extends A
     const decided = command.decide(state);
     if (decided.length === 0) return { aggregateId: command.streamId, version, events: [] };
 
-    const now = (deps.now ?? (() => new Date()))().toISOString();
-    const newId = deps.newId ?? randomUUID;
-    const correlationId = ctx.correlationId ?? newId();
-    const events = decided.map(
-      (e, i) =>
-        ({
-          id: newId(),
-          type: e.type,
-          schemaVersion: command.serde.schemaVersion(e.type),
-          aggregateId: command.streamId,
-          sequence: version + i + 1,
-          occurredAt: now,
-          actor: ctx.actor,
-          correlationId,
-          causationId: ctx.causationId ?? null,
-          payload: e.payload,
-        }) as E,
-    );
+    const events = newEvents(deps, ctx, command.serde, command.streamId, version, decided);
     const next = events.reduce<S | null>((s, e) => command.evolve(s, e), state)!;
     step("decide");
     await command.beforeAppend?.(t, state, events);
@@ -137,6 +120,87 @@ export async function executeOnStream<S extends { version: number }, E extends A
   const result = await deps.db.$transaction(run, { maxWait: 5_000, timeout: 20_000 });
   step("commit");
   return result;
+}
+
+export interface ManyStreamCommand<S, E extends AnyEvent> {
+  /** The aggregates' stream (all of them are of this one). */
+  stream: StreamDefinition;
+  serde: Serde<E>;
+  streamIds: readonly string[];
+  /** One aggregate's decision; an aggregate with no head row gets `null`. */
+  decide: (streamId: string, state: S | null) => NewEvent<E>[];
+  evolve: (state: S | null, event: E) => S;
+  /** Runs inside the transaction after every decision, before the append (e.g. a progress count). */
+  beforeAppend?: (tx: Tx, events: E[]) => Promise<void>;
+}
+
+/**
+ * The same writer for many aggregates at once: one transaction locks all their head rows (in id
+ * order, so two such commands never deadlock, and a single-aggregate command waits at most one
+ * batch), decides for each, saves every changed head in one statement, and appends every event in
+ * one produce request (`appendMany`); the commit follows the ack. Every aggregate keeps its own
+ * sequence and its own decision; it is all or nothing, like one command. For a command that
+ * touches many aggregates (a role's deletion unassigning its members), in batches of a few hundred:
+ * each batch is short, so other commands on those aggregates are held for one batch at most.
+ */
+export async function executeOnStreams<S extends { version: number }, E extends AnyEvent>(
+  deps: CommandDeps,
+  ctx: CommandContext,
+  command: ManyStreamCommand<S, E>,
+): Promise<AppendedEvent<E>[]> {
+  return deps.db.$transaction(
+    async (t) => {
+      const ids = [...new Set(command.streamIds)].sort();
+      const heads = await t.$queryRaw<{ id: string; version: number; state: S; type: string }[]>`
+        SELECT id::text, version, state, type FROM streams WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
+      const byId = new Map(heads.map((h) => [h.id, h]));
+      const events: E[] = [];
+      const nextHeads: Array<{ id: string; version: number; state: S }> = [];
+      for (const id of ids) {
+        const head = byId.get(id);
+        if (head && head.type !== command.stream.headType) throw new Error(`stream ${id} is a ${head.type}, not a ${command.stream.headType}`);
+        const state = head?.state ?? null;
+        const mine = newEvents(deps, ctx, command.serde, id, head?.version ?? 0, command.decide(id, state));
+        if (mine.length === 0) continue;
+        events.push(...mine);
+        nextHeads.push({ id, version: mine.at(-1)!.sequence, state: mine.reduce<S | null>((s, e) => command.evolve(s, e), state)! });
+      }
+      if (events.length === 0) return [];
+      await command.beforeAppend?.(t, events);
+      await t.$executeRaw`
+        INSERT INTO streams (id, type, version, state, updated_at)
+        SELECT h.id, ${command.stream.headType}, h.version, h.state, now()
+        FROM jsonb_to_recordset(${JSON.stringify(nextHeads)}::jsonb) AS h(id uuid, version int, state jsonb)
+        ON CONFLICT (id) DO UPDATE SET version = excluded.version, state = excluded.state, updated_at = now()`;
+      // The keys these events name (normally just the actor's) are created and committed on the key
+      // store's own pool before the append, as for one command.
+      await deps.appender.prepare([...new Set(events.flatMap((e) => command.serde.personalSubjects(e)))]);
+      return deps.appender.appendMany(events, command.serde, { tx: t });
+    },
+    { maxWait: 5_000, timeout: 30_000 },
+  );
+}
+
+/** The envelopes of one aggregate's new events, numbered from its version. */
+function newEvents<E extends AnyEvent>(deps: CommandDeps, ctx: CommandContext, serde: Serde<E>, streamId: string, version: number, decided: NewEvent<E>[]): E[] {
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const newId = deps.newId ?? randomUUID;
+  const correlationId = ctx.correlationId ?? newId();
+  return decided.map(
+    (e, i) =>
+      ({
+        id: newId(),
+        type: e.type,
+        schemaVersion: serde.schemaVersion(e.type),
+        aggregateId: streamId,
+        sequence: version + i + 1,
+        occurredAt: now,
+        actor: ctx.actor,
+        correlationId,
+        causationId: ctx.causationId ?? null,
+        payload: e.payload,
+      }) as E,
+  );
 }
 
 interface Head<S> {

@@ -9,8 +9,10 @@ import { formatDateTime } from "@/lib/ui/format";
 import { Card, PageHeader } from "@/lib/ui/page-header";
 import { getRole, getRoleName, type RoleDetail, type RoleHistoryEntry } from "@/modules/roles/read/get-role";
 import { DeleteRoleForm } from "@/modules/roles/ui/delete-role-form";
+import { RoleDeletionProgress } from "@/modules/roles/ui/role-deletion-progress";
 import { EditRoleForm } from "@/modules/roles/ui/edit-role-form";
 import { RolePermissions } from "@/modules/roles/ui/role-permissions";
+import { getRoleDeletionProgress } from "@/modules/users/read/role-deletion-progress";
 import { accessReviewHref, getRoleMembershipHistory } from "@/modules/users/read/role-membership";
 import { MembershipHistory } from "@/modules/users/ui/membership-history";
 
@@ -33,6 +35,7 @@ export default async function RolePage({ params }: Props) {
   if (!role) notFound();
   const now = new Date();
   const history = await getRoleMembershipHistory(db, role.id, role.deletedAt ?? now);
+  const deletion = role.isDeleted ? null : await getRoleDeletionProgress(db, role.id, now);
   const minute = (d: Date) => d.toISOString().slice(0, 19);
   const reviewHref = accessReviewHref({ role: role.id, from: minute(role.createdAt), to: minute(role.deletedAt ?? now) });
 
@@ -81,6 +84,11 @@ export default async function RolePage({ params }: Props) {
               {role.permissions.length === 0 && <p className="text-sm text-zinc-500">None.</p>}
             </Card>
           )}
+          {deletion && !deletion.finishedAt && !(canWrite && !role.builtIn) && (
+            <Card title="Deletion" id="deletion-heading">
+              <RoleDeletionProgress roleId={role.id} initial={deletion} />
+            </Card>
+          )}
           <Members role={role} />
           <Card title="Membership history" id="membership-history-heading">
             <MembershipHistory history={history} roleName={role.name} reviewHref={reviewHref} />
@@ -97,6 +105,7 @@ export default async function RolePage({ params }: Props) {
                   name={role.name}
                   memberCount={role.memberCount}
                   size="md"
+                  progress={deletion}
                 />
               </div>
             </Card>

@@ -12,7 +12,15 @@ import {
 import { parseInput } from "@/lib/command/validate";
 import { assertCanGrant, type Permission } from "@/lib/auth/permissions";
 import { STREAM } from "@/modules/streams";
-import { unassignDeletedRole } from "@/modules/users/application/user-commands";
+import {
+  beginRoleDeletion,
+  findRoleMembers,
+  finishRoleDeletion,
+  recordRoleDeletionError,
+  unassignDeletedRoleFromMembers,
+  type MembersUnassigned,
+} from "@/modules/users/application/role-deletion";
+import { invariant } from "@/lib/errors";
 import { createRoleInput, deleteRoleInput, updateRoleInput, type RoleCommand } from "../domain/commands";
 import { decideRole } from "../domain/decide";
 import { roleSerde, type RoleEvent } from "../domain/events";
@@ -72,37 +80,59 @@ export async function updateRole(deps: CommandDeps, ctx: CommandContext, input: 
 }
 
 export interface DeleteRoleResult extends CommandResult {
-  /** The RoleUnassignedFromUser events published first, one per member. */
-  unassigned: CommandResult[];
+  /** The RoleUnassignedFromUser events this run appended, one per member (a resumed run: the rest). */
+  unassigned: MembersUnassigned;
 }
 
 /**
- * Deletes a role: first every live member loses it (one RoleUnassignedFromUser
- * per member, reason "role-deleted", in that user's stream and timeline), then
- * RoleDeleted. The role's head row stays locked throughout, so no assignment
- * can slip in between. Each unassignment commits on its own: if Kafka fails
- * midway, the members already unassigned really are, the role still exists,
- * and running the delete again finishes the job.
+ * Deletes a role: first every live member loses it (one RoleUnassignedFromUser per member,
+ * reason "role-deleted", in that user's stream and timeline), then RoleDeleted.
+ *
+ * At any size (issue 15: 100,000 members of 1,000,000 users) and without one long transaction:
+ * a short first transaction, holding the role's head row, validates the command and closes the
+ * role to new members (modules/users/application/role-deletion.ts); the members lose it in
+ * batches of a few hundred, each batch one transaction and one produce request, counted for the
+ * role's page; the last transaction, holding the role's head row again, checks that nobody holds
+ * it any more and appends RoleDeleted. If it stops midway, what was done stays done, the role
+ * stays closed to assignment, and running the delete again finishes the job.
  */
-export async function deleteRole(deps: CommandDeps, ctx: CommandContext, input: unknown): Promise<DeleteRoleResult> {
+export async function deleteRole(
+  deps: CommandDeps,
+  ctx: CommandContext,
+  input: unknown,
+  options: { batchSize?: number; onBatch?: (done: number, total: number) => void } = {},
+): Promise<DeleteRoleResult> {
   const data = parseInput(deleteRoleInput, input);
-  const shared: CommandContext = { ...ctx, correlationId: ctx.correlationId ?? randomUUID() };
-  return deps.db.$transaction(
+  const correlationId = await deps.db.$transaction(
     async (tx) => {
       const head = await lockStream<RoleState>(tx, STREAM.roles, data.roleId);
-      // Validates existence and expectedVersion before touching any member.
+      // Validates existence, built-in and expectedVersion before touching any member.
       decideRole({ type: "DeleteRole", ...data }, head?.state ?? null);
-      const members = await tx.$queryRaw<{ id: string }[]>`
-        SELECT id::text FROM streams
-        WHERE type = ${STREAM.users.headType} AND (state->>'isDeleted')::boolean = false AND state->'roles' ? ${data.roleId}
-        ORDER BY id`;
-      const unassigned: CommandResult[] = [];
-      for (const member of members) {
-        unassigned.push(await unassignDeletedRole(deps, shared, member.id, data.roleId));
-      }
-      const result = await onRole(deps, shared, { type: "DeleteRole", ...data }, tx);
-      return { ...result, unassigned };
+      return beginRoleDeletion(tx, data.roleId, ctx.correlationId ?? randomUUID());
     },
-    { maxWait: 5_000, timeout: 120_000 },
+    { maxWait: 5_000, timeout: 20_000 },
   );
+  const shared: CommandContext = { ...ctx, correlationId };
+  try {
+    const unassigned = await unassignDeletedRoleFromMembers(deps, shared, data.roleId, options);
+    const result = await deps.db.$transaction(
+      async (tx) => {
+        const head = await lockStream<RoleState>(tx, STREAM.roles, data.roleId);
+        // Nobody can have gained the role since it was closed; a member left here would mean a
+        // writer that bypassed the command side (the caller runs the delete again).
+        if ((await findRoleMembers(tx, data.roleId, 1)).length > 0) {
+          throw invariant("Some users still hold this role: run the deletion again to finish it.");
+        }
+        // The version the deletion began with was checked then; an edit since (a rename) does not undo it.
+        const deleted = await onRole(deps, shared, { type: "DeleteRole", roleId: data.roleId, expectedVersion: head?.version ?? 0 }, tx);
+        await finishRoleDeletion(tx, data.roleId);
+        return deleted;
+      },
+      { maxWait: 5_000, timeout: 20_000 },
+    );
+    return { ...result, unassigned };
+  } catch (error) {
+    await recordRoleDeletionError(deps, data.roleId, (error as Error).message);
+    throw error;
+  }
 }

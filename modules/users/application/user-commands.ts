@@ -32,6 +32,7 @@ import {
 import { decideUser } from "../domain/decide";
 import { userSerde, type UserEvent } from "../domain/events";
 import { evolveUser, type UserState } from "../domain/user-state";
+import { isRoleBeingDeleted } from "./role-deletion";
 
 /**
  * What this module reads of a role's head row (the roles module's state, of
@@ -114,6 +115,11 @@ export async function assignRole(deps: CommandDeps, ctx: CommandContext, input: 
     async (tx) => {
       const role = await readStreamShared<RoleHead>(tx, STREAM.roles, data.roleId);
       if (role) assertCanGrant(ctx.grantable, role.permissions ?? [], `assign the role "${role.name}"`);
+      // A role being deleted takes no new member (role-deletion.ts): its deletion closed it under
+      // the role's exclusive lock, which this share lock waited for.
+      if (role && (await isRoleBeingDeleted(tx, data.roleId))) {
+        throw invariant(`The role "${role.name}" is being deleted.`, { roleId: ["This role is being deleted."] });
+      }
       return onUser(deps, ctx, { type: "AssignRole", ...data, role }, tx);
     },
     { maxWait: 5_000, timeout: 20_000 },
@@ -128,11 +134,6 @@ export async function unassignRole(deps: CommandDeps, ctx: CommandContext, input
     if (role) assertCanGrant(ctx.grantable, role.permissions ?? [], `unassign the role "${role.name}"`);
   }
   return onUser(deps, ctx, { type: "UnassignRole", reason: "unassigned", ...data });
-}
-
-/** Used by DeleteRole: removes the role from one member, recording why. */
-export async function unassignDeletedRole(deps: CommandDeps, ctx: CommandContext, userId: string, roleId: string) {
-  return onUser(deps, ctx, { type: "UnassignRole", reason: "role-deleted", userId, roleId });
 }
 
 /**

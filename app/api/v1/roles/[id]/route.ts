@@ -25,5 +25,5 @@ export const DELETE = apiRoute<Params>("roles:write", async ({ ctx, params, requ
     expectedVersion: request.nextUrl.searchParams.get("expectedVersion") ?? undefined,
   });
   const response = commandResponse(200, result);
-  return { ...response, body: { ...(response.body as object), unassignedUsers: result.unassigned.map((u) => u.aggregateId) } };
+  return { ...response, body: { ...(response.body as object), unassignedUsers: result.unassigned.userIds } };
 });
