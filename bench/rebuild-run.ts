@@ -23,11 +23,11 @@ export interface RebuildRun {
   liveHeldMs: number;
 }
 
-export async function measureRebuild(opts: { url: string; config: KafkaConfig; kafka: Kafka }): Promise<RebuildRun> {
+export async function measureRebuild(opts: { url: string; config: KafkaConfig; kafka: Kafka; bulk?: boolean }): Promise<RebuildRun> {
   const db = createDb(opts.url);
   try {
     const t0 = hr();
-    const outcome = await runRebuild({ db, config: opts.config, app, kafka: opts.kafka, logger: silentLogger, runId: "bench" });
+    const outcome = await runRebuild({ db, config: opts.config, app, kafka: opts.kafka, logger: silentLogger, runId: "bench", bulk: opts.bulk });
     const ms = hr() - t0;
     if (outcome.status !== "switched") throw new Error(`rebuild ${outcome.status}: ${outcome.message}`);
     const events = Object.values(outcome.positions).reduce((n, p) => n + Number(p), 0);

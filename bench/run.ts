@@ -12,6 +12,9 @@
  *          --projector-only (skip queries and commands) --keep (keep .data/bench)
  *          --access-review-users N --access-review-members N (default 1M / 100k with --full, else 200k / 100k)
  *          --access-review-only (only the access-review figures: no Kafka, a few minutes at 1M users)
+ *          --rebuild-only (only the rebuild figure: the backlog, one projector run to make the live
+ *            model, then N rebuilds of it, each beside a raw COPY of the same users and timeline rows)
+ *          --rebuild-per-batch (the rebuilds replay batch by batch, as before the bulk path: the A/B)
  *
  * Starts its own PostgreSQL and Kafka (scripts/infra.ts; fresh data under
  * .data/bench, free ports, 127.0.0.1) unless DATABASE_URL and KAFKA_BROKERS are
@@ -51,6 +54,7 @@ import {
   runCrudInserts,
   runProjector,
   runRawConsume,
+  runRawCopy,
   runRawInsert,
   summarizeProfile,
   visibilityWatcher,
@@ -99,6 +103,8 @@ function parseFlags(argv: string[]) {
     accessReviewUsers: Math.round(num("access-review-users", full ? 1_000_000 : 200_000)),
     accessReviewMembers: Math.round(num("access-review-members", 100_000)),
     accessReviewOnly: has("access-review-only"),
+    rebuildOnly: has("rebuild-only"),
+    rebuildPerBatch: has("rebuild-per-batch"),
   };
   return flags;
 }
@@ -324,6 +330,15 @@ async function main() {
     }
   });
   log(`backlog: ${produced.toLocaleString()} user events + ${roles.length} role events in Kafka (${((hr() - t) / 1000).toFixed(1)} s)`);
+  if (flags.rebuildOnly) {
+    await producer.disconnect();
+    const rows = await rebuildOnly({ dbs, kafka, admin, config, topics, spec, runs: flags.runs, runHex, timeoutMs: remainingMs(), bulk: !flags.rebuildPerBatch });
+    const loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
+    console.log(`\nLoad average at start ${machine.loadAverageAtStart.join(" ")}, at end ${loadAtEnd.join(" ")}; ${flags.runs} runs; ${((Date.now() - startedAt.getTime()) / 60000).toFixed(1)} min\n`);
+    console.log(renderTable(rows, flags.full));
+    clearTimeout(hardStop);
+    return;
+  }
 
   // The same backlog with every person's data sealed with their key (lib/privacy), on topics of
   // its own: the cost of encryption to the projector, measured beside the clear runs. The keys
@@ -751,6 +766,70 @@ async function main() {
   );
   console.log(`\nwritten to ${path.relative(ROOT, file)}`);
   clearTimeout(hardStop);
+}
+
+/**
+ * --rebuild-only: the projector makes the live model once, then each run rebuilds it (the real
+ * `runRebuild`, which switches, so the next run rebuilds the model the last one made), beside a raw
+ * COPY of the same final users and timeline rows into tables without indexes, then the indexes.
+ */
+async function rebuildOnly(opts: {
+  dbs: Databases;
+  kafka: Kafka;
+  admin: Admin;
+  config: KafkaConfig;
+  topics: string[];
+  spec: BacklogSpec;
+  runs: number;
+  runHex: string;
+  timeoutMs: number;
+  bulk: boolean;
+}): Promise<Row[]> {
+  const { dbs, runHex } = opts;
+  const group = `bench-rm-${runHex}-0`;
+  const config = { ...opts.config, PROJECTOR_GROUP_ID: group };
+  const url = await dbs.fresh(`bench_rm_${runHex}_0`);
+  const projected = await runProjector({ kafka: opts.kafka, admin: opts.admin, config, topics: opts.topics, url, timeoutMs: opts.timeoutMs, log });
+  log(`live model projected: ${projected.events.toLocaleString()} events at ${Math.round(projected.sustainedRate).toLocaleString()} events/s`);
+  const runs: RebuildRun[] = [];
+  const copies: Array<Awaited<ReturnType<typeof runRawCopy>>> = [];
+  for (let i = 0; i < opts.runs; i++) {
+    const rebuilt = await measureRebuild({ url, config, kafka: opts.kafka, bulk: opts.bulk });
+    runs.push(rebuilt);
+    log(
+      `rebuild run ${i + 1}: ${rebuilt.events.toLocaleString()} events in ${(rebuilt.ms / 1000).toFixed(1)} s: ` +
+        rebuilt.phases.map((p) => `${p.phase} ${(p.ms / 1000).toFixed(1)} s`).join(", ") +
+        `; live projector held ${rebuilt.liveHeldMs} ms`,
+    );
+    const copyDb = `bench_copy_${runHex}_${i}`;
+    const copy = await runRawCopy({ url: await dbs.fresh(copyDb), spec: opts.spec });
+    await dbs.drop(copyDb);
+    copies.push(copy);
+    log(`  raw COPY of the same users and timeline rows: ${copy.events.toLocaleString()} events at ${Math.round(copy.rate).toLocaleString()}/s (COPY ${(copy.copyMs / 1000).toFixed(1)} s, keys and indexes ${(copy.indexMs / 1000).toFixed(1)} s)`);
+  }
+  const N = runs[0]!.events;
+  const seconds = summarize(runs.map((r) => r.ms / 1000));
+  const copySeconds = summarize(copies.map((c) => c.events / c.rate));
+  const phase = (name: string, index: number) =>
+    summarize(runs.map((r) => (r.phases.filter((p) => p.phase === name)[index]?.ms ?? 0) / 1000));
+  return [
+    {
+      figure: `rebuild of ${N.toLocaleString()} events (${opts.bulk ? "bulk path" : "batch by batch"}: replay into a shadow schema, indexes, verify every table, switch)`,
+      unit: "s",
+      value: seconds,
+      baseline: { label: "raw COPY of the same users and timeline rows, then their indexes", value: copySeconds, unit: "s" },
+      ratio: `${((seconds.median * 1e6) / N).toFixed(1)} s per 1M events; ${(seconds.median / copySeconds.median).toFixed(1)}× the raw COPY`,
+      target: "< 30 s for 1M events",
+      meets: (seconds.median * 1e6) / N < 30,
+    },
+    { figure: "  replay up to the live positions (bulk fold + COPY, or batch by batch)", unit: "s", value: phase("catching-up", 0) },
+    { figure: "  keys, indexes and foreign keys (and erasures scrubbed)", unit: "s", value: phase("indexing", 0) },
+    { figure: "  catching up what came since, batch by batch", unit: "s", value: phase("catching-up", 1) },
+    { figure: "  verification (checksums of the live and rebuilt tables at equal offsets)", unit: "s", value: phase("verifying", 0) },
+    { figure: "  switch", unit: "s", value: phase("switching", 0) },
+    { figure: "  the live projector held (last messages, swap)", unit: "ms", value: summarize(runs.map((r) => r.liveHeldMs)), target: "< 100 ms", meets: summarize(runs.map((r) => r.liveHeldMs)).median < 100 },
+    { figure: "  (reference) the replay's rate", unit: "events/s", value: summarize(runs.map((r) => r.replayRate)) },
+  ];
 }
 
 function renderTable(rows: Row[], full: boolean): string {
