@@ -226,6 +226,8 @@ export function startBulkLoad(deps: {
   const allRead = new Promise<void>((resolve, reject) => {
     finish = (error) => (error ? reject(error) : resolve());
   });
+  // Awaited by run(); a stop before run() reaches it must not be an unhandled rejection.
+  allRead.catch(() => {});
   if (remaining.size === 0) finish();
 
   async function eachBatch({ batch, isRunning, isStale }: EachBatchPayload) {

@@ -99,8 +99,10 @@ export type RebuildOutcome =
       phases: PhaseTiming[];
       /** How long the live projector was held at the fence (the pages' view of new events paused). */
       liveHeldMs: number;
+      /** Messages the bulk path folded (0: the whole replay went batch by batch). */
+      bulkMessages: number;
     }
-  | { status: "refused"; message: string; comparison: TableComparison[]; phases: PhaseTiming[] }
+  | { status: "refused"; message: string; comparison: TableComparison[]; phases: PhaseTiming[]; bulkMessages: number }
   | { status: "cancelled"; message: string }
   | { status: "failed"; message: string };
 
@@ -195,7 +197,7 @@ async function runLocked(options: RebuildOptions): Promise<RebuildOutcome> {
     if (verified.refused) {
       run.endPhase();
       log.info({ message: verified.refused.message, phases: run.phases }, "rebuild refused");
-      return { ...verified.refused, phases: run.phases };
+      return { ...verified.refused, phases: run.phases, bulkMessages: run.bulkMessages };
     }
     // Equal at P. What the live projector applied since, the replay applies with the same code
     // to the same states; it follows the live positions again and closes in.
@@ -206,7 +208,7 @@ async function runLocked(options: RebuildOptions): Promise<RebuildOutcome> {
     const result = await switchTables(run, verified);
     run.endPhase();
     log.info({ status: result.status, message: result.message, phases: run.phases }, "rebuild finished");
-    return { ...result, phases: run.phases };
+    return { ...result, phases: run.phases, bulkMessages: run.bulkMessages };
   } catch (error) {
     if (error instanceof Cancelled) {
       log.info("rebuild cancelled");
@@ -252,6 +254,7 @@ function startRun(options: RebuildOptions) {
     replay: null as ShadowConsumer | null,
     /** Messages the bulk load has handled, while it runs (its positions are written at its end). */
     bulkDone: null as (() => bigint) | null,
+    bulkMessages: 0,
     enter(next: RebuildPhase) {
       run.endPhase();
       run.phase = next;
@@ -331,7 +334,9 @@ async function bulkLoad(run: Run, url: string, personalData: PersonalDataKeys): 
       await run.report();
       await sleep(POLL_MS);
     }
-    ({ erasures } = await loader.result);
+    const loaded = await loader.result;
+    erasures = loaded.erasures;
+    run.bulkMessages = Number(loaded.messages);
   } catch (error) {
     await loader.stop();
     throw error;
