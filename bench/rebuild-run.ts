@@ -28,6 +28,8 @@ export interface RebuildRun {
    * rebuild; the rest of the wall time is spent waiting on PostgreSQL (and Kafka).
    */
   cpuMs: number;
+  /** The most V8 heap in use during the rebuild, sampled every 250 ms (the bulk load's states and event ids). */
+  peakHeapMb: number;
 }
 
 export async function measureRebuild(opts: { url: string; config: KafkaConfig; kafka: Kafka; bulk?: boolean }): Promise<RebuildRun> {
@@ -35,7 +37,12 @@ export async function measureRebuild(opts: { url: string; config: KafkaConfig; k
   try {
     const t0 = hr();
     const cpu0 = process.cpuUsage();
-    const outcome = await runRebuild({ db, config: opts.config, app, kafka: opts.kafka, logger: silentLogger, runId: "bench", bulk: opts.bulk });
+    const heapAtStart = process.memoryUsage().heapUsed;
+    let peakHeap = heapAtStart;
+    const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 250);
+    const outcome = await runRebuild({ db, config: opts.config, app, kafka: opts.kafka, logger: silentLogger, runId: "bench", bulk: opts.bulk }).finally(() =>
+      clearInterval(sampler),
+    );
     const ms = hr() - t0;
     const cpu = process.cpuUsage(cpu0);
     if (outcome.status !== "switched") throw new Error(`rebuild ${outcome.status}: ${outcome.message}`);
@@ -49,6 +56,7 @@ export async function measureRebuild(opts: { url: string; config: KafkaConfig; k
       liveHeldMs: outcome.liveHeldMs,
       bulkMessages: outcome.bulkMessages,
       cpuMs: (cpu.user + cpu.system) / 1000,
+      peakHeapMb: (peakHeap - heapAtStart) / 2 ** 20,
     };
   } finally {
     await db.$disconnect();

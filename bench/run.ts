@@ -800,7 +800,7 @@ async function rebuildOnly(opts: {
       `rebuild run ${i + 1}: ${rebuilt.events.toLocaleString()} events in ${(rebuilt.ms / 1000).toFixed(1)} s: ` +
         rebuilt.phases.map((p) => `${p.phase} ${(p.ms / 1000).toFixed(1)} s`).join(", ") +
         `; live projector held ${rebuilt.liveHeldMs} ms; ${rebuilt.bulkMessages.toLocaleString()} messages by the bulk path; ` +
-        `this process's CPU ${(rebuilt.cpuMs / 1000).toFixed(1)} s`,
+        `this process's CPU ${(rebuilt.cpuMs / 1000).toFixed(1)} s; V8 heap up to ${Math.round(rebuilt.peakHeapMb)} MB above its start`,
     );
     const copyDb = `bench_copy_${runHex}_${i}`;
     const copy = await runRawCopy({ url: await dbs.fresh(copyDb), spec: opts.spec });
