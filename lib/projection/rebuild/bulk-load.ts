@@ -108,6 +108,9 @@ const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 /** One `COPY … FROM STDIN` into a shadow table, on a connection of its own. */
 async function openCopy(url: string, table: string, columns: readonly string[]) {
   const client = new pg.Client({ connectionString: url });
+  let failed: Error | null = null;
+  // A connection lost outside a query is an 'error' event: unhandled, it would end the process.
+  client.on("error", (error: Error) => (failed ??= error));
   await client.connect();
   const stream = client.query(
     copyFrom(`COPY ${quoted(REBUILD_SCHEMA)}.${quoted(table)} (${columns.map(quoted).join(", ")}) FROM STDIN`),
@@ -115,7 +118,6 @@ async function openCopy(url: string, table: string, columns: readonly string[]) 
   // An error before the end would otherwise be unhandled until `end` awaits it.
   const done = finished(stream);
   done.catch(() => {});
-  let failed: Error | null = null;
   stream.on("error", (error: Error) => (failed ??= error));
   return {
     async write(chunk: string): Promise<void> {
