@@ -6,8 +6,10 @@
 import { randomUUID } from "node:crypto";
 import { Session } from "node:inspector/promises";
 import { performance } from "node:perf_hooks";
+import { finished } from "node:stream/promises";
 import type { Admin, Kafka } from "kafkajs";
 import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@/generated/prisma/client";
 import { endOffsets } from "@/infra/log-harness";
@@ -16,7 +18,10 @@ import type { KafkaConfig } from "@/lib/config";
 import { createDb, type Db } from "@/lib/db";
 import { app, decodeEvent, serde } from "@/modules";
 import { createLogger } from "@/lib/log";
+import type { CopyValue } from "@/lib/module";
 import { createProjector, PROJECTOR_CONCURRENCY } from "@/lib/projection/projector";
+import { copyLine } from "@/lib/projection/rebuild/copy-text";
+import { createShadowTables, finishShadowTables, REBUILD_SCHEMA } from "@/lib/projection/rebuild/shadow-schema";
 import { createUser } from "@/modules/users/application/user-commands";
 import { generateBacklog, type BacklogSpec } from "./dataset";
 import { hr, percentile } from "./stats";
@@ -420,6 +425,64 @@ export async function runRawInsert(opts: {
     await Promise.all(clients.map((c) => c.end()));
   }
   return { events, rate: (events / (hr() - t0)) * 1000 };
+}
+
+/**
+ * The floor under the rebuild's bulk path: the same final rows (one `users` row per user, one
+ * `user_events` row per event, regenerated from the seed) written with `COPY` into empty tables
+ * without keys or indexes, then the keys, indexes and foreign key built: what
+ * lib/projection/rebuild does for these two tables, with no Kafka, no fold and no verification.
+ */
+export async function runRawCopy(opts: { url: string; spec: BacklogSpec }): Promise<{ events: number; rate: number; copyMs: number; indexMs: number }> {
+  const tables = ["users", "user_events"];
+  const db = createDb(opts.url);
+  const client = new pg.Client({ connectionString: opts.url });
+  await client.connect();
+  let events = 0;
+  try {
+    await createShadowTables(db, tables, { keysLater: true });
+    const copy = async (table: string, columns: string[], rows: Iterable<CopyValue[]>) => {
+      const stream = client.query(copyFrom(`COPY ${REBUILD_SCHEMA}.${table} (${columns.map((c) => `"${c}"`).join(",")}) FROM STDIN`));
+      const done = finished(stream);
+      let chunk = "";
+      for (const row of rows) {
+        chunk += copyLine(row);
+        if (chunk.length > 1 << 20) {
+          if (!stream.write(chunk)) await new Promise((r) => stream.once("drain", r));
+          chunk = "";
+        }
+      }
+      stream.end(chunk);
+      await done;
+    };
+    const t0 = hr();
+    await copy("users", ["id", "email", "name", "is_deleted", "version", "created_at", "updated_at", "email_lower", "name_lower"], (function* () {
+      for (const e of generateBacklog(opts.spec)) {
+        if (e.type !== "UserCreated") continue;
+        const p = e.payload;
+        yield [e.aggregateId, p.email, p.name, false, 1, e.occurredAt, e.occurredAt, p.email.toLowerCase(), p.name.toLowerCase()];
+      }
+    })());
+    await copy("user_events",
+      ["event_id", "user_id", "sequence", "type", "schema_version", "occurred_at", "actor", "correlation_id", "causation_id", "payload", "changes", "topic", "partition", "offset"],
+      (function* () {
+        for (const e of generateBacklog(opts.spec)) {
+          let changes: object | null = null;
+          if (e.type === "UserCreated") changes = { email: { before: null, after: e.payload.email }, name: { before: null, after: e.payload.name } };
+          else if (e.type === "UserUpdated") changes = { name: { before: null, after: e.payload.name } };
+          yield [e.id, e.aggregateId, e.sequence, e.type, e.schemaVersion, e.occurredAt, e.actor, e.correlationId, e.causationId, e.payload, changes, "users", 0, events++];
+        }
+      })(),
+    );
+    const t1 = hr();
+    await finishShadowTables(db, tables, { withKeys: true });
+    const t2 = hr();
+    return { events, rate: (events / (t2 - t0)) * 1000, copyMs: t1 - t0, indexMs: t2 - t1 };
+  } finally {
+    await client.end();
+    await db.$executeRawUnsafe(`DROP SCHEMA IF EXISTS ${REBUILD_SCHEMA} CASCADE`);
+    await db.$disconnect();
+  }
 }
 
 // ---------------------------------------------------------------------------

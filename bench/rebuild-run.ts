@@ -21,14 +21,30 @@ export interface RebuildRun {
   phases: PhaseTiming[];
   /** The live projector held at the fence: catching up the last messages, checksums, swap. */
   liveHeldMs: number;
+  /** Messages the bulk path folded (0: batch by batch). */
+  bulkMessages: number;
+  /**
+   * CPU time of this process (the rebuild runs in it: decode, fold, COPY formatting) during the
+   * rebuild; the rest of the wall time is spent waiting on PostgreSQL (and Kafka).
+   */
+  cpuMs: number;
+  /** The most V8 heap in use during the rebuild, sampled every 250 ms (the bulk load's states and event ids). */
+  peakHeapMb: number;
 }
 
-export async function measureRebuild(opts: { url: string; config: KafkaConfig; kafka: Kafka }): Promise<RebuildRun> {
+export async function measureRebuild(opts: { url: string; config: KafkaConfig; kafka: Kafka; bulk?: boolean }): Promise<RebuildRun> {
   const db = createDb(opts.url);
   try {
     const t0 = hr();
-    const outcome = await runRebuild({ db, config: opts.config, app, kafka: opts.kafka, logger: silentLogger, runId: "bench" });
+    const cpu0 = process.cpuUsage();
+    const heapAtStart = process.memoryUsage().heapUsed;
+    let peakHeap = heapAtStart;
+    const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 250);
+    const outcome = await runRebuild({ db, config: opts.config, app, kafka: opts.kafka, logger: silentLogger, runId: "bench", bulk: opts.bulk }).finally(() =>
+      clearInterval(sampler),
+    );
     const ms = hr() - t0;
+    const cpu = process.cpuUsage(cpu0);
     if (outcome.status !== "switched") throw new Error(`rebuild ${outcome.status}: ${outcome.message}`);
     const events = Object.values(outcome.positions).reduce((n, p) => n + Number(p), 0);
     const replayMs = outcome.phases.filter((p) => p.phase === "catching-up").reduce((n, p) => n + p.ms, 0);
@@ -38,6 +54,9 @@ export async function measureRebuild(opts: { url: string; config: KafkaConfig; k
       replayRate: replayMs > 0 ? (events / replayMs) * 1000 : Number.NaN,
       phases: outcome.phases,
       liveHeldMs: outcome.liveHeldMs,
+      bulkMessages: outcome.bulkMessages,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      peakHeapMb: (peakHeap - heapAtStart) / 2 ** 20,
     };
   } finally {
     await db.$disconnect();

@@ -15,6 +15,9 @@
  *          --role-deletion-users N --role-deletion-members N --bulk-users N (default 1M / 100k / 10k with
  *            --full, else 100k / 10k / 2k): deleting a role held by that many users, and a bulk assignment
  *          --role-deletion-only (only those: bench/role-deletion.ts, one run per size)
+ *          --rebuild-only (only the rebuild figure: the backlog, one projector run to make the live
+ *            model, then N rebuilds of it, each beside a raw COPY of the same users and timeline rows)
+ *          --rebuild-per-batch (the rebuilds replay batch by batch, as before the bulk path: the A/B)
  *
  * Starts its own PostgreSQL and Kafka (scripts/infra.ts; fresh data under
  * .data/bench, free ports, 127.0.0.1) unless DATABASE_URL and KAFKA_BROKERS are
@@ -55,6 +58,7 @@ import {
   runCrudInserts,
   runProjector,
   runRawConsume,
+  runRawCopy,
   runRawInsert,
   summarizeProfile,
   visibilityWatcher,
@@ -108,6 +112,8 @@ function parseFlags(argv: string[]) {
     roleDeletionMembers: Math.round(num("role-deletion-members", full ? 100_000 : 10_000)),
     bulkUsers: Math.round(num("bulk-users", full ? 10_000 : 2_000)),
     roleDeletionOnly: has("role-deletion-only"),
+    rebuildOnly: has("rebuild-only"),
+    rebuildPerBatch: has("rebuild-per-batch"),
   };
   return flags;
 }
@@ -351,6 +357,15 @@ async function main() {
     }
   });
   log(`backlog: ${produced.toLocaleString()} user events + ${roles.length} role events in Kafka (${((hr() - t) / 1000).toFixed(1)} s)`);
+  if (flags.rebuildOnly) {
+    await producer.disconnect();
+    const rows = await rebuildOnly({ dbs, kafka, admin, config, topics, spec, runs: flags.runs, runHex, timeoutMs: remainingMs(), bulk: !flags.rebuildPerBatch });
+    const loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
+    console.log(`\nLoad average at start ${machine.loadAverageAtStart.join(" ")}, at end ${loadAtEnd.join(" ")}; ${flags.runs} runs; ${((Date.now() - startedAt.getTime()) / 60000).toFixed(1)} min\n`);
+    console.log(renderTable(rows, flags.full));
+    clearTimeout(hardStop);
+    return;
+  }
 
   // The same backlog with every person's data sealed with their key (lib/privacy), on topics of
   // its own: the cost of encryption to the projector, measured beside the clear runs. The keys
@@ -788,6 +803,72 @@ async function main() {
   );
   console.log(`\nwritten to ${path.relative(ROOT, file)}`);
   clearTimeout(hardStop);
+}
+
+/**
+ * --rebuild-only: the projector makes the live model once, then each run rebuilds it (the real
+ * `runRebuild`, which switches, so the next run rebuilds the model the last one made), beside a raw
+ * COPY of the same final users and timeline rows into tables without indexes, then the indexes.
+ */
+async function rebuildOnly(opts: {
+  dbs: Databases;
+  kafka: Kafka;
+  admin: Admin;
+  config: KafkaConfig;
+  topics: string[];
+  spec: BacklogSpec;
+  runs: number;
+  runHex: string;
+  timeoutMs: number;
+  bulk: boolean;
+}): Promise<Row[]> {
+  const { dbs, runHex } = opts;
+  const group = `bench-rm-${runHex}-0`;
+  const config = { ...opts.config, PROJECTOR_GROUP_ID: group };
+  const url = await dbs.fresh(`bench_rm_${runHex}_0`);
+  const projected = await runProjector({ kafka: opts.kafka, admin: opts.admin, config, topics: opts.topics, url, timeoutMs: opts.timeoutMs, log });
+  log(`live model projected: ${projected.events.toLocaleString()} events at ${Math.round(projected.sustainedRate).toLocaleString()} events/s`);
+  const runs: RebuildRun[] = [];
+  const copies: Array<Awaited<ReturnType<typeof runRawCopy>>> = [];
+  for (let i = 0; i < opts.runs; i++) {
+    const rebuilt = await measureRebuild({ url, config, kafka: opts.kafka, bulk: opts.bulk });
+    runs.push(rebuilt);
+    log(
+      `rebuild run ${i + 1}: ${rebuilt.events.toLocaleString()} events in ${(rebuilt.ms / 1000).toFixed(1)} s: ` +
+        rebuilt.phases.map((p) => `${p.phase} ${(p.ms / 1000).toFixed(1)} s`).join(", ") +
+        `; live projector held ${rebuilt.liveHeldMs} ms; ${rebuilt.bulkMessages.toLocaleString()} messages by the bulk path; ` +
+        `this process's CPU ${(rebuilt.cpuMs / 1000).toFixed(1)} s; V8 heap up to ${Math.round(rebuilt.peakHeapMb)} MB above its start`,
+    );
+    const copyDb = `bench_copy_${runHex}_${i}`;
+    const copy = await runRawCopy({ url: await dbs.fresh(copyDb), spec: opts.spec });
+    await dbs.drop(copyDb);
+    copies.push(copy);
+    log(`  raw COPY of the same users and timeline rows: ${copy.events.toLocaleString()} events at ${Math.round(copy.rate).toLocaleString()}/s (COPY ${(copy.copyMs / 1000).toFixed(1)} s, keys and indexes ${(copy.indexMs / 1000).toFixed(1)} s)`);
+  }
+  const N = runs[0]!.events;
+  const seconds = summarize(runs.map((r) => r.ms / 1000));
+  const copySeconds = summarize(copies.map((c) => c.events / c.rate));
+  const phase = (name: string, index: number) =>
+    summarize(runs.map((r) => (r.phases.filter((p) => p.phase === name)[index]?.ms ?? 0) / 1000));
+  return [
+    {
+      figure: `rebuild of ${N.toLocaleString()} events (${opts.bulk ? "bulk path" : "batch by batch"}: replay into a shadow schema, indexes, verify every table, switch)`,
+      unit: "s",
+      value: seconds,
+      baseline: { label: "raw COPY of the same users and timeline rows, then their indexes", value: copySeconds, unit: "s" },
+      ratio: `${((seconds.median * 1e6) / N).toFixed(1)} s per 1M events; ${(seconds.median / copySeconds.median).toFixed(1)}× the raw COPY`,
+      target: "< 30 s for 1M events",
+      meets: (seconds.median * 1e6) / N < 30,
+    },
+    { figure: "  replay up to the live positions (bulk fold + COPY, or batch by batch)", unit: "s", value: phase("catching-up", 0) },
+    { figure: "  keys, indexes and foreign keys (and erasures scrubbed)", unit: "s", value: phase("indexing", 0) },
+    { figure: "  catching up what came since, batch by batch", unit: "s", value: phase("catching-up", 1) },
+    { figure: "  verification (checksums of the live and rebuilt tables at equal offsets)", unit: "s", value: phase("verifying", 0) },
+    { figure: "  switch", unit: "s", value: phase("switching", 0) },
+    { figure: "  the live projector held (last messages, swap)", unit: "ms", value: summarize(runs.map((r) => r.liveHeldMs)), target: "< 100 ms", meets: summarize(runs.map((r) => r.liveHeldMs)).median < 100 },
+    { figure: "  (reference) the replay's rate", unit: "events/s", value: summarize(runs.map((r) => r.replayRate)) },
+    { figure: "  (profile) CPU of the rebuilding process (decode, fold, COPY rows) / wall time", unit: "%", value: summarize(runs.map((r) => (r.cpuMs / r.ms) * 100)) },
+  ];
 }
 
 function renderTable(rows: Row[], full: boolean): string {

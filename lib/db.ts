@@ -10,7 +10,19 @@ export type Db = PrismaClient;
  * `poolSize` caps its connections (node-postgres' default is 10).
  */
 export function createDb(url: string, options: { poolSize?: number } = {}): Db {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: url, ...(options.poolSize ? { max: options.poolSize } : {}) }) });
+  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, ...(options.poolSize ? { max: options.poolSize } : {}) }) });
+  urls.set(db, url);
+  return db;
+}
+
+const urls = new WeakMap<Db, string>();
+
+/**
+ * The connection string a client was created with: for what Prisma cannot do, such as the
+ * rebuild's `COPY … FROM STDIN` (lib/projection/rebuild/bulk-load.ts), on a connection of its own.
+ */
+export function databaseUrlOf(db: Db): string | undefined {
+  return urls.get(db);
 }
 
 // Kept on globalThis so Next's hot reload, which re-evaluates this module,

@@ -53,6 +53,37 @@ export interface Projection<S = unknown, E extends AnyEvent = AnyEvent> {
   project(states: Map<string, S | null>, event: E, position: Position): TimelineRow;
   /** Writes the touched states and the timeline rows (a rebuild leaves the command side's heads alone). */
   save(tx: Tx, states: Map<string, S | null>, rows: TimelineRow[], options: { rebuild: boolean }): Promise<void>;
+  /**
+   * The rebuild's bulk path (lib/projection/rebuild/bulk-load.ts): a fresh collector per rebuild.
+   * The framework folds the whole log up to the live positions in memory with `project`, writes
+   * the timeline rows itself, and asks the collector for the final rows of the other `tables`,
+   * which it writes with COPY into the empty shadow tables before any index exists. Without it,
+   * a rebuild replays batch by batch through `load`/`save`. Whatever the collector gives must
+   * equal what `save` would have written batch by batch: the rebuild's verification compares.
+   */
+  bulk?(): BulkCollector<S>;
+}
+
+/** A table's rows for COPY: values in `columns` order (see lib/projection/rebuild/copy-text.ts for the types). */
+export interface BulkTable {
+  readonly table: string;
+  readonly columns: readonly string[];
+  readonly rows: Iterable<readonly CopyValue[]>;
+}
+
+/**
+ * A COPY value: null; a string, number, bigint or boolean; an array of strings (a PostgreSQL
+ * array); any other object is written as JSON (json/jsonb columns).
+ */
+export type CopyValue = string | number | bigint | boolean | null | readonly string[] | object;
+
+export interface BulkCollector<S = unknown> {
+  /** Called after each fetched batch's events are projected into `states`, with their timeline rows in log order. */
+  add(states: ReadonlyMap<string, S | null>, rows: readonly TimelineRow[]): void;
+  /** The final rows of the projection's tables other than its timeline, from the final `states`. */
+  tables(states: ReadonlyMap<string, S | null>): BulkTable[];
+  /** After the COPY, in its transaction (search_path: the shadow schema): what COPY could not compute. */
+  finish?(tx: Tx): Promise<void>;
 }
 
 /** A module's routes under /api/v1, described for the OpenAPI document (lib/api/openapi.ts). */

@@ -15,5 +15,7 @@ export const apiTokensModule = defineModule<ApiTokenState, ApiTokenEvent>({
     load: loadApiTokens,
     project: projectApiTokenEvent,
     save: saveApiTokens,
+    // Its only table is its timeline, which the framework writes: nothing else to collect.
+    bulk: () => ({ add() {}, tables: () => [] }),
   },
 });

@@ -5,7 +5,7 @@ import { STREAM } from "@/modules/streams";
 import { roleEvents, type RoleEvent } from "./domain/events";
 import type { RoleState } from "./domain/role-state";
 import { projectRoleEvent } from "./projections/role-projection";
-import { loadRoles, ROLE_TIMELINE, saveRoles } from "./projections/role-read-model";
+import { loadRoles, roleBulkCollector, ROLE_TIMELINE, saveRoles } from "./projections/role-read-model";
 
 export const rolesModule = defineModule<RoleState, RoleEvent>({
   name: "roles",
@@ -17,6 +17,7 @@ export const rolesModule = defineModule<RoleState, RoleEvent>({
     load: loadRoles,
     project: projectRoleEvent,
     save: saveRoles,
+    bulk: roleBulkCollector,
   },
   api: rolesApi,
 });

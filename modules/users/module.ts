@@ -6,6 +6,7 @@ import { userEvents, type UserEvent } from "./domain/events";
 import type { UserState } from "./domain/user-state";
 import { projectUserEvent } from "./projections/user-projection";
 import { MEMBERSHIP_TABLE } from "./projections/membership-read-model";
+import { userBulkCollector } from "./projections/user-bulk";
 import { loadUsers, saveUsers, USER_TIMELINE } from "./projections/user-read-model";
 
 export const usersModule = defineModule<UserState, UserEvent>({
@@ -18,6 +19,7 @@ export const usersModule = defineModule<UserState, UserEvent>({
     load: loadUsers,
     project: projectUserEvent,
     save: saveUsers,
+    bulk: userBulkCollector,
   },
   api: usersApi,
 });

@@ -1,15 +1,21 @@
 /**
  * Rebuilding the read model without downtime (server only).
  *
- * 1. catching-up: empty shadow tables (shadow-schema.ts) are filled by a
- *    consumer of its own that replays both topics from offset 0 through the
- *    projector's own `applyBatch`, with the transaction's search_path pointing
- *    at the shadow schema. It never passes the live projector: in each
- *    partition it applies only messages below the live position, so the two
- *    can be compared at equal offsets. The console keeps reading the live
+ * 1. catching-up: empty shadow tables (shadow-schema.ts) are filled up to the
+ *    live positions at the start by the bulk path (bulk-load.ts): the log
+ *    folded in memory with each module's own `project`, the rows written with
+ *    COPY into tables without indexes or keys. Then a consumer of its own
+ *    replays what came since through the projector's own `applyBatch`, with the
+ *    transaction's search_path pointing at the shadow schema. (Without a bulk
+ *    collector in every module, or without the database's URL, that consumer
+ *    replays everything from offset 0.) It never passes the live projector: in
+ *    each partition it applies only messages below the live position, so the
+ *    two can be compared at equal offsets. The console keeps reading the live
  *    tables the whole time, and the live projector keeps projecting.
- * 2. indexing: close to the live positions, the consumer pauses and the
- *    secondary indexes and foreign keys are built in one go, then it resumes.
+ * 2. indexing: right after the bulk load (or, replaying batch by batch, close to
+ *    the live positions, with the consumer paused), the keys, secondary indexes
+ *    and foreign keys are built in one go; then the erasures the bulk load met
+ *    are scrubbed, as the per-batch path does at each erasure.
  * 3. verifying: a REPEATABLE READ snapshot of the live tables fixes the live
  *    positions P and their checksums (row count and a 64-bit hash sum per
  *    table), without holding anyone. The replay goes exactly to P and its
@@ -34,7 +40,7 @@ import { randomBytes } from "node:crypto";
 import type { Admin, Kafka } from "kafkajs";
 import { Prisma } from "@/generated/prisma/client";
 import type { KafkaConfig } from "@/lib/config";
-import type { Db } from "@/lib/db";
+import { databaseUrlOf, type Db } from "@/lib/db";
 import { createKafka } from "@/lib/kafka/client";
 import { fetchEndOffsets } from "@/lib/kafka/offsets";
 import { topicName } from "@/lib/kafka/topics";
@@ -45,6 +51,7 @@ import type { ProjectionApp } from "../projector";
 import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
 import { createPersonalDataKeys, type PersonalDataKeys } from "@/lib/privacy/key-store";
 import { gapBetween, positionKey, storedPositions, type Positions } from "../positions";
+import { canBulkLoad, scrubErasures, startBulkLoad } from "./bulk-load";
 import { startShadowConsumer, type ShadowConsumer } from "./shadow-consumer";
 import {
   createShadowTables,
@@ -92,8 +99,10 @@ export type RebuildOutcome =
       phases: PhaseTiming[];
       /** How long the live projector was held at the fence (the pages' view of new events paused). */
       liveHeldMs: number;
+      /** Messages the bulk path folded (0: the whole replay went batch by batch). */
+      bulkMessages: number;
     }
-  | { status: "refused"; message: string; comparison: TableComparison[]; phases: PhaseTiming[] }
+  | { status: "refused"; message: string; comparison: TableComparison[]; phases: PhaseTiming[]; bulkMessages: number }
   | { status: "cancelled"; message: string }
   | { status: "failed"; message: string };
 
@@ -116,6 +125,12 @@ export interface RebuildOptions {
   fenceTimeoutMs?: number;
   /** Suffix of the rebuild's consumer group (default: random). */
   runId?: string;
+  /**
+   * Take the bulk path up to the live positions at the start (default: whenever every module
+   * has a bulk collector and `db` was made by createDb, which knows its URL); false replays
+   * batch by batch from offset 0.
+   */
+  bulk?: boolean;
 }
 
 class Cancelled extends Error {}
@@ -161,7 +176,10 @@ async function runLocked(options: RebuildOptions): Promise<RebuildOutcome> {
     await run.admin.connect();
     log.info("rebuild started: creating the shadow tables");
     await deleteAbandonedGroups(run.admin, run.group, log);
-    await createShadowTables(options.db, options.app.readModelTables);
+    const personalData = options.personalData ?? createPersonalDataKeys(options.db, keyWrapperFromEnv());
+    const url = options.bulk === false || !canBulkLoad(options.app) ? undefined : databaseUrlOf(options.db);
+    await createShadowTables(options.db, options.app.readModelTables, { keysLater: url !== undefined });
+    if (url !== undefined) await bulkLoad(run, url, personalData);
     run.replay = await startShadowConsumer({
       db: options.db,
       kafka: run.kafka,
@@ -170,16 +188,16 @@ async function runLocked(options: RebuildOptions): Promise<RebuildOutcome> {
       topics: run.topics,
       config: options.config,
       app: options.app,
-      personalData: options.personalData ?? createPersonalDataKeys(options.db, keyWrapperFromEnv()),
+      personalData,
       log,
     });
     await run.catchUp();
-    await buildIndexes(run);
+    if (url === undefined) await buildIndexes(run);
     const verified = await verify(run);
     if (verified.refused) {
       run.endPhase();
       log.info({ message: verified.refused.message, phases: run.phases }, "rebuild refused");
-      return { ...verified.refused, phases: run.phases };
+      return { ...verified.refused, phases: run.phases, bulkMessages: run.bulkMessages };
     }
     // Equal at P. What the live projector applied since, the replay applies with the same code
     // to the same states; it follows the live positions again and closes in.
@@ -190,7 +208,7 @@ async function runLocked(options: RebuildOptions): Promise<RebuildOutcome> {
     const result = await switchTables(run, verified);
     run.endPhase();
     log.info({ status: result.status, message: result.message, phases: run.phases }, "rebuild finished");
-    return { ...result, phases: run.phases };
+    return { ...result, phases: run.phases, bulkMessages: run.bulkMessages };
   } catch (error) {
     if (error instanceof Cancelled) {
       log.info("rebuild cancelled");
@@ -234,6 +252,9 @@ function startRun(options: RebuildOptions) {
     phase: "catching-up" as RebuildPhase,
     phases: [] as PhaseTiming[],
     replay: null as ShadowConsumer | null,
+    /** Messages the bulk load has handled, while it runs (its positions are written at its end). */
+    bulkDone: null as (() => bigint) | null,
+    bulkMessages: 0,
     enter(next: RebuildPhase) {
       run.endPhase();
       run.phase = next;
@@ -254,6 +275,7 @@ function startRun(options: RebuildOptions) {
         const at = rebuilt.get(positionKey(e.topic, e.partition)) ?? e.low;
         done += at > e.low ? at - e.low : 0n;
       }
+      if (run.bulkDone) done = run.bulkDone();
       const eventsPerSecond = meter.add(done);
       const secondsLeft = eventsPerSecond > 0 ? Number(total - done) / eventsPerSecond : null;
       const answer = await options.onProgress?.({ phase: run.phase, done, total, eventsPerSecond, secondsLeft });
@@ -278,6 +300,55 @@ function startRun(options: RebuildOptions) {
     },
   };
   return run;
+}
+
+/**
+ * 1–2 on the bulk path: fold the log up to the live positions of now into the empty shadow
+ * tables (COPY), build the keys, indexes and foreign keys, scrub the erasures met.
+ */
+async function bulkLoad(run: Run, url: string, personalData: PersonalDataKeys): Promise<void> {
+  const until = await storedPositions(run.db, run.group, LIVE_SCHEMA);
+  run.log.info({ messages: String(gapBetween(until, new Map())) }, "bulk load up to the live positions");
+  const loader = startBulkLoad({
+    db: run.db,
+    databaseUrl: url,
+    kafka: run.kafka,
+    group: run.group,
+    rebuildGroup: run.rebuildGroup,
+    topics: run.topics,
+    config: run.options.config,
+    app: run.options.app,
+    personalData,
+    until,
+    log: run.log,
+  });
+  run.bulkDone = () => loader.done;
+  let erasures;
+  try {
+    let settled = false;
+    void loader.result.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    while (!settled) {
+      await run.report();
+      await sleep(POLL_MS);
+    }
+    const loaded = await loader.result;
+    erasures = loaded.erasures;
+    run.bulkMessages = Number(loaded.messages);
+  } catch (error) {
+    await loader.stop();
+    throw error;
+  } finally {
+    run.bulkDone = null;
+  }
+  run.enter("indexing");
+  await run.report(true);
+  run.log.info("bulk load written: building keys and indexes");
+  await finishShadowTables(run.db, run.tables, { withKeys: true });
+  await scrubErasures(run.db, run.options.app, erasures);
+  run.enter("catching-up");
 }
 
 /** 2. Close to the live positions: pause the replay and build the secondary indexes and foreign keys in one go. */

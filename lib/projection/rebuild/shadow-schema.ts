@@ -89,9 +89,11 @@ async function catalogDdl(tx: Tx, schema: string, tables: readonly string[]): Pr
 
 /**
  * Drops any earlier shadow and creates the empty tables in REBUILD_SCHEMA,
- * with their keys but without secondary indexes or foreign keys.
+ * with their keys but without secondary indexes or foreign keys. For the bulk
+ * path (./bulk-load.ts), which writes with COPY and needs no key to upsert
+ * into, `keysLater` leaves the keys out too: finishShadowTables builds them.
  */
-export async function createShadowTables(db: Db, tables: readonly string[]): Promise<void> {
+export async function createShadowTables(db: Db, tables: readonly string[], { keysLater = false } = {}): Promise<void> {
   await db.$transaction(async (tx) => {
     await tx.$executeRaw`DROP SCHEMA IF EXISTS ${ident(REBUILD_SCHEMA)} CASCADE`;
     await tx.$executeRaw`CREATE SCHEMA ${ident(REBUILD_SCHEMA)}`;
@@ -100,16 +102,23 @@ export async function createShadowTables(db: Db, tables: readonly string[]): Pro
       // LIKE copies names, types, collations (users.email_lower is COLLATE "C"), NOT NULL, defaults and CHECKs.
       await tx.$executeRaw`CREATE TABLE ${qualified(REBUILD_SCHEMA, table)} (LIKE ${qualified(LIVE_SCHEMA, table)}
         INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING IDENTITY INCLUDING STORAGE INCLUDING COMMENTS)`;
-      for (const sql of keys) await tx.$executeRawUnsafe(sql);
+      if (!keysLater) for (const sql of keys) await tx.$executeRawUnsafe(sql);
     }
   });
 }
 
-/** Builds the secondary indexes and foreign keys of the shadow tables, then ANALYZEs them for the planner. */
-export async function finishShadowTables(db: Db, tables: readonly string[]): Promise<void> {
+/**
+ * Builds the secondary indexes and foreign keys of the shadow tables (and their keys, when
+ * createShadowTables left them out), then ANALYZEs them for the planner.
+ */
+export async function finishShadowTables(db: Db, tables: readonly string[], { withKeys = false } = {}): Promise<void> {
   await db.$transaction(
     async (tx) => {
+      // Each index is one sort of the whole table: in memory rather than in temporary files.
+      await tx.$executeRaw`SELECT set_config('maintenance_work_mem', '256MB', true)`;
       const ddl = await catalogDdl(tx, REBUILD_SCHEMA, tables);
+      // Keys first: the foreign keys need the referenced tables' primary keys.
+      if (withKeys) for (const { keys } of ddl) for (const sql of keys) await tx.$executeRawUnsafe(sql);
       for (const { deferred } of ddl) for (const sql of deferred) await tx.$executeRawUnsafe(sql);
     },
     { timeout: 30 * 60_000 },

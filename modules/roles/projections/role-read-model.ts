@@ -1,5 +1,6 @@
 /** The roles read model's I/O for the projector (see modules/users/projections/user-read-model.ts). */
 import type { Tx } from "@/lib/command/execute";
+import type { BulkCollector } from "@/lib/module";
 import { insertTimeline, repairStreamHeads, type TimelineRow } from "@/lib/projection/timeline";
 import { STREAM } from "@/modules/streams";
 import type { RoleState } from "../domain/role-state";
@@ -66,4 +67,20 @@ export async function saveRoles(
       deleted_at = excluded.deleted_at`;
   await insertTimeline(tx, ROLE_TIMELINE, timeline);
   if (!rebuild) await repairStreamHeads(tx, STREAM.roles.headType, touched);
+}
+
+/** The final `roles` rows for the rebuild's bulk path (lib/module.ts `bulk`): what saveRoles writes, all at once. */
+export function roleBulkCollector(): BulkCollector<RoleState> {
+  return {
+    add() {},
+    tables: (states) => [
+      {
+        table: "roles",
+        columns: ["id", "name", "description", "permissions", "built_in", "is_deleted", "version", "created_at", "updated_at", "deleted_at"],
+        rows: [...states.values()]
+          .filter((s): s is RoleState => !!s)
+          .map((s) => [s.id, s.name, s.description, s.permissions, s.builtIn, s.isDeleted, s.version, s.createdAt, s.updatedAt, s.deletedAt]),
+      },
+    ],
+  };
 }

@@ -1,0 +1,384 @@
+/**
+ * The rebuild's bulk path (server only): the shadow tables start empty and
+ * nobody reads them, so the log up to the live positions at the start is
+ * folded in memory and written with COPY, before any index exists, instead of
+ * batch by batch through `applyBatch` (read, upsert, index updates per batch).
+ *
+ * Per fetched batch it does what `applyBatch` does for a rebuild, in the same
+ * order and with the same code: the batch's key ring (personal data, read per
+ * batch as the per-batch path does), decode, the partition check, dedupe by
+ * event id, each module's `project` into its in-memory states. What cannot be
+ * applied is skipped (a rebuild records no dead letters). Timeline rows stream
+ * into COPY while the fold goes on (PostgreSQL parses on the other core); each
+ * module's other tables come from its collector (lib/module.ts `bulk`) at the end.
+ *
+ * An erasure (an event whose type `erasesPerson`) is scrubbed afterwards, in
+ * log order, by the same `scrubErasedPerson` the per-batch path runs, once the
+ * indexes exist (`scrubErasures`). Scrubbing later gives the same tables: the
+ * person's own aggregate takes no event after its erasure, and every later
+ * event that names them reads [erased] already (their key was destroyed before
+ * it was read).
+ *
+ * Nothing here is one transaction: a failure fails the rebuild, which drops
+ * the shadow schema. The verification then compares every table with the live
+ * model, as for the per-batch path.
+ */
+import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+import { finished } from "node:stream/promises";
+import type { KafkaConfig } from "@/lib/config";
+import type { Db } from "@/lib/db";
+import type { AnyEvent } from "@/lib/events/envelope";
+import { keyPartition } from "@/lib/kafka/partitioner";
+import { streamOfTopic } from "@/lib/kafka/topics";
+import type { Logger } from "@/lib/log";
+import type { BulkCollector, BulkTable, CopyValue, Projection } from "@/lib/module";
+import type { PersonalDataKeys } from "@/lib/privacy/key-store";
+import { wantedKeys } from "@/lib/privacy/personal-data";
+import { scrubErasedPerson } from "@/lib/privacy/scrub";
+import { lazyAdmin, partitionCounts, PROJECTION_CONSUMER, PROJECTOR_CONCURRENCY, type ProjectionApp } from "../projector";
+import { positionKey, type Positions } from "../positions";
+import { CannotApplyEventError, type TimelineRow } from "../timeline";
+import { copyLine } from "./copy-text";
+import { REBUILD_SCHEMA } from "./shadow-schema";
+
+/** Whether every module of `app` can take the bulk path (else the rebuild replays batch by batch). */
+export function canBulkLoad(app: Pick<ProjectionApp, "modules">): boolean {
+  return app.modules.every((m) => typeof m.projection.bulk === "function");
+}
+
+/** What the load leaves for after the indexes: the erasures it met, in log order. */
+export interface BulkLoadResult {
+  /** Messages handled (applied, duplicate or not applicable). */
+  messages: bigint;
+  erasures: Array<{ stream: string; subject: string }>;
+}
+
+export interface BulkLoader {
+  /** Messages handled so far (progress). */
+  readonly done: bigint;
+  /** Resolves when every table is written up to `until`. */
+  readonly result: Promise<BulkLoadResult>;
+  /** Stops reading and aborts the COPYs (cancel or failure); the caller drops the shadow schema. */
+  stop(): Promise<void>;
+}
+
+const TIMELINE_COLUMNS = (idColumn: string) =>
+  [
+    "event_id",
+    idColumn,
+    "sequence",
+    "type",
+    "schema_version",
+    "occurred_at",
+    "actor",
+    "correlation_id",
+    "causation_id",
+    "payload",
+    "changes",
+    "topic",
+    "partition",
+    "offset",
+    "clear_subjects",
+  ] as const;
+
+function timelineValues(r: TimelineRow): CopyValue[] {
+  return [
+    r.eventId,
+    r.aggregateId,
+    r.sequence,
+    r.type,
+    r.schemaVersion,
+    r.occurredAt,
+    r.actor,
+    r.correlationId,
+    r.causationId,
+    r.payload as CopyValue,
+    r.changes,
+    r.topic,
+    r.partition,
+    r.offset,
+    r.clearSubjects ?? [],
+  ];
+}
+
+const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/** One `COPY … FROM STDIN` into a shadow table, on a connection of its own. */
+async function openCopy(url: string, table: string, columns: readonly string[]) {
+  const client = new pg.Client({ connectionString: url });
+  let failed: Error | null = null;
+  // A connection lost outside a query is an 'error' event: unhandled, it would end the process.
+  client.on("error", (error: Error) => (failed ??= error));
+  await client.connect();
+  const stream = client.query(
+    copyFrom(`COPY ${quoted(REBUILD_SCHEMA)}.${quoted(table)} (${columns.map(quoted).join(", ")}) FROM STDIN`),
+  );
+  // An error before the end would otherwise be unhandled until `end` awaits it.
+  const done = finished(stream);
+  done.catch(() => {});
+  stream.on("error", (error: Error) => (failed ??= error));
+  return {
+    async write(chunk: string): Promise<void> {
+      if (failed) throw failed;
+      if (!stream.write(chunk)) {
+        await new Promise<void>((resolve, reject) => {
+          const onError = (error: Error) => reject(error);
+          stream.once("error", onError);
+          stream.once("drain", () => {
+            stream.off("error", onError);
+            resolve();
+          });
+        });
+      }
+    },
+    async end(): Promise<void> {
+      stream.end();
+      try {
+        await done;
+      } finally {
+        await client.end().catch(() => {});
+      }
+    },
+    async abort(): Promise<void> {
+      stream.destroy(new Error("bulk load stopped"));
+      await client.end().catch(() => {});
+    },
+  };
+}
+type CopyWriter = Awaited<ReturnType<typeof openCopy>>;
+
+/** Writes a whole table with one COPY, in chunks of about 1 MB. */
+async function copyTable(url: string, table: BulkTable): Promise<void> {
+  const writer = await openCopy(url, table.table, table.columns);
+  try {
+    let chunk = "";
+    for (const row of table.rows) {
+      chunk += copyLine(row);
+      if (chunk.length > 1 << 20) {
+        await writer.write(chunk);
+        chunk = "";
+      }
+    }
+    if (chunk) await writer.write(chunk);
+    await writer.end();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+}
+
+interface StreamFold {
+  stream: string;
+  projection: Projection;
+  collector: BulkCollector;
+  states: Map<string, unknown>;
+  /** Event ids applied: an event published twice is applied once (applyBatch's dedupe). */
+  seen: Set<string>;
+  inClear: number;
+  /** Opened by the first batch with rows (a promise: batches of several partitions run at once). */
+  timeline: Promise<CopyWriter> | null;
+}
+
+/**
+ * Starts folding `topics` from their beginning up to `until` (the live positions when the
+ * rebuild started), writing the shadow tables with COPY. `stop` ends it early.
+ */
+export function startBulkLoad(deps: {
+  db: Db;
+  databaseUrl: string;
+  kafka: Kafka;
+  /** The live consumer group: its name goes into the shadow projection_offsets. */
+  group: string;
+  rebuildGroup: string;
+  topics: string[];
+  config: KafkaConfig;
+  app: ProjectionApp;
+  personalData: PersonalDataKeys;
+  until: Positions;
+  log: Logger;
+}): BulkLoader {
+  const { db, databaseUrl: url, kafka, group, topics, config, app, personalData, until, log } = deps;
+  const folds = new Map<string, StreamFold>(
+    app.modules.map((m) => [
+      m.stream.name,
+      {
+        stream: m.stream.name,
+        projection: m.projection,
+        collector: m.projection.bulk!(),
+        states: new Map(),
+        seen: new Set(),
+        inClear: 0,
+        timeline: null,
+      },
+    ]),
+  );
+  /** Per partition: the next offset to handle and the Kafka time of the last message handled. */
+  const positions = new Map<string, { topic: string; partition: number; next: bigint; lastEventAt: Date | null }>();
+  const remaining = new Set([...until].filter(([, offset]) => offset > 0n).map(([key]) => key));
+  const erasures: BulkLoadResult["erasures"] = [];
+  let done = 0n;
+  let consumer: Consumer | null = null;
+  let stopped = false;
+  const admin = lazyAdmin(kafka);
+  const partitionsOf = partitionCounts(admin.get);
+
+  let finish: (error?: Error) => void = () => {};
+  const allRead = new Promise<void>((resolve, reject) => {
+    finish = (error) => (error ? reject(error) : resolve());
+  });
+  // Awaited by run(); a stop before run() reaches it must not be an unhandled rejection.
+  allRead.catch(() => {});
+  if (remaining.size === 0) finish();
+
+  async function eachBatch({ batch, isRunning, isStale }: EachBatchPayload) {
+    if (stopped || !isRunning() || isStale() || batch.messages.length === 0) return;
+    const { topic, partition } = batch;
+    const key = positionKey(topic, partition);
+    if (!remaining.has(key)) return;
+    const limit = until.get(key) ?? 0n;
+    const at = positions.get(key)?.next ?? -1n;
+    const messages = batch.messages.filter((m) => BigInt(m.offset) >= at && BigInt(m.offset) < limit);
+    if (messages.length === 0) return;
+    try {
+      const stream = streamOfTopic(topic, config, app.streams);
+      const fold = folds.get(stream)!;
+      const partitions = await partitionsOf(topic);
+      const ring = await personalData.ring(db, wantedKeys(messages));
+      if (stopped) return;
+      const rows: TimelineRow[] = [];
+      for (const m of messages) {
+        const result = app.serde.decode(m.value, stream, m.key?.toString("utf8") ?? null, ring);
+        if (!result.ok || keyPartition(result.event.aggregateId, partitions) !== partition) continue;
+        const event: AnyEvent = result.event;
+        if (fold.seen.has(event.id)) continue;
+        let row: TimelineRow;
+        try {
+          row = fold.projection.project(fold.states, event, { topic, partition, offset: m.offset });
+        } catch (error) {
+          if (error instanceof CannotApplyEventError) continue;
+          throw error;
+        }
+        fold.seen.add(event.id);
+        if (result.clearSubjects) {
+          row.clearSubjects = result.clearSubjects;
+          fold.inClear += 1;
+        }
+        rows.push(row);
+        if (app.registry[event.type]?.erasesPerson) erasures.push({ stream, subject: event.aggregateId });
+      }
+      fold.collector.add(fold.states, rows);
+      const last = messages.at(-1)!;
+      const next = BigInt(last.offset) + 1n;
+      positions.set(key, { topic, partition, next, lastEventAt: kafkaTime(last.timestamp) ?? positions.get(key)?.lastEventAt ?? null });
+      done += BigInt(messages.length);
+      if (next >= limit) {
+        remaining.delete(key);
+        consumer?.pause([{ topic, partitions: [partition] }]);
+        if (remaining.size === 0) finish();
+      }
+      if (rows.length) {
+        fold.timeline ??= openCopy(url, fold.projection.timeline.table, TIMELINE_COLUMNS(fold.projection.timeline.idColumn));
+        let chunk = "";
+        for (const r of rows) chunk += copyLine(timelineValues(r));
+        await (await fold.timeline).write(chunk);
+      }
+    } catch (error) {
+      // Not retried by kafkajs: the states may hold half of this batch. The rebuild fails and drops the shadow.
+      finish(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  async function run(): Promise<BulkLoadResult> {
+    if (remaining.size > 0) {
+      consumer = kafka.consumer({
+        groupId: deps.rebuildGroup,
+        ...PROJECTION_CONSUMER,
+        maxBytesPerPartition: 4 * 1024 * 1024,
+        maxBytes: 32 * 1024 * 1024,
+        maxWaitTimeInMs: 100,
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        log.error({ err: payload.error, restart: payload.restart }, "rebuild bulk consumer crashed");
+        if (!payload.restart) finish(payload.error);
+      });
+      await consumer.connect();
+      for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: PROJECTOR_CONCURRENCY, eachBatch });
+    }
+    try {
+      await allRead;
+    } finally {
+      await consumer?.disconnect().catch(() => {});
+      await admin.close().catch(() => {});
+    }
+    log.info({ messages: String(done) }, "rebuild bulk load: log folded; writing the tables");
+    for (const fold of folds.values()) {
+      await (await fold.timeline)?.end();
+      fold.timeline = null;
+    }
+    // The modules' tables, each COPY on a connection of its own: PostgreSQL parses on one core
+    // while this process formats the next table's rows.
+    const tables = [...folds.values()].flatMap((f) => f.collector.tables(f.states));
+    tables.push(
+      {
+        table: "personal_data_in_clear",
+        columns: ["stream", "events"],
+        rows: [...folds.values()].filter((f) => f.inClear > 0).map((f) => [f.stream, f.inClear]),
+      },
+      {
+        table: "projection_offsets",
+        columns: ["consumer_group", "topic", "partition", "next_offset", "updated_at", "last_event_at"],
+        rows: [...positions.values()].map((p) => [group, p.topic, p.partition, p.next, new Date().toISOString(), p.lastEventAt?.toISOString() ?? null]),
+      },
+    );
+    await Promise.all(tables.map((table) => copyTable(url, table)));
+    await db.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`SELECT set_config('search_path', ${REBUILD_SCHEMA}, true)`;
+        for (const fold of folds.values()) await fold.collector.finish?.(tx);
+      },
+      { timeout: 30 * 60_000 },
+    );
+    return { messages: done, erasures };
+  }
+
+  const result = run();
+  result.catch(() => {});
+  return {
+    get done() {
+      return done;
+    },
+    result,
+    async stop() {
+      stopped = true;
+      finish(new Error("bulk load stopped"));
+      await consumer?.disconnect().catch(() => {});
+      for (const fold of folds.values()) await (await fold.timeline?.catch(() => null))?.abort();
+      await result.catch(() => {});
+    },
+  };
+}
+
+/**
+ * The erasures the bulk load met, scrubbed in log order on the shadow tables (indexes built),
+ * by the per-batch path's own `scrubErasedPerson`.
+ */
+export async function scrubErasures(db: Db, app: ProjectionApp, erasures: BulkLoadResult["erasures"]): Promise<void> {
+  for (const { stream, subject } of erasures) {
+    await db.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`SELECT set_config('search_path', ${REBUILD_SCHEMA}, true)`;
+        await scrubErasedPerson(tx, app, stream, subject, { rebuild: true });
+      },
+      { timeout: 10 * 60_000 },
+    );
+  }
+}
+
+/** Kafka's millisecond timestamp as a Date (null when missing or not a number), as applyBatch stores it. */
+function kafkaTime(timestamp: string | undefined): Date | null {
+  const ms = Number(timestamp);
+  return timestamp && Number.isFinite(ms) && ms > 0 ? new Date(ms) : null;
+}

@@ -1,0 +1,43 @@
+/**
+ * Rows in the text format of PostgreSQL's `COPY … FROM STDIN` (tab-separated,
+ * `\N` for null, backslash escapes), for the rebuild's bulk load. The values
+ * must read back exactly as the projector's `jsonb_to_recordset` statements
+ * write them: the rebuild's verification compares every table with the live one.
+ */
+import type { CopyValue } from "@/lib/module";
+
+/** Backslash, tab, newline and carriage return are the characters the text format escapes. */
+const SPECIAL = /[\\\t\n\r]/;
+const SPECIAL_ALL = /[\\\t\n\r]/g;
+const ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+
+export function escapeCopyText(value: string): string {
+  return SPECIAL.test(value) ? value.replace(SPECIAL_ALL, (c) => ESCAPES[c]!) : value;
+}
+
+/** A PostgreSQL array literal of strings, every element quoted (no element is mistaken for NULL). */
+function arrayLiteral(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`).join(",")}}`;
+}
+
+export function copyValue(value: CopyValue | undefined): string {
+  if (value === null || value === undefined) return "\\N";
+  switch (typeof value) {
+    case "string":
+      return escapeCopyText(value);
+    case "number":
+    case "bigint":
+      return String(value);
+    case "boolean":
+      return value ? "t" : "f";
+    default:
+      return escapeCopyText(Array.isArray(value) ? arrayLiteral(value as readonly string[]) : JSON.stringify(value));
+  }
+}
+
+/** One row: its values tab-separated, ending in a newline. */
+export function copyLine(values: readonly (CopyValue | undefined)[]): string {
+  let line = "";
+  for (let i = 0; i < values.length; i++) line += (i ? "\t" : "") + copyValue(values[i]);
+  return `${line}\n`;
+}
