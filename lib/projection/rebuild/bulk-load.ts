@@ -23,18 +23,15 @@
  * the shadow schema. The verification then compares every table with the live
  * model, as for the per-batch path.
  */
-import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import type { Consumer, EachBatchPayload } from "kafkajs";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { finished } from "node:stream/promises";
-import type { KafkaConfig } from "@/lib/config";
 import type { Db } from "@/lib/db";
 import type { AnyEvent } from "@/lib/events/envelope";
 import { keyPartition } from "@/lib/kafka/partitioner";
 import { streamOfTopic } from "@/lib/kafka/topics";
-import type { Logger } from "@/lib/log";
 import type { BulkCollector, BulkTable, CopyValue, Projection } from "@/lib/module";
-import type { PersonalDataKeys } from "@/lib/privacy/key-store";
 import { wantedKeys } from "@/lib/privacy/personal-data";
 import { scrubErasedPerson } from "@/lib/privacy/scrub";
 import { lazyAdmin, partitionCounts, PROJECTION_CONSUMER, PROJECTOR_CONCURRENCY, type ProjectionApp } from "../projector";
@@ -42,6 +39,7 @@ import { positionKey, type Positions } from "../positions";
 import { CannotApplyEventError, type TimelineRow } from "../timeline";
 import { copyLine } from "./copy-text";
 import { REBUILD_SCHEMA } from "./shadow-schema";
+import type { RebuildReaderDeps } from "./shadow-consumer";
 
 /** Whether every module of `app` can take the bulk path (else the rebuild replays batch by batch). */
 export function canBulkLoad(app: Pick<ProjectionApp, "modules">): boolean {
@@ -185,20 +183,7 @@ interface StreamFold {
  * Starts folding `topics` from their beginning up to `until` (the live positions when the
  * rebuild started), writing the shadow tables with COPY. `stop` ends it early.
  */
-export function startBulkLoad(deps: {
-  db: Db;
-  databaseUrl: string;
-  kafka: Kafka;
-  /** The live consumer group: its name goes into the shadow projection_offsets. */
-  group: string;
-  rebuildGroup: string;
-  topics: string[];
-  config: KafkaConfig;
-  app: ProjectionApp;
-  personalData: PersonalDataKeys;
-  until: Positions;
-  log: Logger;
-}): BulkLoader {
+export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; until: Positions }): BulkLoader {
   const { db, databaseUrl: url, kafka, group, topics, config, app, personalData, until, log } = deps;
   const folds = new Map<string, StreamFold>(
     app.modules.map((m) => [

@@ -35,9 +35,11 @@ export interface ShadowConsumer {
  * batch cut at the live position of its partition (or at the position `follow`
  * fixed while verifying).
  */
-export async function startShadowConsumer(deps: {
+/** What a rebuild's readers of the log (this consumer, and the bulk load) are given. */
+export interface RebuildReaderDeps {
   db: Db;
   kafka: Kafka;
+  /** The live consumer group: its name goes into the shadow projection_offsets. */
   group: string;
   rebuildGroup: string;
   topics: string[];
@@ -45,7 +47,9 @@ export async function startShadowConsumer(deps: {
   app: ProjectionApp;
   personalData: PersonalDataKeys;
   log: Logger;
-}): Promise<ShadowConsumer> {
+}
+
+export async function startShadowConsumer(deps: RebuildReaderDeps): Promise<ShadowConsumer> {
   const { db, kafka, group, topics, config, app, personalData, log } = deps;
   const consumer: Consumer = kafka.consumer({
     groupId: deps.rebuildGroup,
