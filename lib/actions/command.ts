@@ -25,10 +25,15 @@ const PROJECTION_WAIT_MS = 3_000;
 
 export type CommandFn<I, R extends CommandResult = CommandResult> = (deps: CommandDeps, ctx: CommandContext, input: I) => Promise<R>;
 
-export function command<I, R extends CommandResult = CommandResult>(fn: CommandFn<I, R>) {
+/**
+ * `report` adds what the command's caller needs beyond the outcome (e.g. a bulk change's
+ * per-item results); it must be plain data, as it travels to the browser.
+ */
+export function command<I, R extends CommandResult = CommandResult, X extends object = object>(fn: CommandFn<I, R>, report?: (result: R) => X) {
   return {
     run: (input: I, { user }: ActionContext<Permission>) => fn(getCommandDeps(), commandContextOf(user), input),
-    settle: async (result: R): Promise<CommandOutcome> => ({
+    settle: async (result: R): Promise<CommandOutcome & X> => ({
+      ...(report?.(result) as X),
       aggregateId: result.aggregateId,
       version: result.version,
       changed: result.events.length > 0,

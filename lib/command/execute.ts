@@ -130,6 +130,11 @@ export interface ManyStreamCommand<S, E extends AnyEvent> {
   /** One aggregate's decision; an aggregate with no head row gets `null`. */
   decide: (streamId: string, state: S | null) => NewEvent<E>[];
   evolve: (state: S | null, event: E) => S;
+  /**
+   * Runs first inside the transaction, before the heads are locked: e.g. a share lock on another
+   * aggregate the decisions depend on (lock order: that one, then these). May throw: nothing is done.
+   */
+  beforeLock?: (tx: Tx) => Promise<void>;
   /** Runs inside the transaction after every decision, before the append (e.g. a progress count). */
   beforeAppend?: (tx: Tx, events: E[]) => Promise<void>;
 }
@@ -150,6 +155,7 @@ export async function executeOnStreams<S extends { version: number }, E extends 
 ): Promise<AppendedEvent<E>[]> {
   return deps.db.$transaction(
     async (t) => {
+      await command.beforeLock?.(t);
       const ids = [...new Set(command.streamIds)].sort();
       const heads = await t.$queryRaw<{ id: string; version: number; state: S; type: string }[]>`
         SELECT id::text, version, state, type FROM streams WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
@@ -179,6 +185,22 @@ export async function executeOnStreams<S extends { version: number }, E extends 
     },
     { maxWait: 5_000, timeout: 30_000 },
   );
+}
+
+/**
+ * The last of `appended` on each partition: all a read-your-writes wait needs (waitForProjection),
+ * however many events a command appended. `into` keeps a running result across batches.
+ */
+export function lastPerPartition<E extends AnyEvent>(
+  appended: Iterable<AppendedEvent<E>>,
+  into: Map<string, AppendedEvent<E>> = new Map(),
+): Map<string, AppendedEvent<E>> {
+  for (const a of appended) {
+    const key = `${a.topic}/${a.partition}`;
+    const seen = into.get(key);
+    if (!seen || BigInt(seen.offset) < BigInt(a.offset)) into.set(key, a);
+  }
+  return into;
 }
 
 /** The envelopes of one aggregate's new events, numbered from its version. */

@@ -22,7 +22,7 @@
  * the same correlation id: a member already unassigned gets nothing twice (decided on the locked head).
  */
 import type { CommandContext, CommandDeps, Tx } from "@/lib/command/execute";
-import { executeOnStreams } from "@/lib/command/execute";
+import { executeOnStreams, lastPerPartition } from "@/lib/command/execute";
 import type { AppendedEvent } from "@/lib/kafka/producer";
 import { STREAM } from "@/modules/streams";
 import { decideUser } from "../domain/decide";
@@ -107,12 +107,8 @@ export async function unassignDeletedRoleFromMembers(
             UPDATE role_deletions SET done = done + ${events.length}, updated_at = now() WHERE role_id = ${roleId}::uuid`;
         },
       });
-      for (const a of appended) {
-        userIds.push(a.event.aggregateId);
-        const key = `${a.topic}/${a.partition}`;
-        const seen = last.get(key);
-        if (!seen || BigInt(seen.offset) < BigInt(a.offset)) last.set(key, a);
-      }
+      for (const a of appended) userIds.push(a.event.aggregateId);
+      lastPerPartition(appended, last);
       options.onBatch?.(Math.min(i + batchSize, members.length), members.length);
     }
   }

@@ -47,6 +47,36 @@ export const recordLogoutInput = z.object({ userId, ...clientMeta });
 export const assignRoleInput = z.object({ userId, roleId, expectedVersion: expectedVersion.optional() });
 export const unassignRoleInput = z.object({ userId, roleId, expectedVersion: expectedVersion.optional() });
 
+/** The most users one bulk role change takes (the console sends its selection in chunks of 500). */
+export const BULK_ROLE_CHANGE_MAX = 10_000;
+
+/**
+ * One role given to or taken from many users (the console's bulk actions). Malformed ids refuse the
+ * whole request (nothing is done); repeated ids count once.
+ */
+export const changeRoleOfUsersInput = z.object({
+  roleId,
+  change: z.enum(["assign", "unassign"], "Choose whether to assign or unassign the role."),
+  userIds: z.preprocess(
+    // A form sends one id as a string and several as a list.
+    (v) => (typeof v === "string" ? [v] : v),
+    z
+      .array(z.string(), "Choose the users to change.")
+      .min(1, "Choose at least one user.")
+      .max(BULK_ROLE_CHANGE_MAX, `At most ${BULK_ROLE_CHANGE_MAX.toLocaleString("en-US")} users at a time.`)
+      .superRefine((ids, ctx) => {
+        const bad = ids.filter((id) => !z.uuid().safeParse(id).success);
+        if (bad.length) {
+          const shown = bad.slice(0, 3).map((id) => JSON.stringify(id.slice(0, 40)));
+          ctx.addIssue({
+            code: "custom",
+            message: `${bad.length} of ${ids.length} are not valid user ids (${shown.join(", ")}${bad.length > 3 ? ", …" : ""}).`,
+          });
+        }
+      }),
+  ),
+});
+
 export type CreateUserInput = z.infer<typeof createUserInput>;
 export type UpdateUserInput = z.infer<typeof updateUserInput>;
 export type DeleteUserInput = z.infer<typeof deleteUserInput>;
@@ -58,6 +88,7 @@ export type RecordLogoutInput = z.infer<typeof recordLogoutInput>;
 export type AssignRoleInput = z.infer<typeof assignRoleInput>;
 export type EraseUserInput = z.infer<typeof eraseUserInput>;
 export type UnassignRoleInput = z.infer<typeof unassignRoleInput>;
+export type ChangeRoleOfUsersInput = z.infer<typeof changeRoleOfUsersInput>;
 
 /** A role as the user aggregate needs to know it when assigning. */
 export interface RoleRef {

@@ -1,12 +1,11 @@
 "use client";
 import { useQueryClient, type QueryKey } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState } from "react";
-import type { ActionResult } from "@/lib/actions/safe-action";
+import type { ActionFailure, ActionResult } from "@/lib/actions/safe-action";
 import { Spinner } from "@/lib/ui/form-controls";
 import { buttonClass, inputClass } from "@/lib/ui/styles";
-import { assignRoleAction } from "@/modules/users/actions/assign-role";
+import { changeRoleOfUsersAction } from "@/modules/users/actions/change-role-of-users";
 import { deleteUserAction } from "@/modules/users/actions/delete-user";
-import { unassignRoleAction } from "@/modules/users/actions/unassign-role";
 import { userKeys } from "./user-query-keys";
 
 interface Target {
@@ -22,6 +21,29 @@ interface Outcome {
   result: ActionResult;
 }
 
+/** Users per bulk role change request: the server's batch, so progress moves after each one. */
+const BULK_CHUNK = 500;
+
+type RoleChangeAnswer = Awaited<ReturnType<typeof changeRoleOfUsersAction>>;
+
+/** An action's answer, or the failure of a request that never reached the console. */
+async function reaching<T extends ActionResult<object>>(call: () => Promise<T>): Promise<T | ActionFailure> {
+  try {
+    return await call();
+  } catch {
+    return { ok: false, code: "unexpected", message: "The request did not reach the console (network error)." };
+  }
+}
+
+/** One user's outcome within a chunk's answer (a refused chunk fails each of its users with its reason). */
+function outcomeOf(answer: RoleChangeAnswer | ActionFailure, target: Target): ActionResult {
+  if (!answer.ok) return answer;
+  const mine = answer.results.find((r) => r.userId === target.id.toLowerCase());
+  if (!mine) return { ok: false, code: "unexpected", message: "The console did not answer for this user." };
+  if (mine.outcome === "failed") return { ok: false, code: mine.code, message: mine.message };
+  return { ok: true, aggregateId: target.id, version: target.version, changed: mine.outcome === "changed", projected: answer.projected };
+}
+
 const verbs = {
   assign: { running: "Assigning", done: "Assigned" },
   unassign: { running: "Unassigning", done: "Unassigned" },
@@ -29,9 +51,11 @@ const verbs = {
 } as const;
 
 /**
- * Bulk changes over the selected users: one command (one event) per user,
- * sent one after another through the same server actions the single-user
- * forms use, so each user gets its own version check and its own outcome.
+ * Bulk changes over the selected users. A role change goes to the server in
+ * chunks (one transaction per 500 users, each user decided on its own state,
+ * each with its own outcome); a deletion is one command per user, sent one
+ * after another through the action the single-user form uses, so each gets
+ * its own version check.
  * Progress is shown as it goes; the result lists every failure with its
  * reason and never hides the users that succeeded. Failed users stay selected
  * so the admin can retry them.
@@ -67,23 +91,28 @@ export function BulkActions({
     setReport(null);
     setProgress({ operation, done: 0, total: targets.length });
     const outcomes: Outcome[] = [];
-    for (const target of targets) {
-      const form = new FormData();
-      form.set("userId", target.id);
-      let result: ActionResult;
-      try {
-        if (operation.kind === "delete") {
-          form.set("expectedVersion", String(target.version));
-          result = await deleteUserAction(null, form);
-        } else {
-          form.set("roleId", operation.roleId);
-          result = await (operation.kind === "assign" ? assignRoleAction : unassignRoleAction)(null, form);
-        }
-      } catch {
-        result = { ok: false, code: "unexpected", message: "The request did not reach the console (network error)." };
+    const report = () => setProgress({ operation, done: outcomes.length, total: targets.length });
+    if (operation.kind === "delete") {
+      for (const target of targets) {
+        const form = new FormData();
+        form.set("userId", target.id);
+        form.set("expectedVersion", String(target.version));
+        outcomes.push({ target, result: await reaching(() => deleteUserAction(null, form)) });
+        report();
       }
-      outcomes.push({ target, result });
-      setProgress({ operation, done: outcomes.length, total: targets.length });
+    } else {
+      // A role change goes in chunks: one transaction and one produce request per batch on the
+      // server (changeRoleOfUsers), each user's own outcome back, progress after every chunk.
+      for (let i = 0; i < targets.length; i += BULK_CHUNK) {
+        const chunk = targets.slice(i, i + BULK_CHUNK);
+        const form = new FormData();
+        form.set("roleId", operation.roleId);
+        form.set("change", operation.kind);
+        for (const target of chunk) form.append("userIds", target.id);
+        const answer = await reaching(() => changeRoleOfUsersAction(null, form));
+        for (const target of chunk) outcomes.push({ target, result: outcomeOf(answer, target) });
+        report();
+      }
     }
     // Exactly the queried keys these commands changed: each changed user's (the lists are server-rendered).
     const keys: QueryKey[] = [];
