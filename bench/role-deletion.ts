@@ -34,9 +34,15 @@ import { topicName } from "@/lib/kafka/topics";
 import { createPersonalDataKeys } from "@/lib/privacy/key-store";
 import type { CommandContext, CommandDeps } from "@/lib/command/execute";
 import { createRole, deleteRole } from "@/modules/roles/application/role-commands";
+import { BULK_ROLE_BATCH, changeRoleOfUsers } from "@/modules/users/application/bulk-roles";
 import { assignRole, createUser } from "@/modules/users/application/user-commands";
 import { openLoop, type Databases, type Log } from "./measure";
 import { hr, percentile } from "./stats";
+
+/** Users per changeRoleOfUsers call: what the console's bulk actions send. */
+const BULK_CHUNK = BULK_ROLE_BATCH;
+/** Users given a role one assignRole after another: the baseline's size (it ran at ~64/s). */
+const BASELINE_USERS = 500;
 
 export interface RoleDeletionRun {
   users: number;
@@ -57,6 +63,8 @@ export interface RoleDeletionRun {
   /** The same createUser rate just before, with no deletion running. */
   quiet: { p50: number; p99: number };
   bulk: { users: number; ms: number; eventsPerSecond: number; errors: number };
+  /** The baseline: assignRole one after another, for the first BASELINE_USERS of the bulk's users. */
+  oneByOne: { users: number; ms: number; eventsPerSecond: number; errors: number };
 }
 
 const MiB = 2 ** 20;
@@ -89,6 +97,7 @@ export async function measureRoleDeletion(opts: {
     };
     const role = await createRole(deps, ctx, { name: "Doomed", description: "deleted by the bench" });
     const bulkRole = await createRole(deps, ctx, { name: "Bulk", description: "assigned in bulk by the bench" });
+    const baselineRole = await createRole(deps, ctx, { name: "One by one", description: "assigned one user at a time by the bench" });
 
     let t = hr();
     await seedUserHeads(url, opts.users, opts.members, role.aggregateId);
@@ -146,17 +155,37 @@ export async function measureRoleDeletion(opts: {
     const unassigned = (await endOf()) - end0 - created;
     log(`role deletion: ${error ? `FAILED ${error}` : `${(elapsed / 1000).toFixed(1)} s`}, ${unassigned.toLocaleString()} unassignments, createUser p99 ${percentile(latencies, 99).toFixed(1)} ms`);
 
-    // --- a bulk assignment: one assignRole after another, as the users table's bulk action ---
+    // --- a bulk assignment through the bulk actions' path: changeRoleOfUsers, one call per chunk of
+    // BULK_CHUNK users as the users table sends them (without the HTTP round trip and the action's
+    // read-your-writes wait); beside it, the same users' first BASELINE_USERS of another role one
+    // assignRole after another (the path before issue 15), in the same run ---
     const bulkIds = await pickUsers(url, opts.bulkUsers, opts.members);
     let bulkErrors = 0;
+    let bulkChanged = 0;
     t = hr();
-    for (const userId of bulkIds) {
-      await assignRole(deps, ctx, { userId, roleId: bulkRole.aggregateId }).catch((e: unknown) => {
-        if (bulkErrors++ === 0) log(`bulk assignment: first error: ${String(e).slice(0, 300)}`);
-      });
+    for (let i = 0; i < bulkIds.length; i += BULK_CHUNK) {
+      try {
+        const r = await changeRoleOfUsers(deps, ctx, { roleId: bulkRole.aggregateId, change: "assign", userIds: bulkIds.slice(i, i + BULK_CHUNK) });
+        for (const u of r.results) {
+          if (u.outcome === "changed") bulkChanged++;
+          else if (u.outcome === "failed" && bulkErrors++ === 0) log(`bulk assignment: first failure: ${u.message}`);
+        }
+      } catch (e) {
+        if (bulkErrors === 0) log(`bulk assignment: first error: ${String(e).slice(0, 300)}`);
+        bulkErrors += Math.min(BULK_CHUNK, bulkIds.length - i);
+      }
     }
     const bulkMs = hr() - t;
     log(`bulk assignment: ${bulkIds.length.toLocaleString()} users in ${(bulkMs / 1000).toFixed(1)} s`);
+    const oneByOneIds = bulkIds.slice(0, BASELINE_USERS);
+    let oneByOneErrors = 0;
+    t = hr();
+    for (const userId of oneByOneIds) {
+      await assignRole(deps, ctx, { userId, roleId: baselineRole.aggregateId }).catch((e: unknown) => {
+        if (oneByOneErrors++ === 0) log(`one assignRole after another: first error: ${String(e).slice(0, 300)}`);
+      });
+    }
+    const oneByOneMs = hr() - t;
 
     return {
       users: opts.users,
@@ -179,7 +208,8 @@ export async function measureRoleDeletion(opts: {
         errors: concurrentErrors,
       },
       quiet: { p50: percentile(quiet.latencies, 50), p99: percentile(quiet.latencies, 99) },
-      bulk: { users: bulkIds.length, ms: bulkMs, eventsPerSecond: (bulkIds.length - bulkErrors) / (bulkMs / 1000), errors: bulkErrors },
+      bulk: { users: bulkIds.length, ms: bulkMs, eventsPerSecond: bulkChanged / (bulkMs / 1000), errors: bulkErrors },
+      oneByOne: { users: oneByOneIds.length, ms: oneByOneMs, eventsPerSecond: (oneByOneIds.length - oneByOneErrors) / (oneByOneMs / 1000), errors: oneByOneErrors },
     };
   } finally {
     await admin.disconnect();
@@ -254,7 +284,8 @@ export function roleDeletionReport(r: RoleDeletionRun): string {
       "",
     ],
     [`  (baseline) createUser at ${r.concurrent.rate}/s just before, no deletion: p50 / p99`, `${n(r.quiet.p50, 1)} / ${n(r.quiet.p99, 1)} ms`, ""],
-    [`bulk assignment to ${n(r.bulk.users)} users (the bulk action's path: one assignRole after another)`, `${n(r.bulk.ms / 1000, 1)} s, ${n(r.bulk.eventsPerSecond)} events/s (${r.bulk.errors} errors)`, ""],
+    [`bulk assignment to ${n(r.bulk.users)} users (the bulk action's path: changeRoleOfUsers per ${BULK_CHUNK})`, `${n(r.bulk.ms / 1000, 1)} s, ${n(r.bulk.eventsPerSecond)} events/s (${r.bulk.errors} errors)`, ""],
+    [`  (baseline) assignRole one after another, ${n(r.oneByOne.users)} of those users`, `${n(r.oneByOne.ms / 1000, 1)} s, ${n(r.oneByOne.eventsPerSecond)} events/s (${r.oneByOne.errors} errors); ${n(r.bulk.eventsPerSecond / r.oneByOne.eventsPerSecond, 1)}× faster in bulk`, ""],
     ["(setup) seeding the head rows with SQL", `${n(r.seedMs / 1000, 1)} s`, ""],
   ];
   return ["| figure | result | target |", "| --- | --- | --- |", ...rows.map((c) => `| ${c.join(" | ")} |`)].join("\n");
