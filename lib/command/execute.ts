@@ -116,10 +116,50 @@ export async function executeOnStream<S extends { version: number }, E extends A
     step("append");
     return { aggregateId: command.streamId, version: next.version, events: appended };
   };
-  if (tx) return run(tx);
-  const result = await deps.db.$transaction(run, { maxWait: 5_000, timeout: 20_000 });
-  step("commit");
-  return result;
+  commandsRunning++;
+  lastCommandAt = performance.now();
+  try {
+    if (tx) return await run(tx);
+    const result = await deps.db.$transaction(run, { maxWait: 5_000, timeout: 20_000 });
+    step("commit");
+    return result;
+  } finally {
+    if (--commandsRunning === 0) for (const wake of [...idle]) wake();
+  }
+}
+
+/** Single-aggregate commands running in this process, and who waits for there to be none. */
+let commandsRunning = 0;
+let lastCommandAt = -Infinity;
+const idle = new Set<() => void>();
+
+/**
+ * The size of a long command's next batch: `full` on a quiet console; a fifth of it while single
+ * commands are arriving in this process (one began within the last second), so a command that
+ * arrives during a batch shares the machine with a short one. The long command takes longer.
+ */
+export function pacedBatchSize(full: number): number {
+  return performance.now() - lastCommandAt < 1_000 ? Math.max(1, Math.floor(full / 5)) : full;
+}
+
+/**
+ * Pacing for a command that works through many aggregates in batches (a role's deletion, a bulk
+ * change), called between two batches: while single commands are running in this process, waits
+ * for them to finish (at most `maxMs`) before the next batch competes with them for the CPU,
+ * PostgreSQL and the broker. A command that arrives during a batch still shares the machine with
+ * that one batch; with nothing running it returns at once, so an idle console loses no time.
+ */
+export async function yieldToCommands(maxMs = 100): Promise<void> {
+  if (commandsRunning === 0) return;
+  await new Promise<void>((resolve) => {
+    const wake = () => {
+      clearTimeout(timer);
+      idle.delete(wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, maxMs);
+    idle.add(wake);
+  });
 }
 
 export interface ManyStreamCommand<S, E extends AnyEvent> {

@@ -46,7 +46,7 @@ describe("changeRoleOfUsers", () => {
       deps,
       ctx,
       { roleId: role.aggregateId, change: "assign", userIds: [...ids, unknown, ids[2]!.toUpperCase()] },
-      { batchSize: 3, onBatch: (done) => void batches.push(done) },
+      { batchSize: 3, pace: false, onBatch: (done) => void batches.push(done) },
     );
 
     expect(batches).toEqual([3, 6, 8]); // 8 distinct ids (a repeated id counts once), three batches
@@ -118,6 +118,7 @@ describe("changeRoleOfUsers", () => {
       { roleId: role.aggregateId, change: "assign", userIds: ids },
       {
         batchSize: 2,
+        pace: false,
         onBatch: async (done) => {
           if (done === 2) await t.db.$transaction((tx) => beginRoleDeletion(tx, role.aggregateId, randomUUID()));
         },

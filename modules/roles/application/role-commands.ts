@@ -18,6 +18,7 @@ import {
   finishRoleDeletion,
   recordRoleDeletionError,
   unassignDeletedRoleFromMembers,
+  type RoleDeletionOptions,
   type MembersUnassigned,
 } from "@/modules/users/application/role-deletion";
 import { invariant } from "@/lib/errors";
@@ -100,7 +101,7 @@ export async function deleteRole(
   deps: CommandDeps,
   ctx: CommandContext,
   input: unknown,
-  options: { batchSize?: number; onBatch?: (done: number, total: number) => void } = {},
+  options: RoleDeletionOptions = {},
 ): Promise<DeleteRoleResult> {
   const data = parseInput(deleteRoleInput, input);
   const correlationId = await deps.db.$transaction(

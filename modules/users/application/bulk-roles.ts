@@ -11,7 +11,8 @@
  *    state (`decideUser`, the same rule as the single command): a user who already has the role (or,
  *    for an unassignment, does not) is `unchanged`, a deleted or unknown user `failed` (not found);
  * 3. the heads are saved in one statement and the batch's events appended in one produce request;
- *    the commit follows the ack.
+ *    the commit follows the ack; between two batches the commands running in this process go
+ *    first (`yieldToCommands`).
  *
  * Each user's outcome is exact: a batch is all or nothing, and once one fails (the role was deleted
  * meanwhile, Kafka unreachable) the users of it and of every later batch are reported failed with
@@ -23,7 +24,9 @@ import { assertCanGrant } from "@/lib/auth/permissions";
 import {
   executeOnStreams,
   lastPerPartition,
+  pacedBatchSize,
   readStreamShared,
+  yieldToCommands,
   type CommandContext,
   type CommandDeps,
   type CommandResult,
@@ -57,7 +60,12 @@ export async function changeRoleOfUsers(
   deps: CommandDeps,
   ctx: CommandContext,
   input: unknown,
-  options: { batchSize?: number; onBatch?: (done: number, total: number) => void | Promise<void> } = {},
+  options: {
+    batchSize?: number;
+    /** As a role's deletion paces itself (role-deletion.ts, RoleDeletionOptions); off for tests that count batches. */
+    pace?: boolean;
+    onBatch?: (done: number, total: number) => void | Promise<void>;
+  } = {},
 ): Promise<RoleOfUsersChanged> {
   const { roleId, change, userIds } = parseInput(changeRoleOfUsersInput, input);
   const ids = [...new Set(userIds.map((id) => id.toLowerCase()))];
@@ -68,8 +76,9 @@ export async function changeRoleOfUsers(
   const appended: AppendedEvent<UserEvent>[] = [];
   let role: RoleHead | null = null;
 
-  for (let i = 0; i < ids.length; i += batchSize) {
-    const batch = ids.slice(i, i + batchSize);
+  for (let i = 0, size = 0; i < ids.length; i += size) {
+    size = options.pace === false ? batchSize : pacedBatchSize(batchSize);
+    const batch = ids.slice(i, i + size);
     const decided = new Map<string, UserRoleChange>();
     try {
       const events = await executeOnStreams<UserState, UserEvent>(deps, context, {
@@ -115,7 +124,8 @@ export async function changeRoleOfUsers(
       for (const id of ids.slice(i)) outcomes.set(id, { userId: id, outcome: "failed", code, message });
       break;
     }
-    await options.onBatch?.(Math.min(i + batchSize, ids.length), ids.length);
+    await options.onBatch?.(Math.min(i + size, ids.length), ids.length);
+    if (options.pace !== false) await yieldToCommands();
   }
 
   const named = role as RoleHead | null;

@@ -13,7 +13,9 @@
  *    transaction per batch locks their heads, decides for each (a member who lost the role or was
  *    deleted meanwhile gets no event), saves the heads in one statement, counts the batch in
  *    `role_deletions.done` and appends its RoleUnassignedFromUser events (reason "role-deleted")
- *    in one produce request; it commits after the ack. Other commands wait for one batch at most.
+ *    in one produce request; it commits after the ack. Other commands wait for one batch at most,
+ *    and between two batches the deletion lets the commands running in this process finish first
+ *    (`yieldToCommands`).
  * 3. The roles module then appends RoleDeleted and `finishRoleDeletion` marks the row, in one
  *    transaction under the role's exclusive lock, after checking that no member is left.
  *
@@ -22,7 +24,7 @@
  * the same correlation id: a member already unassigned gets nothing twice (decided on the locked head).
  */
 import type { CommandContext, CommandDeps, Tx } from "@/lib/command/execute";
-import { executeOnStreams, lastPerPartition } from "@/lib/command/execute";
+import { executeOnStreams, lastPerPartition, pacedBatchSize, yieldToCommands } from "@/lib/command/execute";
 import type { AppendedEvent } from "@/lib/kafka/producer";
 import { STREAM } from "@/modules/streams";
 import { decideUser } from "../domain/decide";
@@ -74,6 +76,19 @@ export async function findRoleMembers(tx: Pick<Tx, "$queryRaw">, roleId: string,
   return rows.map((r) => r.id);
 }
 
+export interface RoleDeletionOptions {
+  /** Members per batch on a quiet console (ROLE_DELETION_BATCH). */
+  batchSize?: number;
+  /**
+   * Pacing (default on): a fifth of the batch while other commands are arriving in this process,
+   * and those running go first between two batches (lib/command/execute.ts, pacedBatchSize and
+   * yieldToCommands). Off: every batch is `batchSize` (what a test that counts batches needs).
+   */
+  pace?: boolean;
+  /** Told after each committed batch. */
+  onBatch?: (done: number, total: number) => void;
+}
+
 /**
  * Every live member loses the role, in batches (see the file's header). `ctx.correlationId`
  * should be the deletion's (beginRoleDeletion). `onBatch` is told after each committed batch.
@@ -82,7 +97,7 @@ export async function unassignDeletedRoleFromMembers(
   deps: CommandDeps,
   ctx: CommandContext,
   roleId: string,
-  options: { batchSize?: number; onBatch?: (done: number, total: number) => void } = {},
+  options: RoleDeletionOptions = {},
 ): Promise<MembersUnassigned> {
   const batchSize = options.batchSize ?? ROLE_DELETION_BATCH;
   const userIds: string[] = [];
@@ -94,11 +109,12 @@ export async function unassignDeletedRoleFromMembers(
     if (members.length === 0) break;
     await deps.db.$executeRaw`
       UPDATE role_deletions SET total = done + ${members.length}, updated_at = now() WHERE role_id = ${roleId}::uuid`;
-    for (let i = 0; i < members.length; i += batchSize) {
+    for (let i = 0, size = 0; i < members.length; i += size) {
+      size = options.pace === false ? batchSize : pacedBatchSize(batchSize);
       const appended = await executeOnStreams<UserState, UserEvent>(deps, ctx, {
         stream: STREAM.users,
         serde: userSerde,
-        streamIds: members.slice(i, i + batchSize),
+        streamIds: members.slice(i, i + size),
         decide: (userId, state) =>
           !state || state.isDeleted ? [] : decideUser({ type: "UnassignRole", reason: "role-deleted", userId, roleId }, state),
         evolve: evolveUser,
@@ -109,7 +125,9 @@ export async function unassignDeletedRoleFromMembers(
       });
       for (const a of appended) userIds.push(a.event.aggregateId);
       lastPerPartition(appended, last);
-      options.onBatch?.(Math.min(i + batchSize, members.length), members.length);
+      options.onBatch?.(Math.min(i + size, members.length), members.length);
+      // Other admins' commands go first: the deletion has time to spare, their answers do not.
+      if (options.pace !== false) await yieldToCommands();
     }
   }
   return { count: userIds.length, userIds, lastPerPartition: [...last.values()] };
