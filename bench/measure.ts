@@ -491,43 +491,78 @@ export async function runRawCopy(opts: { url: string; spec: BacklogSpec }): Prom
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How long calls still running after an open loop's last scheduled start may take before it stops waiting. */
+export const OPEN_LOOP_GRACE_MS = 30_000;
+
 /**
  * Starts `fn` at fixed intervals whatever the previous calls are doing (open
  * loop), and measures each call from its *scheduled* start, so a stall delays
  * the calls behind it and shows in the latency (no coordinated omission).
+ *
+ * It stops by itself: it starts at most rate × (warm-up + duration) calls, starts
+ * none after the last scheduled start + `graceMs` (an event loop stalled that long),
+ * and waits for the calls in flight until then; a measured call still running, or
+ * never started, is counted as an error (it keeps running: the caller decides
+ * whether to go on beside it). `achievedRate`: the measured calls that completed,
+ * per second, over the measured window or until the last of them completed if later.
  */
 export async function openLoop(
   rate: number,
   durationMs: number,
   warmupMs: number,
   fn: (i: number, scheduledAt: number, measured: boolean) => Promise<void>,
-): Promise<{ latencies: number[]; errors: string[]; lateStartsMs: number }> {
+  options: { graceMs?: number } = {},
+): Promise<{ latencies: number[]; errors: string[]; lateStartsMs: number; unfinished: number; achievedRate: number }> {
   const latencies: number[] = [];
   const errors: string[] = [];
   const inflight: Promise<void>[] = [];
   const interval = 1000 / rate;
   const count = Math.round(((warmupMs + durationMs) / 1000) * rate);
+  const graceMs = options.graceMs ?? OPEN_LOOP_GRACE_MS;
   const start = hr() + 20;
+  const stopAt = start + warmupMs + durationMs + graceMs;
   let lateStartsMs = 0;
+  let lastDone = start + warmupMs;
+  let settled = 0;
+  let measuredStarted = 0;
+  let closed = false;
   for (let i = 0; i < count; i++) {
     const at = start + i * interval;
+    const measured = at - start >= warmupMs;
+    if (hr() > stopAt) {
+      if (measured) errors.push(`not started: the loop was ${Math.round(hr() - at)} ms behind its schedule`);
+      continue;
+    }
     const wait = at - hr();
     if (wait > 1) await sleep(wait);
     lateStartsMs = Math.max(lateStartsMs, hr() - at);
-    const measured = at - start >= warmupMs;
+    if (measured) measuredStarted++;
     inflight.push(
       fn(i, at, measured).then(
         () => {
-          if (measured) latencies.push(hr() - at);
+          if (!measured || closed) return;
+          settled++;
+          lastDone = hr();
+          latencies.push(lastDone - at);
         },
         (error: unknown) => {
-          if (measured) errors.push(String(error));
+          if (!measured || closed) return;
+          settled++;
+          errors.push(String(error));
         },
       ),
     );
   }
-  await Promise.all(inflight);
-  return { latencies, errors, lateStartsMs };
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(inflight),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, stopAt - hr())))),
+  ]).finally(() => clearTimeout(timer));
+  closed = true;
+  const unfinished = measuredStarted - settled;
+  for (let k = 0; k < unfinished; k++) errors.push(`unfinished ${graceMs / 1000} s after the last scheduled start`);
+  const windowMs = Math.max(durationMs, lastDone - (start + warmupMs));
+  return { latencies, errors, lateStartsMs, unfinished, achievedRate: windowMs > 0 ? (latencies.length / windowMs) * 1000 : Number.NaN };
 }
 
 /**
@@ -593,7 +628,6 @@ export async function runCommands(opts: {
   watcher: Awaited<ReturnType<typeof visibilityWatcher>>;
   visibleTimeoutMs: number;
 }) {
-  const acks: number[] = [];
   const appends: number[] = [];
   const visible: number[] = [];
   const real = opts.deps.appender;
@@ -636,26 +670,41 @@ export async function runCommands(opts: {
   recordSteps = false;
   const serialSteps = Object.fromEntries([...steps].map(([step, ms]) => [step, percentile(ms, 50)])) as Partial<Record<CommandStep, number>>;
   const elu0 = performance.eventLoopUtilization();
+  // The loop times the acknowledgement; the wait for the read model runs beside it, outside the loop.
+  const visibility: Promise<void>[] = [];
+  let loopDone = false;
   const load = await openLoop(opts.rate, opts.durationMs, opts.warmupMs, async (i, at, measured) => {
     const result = await createUser(deps, ctx, {
       email: `cmd.${opts.label}.${i}@bench.example.com`,
       name: `Command ${opts.label} ${i}`,
     });
-    if (measured) acks.push(hr() - at);
+    if (!measured || loopDone) return; // loopDone: acknowledged after the loop's time bound
     const e = result.events[0]!;
-    const seenAt = await Promise.race([
-      opts.watcher.visibleAt(e.topic, e.partition, e.offset),
-      sleep(opts.visibleTimeoutMs).then(() => Number.NaN),
-    ]);
-    if (measured) {
-      if (Number.isNaN(seenAt)) notVisible++;
-      else visible.push(seenAt - at);
-    }
+    visibility.push(
+      Promise.race([opts.watcher.visibleAt(e.topic, e.partition, e.offset), sleep(opts.visibleTimeoutMs).then(() => Number.NaN)]).then((seenAt) => {
+        if (Number.isNaN(seenAt)) notVisible++;
+        else visible.push(seenAt - at);
+      }),
+    );
   });
-  // load.latencies would include the wait for visibility: the ack latencies are taken inside.
+  loopDone = true;
+  await Promise.all(visibility);
   const elu = performance.eventLoopUtilization(elu0).utilization;
   const warm = Math.round((opts.warmupMs / 1000) * opts.rate);
-  return { acks, elu, serial50: percentile(serial, 50), serialAppend50: percentile(serialAppends, 50), serialSteps, appends: appends.slice(warm), errors: load.errors, lateStartsMs: load.lateStartsMs, visible, notVisible };
+  return {
+    acks: load.latencies,
+    achievedRate: load.achievedRate,
+    elu,
+    serial50: percentile(serial, 50),
+    serialAppend50: percentile(serialAppends, 50),
+    serialSteps,
+    appends: appends.slice(warm),
+    errors: load.errors,
+    unfinished: load.unfinished,
+    lateStartsMs: load.lateStartsMs,
+    visible,
+    notVisible,
+  };
 }
 
 /**

@@ -18,6 +18,11 @@
  *          --rebuild-only (only the rebuild figure: the backlog, one projector run to make the live
  *            model, then N rebuilds of it, each beside a raw COPY of the same users and timeline rows)
  *          --rebuild-per-batch (the rebuilds replay batch by batch, as before the bulk path: the A/B)
+ *          --capacity (only the command capacity curve, bench/capacity.ts: createUser in an open loop at
+ *            each offered rate, lowest first, --duration S each after a 5 s warm-up, beside a plain Prisma
+ *            insert at the same rate, with the projector worker running; the capacity is the highest
+ *            rate with p99 < 100 ms and no errors, against 1,000/s; local servers only)
+ *          --capacity-rates R1,R2,... (createUser/s offered, default 50,200,500,1000,2000)
  *
  * Starts its own PostgreSQL and Kafka (scripts/infra.ts; fresh data under
  * .data/bench, free ports, 127.0.0.1) unless DATABASE_URL and KAFKA_BROKERS are
@@ -71,6 +76,7 @@ import { measureRebuild, type RebuildRun } from "./rebuild-run";
 import { app } from "@/modules";
 import { measureAccessReview, type AccessReviewRun } from "./access-review";
 import { measureRoleDeletion, roleDeletionReport } from "./role-deletion";
+import { CAPACITY_WARMUP_MS, capacityReport, DEFAULT_CAPACITY_RATES, measureCapacity } from "./capacity";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -87,6 +93,16 @@ function parseFlags(argv: string[]) {
     const value = Number(raw);
     if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number, got ${raw}`);
     return value;
+  };
+  const rates = (name: string, fallback: number[]) => {
+    const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+    if (i < 0) return fallback;
+    const raw = (argv[i]!.includes("=") ? argv[i]!.split("=")[1] : argv[i + 1]) ?? "";
+    const list = raw.split(",").map((r) => Number(r.trim()));
+    if (list.length === 0 || list.some((r) => !Number.isFinite(r) || r <= 0 || r > 20_000)) {
+      throw new Error(`--${name} needs rates between 1 and 20,000 separated by commas, got ${raw}`);
+    }
+    return list;
   };
   const full = has("full");
   const flags = {
@@ -114,7 +130,13 @@ function parseFlags(argv: string[]) {
     roleDeletionOnly: has("role-deletion-only"),
     rebuildOnly: has("rebuild-only"),
     rebuildPerBatch: has("rebuild-per-batch"),
+    capacity: has("capacity"),
+    capacityRates: rates("capacity-rates", DEFAULT_CAPACITY_RATES),
   };
+  const longest = Math.max(...flags.capacityRates) * (flags.durationS + CAPACITY_WARMUP_MS / 1000);
+  if (flags.capacity && longest > 200_000) {
+    throw new Error(`--capacity-rates × (--duration + warm-up) would start ${Math.round(longest).toLocaleString()} commands in one loop: at most 200,000`);
+  }
   return flags;
 }
 
@@ -174,7 +196,8 @@ async function main() {
     hostname: os.hostname(),
   };
   log(`machine: ${machine.cores} cores, ${machine.cpuModel}, ${machine.memoryGiB} GiB, load ${machine.loadAverageAtStart.join(" ")}, Node ${machine.node}`);
-  log(`sizes: ${flags.users.toLocaleString()} users, ${flags.events.toLocaleString()} events backlog, heavy user ${flags.heavyEvents.toLocaleString()} events, ${flags.runs} runs, ${flags.rate} commands/s × ${flags.durationS} s, ${flags.partitions} partitions${flags.full ? " (--full)" : ""}`);
+  if (flags.capacity) log(`command capacity: createUser at ${flags.capacityRates.join(", ")}/s offered, ${flags.durationS} s each after a ${CAPACITY_WARMUP_MS / 1000} s warm-up`);
+  else log(`sizes: ${flags.users.toLocaleString()} users, ${flags.events.toLocaleString()} events backlog, heavy user ${flags.heavyEvents.toLocaleString()} events, ${flags.runs} runs, ${flags.rate} commands/s × ${flags.durationS} s, ${flags.partitions} partitions${flags.full ? " (--full)" : ""}`);
 
   const timeoutMs = flags.timeoutMin * 60_000;
   const deadline = Date.now() + timeoutMs;
@@ -192,6 +215,12 @@ async function main() {
 
   // --- infrastructure ------------------------------------------------------
   const external = { db: process.env.DATABASE_URL, brokers: process.env.KAFKA_BROKERS };
+  if (flags.capacity) {
+    // The curve offers up to thousands of commands a second: only to servers on this machine.
+    const hosts = [...(external.db ? [new URL(external.db).hostname] : []), ...(external.brokers?.split(",").map((b) => b.trim().replace(/:\d+$/, "")) ?? [])];
+    const remote = hosts.filter((h) => !["127.0.0.1", "localhost", "::1", "[::1]"].includes(h));
+    if (remote.length) throw new Error(`--capacity runs against 127.0.0.1 only; DATABASE_URL / KAFKA_BROKERS name ${remote.join(", ")}`);
+  }
   const dataDir = path.join(ROOT, ".data", "bench");
   const [pgPort, kafkaPort, controllerPort] = await freePorts(3);
   const infra: Infra = await startInfra({
@@ -298,6 +327,54 @@ async function main() {
     await admin.disconnect();
   });
   const topics = [topicName("users", config), topicName("roles", config)];
+
+  /**
+   * The command side as the console runs it, on the read model at `url`: the real projector worker
+   * (workers/projector.ts) as its own process in consumer group `group`, commands that seal the
+   * person's data with keys in that database (where the worker reads them), a watcher of what
+   * becomes visible, and a database of its own for the plain Prisma inserts beside the commands.
+   */
+  const commandRig = async (url: string, group: string) => {
+    const worker = await startWorker({ ...process.env, ...env, DATABASE_URL: url, PROJECTOR_GROUP_ID: group });
+    onCleanup("projector worker", () => stopChild(worker));
+    const cmdDb = createDb(url);
+    const keyWriter = createDb(url, { poolSize: 4 });
+    const crudDb: Db = createDb(await dbs.fresh(`bench_crud_${runHex}`));
+    const watcher = await visibilityWatcher(url);
+    const sealingAppender = (c: KafkaConfig) => createEventAppender(c, { personalData: createPersonalDataKeys(cmdDb, keyWrapperFromEnv(), { writer: keyWriter }) });
+    const sealing = sealingAppender(config);
+    onCleanup("sealing producer", () => sealing.disconnect());
+    return {
+      cmdDb,
+      crudDb,
+      watcher,
+      sealingAppender,
+      deps: { db: cmdDb, appender: sealing },
+      async close() {
+        await watcher.close();
+        await cmdDb.$disconnect();
+        await keyWriter.$disconnect();
+        await crudDb.$disconnect();
+      },
+    };
+  };
+
+  if (flags.capacity) {
+    await waitForLeaders(admin, allTopics);
+    const rig = await commandRig(await dbs.fresh(`bench_cap_${runHex}`), `bench-cap-${runHex}`);
+    let result: Awaited<ReturnType<typeof measureCapacity>>;
+    try {
+      result = await measureCapacity({ deps: rig.deps, crudDb: rig.crudDb, watcher: rig.watcher, rates: flags.capacityRates, durationMs: flags.durationS * 1000, label: runHex, log });
+    } finally {
+      await rig.close();
+    }
+    const loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
+    console.log(`\nMachine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, PostgreSQL ${String((machine as Record<string, unknown>).postgres)}`);
+    console.log(`Load average at start ${machine.loadAverageAtStart.join(" ")}, at end ${loadAtEnd.join(" ")}; ${flags.durationS} s per rate after a ${CAPACITY_WARMUP_MS / 1000} s warm-up; ${((Date.now() - startedAt.getTime()) / 60000).toFixed(1)} min\n`);
+    console.log(capacityReport(result.points, result.skipped));
+    clearTimeout(hardStop);
+    return;
+  }
   if (flags.roleDeletionOnly) {
     await waitForLeaders(admin, allTopics);
     const run = await measureRoleDeletion({
@@ -552,26 +629,18 @@ async function main() {
     };
 
     // --- commands at a fixed offered rate, projector worker running ----------------
-    const worker = await startWorker({ ...process.env, ...env, DATABASE_URL: mainUrl, PROJECTOR_GROUP_ID: mainGroup });
-    onCleanup("projector worker", () => stopChild(worker));
-    const cmdDb = createDb(mainUrl);
-    const keyWriter = createDb(mainUrl, { poolSize: 4 });
-    const crudUrl = await dbs.fresh(`bench_crud_${runHex}`);
-    const crudDb: Db = createDb(crudUrl);
-    const watcher = await visibilityWatcher(mainUrl);
+    const rig = await commandRig(mainUrl, mainGroup);
+    const { cmdDb, crudDb, watcher, deps } = rig;
     const probeConfig: KafkaConfig = { ...config, KAFKA_TOPIC_PREFIX: `${config.KAFKA_TOPIC_PREFIX}probe.` };
     const probeTopics = await ensureTopics(admin, probeConfig, app.streams);
     onCleanup("probe topics", async () => {
       if (external.brokers) await admin.deleteTopics({ topics: probeTopics }).catch(() => {});
     });
     await waitForLeaders(admin, probeTopics);
-    const probeAppender = createEventAppender(probeConfig, { personalData: createPersonalDataKeys(cmdDb, keyWrapperFromEnv(), { writer: keyWriter }) });
+    const probeAppender = rig.sealingAppender(probeConfig);
     onCleanup("probe producer", () => probeAppender.disconnect());
-    // Commands seal as the console does (keys in the main database, where the worker reads them);
-    // each run is followed by the same load in clear, the baseline of encryption's cost.
-    const sealing = createEventAppender(config, { personalData: createPersonalDataKeys(cmdDb, keyWrapperFromEnv(), { writer: keyWriter }) });
-    onCleanup("sealing producer", () => sealing.disconnect());
-    const deps = { db: cmdDb, appender: sealing };
+    // Commands seal as the console does (rig.deps); each run is followed by the same load in
+    // clear, the baseline of encryption's cost.
     const durationMs = flags.durationS * 1000;
     const warmupMs = 5_000;
     try {
@@ -609,10 +678,7 @@ async function main() {
         );
       }
     } finally {
-      await watcher.close();
-      await cmdDb.$disconnect();
-      await keyWriter.$disconnect();
-      await crudDb.$disconnect();
+      await rig.close();
     }
   }
 

@@ -1,0 +1,133 @@
+/**
+ * Command capacity (issue 15): `npm run bench -- --capacity [--capacity-rates 50,200,500,1000,2000] [--duration S]`.
+ *
+ * The command latency figure is measured at one offered rate (50/s); this is the curve above it:
+ * for each offered rate, lowest first, the same measurement as that figure (`runCommands`:
+ * `createUser` on the application layer, personal data sealed as the console does, in an open
+ * loop timed from each call's scheduled start, the real projector worker running beside it as
+ * its own process), and just before it the plain Prisma insert of a user at the same rate
+ * (`runCrudInserts`, a database of its own), the baseline measured in the same run.
+ *
+ * Per rate: createUser p50/p95/p99/max, the rate that completed, the errors, the baseline's p99
+ * and the ratio of the two p99s. The capacity is the highest offered rate whose p99 is under
+ * 100 ms with no error, beside the target of 1,000 createUser/s.
+ *
+ * Each loop stops by itself (`openLoop`: at most rate × (warm-up + duration) calls, and calls
+ * still running 30 s after the last scheduled start are counted as errors). Such calls keep
+ * running and would weigh on the next rate, so the curve stops at the first rate that left any.
+ */
+import type { CommandDeps } from "@/lib/command/execute";
+import type { Db } from "@/lib/db";
+import { p, runCommands, runCrudInserts, type Log, type visibilityWatcher } from "./measure";
+import { fmt } from "./stats";
+
+export const DEFAULT_CAPACITY_RATES = [50, 200, 500, 1000, 2000];
+export const CAPACITY_P99_MS = 100;
+export const CAPACITY_TARGET = 1_000;
+/** The warm-up before each rate's measured window: the command latency figure's. */
+export const CAPACITY_WARMUP_MS = 5_000;
+
+export interface CapacityPoint {
+  rate: number;
+  /** Measured createUser calls acknowledged. */
+  count: number;
+  achievedRate: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  /** Failed, unfinished at the loop's time bound, or never started. */
+  errors: number;
+  firstError?: string;
+  visible99: number;
+  notVisible: number;
+  /** Worst delay of a call's start behind its schedule (the load generator's own lag). */
+  lateStartsMs: number;
+  baseline: { p99: number; achievedRate: number; errors: number };
+}
+
+export async function measureCapacity(opts: {
+  deps: CommandDeps;
+  /** A database of its own for the plain inserts. */
+  crudDb: Db;
+  watcher: Awaited<ReturnType<typeof visibilityWatcher>>;
+  rates: number[];
+  durationMs: number;
+  label: string;
+  log: Log;
+}): Promise<{ points: CapacityPoint[]; skipped: number[] }> {
+  const rates = [...new Set(opts.rates)].sort((a, b) => a - b);
+  const points: CapacityPoint[] = [];
+  const common = { durationMs: opts.durationMs, warmupMs: CAPACITY_WARMUP_MS };
+  for (const [k, rate] of rates.entries()) {
+    const label = `${opts.label}-${rate}`;
+    const b = await runCrudInserts({ db: opts.crudDb, rate, label, ...common });
+    const c = await runCommands({ deps: opts.deps, rate, label, watcher: opts.watcher, visibleTimeoutMs: 10_000, ...common });
+    const point: CapacityPoint = {
+      rate,
+      count: c.acks.length,
+      achievedRate: c.achievedRate,
+      p50: p(c.acks, 50),
+      p95: p(c.acks, 95),
+      p99: p(c.acks, 99),
+      max: c.acks.length ? Math.max(...c.acks) : Number.NaN,
+      errors: c.errors.length,
+      firstError: c.errors[0]?.slice(0, 300),
+      visible99: p(c.visible, 99),
+      notVisible: c.notVisible,
+      lateStartsMs: c.lateStartsMs,
+      baseline: { p99: p(b.latencies, 99), achievedRate: b.achievedRate, errors: b.errors.length },
+    };
+    points.push(point);
+    opts.log(
+      `capacity ${rate}/s offered: ${point.count} createUser acknowledged, ${Math.round(point.achievedRate)}/s completed, ` +
+        `p50 ${fmt(point.p50, "ms")} p95 ${fmt(point.p95, "ms")} p99 ${fmt(point.p99, "ms")} max ${fmt(point.max, "ms")}, ${point.errors} errors` +
+        `${point.firstError ? ` (first: ${point.firstError})` : ""}, visible p99 ${fmt(point.visible99, "ms")} (${point.notVisible} not in 10 s), ` +
+        `worst scheduling delay ${fmt(point.lateStartsMs, "ms")}; plain Prisma insert p99 ${fmt(point.baseline.p99, "ms")} (${Math.round(b.achievedRate)}/s completed, ${b.errors.length} errors)`,
+    );
+    if (c.unfinished > 0 || b.unfinished > 0) {
+      const skipped = rates.slice(k + 1);
+      if (skipped.length) opts.log(`capacity: calls still running at ${rate}/s; not offering ${skipped.join(", ")}/s on top of them`);
+      return { points, skipped };
+    }
+  }
+  return { points, skipped: [] };
+}
+
+const meetsP99 = (pt: CapacityPoint) => pt.p99 < CAPACITY_P99_MS && pt.errors === 0 && pt.count > 0;
+
+/** The highest offered rate with p99 under 100 ms and no error; null if none. */
+export function capacityOf(points: CapacityPoint[]): number | null {
+  const ok = points.filter(meetsP99).map((pt) => pt.rate);
+  return ok.length ? Math.max(...ok) : null;
+}
+
+/** The curve, one row per offered rate, and the capacity beside its target, as Markdown tables. */
+export function capacityReport(points: CapacityPoint[], skipped: number[]): string {
+  const n = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString("en-US") : "—");
+  const ms = (v: number) => fmt(v, "ms");
+  const curve = [
+    `| offered createUser/s | completed/s | p50 | p95 | p99 | max | errors | plain Prisma insert p99, same rate | p99 / insert p99 | → visible p99 | p99 < ${CAPACITY_P99_MS} ms, no errors |`,
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...points.map(
+      (pt) =>
+        `| ${n(pt.rate)} | ${n(pt.achievedRate)} | ${ms(pt.p50)} | ${ms(pt.p95)} | ${ms(pt.p99)} | ${ms(pt.max)} | ${pt.errors} | ${ms(pt.baseline.p99)}${pt.baseline.errors ? ` (${pt.baseline.errors} errors)` : ""} | ` +
+        `${Number.isFinite(pt.p99 / pt.baseline.p99) ? `${(pt.p99 / pt.baseline.p99).toFixed(1)}×` : "—"} | ${ms(pt.visible99)}${pt.notVisible ? ` (${pt.notVisible} not in 10 s)` : ""} | ${meetsP99(pt) ? "yes" : "**no**"} |`,
+    ),
+    ...skipped.map((rate) => `| ${n(rate)} | not offered: calls of the rate before were still running | | | | | | | | | |`),
+  ];
+  const capacity = capacityOf(points);
+  const highest = Math.max(...points.map((pt) => pt.rate), ...skipped);
+  const verdict =
+    capacity !== null && capacity >= CAPACITY_TARGET
+      ? "meets"
+      : capacity !== null && capacity === highest
+        ? `not reached: no rate ≥ ${n(CAPACITY_TARGET)}/s offered`
+        : "**misses**";
+  const summary = [
+    "| figure | result | target (2 cores) | verdict |",
+    "| --- | --- | --- | --- |",
+    `| command capacity: the highest offered createUser rate with p99 < ${CAPACITY_P99_MS} ms and no errors | ${capacity === null ? `none of ${points.map((pt) => pt.rate).join(", ")}/s` : `${n(capacity)} createUser/s`} | ≥ ${n(CAPACITY_TARGET)} createUser/s | ${verdict} |`,
+  ];
+  return [...curve, "", ...summary].join("\n");
+}
