@@ -346,6 +346,9 @@ export async function runRawConsume(opts: {
 // Raw PostgreSQL multi-row insert (no Kafka): the same rows the projector ends with
 // ---------------------------------------------------------------------------
 
+/** The jsonb columns of TIMELINE_COLUMNS (actor, payload, changes). */
+const JSON_COLUMNS = new Set([6, 9, 10]);
+
 export async function runRawInsert(opts: {
   url: string;
   spec: BacklogSpec;
@@ -390,41 +393,82 @@ export async function runRawInsert(opts: {
       }),
     );
   };
-  function* userRows() {
-    for (const e of generateBacklog(opts.spec)) {
-      if (e.type !== "UserCreated") continue;
-      const p = e.payload;
-      yield [e.aggregateId, p.email, p.name, false, 1, e.occurredAt, e.occurredAt, p.email.toLowerCase(), p.name.toLowerCase()];
-    }
-  }
   let events = 0;
+  // The same rows, jsonb sent as text (the statement casts it).
   function* timelineRows() {
-    for (const e of generateBacklog(opts.spec)) {
-      let changes: unknown = null;
-      if (e.type === "UserCreated") changes = { email: { before: null, after: e.payload.email }, name: { before: null, after: e.payload.name } };
-      else if (e.type === "UserUpdated") changes = { name: { before: null, after: e.payload.name } };
-      yield [
-        e.id, e.aggregateId, e.sequence, e.type, e.schemaVersion, e.occurredAt, JSON.stringify(e.actor), e.correlationId,
-        e.causationId, JSON.stringify(e.payload), changes === null ? null : JSON.stringify(changes), "users", 0, events++,
-      ];
-    }
+    for (const row of timelineRowsOf(opts.spec, () => events++)) yield row.map((v, j) => (JSON_COLUMNS.has(j) && v !== null ? JSON.stringify(v) : v));
   }
   const t0 = hr();
   try {
     // Users first, then their timelines: the foreign key (user_events → users) holds whatever the interleaving.
-    await parallel(chunks(userRows()), (c, rows) =>
-      insert(c, "users", ["id", "email", "name", "is_deleted", "version", "created_at", "updated_at", "email_lower", "name_lower"],
+    await parallel(chunks(finalUserRows(opts.spec)), (c, rows) =>
+      insert(c, "users", USER_COLUMNS,
         ["::uuid", "", "", "", "::int", "::timestamptz", "::timestamptz", "", ""], rows),
     );
     await parallel(chunks(timelineRows()), (c, rows) =>
-      insert(c, "user_events",
-        ["event_id", "user_id", "sequence", "type", "schema_version", "occurred_at", "actor", "correlation_id", "causation_id", "payload", "changes", "topic", "partition", '"offset"'],
+      insert(c, "user_events", TIMELINE_COLUMNS.map((column) => `"${column}"`),
         ["::uuid", "::uuid", "::int", "", "::int", "::timestamptz", "::jsonb", "", "", "::jsonb", "::jsonb", "", "::int", "::bigint"], rows),
     );
   } finally {
     await Promise.all(clients.map((c) => c.end()));
   }
   return { events, rate: (events / (hr() - t0)) * 1000 };
+}
+
+/** The final `users` row of each user of the backlog (its UserCreated), as the projector leaves it. */
+function* finalUserRows(spec: BacklogSpec): Generator<CopyValue[]> {
+  for (const e of generateBacklog(spec)) {
+    if (e.type !== "UserCreated") continue;
+    const p = e.payload;
+    yield [e.aggregateId, p.email, p.name, false, 1, e.occurredAt, e.occurredAt, p.email.toLowerCase(), p.name.toLowerCase()];
+  }
+}
+const USER_COLUMNS = ["id", "email", "name", "is_deleted", "version", "created_at", "updated_at", "email_lower", "name_lower"];
+
+/** One `user_events` row per event of the backlog (jsonb columns as objects); `counted` is told each. */
+function* timelineRowsOf(spec: BacklogSpec, counted: () => number): Generator<CopyValue[]> {
+  for (const e of generateBacklog(spec)) {
+    let changes: object | null = null;
+    if (e.type === "UserCreated") changes = { email: { before: null, after: e.payload.email }, name: { before: null, after: e.payload.name } };
+    else if (e.type === "UserUpdated") changes = { name: { before: null, after: e.payload.name } };
+    yield [e.id, e.aggregateId, e.sequence, e.type, e.schemaVersion, e.occurredAt, e.actor, e.correlationId, e.causationId, e.payload, changes, "users", 0, counted()];
+  }
+}
+const TIMELINE_COLUMNS = ["event_id", "user_id", "sequence", "type", "schema_version", "occurred_at", "actor", "correlation_id", "causation_id", "payload", "changes", "topic", "partition", "offset"];
+
+/** `COPY table (columns) FROM STDIN` of `rows`, sent in chunks of about 1 MiB. */
+async function copyRows(client: pg.Client, table: string, columns: string[], rows: Iterable<CopyValue[]>): Promise<void> {
+  const stream = client.query(copyFrom(`COPY ${table} (${columns.map((c) => `"${c}"`).join(",")}) FROM STDIN`));
+  const done = finished(stream);
+  let chunk = "";
+  for (const row of rows) {
+    chunk += copyLine(row);
+    if (chunk.length > 1 << 20) {
+      if (!stream.write(chunk)) await new Promise((r) => stream.once("drain", r));
+      chunk = "";
+    }
+  }
+  stream.end(chunk);
+  await done;
+}
+
+/**
+ * The floor under the live projector (issue 15): the same final rows as runRawInsert written with
+ * `COPY` into the live schema's `users` and `user_events`, every index and the foreign key in place,
+ * on one connection. No Kafka, no decoding, no fold, no offsets: what PostgreSQL alone can take.
+ */
+export async function runRawCopyLive(opts: { url: string; spec: BacklogSpec }): Promise<{ events: number; rate: number }> {
+  const client = new pg.Client({ connectionString: opts.url });
+  await client.connect();
+  let events = 0;
+  try {
+    const t0 = hr();
+    await copyRows(client, "users", USER_COLUMNS, finalUserRows(opts.spec));
+    await copyRows(client, "user_events", TIMELINE_COLUMNS, timelineRowsOf(opts.spec, () => events++));
+    return { events, rate: (events / (hr() - t0)) * 1000 };
+  } finally {
+    await client.end();
+  }
 }
 
 /**
@@ -441,39 +485,9 @@ export async function runRawCopy(opts: { url: string; spec: BacklogSpec }): Prom
   let events = 0;
   try {
     await createShadowTables(db, tables, { keysLater: true });
-    const copy = async (table: string, columns: string[], rows: Iterable<CopyValue[]>) => {
-      const stream = client.query(copyFrom(`COPY ${REBUILD_SCHEMA}.${table} (${columns.map((c) => `"${c}"`).join(",")}) FROM STDIN`));
-      const done = finished(stream);
-      let chunk = "";
-      for (const row of rows) {
-        chunk += copyLine(row);
-        if (chunk.length > 1 << 20) {
-          if (!stream.write(chunk)) await new Promise((r) => stream.once("drain", r));
-          chunk = "";
-        }
-      }
-      stream.end(chunk);
-      await done;
-    };
     const t0 = hr();
-    await copy("users", ["id", "email", "name", "is_deleted", "version", "created_at", "updated_at", "email_lower", "name_lower"], (function* () {
-      for (const e of generateBacklog(opts.spec)) {
-        if (e.type !== "UserCreated") continue;
-        const p = e.payload;
-        yield [e.aggregateId, p.email, p.name, false, 1, e.occurredAt, e.occurredAt, p.email.toLowerCase(), p.name.toLowerCase()];
-      }
-    })());
-    await copy("user_events",
-      ["event_id", "user_id", "sequence", "type", "schema_version", "occurred_at", "actor", "correlation_id", "causation_id", "payload", "changes", "topic", "partition", "offset"],
-      (function* () {
-        for (const e of generateBacklog(opts.spec)) {
-          let changes: object | null = null;
-          if (e.type === "UserCreated") changes = { email: { before: null, after: e.payload.email }, name: { before: null, after: e.payload.name } };
-          else if (e.type === "UserUpdated") changes = { name: { before: null, after: e.payload.name } };
-          yield [e.id, e.aggregateId, e.sequence, e.type, e.schemaVersion, e.occurredAt, e.actor, e.correlationId, e.causationId, e.payload, changes, "users", 0, events++];
-        }
-      })(),
-    );
+    await copyRows(client, `${REBUILD_SCHEMA}.users`, USER_COLUMNS, finalUserRows(opts.spec));
+    await copyRows(client, `${REBUILD_SCHEMA}.user_events`, TIMELINE_COLUMNS, timelineRowsOf(opts.spec, () => events++));
     const t1 = hr();
     await finishShadowTables(db, tables, { withKeys: true });
     const t2 = hr();

@@ -64,6 +64,7 @@ import {
   runProjector,
   runRawConsume,
   runRawCopy,
+  runRawCopyLive,
   runRawInsert,
   summarizeProfile,
   visibilityWatcher,
@@ -468,6 +469,8 @@ async function main() {
   const consumeRuns: number[] = [];
   const consumeDecodeRuns: number[] = [];
   const insertRuns: number[] = [];
+  /** Raw COPY of the same rows into the live schema (indexes and foreign key in place): issue 15's floor. */
+  const copyLiveRuns: number[] = [];
   let mainDbName = "";
   let mainGroup = "";
   for (let i = 0; i < flags.runs; i++) {
@@ -511,9 +514,14 @@ async function main() {
     const ins = await runRawInsert({ url: await dbs.fresh(insName), spec });
     insertRuns.push(ins.rate);
     await dbs.drop(insName);
+    const copyName = `bench_rawcopy_${runHex}_${i}`;
+    const copy = await runRawCopyLive({ url: await dbs.fresh(copyName), spec });
+    copyLiveRuns.push(copy.rate);
+    await dbs.drop(copyName);
     log(
       `  raw kafkajs consume ${Math.round(raw.rate).toLocaleString()} msgs/s (${raw.events.toLocaleString()}), + decodeEvent ${Math.round(rawDecode.rate).toLocaleString()} msgs/s, ` +
-        `raw PostgreSQL insert ${Math.round(ins.rate).toLocaleString()} rows/s (${ins.events.toLocaleString()} events)`,
+        `raw PostgreSQL insert ${Math.round(ins.rate).toLocaleString()} rows/s (${ins.events.toLocaleString()} events), ` +
+        `raw COPY into the live schema ${Math.round(copy.rate).toLocaleString()} rows/s`,
     );
   }
   // --- the projector on the sealed backlog (decrypting every person's data) -------------------
@@ -687,6 +695,7 @@ async function main() {
   const proj = summarize(projectorRuns.map((r) => r.sustainedRate));
   const consume = summarize(consumeRuns);
   const insert = summarize(insertRuns);
+  const copyLive = summarize(copyLiveRuns);
   const lowerRaw = consume.median < insert.median ? { label: "raw kafkajs consume", s: consume } : { label: "raw PostgreSQL insert", s: insert };
   const rebuild = summarize(rebuildRuns.map((r) => r.ms / 1000));
   const pct = (a: number, b: number) => `${Math.round((a / b) * 100)}%`;
@@ -705,6 +714,15 @@ async function main() {
       unit: "rows/s",
       value: insert,
       ratio: `projector = ${pct(proj.median, insert.median)} of it`,
+    },
+    {
+      figure: "projector throughput against the floor (issue 15)",
+      unit: "events/s",
+      value: proj,
+      baseline: { label: "raw COPY of the same rows into the live schema, indexes and foreign key in place (no Kafka)", value: copyLive, unit: "rows/s" },
+      ratio: `${pct(proj.median, copyLive.median)} of the raw COPY`,
+      target: "≥ 15,000 events/s and ≥ 70% of the raw COPY",
+      meets: proj.median >= 15_000 && proj.median >= 0.7 * copyLive.median,
     },
     {
       figure: "  (reference) kafkajs consume + decodeEvent (zod), no DB",
@@ -858,7 +876,7 @@ async function main() {
         rows,
         table,
         notes,
-        raw: { appendRuns, projectorRuns: projectorRuns.map(({ cpuProfile: _c, ...r }) => r), rebuildRuns, consumeRuns, consumeDecodeRuns, insertRuns, commandRuns, crudRuns, usersRuns, timelineRuns, accessReviewRuns },
+        raw: { appendRuns, projectorRuns: projectorRuns.map(({ cpuProfile: _c, ...r }) => r), rebuildRuns, consumeRuns, consumeDecodeRuns, insertRuns, copyLiveRuns, commandRuns, crudRuns, usersRuns, timelineRuns, accessReviewRuns },
         profile,
         queryBreakdown,
         plans,
