@@ -11,12 +11,42 @@
 import { randomUUID } from "node:crypto";
 import type { Prisma } from "@/generated/prisma/client";
 import type { Db } from "@/lib/db";
+import { DomainError } from "@/lib/errors";
 import type { Serde } from "@/lib/events/codec";
 import type { Actor, AnyEvent, NewEvent } from "@/lib/events/envelope";
 import type { AppendedEvent, EventAppender } from "@/lib/kafka/producer";
 import type { StreamDefinition } from "@/lib/module";
 
 export type Tx = Prisma.TransactionClient;
+
+/** How long a command waits for a free connection from the pool before it is refused. */
+const CONNECTION_WAIT_MS = 5_000;
+
+/**
+ * A command's transaction: `fn` in one PostgreSQL transaction, at most `timeoutMs` long. When no
+ * connection comes free within CONNECTION_WAIT_MS (the console is overloaded: past its capacity,
+ * commands queue for the pool), the command is refused as "unavailable" with a message that says
+ * so and that nothing was saved, instead of the driver's "Transaction API error".
+ */
+export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  try {
+    return await db.$transaction(fn, { maxWait: CONNECTION_WAIT_MS, timeout: timeoutMs });
+  } catch (error) {
+    if (isPoolExhausted(error)) {
+      throw new DomainError(
+        "unavailable",
+        `The console is too busy to take this change now: no database connection came free within ${CONNECTION_WAIT_MS / 1000} s. Nothing was saved; try again.`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** Prisma's P2028 when the transaction could not even start (not when one timed out later). */
+function isPoolExhausted(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return e?.code === "P2028" && typeof e.message === "string" && e.message.includes("Unable to start a transaction");
+}
 
 export interface CommandContext {
   actor: Actor;
@@ -120,7 +150,7 @@ export async function executeOnStream<S extends { version: number }, E extends A
   lastCommandAt = performance.now();
   try {
     if (tx) return await run(tx);
-    const result = await deps.db.$transaction(run, { maxWait: 5_000, timeout: 20_000 });
+    const result = await inTransaction(deps.db, run);
     step("commit");
     return result;
   } finally {
@@ -193,7 +223,8 @@ export async function executeOnStreams<S extends { version: number }, E extends 
   ctx: CommandContext,
   command: ManyStreamCommand<S, E>,
 ): Promise<AppendedEvent<E>[]> {
-  return deps.db.$transaction(
+  return inTransaction(
+    deps.db,
     async (t) => {
       await command.beforeLock?.(t);
       const ids = [...new Set(command.streamIds)].sort();
@@ -223,7 +254,7 @@ export async function executeOnStreams<S extends { version: number }, E extends 
       await deps.appender.prepare([...new Set(events.flatMap((e) => command.serde.personalSubjects(e)))]);
       return deps.appender.appendMany(events, command.serde, { tx: t });
     },
-    { maxWait: 5_000, timeout: 30_000 },
+    30_000,
   );
 }
 

@@ -1,6 +1,7 @@
 /** Every command, end to end: application layer → Kafka → projector → read model. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitForProjection } from "@/lib/command/wait-for-projection";
+import { createDb } from "@/lib/db";
 import type { Projector } from "@/lib/projection/projector";
 import { createRole, deleteRole, updateRole } from "@/modules/roles/application/role-commands";
 import {
@@ -136,4 +137,28 @@ describe("commands end to end", () => {
     expect(sorted(actual.users)).toEqual(sorted(expected.users));
     expect(sorted(actual.roles)).toEqual(sorted(expected.roles));
   });
+
+  it("an overloaded console refuses a command clearly, and saves nothing, when no connection comes free", async () => {
+    // A pool of one connection, held by a long transaction: the command waits 5 s for it, then is refused.
+    const db = createDb(t.env.DATABASE_URL!, { poolSize: 1 });
+    const before = (await readLog(t)).length;
+    let release!: () => void;
+    const holding = db.$transaction(() => new Promise<void>((r) => (release = r)), { timeout: 30_000 });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const started = Date.now();
+      await expect(createUser({ ...t.deps, db }, t.ctx, { email: "overload@example.com", name: "Over Load" })).rejects.toMatchObject({
+        code: "unavailable",
+        message: "The console is too busy to take this change now: no database connection came free within 5 s. Nothing was saved; try again.",
+      });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(4_500);
+    } finally {
+      release();
+      await holding;
+      await db.$disconnect();
+    }
+    expect(await t.db.emailReservation.count({ where: { email: "overload@example.com" } })).toBe(0);
+    expect((await readLog(t)).length).toBe(before);
+  }, 30_000);
 });
+

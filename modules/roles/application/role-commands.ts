@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import {
   executeOnStream,
+  inTransaction,
   lockStream,
   readStreamShared,
   type CommandContext,
@@ -104,19 +105,20 @@ export async function deleteRole(
   options: RoleDeletionOptions = {},
 ): Promise<DeleteRoleResult> {
   const data = parseInput(deleteRoleInput, input);
-  const correlationId = await deps.db.$transaction(
+  const correlationId = await inTransaction(
+    deps.db,
     async (tx) => {
       const head = await lockStream<RoleState>(tx, STREAM.roles, data.roleId);
       // Validates existence, built-in and expectedVersion before touching any member.
       decideRole({ type: "DeleteRole", ...data }, head?.state ?? null);
       return beginRoleDeletion(tx, data.roleId, ctx.correlationId ?? randomUUID());
     },
-    { maxWait: 5_000, timeout: 20_000 },
   );
   const shared: CommandContext = { ...ctx, correlationId };
   try {
     const unassigned = await unassignDeletedRoleFromMembers(deps, shared, data.roleId, options);
-    const result = await deps.db.$transaction(
+    const result = await inTransaction(
+      deps.db,
       async (tx) => {
         const head = await lockStream<RoleState>(tx, STREAM.roles, data.roleId);
         // Nobody can have gained the role since it was closed; a member left here would mean a
@@ -129,7 +131,6 @@ export async function deleteRole(
         await finishRoleDeletion(tx, data.roleId);
         return deleted;
       },
-      { maxWait: 5_000, timeout: 20_000 },
     );
     return { ...result, unassigned };
   } catch (error) {

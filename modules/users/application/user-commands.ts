@@ -6,6 +6,7 @@
 import { invariant } from "@/lib/errors";
 import {
   executeOnStream,
+  inTransaction,
   readStreamShared,
   type CommandContext,
   type CommandDeps,
@@ -111,7 +112,8 @@ export async function assignRole(deps: CommandDeps, ctx: CommandContext, input: 
   const data = parseInput(assignRoleInput, input);
   // Lock order everywhere: role, then user. Holding the role (shared) until the
   // commit means a concurrent DeleteRole waits for this assignment, then unassigns it.
-  return deps.db.$transaction(
+  return inTransaction(
+    deps.db,
     async (tx) => {
       const role = await readStreamShared<RoleHead>(tx, STREAM.roles, data.roleId);
       if (role) assertCanGrant(ctx.grantable, role.permissions ?? [], `assign the role "${role.name}"`);
@@ -122,7 +124,6 @@ export async function assignRole(deps: CommandDeps, ctx: CommandContext, input: 
       }
       return onUser(deps, ctx, { type: "AssignRole", ...data, role }, tx);
     },
-    { maxWait: 5_000, timeout: 20_000 },
   );
 }
 
