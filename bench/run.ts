@@ -17,6 +17,8 @@
  *          --role-deletion-only (only those: bench/role-deletion.ts, one run per size)
  *          --rebuild-only (only the rebuild figure: the backlog, one projector run to make the live
  *            model, then N rebuilds of it, each beside a raw COPY of the same users and timeline rows)
+ *          --index-cost (only the cost of each secondary index of users and user_events, with the query
+ *            that needs it: bench/index-cost.ts; raw COPY without each index against all of them, --runs times)
  *          --rebuild-per-batch (the rebuilds replay batch by batch, as before the bulk path: the A/B)
  *          --capacity (only the command capacity curve, bench/capacity.ts: createUser in an open loop at
  *            each offered rate, lowest first, --duration S each after a 5 s warm-up, beside a plain Prisma
@@ -29,7 +31,7 @@
  * set; then it works in databases and topics of its own and drops them after.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -77,6 +79,7 @@ import { measureRebuild, type RebuildRun } from "./rebuild-run";
 import { app } from "@/modules";
 import { measureAccessReview, type AccessReviewRun } from "./access-review";
 import { measureRoleDeletion, roleDeletionReport } from "./role-deletion";
+import { indexCostReport, measureIndexCost } from "./index-cost";
 import { CAPACITY_WARMUP_MS, capacityReport, DEFAULT_CAPACITY_RATES, measureCapacity } from "./capacity";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -129,6 +132,7 @@ function parseFlags(argv: string[]) {
     roleDeletionMembers: Math.round(num("role-deletion-members", full ? 100_000 : 10_000)),
     bulkUsers: Math.round(num("bulk-users", full ? 10_000 : 2_000)),
     roleDeletionOnly: has("role-deletion-only"),
+    indexCost: has("index-cost"),
     rebuildOnly: has("rebuild-only"),
     rebuildPerBatch: has("rebuild-per-batch"),
     capacity: has("capacity"),
@@ -308,6 +312,18 @@ async function main() {
     const loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
     console.log(`\nLoad average at start ${machine.loadAverageAtStart.join(" ")}, at end ${loadAtEnd.join(" ")}; ${flags.runs} runs\n`);
     console.log(renderTable(accessReviewRows(runs), flags.full));
+    clearTimeout(hardStop);
+    return;
+  }
+
+  if (flags.indexCost) {
+    // No Kafka: the rows are written straight into PostgreSQL. The roles only name assignments in
+    // the generated events (no foreign key from these tables), so they need not exist.
+    const roles = Array.from({ length: 20 }, (_, i) => ({ id: randomUUID(), name: `role-${i}` }));
+    const spec: BacklogSpec = { runHex, users: flags.users, heavyEvents: flags.heavyEvents, events: flags.events, roles };
+    const run = await measureIndexCost({ dbs, spec, runs: flags.runs, runHex, log });
+    console.log(`\nLoad average at start ${machine.loadAverageAtStart.join(" ")}, at end ${os.loadavg().map((l) => Math.round(l * 100) / 100).join(" ")}; ${backlogSize(spec).toLocaleString()} events\n`);
+    console.log(indexCostReport(run));
     clearTimeout(hardStop);
     return;
   }
