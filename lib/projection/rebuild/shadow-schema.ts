@@ -133,6 +133,14 @@ export async function finishShadowTables(db: Db, tables: readonly string[], { wi
  * the new tables.
  */
 export async function swapShadowTables(tx: Tx, group: string, tables: readonly string[]): Promise<void> {
+  // The ALTERs below wait for any lock on these tables, and an autovacuum of one of them (the live
+  // tables are written all the time, the shadow ones were just filled in bulk) is cancelled by
+  // PostgreSQL only after the waiter's deadlock_timeout: 1 s by default, all of it with the live
+  // projector held. Where this role may set it (a superuser), it is 20 ms for this transaction;
+  // elsewhere the server's own value applies.
+  await tx.$executeRawUnsafe(
+    `DO $$ BEGIN PERFORM set_config('deadlock_timeout', '${AUTOVACUUM_CANCEL_AFTER}', true); EXCEPTION WHEN insufficient_privilege THEN NULL; END $$`,
+  );
   // Rows of other consumer groups (another read model sharing these tables) move across unchanged.
   await tx.$executeRaw`
     INSERT INTO ${qualified(REBUILD_SCHEMA, "projection_offsets")}
@@ -148,6 +156,9 @@ export async function swapShadowTables(tx: Tx, group: string, tables: readonly s
   }
   await tx.$executeRaw`DROP SCHEMA ${ident(REBUILD_SCHEMA)}`;
 }
+
+/** How long the switch waits for an autovacuum holding one of its tables before PostgreSQL cancels it. */
+const AUTOVACUUM_CANCEL_AFTER = "20ms";
 
 /** Drops the shadow (after a refusal, failure or cancel) and the retired tables (after a switch). */
 export async function dropRebuildSchemas(db: Db): Promise<void> {
