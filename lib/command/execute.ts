@@ -207,6 +207,11 @@ export interface ManyStreamCommand<S, E extends AnyEvent> {
   beforeLock?: (tx: Tx) => Promise<void>;
   /** Runs inside the transaction after every decision, before the append (e.g. a progress count). */
   beforeAppend?: (tx: Tx, events: E[]) => Promise<void>;
+  /**
+   * An id whose head row is another aggregate's (e.g. a role's id in a list of users): told here and
+   * left alone, the others go on. Without it, such an id fails the whole command.
+   */
+  onOtherType?: (streamId: string) => void;
 }
 
 /**
@@ -235,7 +240,11 @@ export async function executeOnStreams<S extends { version: number }, E extends 
       const nextHeads: Array<{ id: string; version: number; state: S }> = [];
       for (const id of ids) {
         const head = byId.get(id);
-        if (head && head.type !== command.stream.headType) throw new Error(`stream ${id} is a ${head.type}, not a ${command.stream.headType}`);
+        if (head && head.type !== command.stream.headType) {
+          if (!command.onOtherType) throw new Error(`stream ${id} is a ${head.type}, not a ${command.stream.headType}`);
+          command.onOtherType(id);
+          continue;
+        }
         const state = head?.state ?? null;
         const mine = newEvents(deps, ctx, command.serde, id, head?.version ?? 0, command.decide(id, state));
         if (mine.length === 0) continue;

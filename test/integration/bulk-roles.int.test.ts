@@ -45,13 +45,15 @@ describe("changeRoleOfUsers", () => {
     const result = await changeRoleOfUsers(
       deps,
       ctx,
-      { roleId: role.aggregateId, change: "assign", userIds: [...ids, unknown, ids[2]!.toUpperCase()] },
+      { roleId: role.aggregateId, change: "assign", userIds: [...ids, unknown, ids[2]!.toUpperCase(), role.aggregateId] },
       { batchSize: 3, pace: false, onBatch: (done) => void batches.push(done) },
     );
 
-    expect(batches).toEqual([3, 6, 8]); // 8 distinct ids (a repeated id counts once), three batches
+    expect(batches).toEqual([3, 6, 9]); // 9 distinct ids (a repeated id counts once), three batches
     const byId = new Map(result.results.map((r) => [r.userId, r]));
-    expect(result.results).toHaveLength(8);
+    expect(result.results).toHaveLength(9);
+    // A role's id among the users' ids is a user not found, not a failed batch.
+    expect(byId.get(role.aggregateId)).toMatchObject({ outcome: "failed", code: "not_found" });
     expect(byId.get(ids[0]!)).toEqual({ userId: ids[0], outcome: "unchanged" });
     expect(byId.get(ids[1]!)).toMatchObject({ outcome: "failed", code: "not_found" });
     expect(byId.get(unknown)).toMatchObject({ outcome: "failed", code: "not_found" });

@@ -13,12 +13,11 @@
  */
 import { hashPassword } from "@/lib/auth/password";
 import { endSessionsOf, findSession } from "@/lib/auth/sessions";
-import type { CommandContext, CommandDeps, CommandResult } from "@/lib/command/execute";
+import { inTransaction, type CommandContext, type CommandDeps, type CommandResult } from "@/lib/command/execute";
 import type { Actor } from "@/lib/events/envelope";
 import { loadLiveUser } from "@/lib/auth/principal";
 import { recordLogout, recordPasswordSet, recordSessionsEnded } from "@/modules/users/application/user-commands";
 
-const TX = { maxWait: 5_000, timeout: 20_000 } as const;
 
 /** What `credentials.updated_by` holds: the admin's email, or a service's name. */
 const actorLabel = (actor: Actor) => (actor.kind === "user" ? actor.email : actor.name);
@@ -38,7 +37,7 @@ export async function setPassword(
   const { userId } = input;
   const passwordHash = await hashPassword(input.password); // before the transaction: it takes a while
   const updatedBy = options.updatedBy ?? actorLabel(ctx.actor);
-  return deps.db.$transaction(async (tx) => {
+  return inTransaction(deps.db, async (tx) => {
     const had = await tx.credential.findUnique({ where: { userId }, select: { userId: true } });
     await tx.credential.upsert({
       where: { userId },
@@ -47,7 +46,7 @@ export async function setPassword(
     });
     const sessionsEnded = await endSessionsOf(tx, userId, options.keepSession);
     return recordPasswordSet(deps, ctx, { userId, reset: had !== null, sessionsEnded }, tx);
-  }, TX);
+  });
 }
 
 /** An administrator signs a user out everywhere (but `keepSession`): UserSessionsEnded, unless none was open. */
@@ -57,10 +56,10 @@ export async function endSessions(
   input: { userId: string },
   options: { keepSession?: string } = {},
 ): Promise<{ count: number; result: CommandResult }> {
-  return deps.db.$transaction(async (tx) => {
+  return inTransaction(deps.db, async (tx) => {
     const count = await endSessionsOf(tx, input.userId, options.keepSession);
     return { count, result: await recordSessionsEnded(deps, ctx, { userId: input.userId, count }, tx) };
-  }, TX);
+  });
 }
 
 /**
@@ -77,13 +76,13 @@ export async function signOut(
   if (!session) return { recorded: false };
   const user = await loadLiveUser(deps.db, { id: session.userId });
   try {
-    await deps.db.$transaction(async (tx) => {
+    await inTransaction(deps.db, async (tx) => {
       await tx.session.deleteMany({ where: { idHash: session.idHash } });
       if (user) {
         const actor = { kind: "user", userId: user.id, email: user.email, name: user.name } as const;
         await recordLogout(deps, { actor }, { userId: user.id, ip: meta.ip, userAgent: meta.userAgent }, tx);
       }
-    }, TX);
+    });
     return { recorded: user !== null };
   } catch (error) {
     await deps.db.session.deleteMany({ where: { idHash: session.idHash } });

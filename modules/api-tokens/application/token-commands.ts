@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { Actor } from "@/lib/events/envelope";
 import { createTokenInput, revokeTokenInput, TOKEN_PREFIX } from "@/lib/auth/api-tokens";
 import { digest, newSecret } from "@/lib/auth/secrets";
-import { executeOnStream, type CommandContext, type CommandDeps, type Tx } from "@/lib/command/execute";
+import { executeOnStream, inTransaction, type CommandContext, type CommandDeps, type Tx } from "@/lib/command/execute";
 import { parseInput } from "@/lib/command/validate";
 import { notFound } from "@/lib/errors";
 import { STREAM } from "@/modules/streams";
@@ -50,7 +50,8 @@ export async function createApiToken(deps: CommandDeps, ctx: CommandContext, inp
 export async function revokeApiToken(deps: CommandDeps, ctx: CommandContext, input: unknown) {
   const { tokenId } = parseInput(revokeTokenInput, input);
   const revokedBy = actorLabel(ctx.actor);
-  return deps.db.$transaction(
+  return inTransaction(
+    deps.db,
     async (tx) => {
       const row = await tx.apiToken.findUnique({ where: { id: tokenId }, select: { name: true, scope: true, revokedAt: true } });
       if (!row || row.revokedAt) throw notFound("An active token with that id");
@@ -67,6 +68,5 @@ export async function revokeApiToken(deps: CommandDeps, ctx: CommandContext, inp
         tx,
       );
     },
-    { maxWait: 5_000, timeout: 20_000 },
   );
 }

@@ -10,6 +10,7 @@
  * message again. A well-formed event is still applied once (the projector
  * deduplicates by event id); a still-broken one is dead-lettered twice.
  */
+import { inTransaction } from "@/lib/command/execute";
 import { DomainError, notFound } from "@/lib/errors";
 import type { Db } from "@/lib/db";
 import type { Republisher } from "@/lib/kafka/republisher";
@@ -50,7 +51,8 @@ async function lockOpen(tx: Tx, id: bigint): Promise<LockedRow> {
 
 /** Re-publishes the message (key, value, headers) to its original topic and partition; marks the row retried. */
 export async function retryDeadLetter(deps: DeadLetterDeps, id: bigint, by: string) {
-  return deps.db.$transaction(
+  return inTransaction(
+    deps.db,
     async (tx) => {
       const row = await lockOpen(tx, id);
       // The original partition, not the key's hash: the key's other events are there, and
@@ -74,7 +76,7 @@ export async function retryDeadLetter(deps: DeadLetterDeps, id: bigint, by: stri
         WHERE id = ${id}`;
       return at;
     },
-    { maxWait: 5_000, timeout: deps.produceTimeoutMs + 5_000 },
+    deps.produceTimeoutMs + 5_000,
   );
 }
 

@@ -113,6 +113,8 @@ export async function changeRoleOfUsers(
           }
         },
         evolve: evolveUser,
+        // Not a user's id (a role's, say): that user is not found, the others go on.
+        onOtherType: (id) => decided.set(id, { userId: id, outcome: "failed", code: "not_found", message: `User ${id} was not found.` }),
       });
       // Committed: this batch's outcomes stand.
       for (const [id, outcome] of decided) outcomes.set(id, outcome);
