@@ -323,6 +323,30 @@ test.describe("API tokens", () => {
     const missing = await api.get("/api/v1/users/00000000-0000-4000-8000-000000000000", { headers: as(reader) });
     expect(missing.status()).toBe(404);
 
+    // A bulk role change: each user's own outcome; a reader may not; a malformed id refuses all.
+    const { roles } = (await (await api.get("/api/v1/roles", { headers: as(reader) })).json()) as { roles: { id: string; name: string }[] };
+    const viewer = roles.find((r) => r.name === "viewer")!;
+    const unknownUser = "00000000-0000-4000-8000-000000000000";
+    const beforeBulk = await totalEndOffset();
+    const notAllowed = await api.post(`/api/v1/roles/${viewer.id}/members`, { headers: as(reader), data: { change: "assign", userIds: [created.id] } });
+    expect(notAllowed.status()).toBe(403);
+    const malformed = await api.post(`/api/v1/roles/${viewer.id}/members`, { headers: as(writer), data: { change: "assign", userIds: [created.id, "nope"] } });
+    expect(malformed.status()).toBe(422);
+    expect(await totalEndOffset()).toBe(beforeBulk);
+    const bulk = await api.post(`/api/v1/roles/${viewer.id}/members`, { headers: as(writer), data: { change: "assign", userIds: [created.id, unknownUser] } });
+    expect(bulk.status()).toBe(200);
+    expect(await bulk.json()).toMatchObject({
+      role: { id: viewer.id, name: "viewer" },
+      changed: 1,
+      unchanged: 0,
+      failed: 1,
+      results: [
+        { userId: created.id, outcome: "changed" },
+        { userId: unknownUser, outcome: "failed", code: "not_found" },
+      ],
+    });
+    expect(await totalEndOffset()).toBe(beforeBulk + 1);
+
     // Revoked: refused from the next request on.
     await open(page, "/tokens");
     await page.getByRole("button", { name: `Revoke token writer-${suffix}` }).click();

@@ -1,7 +1,7 @@
 /** The users' routes under /api/v1 (app/api/v1/users), for the OpenAPI document (lib/api/openapi.ts). */
 import { command, idempotencyKey, pathId, read, expectedVersionQuery } from "@/lib/api/openapi";
 import type { ApiDefinition } from "@/lib/module";
-import { assignRoleInput, createUserInput, eraseUserInput, recordLoginInput, updateUserInput } from "./domain/commands";
+import { assignRoleInput, changeRoleOfUsersInput, createUserInput, eraseUserInput, recordLoginInput, updateUserInput } from "./domain/commands";
 
 export const usersApi: ApiDefinition = {
   paths: {
@@ -58,6 +58,18 @@ export const usersApi: ApiDefinition = {
         { name: "cursor", in: "query", schema: { type: "string" } },
         { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000 } },
       ]),
+      post: {
+        ...command(
+          "Assign the role to, or unassign it from, up to 10,000 users: in batches, each user decided on its own state. The answer lists each user's outcome (changed, unchanged, or failed with code and message) and the last event on each partition",
+          "ChangeRoleOfUsers",
+          "200",
+          [pathId("id"), idempotencyKey],
+        ),
+        responses: {
+          ...command("", null, "200").responses,
+          "200": { description: "Each user's outcome", content: { "application/json": { schema: { type: "object" } } } },
+        },
+      },
     },
   },
   schemas: {
@@ -66,5 +78,6 @@ export const usersApi: ApiDefinition = {
     AssignRole: assignRoleInput.omit({ userId: true }),
     RecordLogin: recordLoginInput.omit({ userId: true }),
     EraseUser: eraseUserInput.omit({ userId: true }),
+    ChangeRoleOfUsers: changeRoleOfUsersInput.omit({ roleId: true }),
   },
 };
