@@ -33,6 +33,7 @@ import {
 } from "@/lib/command/execute";
 import { parseInput } from "@/lib/command/validate";
 import { invariant, isDomainError, type DomainErrorCode } from "@/lib/errors";
+import { logUnexpected } from "@/lib/log";
 import type { AppendedEvent } from "@/lib/kafka/producer";
 import { STREAM } from "@/modules/streams";
 import { changeRoleOfUsersInput, type RoleRef } from "../domain/commands";
@@ -122,7 +123,9 @@ export async function changeRoleOfUsers(
     } catch (error) {
       if (i === 0) throw error; // nothing done: refused like a single command
       const code = isDomainError(error) ? error.code : "unexpected";
-      const message = isDomainError(error) ? error.message : "The change could not be saved; nothing was recorded for these users. Try them again.";
+      const message = isDomainError(error)
+        ? error.message
+        : `The change stopped here (error id ${logUnexpected("bulk role change stopped midway", error, { roleId, done: i, total: ids.length })}); these users were not changed. Try them again.`;
       for (const id of ids.slice(i)) outcomes.set(id, { userId: id, outcome: "failed", code, message });
       break;
     }
