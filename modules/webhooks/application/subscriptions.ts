@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { KeyWrapper } from "@/lib/crypto/key-wrapper";
 import type { Db } from "@/lib/db";
 import { DomainError, invariant, notFound } from "@/lib/errors";
+import { inTransaction } from "@/lib/command/execute";
 import { parseInput } from "@/lib/command/validate";
 import { envelopeSchema } from "@/lib/events/envelope";
 import { app } from "@/modules";
@@ -66,7 +67,7 @@ export async function createWebhook(deps: WebhookDeps, input: unknown, actor: st
   const id = randomUUID();
   const secret = newSigningSecret();
   const eventTypes = parsed.scope === "all" ? [] : [...new Set(parsed.eventTypes)].sort();
-  await deps.db.$transaction(async (tx) => {
+  await inTransaction(deps.db, async (tx) => {
     await tx.webhookSubscription.create({
       data: {
         id,
@@ -100,7 +101,7 @@ async function lockSubscription(tx: Tx, id: string) {
 }
 
 export async function disableWebhook(deps: WebhookDeps, id: string, actor: string) {
-  await deps.db.$transaction(async (tx) => {
+  await inTransaction(deps.db, async (tx) => {
     const row = await lockSubscription(tx, id);
     if (row.status === "disabled") throw new DomainError("conflict", "This webhook is already disabled.");
     await tx.webhookSubscription.update({ where: { id }, data: { status: "disabled", disabledReason: `Disabled by ${actor}.` } });
@@ -110,7 +111,7 @@ export async function disableWebhook(deps: WebhookDeps, id: string, actor: strin
 
 /** Enables it again; the failure clock starts over, and what is queued is retried at once. */
 export async function enableWebhook(deps: WebhookDeps, id: string, actor: string) {
-  await deps.db.$transaction(async (tx) => {
+  await inTransaction(deps.db, async (tx) => {
     const row = await lockSubscription(tx, id);
     if (row.status === "active") throw new DomainError("conflict", "This webhook is already enabled.");
     await tx.webhookSubscription.update({ where: { id }, data: { status: "active", disabledReason: null, failingSince: null } });
@@ -123,7 +124,7 @@ export async function enableWebhook(deps: WebhookDeps, id: string, actor: string
 export async function rotateWebhookSecret(deps: WebhookDeps, id: string, actor: string): Promise<{ secret: string; previousValidUntil: Date }> {
   const secret = newSigningSecret();
   const previousValidUntil = new Date((deps.now?.() ?? new Date()).getTime() + deps.config.WEBHOOKS_ROTATION_OVERLAP_MS);
-  await deps.db.$transaction(async (tx) => {
+  await inTransaction(deps.db, async (tx) => {
     await lockSubscription(tx, id);
     const current = await tx.webhookSubscription.findUniqueOrThrow({ where: { id }, select: { secretSealed: true } });
     await tx.webhookSubscription.update({
@@ -142,7 +143,7 @@ export async function rotateWebhookSecret(deps: WebhookDeps, id: string, actor: 
 
 /** Deletes it with its queue and delivery log; its history of changes stays. */
 export async function deleteWebhook(deps: WebhookDeps, id: string, actor: string) {
-  await deps.db.$transaction(async (tx) => {
+  await inTransaction(deps.db, async (tx) => {
     await lockSubscription(tx, id);
     const row = await tx.webhookSubscription.delete({ where: { id }, select: { url: true } });
     await record(tx, id, "deleted", actor, row.url);
@@ -166,7 +167,7 @@ export async function sendTestEvent(deps: WebhookDeps, id: string, actor: string
     causationId: null,
     payload: { subscriptionId: id, message: "A test event sent from the admin console." },
   });
-  await deps.db.$transaction(async (tx) => {
+  await inTransaction(deps.db, async (tx) => {
     await lockSubscription(tx, id);
     await tx.webhookDelivery.create({
       data: {
@@ -200,7 +201,7 @@ export async function requestReplay(deps: WebhookDeps, id: string, input: unknow
       throw new DomainError("validation", "The time to replay from is in the future.", { fromTime: ["Choose a time in the past."] });
     }
   }
-  return deps.db.$transaction(async (tx) => {
+  return inTransaction(deps.db, async (tx) => {
     await lockSubscription(tx, id);
     const running = await tx.webhookReplay.findFirst({ where: { subscriptionId: id, status: { in: ["requested", "running"] } } });
     if (running) throw new DomainError("conflict", "A replay of this webhook is already under way.");
