@@ -36,11 +36,11 @@ import { invariant, isDomainError, type DomainErrorCode } from "@/lib/errors";
 import { logUnexpected } from "@/lib/log";
 import type { AppendedEvent } from "@/lib/kafka/producer";
 import { STREAM } from "@/modules/streams";
-import { changeRoleOfUsersInput, type RoleRef } from "../domain/commands";
+import { changeRoleOfUsersInput } from "../domain/commands";
 import { decideUser } from "../domain/decide";
 import { userSerde, type UserEvent } from "../domain/events";
 import { evolveUser, type UserState } from "../domain/user-state";
-import { isRoleBeingDeleted } from "./role-deletion";
+import { holdRoleToAssign, type RoleHead } from "./user-commands";
 
 /** Users per transaction and produce request: as for a role's deletion, one batch holds others for a few tens of ms. */
 export const BULK_ROLE_BATCH = 500;
@@ -54,8 +54,6 @@ export interface RoleOfUsersChanged extends CommandResult {
   /** One entry per distinct user id asked for, in the order asked. */
   results: UserRoleChange[];
 }
-
-type RoleHead = RoleRef & { permissions?: string[] };
 
 export async function changeRoleOfUsers(
   deps: CommandDeps,
@@ -87,14 +85,14 @@ export async function changeRoleOfUsers(
         serde: userSerde,
         streamIds: batch,
         beforeLock: async (tx) => {
-          role = await readStreamShared<RoleHead>(tx, STREAM.roles, roleId);
           if (change === "assign") {
+            role = await holdRoleToAssign(tx, context, roleId);
+            // Refused once for the batch, not once per user (decideUser would say the same).
             if (!role || role.isDeleted) throw invariant("That role does not exist (it may have been deleted).", { roleId: ["Role not found."] });
-            assertCanGrant(context.grantable, role.permissions ?? [], `assign the role "${role.name}"`);
-            if (await isRoleBeingDeleted(tx, roleId)) {
-              throw invariant(`The role "${role.name}" is being deleted.`, { roleId: ["This role is being deleted."] });
-            }
-          } else if (role) {
+            return;
+          }
+          role = await readStreamShared<RoleHead>(tx, STREAM.roles, roleId);
+          if (role) {
             // Taking a role away needs the same standing as handing it out.
             assertCanGrant(context.grantable, role.permissions ?? [], `unassign the role "${role.name}"`);
           }

@@ -39,7 +39,23 @@ import { isRoleBeingDeleted } from "./role-deletion";
  * What this module reads of a role's head row (the roles module's state, of
  * which it needs only this): the roles module depends on users, not the reverse.
  */
-type RoleHead = RoleRef & { permissions?: string[] };
+export type RoleHead = RoleRef & { permissions?: string[] };
+
+/**
+ * Before an assignment (one user's or a bulk change's), in its transaction: the role's head, held
+ * shared until the commit (lock order everywhere: role, then users), so a concurrent DeleteRole
+ * waits for the assignment and then unassigns it. Refuses a role the caller could not grant, and
+ * one whose deletion has begun: that deletion closed it under the role's exclusive lock, which
+ * this share lock waited for (role-deletion.ts). Null for a role that does not exist.
+ */
+export async function holdRoleToAssign(tx: Tx, ctx: CommandContext, roleId: string): Promise<RoleHead | null> {
+  const role = await readStreamShared<RoleHead>(tx, STREAM.roles, roleId);
+  if (role) assertCanGrant(ctx.grantable, role.permissions ?? [], `assign the role "${role.name}"`);
+  if (role && (await isRoleBeingDeleted(tx, roleId))) {
+    throw invariant(`The role "${role.name}" is being deleted.`, { roleId: ["This role is being deleted."] });
+  }
+  return role;
+}
 
 function onUser(deps: CommandDeps, ctx: CommandContext, command: UserCommand, tx?: Tx): Promise<CommandResult> {
   return executeOnStream<UserState, UserEvent>(
@@ -110,18 +126,10 @@ export async function recordLogout(deps: CommandDeps, ctx: CommandContext, input
 
 export async function assignRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {
   const data = parseInput(assignRoleInput, input);
-  // Lock order everywhere: role, then user. Holding the role (shared) until the
-  // commit means a concurrent DeleteRole waits for this assignment, then unassigns it.
   return inTransaction(
     deps.db,
     async (tx) => {
-      const role = await readStreamShared<RoleHead>(tx, STREAM.roles, data.roleId);
-      if (role) assertCanGrant(ctx.grantable, role.permissions ?? [], `assign the role "${role.name}"`);
-      // A role being deleted takes no new member (role-deletion.ts): its deletion closed it under
-      // the role's exclusive lock, which this share lock waited for.
-      if (role && (await isRoleBeingDeleted(tx, data.roleId))) {
-        throw invariant(`The role "${role.name}" is being deleted.`, { roleId: ["This role is being deleted."] });
-      }
+      const role = await holdRoleToAssign(tx, ctx, data.roleId);
       return onUser(deps, ctx, { type: "AssignRole", ...data, role }, tx);
     },
   );
