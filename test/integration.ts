@@ -5,8 +5,9 @@
  * `npm test` started (TEST_DATABASE_URL, KAFKA_BROKERS).
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import { expect } from "vitest";
 import { connectAppClients, type AppClients } from "@/infra/app-clients";
-import { foldLog as foldLogWith, readLog, type LogMessage } from "@/infra/log-harness";
+import { foldLog as foldLogWith, readLog, waitUntilCaughtUp, type LogMessage } from "@/infra/log-harness";
 import { createDatabase, databaseUrl } from "@/infra/postgres";
 import { migrateDeploy } from "@/infra/prisma/migrate";
 import { getLogger, silentLogger } from "@/lib/log";
@@ -116,6 +117,24 @@ const domainStreams = (topics: TestContext["topics"], ring: KeyRing) => ({
   users: { topic: topics.users, decode: (m: LogMessage) => decodeEvent(m.value, "users", m.key, ring), evolve: evolveUser },
   roles: { topic: topics.roles, decode: (m: LogMessage) => decodeEvent(m.value, "roles", m.key, ring), evolve: evolveRole },
 });
+
+/**
+ * The read model's users and roles equal the fold of the whole log. `caughtUpWithin` (ms): first
+ * wait that long at most for the projector to pass the log's end; 0 when the test waited already.
+ */
+export async function expectModelEqualsLog(t: TestContext, caughtUpWithin = 30_000) {
+  if (caughtUpWithin > 0) await waitUntilCaughtUp(t, caughtUpWithin);
+  const [model, fold] = await Promise.all([readModel(t), foldLog(t)]);
+  expect(sorted(model.users)).toEqual(sorted(fold.users));
+  expect(sorted(model.roles)).toEqual(sorted(fold.roles));
+}
+
+/** The schemas a rebuild works in, if any is left over (a finished or failed rebuild leaves none). */
+export async function leftoverRebuildSchemas(t: TestContext): Promise<string[]> {
+  const rows = await t.db.$queryRaw<{ name: string }[]>`
+    SELECT nspname AS name FROM pg_namespace WHERE nspname IN ('read_model_rebuild', 'read_model_retired')`;
+  return rows.map((r) => r.name);
+}
 
 /** The read model, in the same shape as foldLog, to compare with toEqual. */
 export async function readModel(t: TestContext) {

@@ -16,12 +16,12 @@ import { silentLogger } from "@/lib/log";
 import { ERASED } from "@/lib/privacy/personal-data";
 import type { PersonalDataKeys } from "@/lib/privacy/key-store";
 import type { Projector } from "@/lib/projection/projector";
-import { runRebuild, type RebuildOutcome } from "@/lib/projection/rebuild/rebuild";
+import { runRebuild, type RebuildOptions, type RebuildOutcome } from "@/lib/projection/rebuild/rebuild";
 import { eraseUser } from "@/modules/privacy/application/erase-person";
 import { createRole, deleteRole } from "@/modules/roles/application/role-commands";
 import { assignRole, createUser, deleteUser, recordLogin, unassignRole, updateUser } from "@/modules/users/application/user-commands";
 import { app } from "@/modules";
-import { createTestContext, externalUserCreated, foldLog, readModel, sorted, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
+import { createTestContext, expectModelEqualsLog, leftoverRebuildSchemas, externalUserCreated, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
 
 let t: TestContext;
 let projector: Projector;
@@ -88,18 +88,9 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function leftoverSchemas() {
-  const rows = await t.db.$queryRaw<{ name: string }[]>`
-    SELECT nspname AS name FROM pg_namespace WHERE nspname IN ('read_model_rebuild', 'read_model_retired')`;
-  return rows.map((r) => r.name);
-}
-
-async function modelEqualsLog() {
-  await waitUntilCaughtUp(t);
-  const [model, fold] = await Promise.all([readModel(t), foldLog(t)]);
-  expect(sorted(model.users)).toEqual(sorted(fold.users));
-  expect(sorted(model.roles)).toEqual(sorted(fold.roles));
-}
+/** A rebuild of this file's model, as the console's would run it, with `options` on top. */
+const rebuild = (options: Partial<RebuildOptions> = {}) =>
+  runRebuild({ db: t.db, config: t.config, app, kafka: t.kafka, logger: silentLogger, closeEnough: 20, ...options });
 
 function expectSwitchedEqual(outcome: RebuildOutcome) {
   expect(outcome.status, outcome.message).toBe("switched");
@@ -124,26 +115,26 @@ describe("bulk rebuild", () => {
         written++;
       }
     })();
-    const bulk = await runRebuild({ db: t.db, config: t.config, app, kafka: t.kafka, logger: silentLogger, closeEnough: 20, runId: "bulk" });
+    const bulk = await rebuild({ runId: "bulk" });
     writing = false;
     await writer;
     expectSwitchedEqual(bulk);
     expect(bulk.status === "switched" && bulk.bulkMessages).toBeGreaterThan(150);
     expect(written).toBeGreaterThan(0);
-    expect(await leftoverSchemas()).toEqual([]);
+    expect(await leftoverRebuildSchemas(t)).toEqual([]);
     // The live projector carries on in the new tables: what came during and after the rebuild is there.
     const late = await createUser(t.deps, t.ctx, { email: "after.bulk@example.com", name: "After Bulk" });
-    await modelEqualsLog();
+    await expectModelEqualsLog(t);
     expect(await t.db.user.findUnique({ where: { id: late.aggregateId } })).toMatchObject({ name: "After Bulk" });
     expect(await t.db.user.count({ where: { email: { startsWith: "during.bulk" } } })).toBe(written);
     // Mixed-case emails were lowered as the projector lowers them.
     expect(await t.db.user.count({ where: { email: "Bulk1@Example.com", emailLower: "bulk1@example.com" } })).toBe(1);
 
     // The other way round: the per-batch replay equals the model the bulk path built.
-    const perBatch = await runRebuild({ db: t.db, config: t.config, app, kafka: t.kafka, logger: silentLogger, closeEnough: 20, bulk: false });
+    const perBatch = await rebuild({ bulk: false });
     expectSwitchedEqual(perBatch);
     expect(perBatch.status === "switched" && perBatch.bulkMessages).toBe(0);
-    await modelEqualsLog();
+    await expectModelEqualsLog(t);
   }, 240_000);
 
   it("scrubs an erasure whose person's data it read in clear, as the per-batch path does", async () => {
@@ -156,15 +147,7 @@ describe("bulk rebuild", () => {
         return { key: ring.key, isErased: () => false };
       },
     };
-    const outcome = await runRebuild({
-      db: t.db,
-      config: t.config,
-      app,
-      kafka: t.kafka,
-      logger: silentLogger,
-      closeEnough: 20,
-      personalData: ignoringErasures,
-    });
+    const outcome = await rebuild({ personalData: ignoringErasures });
     expectSwitchedEqual(outcome);
     expect(await t.db.user.findUniqueOrThrow({ where: { id: clearPersonId } })).toMatchObject({ email: ERASED, name: ERASED, isDeleted: true });
     const rows = await t.db.userEvent.findMany({ where: { userId: clearPersonId } });
@@ -174,22 +157,14 @@ describe("bulk rebuild", () => {
 
   it("a rebuild cancelled during its bulk load leaves the live model untouched, and the next one switches", async () => {
     const before = await t.db.$queryRaw<{ oid: number }[]>`SELECT 'public.users'::regclass::oid::int AS oid`;
-    const cancelled = await runRebuild({
-      db: t.db,
-      config: t.config,
-      app,
-      kafka: t.kafka,
-      logger: silentLogger,
-      closeEnough: 20,
-      onProgress: async (p) => (p.phase === "catching-up" ? "cancel" : undefined),
-    });
+    const cancelled = await rebuild({ onProgress: async (p) => (p.phase === "catching-up" ? "cancel" : undefined) });
     expect(cancelled).toEqual({ status: "cancelled", message: "Cancelled before the switch; the live read model is unchanged." });
-    expect(await leftoverSchemas()).toEqual([]);
+    expect(await leftoverRebuildSchemas(t)).toEqual([]);
     expect(await t.db.$queryRaw<{ oid: number }[]>`SELECT 'public.users'::regclass::oid::int AS oid`).toEqual(before);
-    await modelEqualsLog();
+    await expectModelEqualsLog(t);
 
-    const again = await runRebuild({ db: t.db, config: t.config, app, kafka: t.kafka, logger: silentLogger, closeEnough: 20 });
+    const again = await rebuild();
     expectSwitchedEqual(again);
-    await modelEqualsLog();
+    await expectModelEqualsLog(t);
   }, 120_000);
 });

@@ -12,7 +12,7 @@ import {
   unassignRole,
   updateUser,
 } from "@/modules/users/application/user-commands";
-import { createTestContext, foldLog, readLog, readModel, sorted, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
+import { createTestContext, expectModelEqualsLog, readLog, startProjector, type TestContext } from "../integration";
 
 let t: TestContext;
 let projector: Projector;
@@ -132,10 +132,7 @@ describe("commands end to end", () => {
   });
 
   it("leaves a read model equal to the fold of the whole log", async () => {
-    await waitUntilCaughtUp(t);
-    const [expected, actual] = await Promise.all([foldLog(t), readModel(t)]);
-    expect(sorted(actual.users)).toEqual(sorted(expected.users));
-    expect(sorted(actual.roles)).toEqual(sorted(expected.roles));
+    await expectModelEqualsLog(t);
   });
 
   it("an overloaded console refuses a command clearly, and saves nothing, when no connection comes free", async () => {

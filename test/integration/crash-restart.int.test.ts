@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRole } from "@/modules/roles/application/role-commands";
 import { assignRole, createUser, recordLogin, updateUser } from "@/modules/users/application/user-commands";
-import { createTestContext, foldLog, readEvents, readModel, sorted, waitUntilCaughtUp, type TestContext } from "../integration";
+import { createTestContext, expectModelEqualsLog, readEvents, waitUntilCaughtUp, type TestContext } from "../integration";
 
 let t: TestContext;
 const root = path.resolve(import.meta.dirname, "../..");
@@ -81,9 +81,7 @@ describe("projector crash and restart", () => {
     }
     const events = await readEvents(t);
     expect(events.length).toBe(1 + users * 4);
-    const [expected, actual] = await Promise.all([foldLog(t), readModel(t)]);
-    expect(sorted(actual.users)).toEqual(sorted(expected.users));
-    expect(sorted(actual.roles)).toEqual(sorted(expected.roles));
+    await expectModelEqualsLog(t, 0);
     // One timeline row per user event: nothing lost, nothing twice.
     expect(await t.db.userEvent.count()).toBe(users * 4);
     expect(child.exitCode).toBe(0); // graceful SIGTERM shutdown

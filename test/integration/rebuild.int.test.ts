@@ -10,7 +10,7 @@ import { runRebuild, type RebuildPhase } from "@/lib/projection/rebuild/rebuild"
 import { cancelRebuild, requestRebuild, startRebuildPoller } from "@/lib/projection/rebuild/rebuild-jobs";
 import { createRole } from "@/modules/roles/application/role-commands";
 import { assignRole, createUser, recordLogin, updateUser } from "@/modules/users/application/user-commands";
-import { createTestContext, foldLog, readModel, sorted, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
+import { createTestContext, expectModelEqualsLog, leftoverRebuildSchemas, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
 import { app } from "@/modules";
 
 let t: TestContext;
@@ -49,19 +49,6 @@ async function shape() {
   const oids = await t.db.$queryRaw<{ oid: number }[]>`
     SELECT oid::int FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relname = ANY(${tables}) ORDER BY relname`;
   return { definition: { columns, constraints, indexes }, oids: oids.map((o) => o.oid) };
-}
-
-async function leftoverSchemas() {
-  const rows = await t.db.$queryRaw<{ name: string }[]>`
-    SELECT nspname AS name FROM pg_namespace WHERE nspname IN ('read_model_rebuild', 'read_model_retired')`;
-  return rows.map((r) => r.name);
-}
-
-async function modelEqualsLog() {
-  await waitUntilCaughtUp(t);
-  const [model, fold] = await Promise.all([readModel(t), foldLog(t)]);
-  expect(sorted(model.users)).toEqual(sorted(fold.users));
-  expect(sorted(model.roles)).toEqual(sorted(fold.roles));
 }
 
 describe("rebuild", () => {
@@ -126,13 +113,13 @@ describe("rebuild", () => {
     const after = await shape();
     expect(after.definition).toEqual(before.definition);
     expect(after.oids).not.toEqual(before.oids);
-    expect(await leftoverSchemas()).toEqual([]);
+    expect(await leftoverRebuildSchemas(t)).toEqual([]);
     const groups = (await t.admin.listGroups()).groups.map((g) => g.groupId);
     expect(groups).not.toContain(`${t.config.PROJECTOR_GROUP_ID}.rebuild.switch`);
 
     // The live projector carries on in the new tables from the positions the switch compared.
     const late = await createUser(t.deps, t.ctx, { email: "after-switch@example.com", name: "After Switch" });
-    await modelEqualsLog();
+    await expectModelEqualsLog(t);
     expect(await t.db.user.findUnique({ where: { id: late.aggregateId } })).toMatchObject({ name: "After Switch" });
   }, 180_000);
 
@@ -148,7 +135,7 @@ describe("rebuild", () => {
     expect(refused.comparison.filter((c) => !c.equal).map((c) => c.table)).toEqual(["users"]);
     // Untouched: the drift is still there, nothing is left behind.
     expect((await t.db.user.findUniqueOrThrow({ where: { id: victim.id } })).name).toBe("Drifted");
-    expect(await leftoverSchemas()).toEqual([]);
+    expect(await leftoverRebuildSchemas(t)).toEqual([]);
 
     // Asked to accept differences (as after a fix to the projection code), it switches and the drift is gone.
     const accepted = await runRebuild({
@@ -163,7 +150,7 @@ describe("rebuild", () => {
     expect(accepted.status).toBe("switched");
     expect(accepted.message).toMatch(/^Switched with differences \(accepted\): users differs/);
     expect((await t.db.user.findUniqueOrThrow({ where: { id: victim.id } })).name).toBe("Seed 1");
-    await modelEqualsLog();
+    await expectModelEqualsLog(t);
   }, 180_000);
 
   it("runs one rebuild of a read model at a time, whoever starts a second one", async () => {
@@ -173,8 +160,8 @@ describe("rebuild", () => {
     expect(outcomes.find((o) => o.status === "failed")!.message).toBe(
       "Another rebuild of this read model is still running in some process; nothing was changed.",
     );
-    expect(await leftoverSchemas()).toEqual([]);
-    await modelEqualsLog();
+    expect(await leftoverRebuildSchemas(t)).toEqual([]);
+    await expectModelEqualsLog(t);
   }, 180_000);
 
   it("runs requests from the console one at a time in a projector worker, and cancels", async () => {
@@ -216,6 +203,6 @@ describe("rebuild", () => {
     } finally {
       await poller.stop();
     }
-    await modelEqualsLog();
+    await expectModelEqualsLog(t);
   }, 180_000);
 });

@@ -14,7 +14,7 @@ import type { DomainEvent } from "@/modules";
 import { createRole, deleteRole } from "@/modules/roles/application/role-commands";
 import { findRoleMembers } from "@/modules/users/application/role-deletion";
 import { assignRole, createUser } from "@/modules/users/application/user-commands";
-import { createTestContext, foldLog, readEvents, readModel, sorted, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
+import { createTestContext, expectModelEqualsLog, foldLog, readEvents, startProjector, type TestContext } from "../integration";
 
 let t: TestContext;
 let projector: Projector;
@@ -68,13 +68,6 @@ async function unassignmentsOf(roleId: string) {
   return { events, unassigned, per, deleted };
 }
 
-async function expectModelEqualsFold() {
-  await waitUntilCaughtUp(t, 60_000);
-  const [expected, actual] = await Promise.all([foldLog(t), readModel(t)]);
-  expect(sorted(actual.users)).toEqual(sorted(expected.users));
-  expect(sorted(actual.roles)).toEqual(sorted(expected.roles));
-}
-
 describe("deleting a role with many members", () => {
   it("unassigns 900 members in batches, each exactly once, then RoleDeleted; the read model equals the log's fold", async () => {
     const { roleId, memberIds } = await roleWithMembers("crowd", 900);
@@ -98,7 +91,7 @@ describe("deleting a role with many members", () => {
     expect(await findRoleMembers(t.db, roleId)).toEqual([]);
     expect(await t.db.roleDeletion.findUniqueOrThrow({ where: { roleId } })).toMatchObject({ done: 900, total: 900, error: null });
     expect((await t.db.roleDeletion.findUniqueOrThrow({ where: { roleId } })).finishedAt).not.toBeNull();
-    await expectModelEqualsFold();
+    await expectModelEqualsLog(t, 60_000);
     expect(await t.db.userRole.count({ where: { roleId } })).toBe(0);
     expect(await t.db.role.findUniqueOrThrow({ where: { id: roleId } })).toMatchObject({ isDeleted: true });
   }, 180_000);
@@ -139,7 +132,7 @@ describe("deleting a role with many members", () => {
     // The resumed run carries on under the first run's correlation id.
     expect(new Set([...unassigned, ...deleted].map((e) => e.correlationId)).size).toBe(1);
     expect(await t.db.roleDeletion.findUniqueOrThrow({ where: { roleId } })).toMatchObject({ done: 500, error: null });
-    await expectModelEqualsFold();
+    await expectModelEqualsLog(t, 60_000);
   }, 180_000);
 
   it("an assignment racing the deletion is refused or unassigned: no user keeps the deleted role", async () => {
@@ -166,7 +159,7 @@ describe("deleting a role with many members", () => {
     // Those that got in before the deletion began lost the role with the members.
     expect(deleted.unassigned.count).toBe(600 + earlyOutcomes.filter((o) => o === "assigned").length);
     expect(await findRoleMembers(t.db, roleId)).toEqual([]);
-    await expectModelEqualsFold();
+    await expectModelEqualsLog(t, 60_000);
     const fold = await foldLog(t);
     for (const [, state] of fold.users) expect(state && roleId in state.roles).toBeFalsy();
   }, 180_000);
