@@ -168,15 +168,17 @@ export async function runProjector(opts: {
   const total = ends.reduce((s, e) => s + Number(e.high - e.low), 0);
   const tracker = progressTracker(ends);
   const breakdown = new Map<string, { count: number; totalMs: number }>();
-  const db = opts.profile
-    ? createLoggingDb(opts.url, (e) => {
-        const key = e.query.replace(/\s+/g, " ").slice(0, 90);
+  const db = createDb(opts.url);
+  // The batches' statements (lib/sql-tx.ts), timed by the projector.
+  const onStatement = opts.profile
+    ? (text: string, ms: number) => {
+        const key = text.replace(/\s+/g, " ").slice(0, 90);
         const b = breakdown.get(key) ?? { count: 0, totalMs: 0 };
         b.count++;
-        b.totalMs += e.duration;
+        b.totalMs += ms;
         breakdown.set(key, b);
-      })
-    : createDb(opts.url);
+      }
+    : undefined;
   let batches = 0;
   let applied = 0;
   let deadLetters = 0;
@@ -190,6 +192,7 @@ export async function runProjector(opts: {
     app,
     kafka: opts.kafka,
     concurrency: opts.concurrency,
+    onStatement,
     logger: createLogger("debug", {
       write: (line: string) => {
         const entry = JSON.parse(line) as Record<string, unknown>;

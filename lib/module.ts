@@ -7,7 +7,7 @@
  */
 import type { QueryKey } from "@tanstack/react-query";
 import type { ZodType } from "zod";
-import type { Tx } from "@/lib/command/execute";
+import type { SqlTx } from "@/lib/sql-tx";
 import { createSerde, type Serde } from "@/lib/events/codec";
 import type { AnyEvent } from "@/lib/events/envelope";
 import type { EventRegistry, EventTypeSpec } from "@/lib/events/upcast";
@@ -48,11 +48,11 @@ export interface Projection<S = unknown, E extends AnyEvent = AnyEvent> {
    */
   readonly tables: readonly string[];
   /** The current states of these aggregates, locked for the batch (absent = not created yet). */
-  load(tx: Tx, ids: readonly string[]): Promise<Map<string, S | null>>;
+  load(tx: SqlTx, ids: readonly string[]): Promise<Map<string, S | null>>;
   /** Folds one event into `states` and returns its timeline row; throws CannotApplyEventError. */
   project(states: Map<string, S | null>, event: E, position: Position): TimelineRow;
   /** Writes the touched states and the timeline rows (a rebuild leaves the command side's heads alone). */
-  save(tx: Tx, states: Map<string, S | null>, rows: TimelineRow[], options: { rebuild: boolean }): Promise<void>;
+  save(tx: SqlTx, states: Map<string, S | null>, rows: TimelineRow[], options: { rebuild: boolean }): Promise<void>;
   /**
    * The rebuild's bulk path (lib/projection/rebuild/bulk-load.ts): a fresh collector per rebuild.
    * The framework folds the whole log up to the live positions in memory with `project`, writes
@@ -83,7 +83,7 @@ export interface BulkCollector<S = unknown> {
   /** The final rows of the projection's tables other than its timeline, from the final `states`. */
   tables(states: ReadonlyMap<string, S | null>): BulkTable[];
   /** After the COPY, in its transaction (search_path: the shadow schema): what COPY could not compute. */
-  finish?(tx: Tx): Promise<void>;
+  finish?(tx: SqlTx): Promise<void>;
 }
 
 /** A module's routes under /api/v1, described for the OpenAPI document (lib/api/openapi.ts). */

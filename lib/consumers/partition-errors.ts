@@ -7,6 +7,7 @@
  * Writes are best effort and bounded in time: the database may be the very thing
  * that failed, and recording a failure must never become a second one.
  */
+import { DatabaseError } from "pg";
 import type { Db } from "@/lib/db";
 import type { Logger } from "@/lib/log";
 import { withTimeout } from "@/lib/timeout";
@@ -80,10 +81,12 @@ export function partitionErrors(db: Db, group: string, logger: Logger): Partitio
 
 /**
  * One line an operator can read: PostgreSQL's own code and message where the error carries them
- * (Prisma wraps them in several lines of invocation text), else the error's name and message.
+ * (node-postgres as fields; Prisma wrapped in several lines of invocation text), else the error's
+ * name and message.
  */
 export function describeFailure(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
+  if (error instanceof DatabaseError && error.code) return `PostgreSQL ${error.code}: ${text}`;
   const pg = /Code: `(\w+)`\. Message: `([^`]*)`/.exec(text);
   if (pg) return `PostgreSQL ${pg[1]}: ${pg[2]}`;
   const oneLine = text.replace(/\s+/g, " ").trim();

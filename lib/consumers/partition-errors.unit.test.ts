@@ -1,3 +1,4 @@
+import { DatabaseError } from "pg";
 import { describe, expect, it } from "vitest";
 import { describeFailure } from "./partition-errors";
 
@@ -8,6 +9,10 @@ describe("describeFailure", () => {
       { name: "PrismaClientKnownRequestError" },
     );
     expect(describeFailure(prisma)).toBe("PostgreSQL 55P03: canceling statement due to lock timeout");
+  });
+  it("gives PostgreSQL's code and message from node-postgres (the projector's batches: lib/sql-tx.ts)", () => {
+    const error = Object.assign(new DatabaseError("canceling statement due to lock timeout", 0, "error"), { code: "55P03" });
+    expect(describeFailure(error)).toBe("PostgreSQL 55P03: canceling statement due to lock timeout");
   });
   it("keeps any other error on one line, with its name", () => {
     expect(describeFailure(new TypeError("bad\n  thing"))).toBe("TypeError: bad thing");

@@ -9,13 +9,13 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Db } from "@/lib/db";
-import type { Tx } from "@/lib/command/execute";
+import type { SqlTx } from "@/lib/sql-tx";
 import { newDataKey } from "@/lib/crypto/aead";
 import type { KeyWrapper } from "@/lib/crypto/key-wrapper";
 import { DomainError } from "@/lib/errors";
 import type { KeyRing, WriteKey } from "./personal-data";
 
-export type Queryable = Pick<Db, "$queryRaw" | "$executeRaw"> | Tx;
+export type Queryable = Pick<Db, "$queryRaw" | "$executeRaw"> | SqlTx;
 
 /** Binds a wrapped key to its row: a wrapped key copied to another person's row does not unwrap. */
 const wrapContext = (subject: string, keyId: string) => `personal-data-key:${subject}:${keyId}`;

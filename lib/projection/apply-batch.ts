@@ -9,7 +9,7 @@
  * what an event does to the read model is the stream's module's projection
  * (lib/module.ts), handed in with the composition.
  */
-import type { Tx } from "@/lib/command/execute";
+import type { SqlTx } from "@/lib/sql-tx";
 import type { AnyEvent } from "@/lib/events/envelope";
 import { LONE_SURROGATE } from "@/lib/events/codec";
 import { keyPartition } from "@/lib/kafka/partitioner";
@@ -105,11 +105,11 @@ const FENCE_CLASS = 0x52424c44;
  * positions stay put while the rebuild closes its last gap, and no batch can
  * land in the old tables after the swap. Advisory, so nothing is written to take it.
  */
-export async function shareProjectionFence(tx: Tx, group: string): Promise<void> {
+export async function shareProjectionFence(tx: SqlTx, group: string): Promise<void> {
   await tx.$queryRaw`SELECT pg_advisory_xact_lock_shared(${FENCE_CLASS}::int, hashtext(${group}))::text`;
 }
 
-export async function lockProjectionFence(tx: Tx, group: string): Promise<void> {
+export async function lockProjectionFence(tx: SqlTx, group: string): Promise<void> {
   await tx.$queryRaw`SELECT pg_advisory_xact_lock(${FENCE_CLASS}::int, hashtext(${group}))::text`;
 }
 
@@ -119,7 +119,7 @@ export async function lockProjectionFence(tx: Tx, group: string): Promise<void> 
  * the partition up. Their copies to `<topic>.dlq` are sent after the commit, in
  * bounded requests, by the dead-letter relay (./dead-letter-relay.ts).
  */
-export async function applyBatch(tx: Tx, input: BatchInput): Promise<BatchOutcome> {
+export async function applyBatch(tx: SqlTx, input: BatchInput): Promise<BatchOutcome> {
   const { group, topic, partition } = input;
   // A lock held elsewhere (a migration, a stray session) must not hang the batch without a word:
   // it fails, is recorded against its partition for the health page, and is retried.

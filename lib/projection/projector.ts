@@ -26,7 +26,7 @@ import type { Admin, ConsumerConfig, EachBatchPayload, Kafka, Producer } from "k
 import type { KafkaConfig } from "@/lib/config";
 import { createInstanceRegistry, type InstanceRegistry } from "@/lib/consumers/instance-registry";
 import { partitionErrors } from "@/lib/consumers/partition-errors";
-import type { Db } from "@/lib/db";
+import { databaseUrlOf, type Db } from "@/lib/db";
 import { createKafka } from "@/lib/kafka/client";
 import { superviseConsumer } from "@/lib/kafka/supervised-consumer";
 import { streamOfTopic, topicName } from "@/lib/kafka/topics";
@@ -35,6 +35,7 @@ import type { Composition } from "@/lib/module";
 import { projectorMetrics } from "@/lib/metrics/projector-metrics";
 import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
 import { createPersonalDataKeys, type PersonalDataKeys } from "@/lib/privacy/key-store";
+import { createSqlPool, inSqlTransaction, type StatementListener } from "@/lib/sql-tx";
 import { applyBatch, type BatchOutcome } from "./apply-batch";
 import { createDeadLetterRelay } from "./dead-letter-relay";
 import { seekToPositions, storedPositions } from "./positions";
@@ -62,6 +63,8 @@ export interface ProjectorOptions {
   /** First delay before restarting a crashed consumer (default 1 s, doubling to 30 s). */
   restartBackoffMs?: number;
   onBatch?: (outcome: BatchOutcome & { topic: string; partition: number }) => void;
+  /** Each statement of a batch's transaction and its duration (the bench's breakdown by statement). */
+  onStatement?: StatementListener;
 }
 
 export interface Projector {
@@ -137,6 +140,11 @@ export function lazyAdmin(kafka: Kafka) {
 export function createProjector(options: ProjectorOptions): Projector {
   const { db, config } = options;
   const group = config.PROJECTOR_GROUP_ID;
+  const concurrency = options.concurrency ?? PROJECTOR_CONCURRENCY;
+  const url = databaseUrlOf(db);
+  if (!url) throw new Error("createProjector needs a client made by createDb (lib/db.ts): its batches use the same database URL");
+  // The batches' own connections, one per partition in flight, on node-postgres directly (lib/sql-tx.ts).
+  const batchPool = createSqlPool(url, { max: concurrency, connectionTimeoutMs: 10_000 });
   const logger = options.logger ?? getLogger();
   const metrics = projectorMetrics();
   const kafka = options.kafka ?? createKafka(config, "projector");
@@ -161,7 +169,7 @@ export function createProjector(options: ProjectorOptions): Projector {
     run: {
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: options.concurrency ?? PROJECTOR_CONCURRENCY,
+      partitionsConsumedConcurrently: concurrency,
       eachBatch: (payload) => eachBatch(payload),
     },
     onJoin: (c, memberId, assignment) => {
@@ -204,7 +212,8 @@ export function createProjector(options: ProjectorOptions): Projector {
     let outcome: BatchOutcome;
     try {
       const partitions = await partitionsOf(batch.topic);
-      outcome = await db.$transaction(
+      outcome = await inSqlTransaction(
+        batchPool,
         (tx) =>
           applyBatch(tx, {
             group,
@@ -218,7 +227,7 @@ export function createProjector(options: ProjectorOptions): Projector {
             messages: batch.messages,
             logger: log,
           }),
-        { maxWait: 10_000, timeout: 60_000 },
+        options.onStatement,
       );
     } catch (error) {
       // Rolled back: kafkajs retries the batch from the same position. Say why, where everyone looks.
@@ -321,6 +330,7 @@ export function createProjector(options: ProjectorOptions): Projector {
         await producer.disconnect();
         await admin.close();
         await registry.stop();
+        await batchPool.end();
         log.info("projector stopped");
       })();
       return stopping;

@@ -4,7 +4,7 @@
  * and the error for an event that cannot follow its aggregate's state.
  */
 import { Prisma } from "@/generated/prisma/client";
-import type { Tx } from "@/lib/command/execute";
+import type { SqlTx } from "@/lib/sql-tx";
 import type { Actor, AnyEvent } from "@/lib/events/envelope";
 
 export interface Position {
@@ -91,7 +91,7 @@ export function timelineRow(e: AnyEvent, position: Position, changes: FieldChang
 const identifier = (name: string) => Prisma.raw(`"${name.replaceAll('"', '""')}"`);
 
 /** Appends timeline rows to a module's timeline table; an event id already there is left alone. */
-export async function insertTimeline(tx: Tx, timeline: { table: string; idColumn: string }, rows: TimelineRow[]) {
+export async function insertTimeline(tx: SqlTx, timeline: { table: string; idColumn: string }, rows: TimelineRow[]) {
   if (rows.length === 0) return;
   const table = identifier(timeline.table);
   const idColumn = identifier(timeline.idColumn);
@@ -108,7 +108,7 @@ export async function insertTimeline(tx: Tx, timeline: { table: string; idColumn
 }
 
 /** The event ids of `ids` already in a timeline table: applied before, so skipped. */
-export async function inTimeline(tx: Tx, timeline: { table: string }, ids: string[]): Promise<Set<string>> {
+export async function inTimeline(tx: SqlTx, timeline: { table: string }, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const rows = await tx.$queryRaw<{ id: string }[]>`
     SELECT event_id::text AS id FROM ${identifier(timeline.table)} WHERE event_id = ANY(${ids}::uuid[])`;
@@ -121,7 +121,7 @@ export async function inTimeline(tx: Tx, timeline: { table: string }, ids: strin
  * is ahead of it: an event from another service, or an append acknowledged by
  * the broker whose PostgreSQL commit then failed.
  */
-export async function repairStreamHeads(tx: Tx, headType: string, states: ReadonlyArray<{ id: string; version: number }>) {
+export async function repairStreamHeads(tx: SqlTx, headType: string, states: ReadonlyArray<{ id: string; version: number }>) {
   await tx.$executeRaw`
     INSERT INTO streams (id, type, version, state, updated_at)
     SELECT (s.value->>'id')::uuid, ${headType}, (s.value->>'version')::int, s.value, now()

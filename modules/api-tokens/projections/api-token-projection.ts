@@ -5,7 +5,7 @@
  * tokens page reads the command side's `api_tokens`, which holds what the log
  * never does (the secret's digest, the last use).
  */
-import type { Tx } from "@/lib/command/execute";
+import type { SqlTx } from "@/lib/sql-tx";
 import {
   envelopeOfRow,
   insertTimeline,
@@ -27,7 +27,7 @@ export function projectApiTokenEvent(states: Map<string, ApiTokenState | null>, 
   return timelineRow(event, position, null);
 }
 
-export async function loadApiTokens(tx: Tx, ids: readonly string[]): Promise<Map<string, ApiTokenState | null>> {
+export async function loadApiTokens(tx: SqlTx, ids: readonly string[]): Promise<Map<string, ApiTokenState | null>> {
   const states = new Map<string, ApiTokenState | null>();
   const unique = [...new Set(ids)];
   if (unique.length === 0) return states;
@@ -43,7 +43,7 @@ export async function loadApiTokens(tx: Tx, ids: readonly string[]): Promise<Map
 }
 
 export async function saveApiTokens(
-  tx: Tx,
+  tx: SqlTx,
   states: Map<string, ApiTokenState | null>,
   timeline: TimelineRow[],
   { rebuild }: { rebuild: boolean },

@@ -1,5 +1,5 @@
 /** The roles read model's I/O for the projector (see modules/users/projections/user-read-model.ts). */
-import type { Tx } from "@/lib/command/execute";
+import type { SqlTx } from "@/lib/sql-tx";
 import type { BulkCollector } from "@/lib/module";
 import { insertTimeline, repairStreamHeads, type TimelineRow } from "@/lib/projection/timeline";
 import { STREAM } from "@/modules/streams";
@@ -9,7 +9,7 @@ export const ROLE_TIMELINE = { table: "role_events", idColumn: "role_id" } as co
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export async function loadRoles(tx: Tx, ids: readonly string[]): Promise<Map<string, RoleState | null>> {
+export async function loadRoles(tx: SqlTx, ids: readonly string[]): Promise<Map<string, RoleState | null>> {
   const unique = [...new Set(ids)];
   const states = new Map<string, RoleState | null>();
   if (unique.length === 0) return states;
@@ -46,7 +46,7 @@ export async function loadRoles(tx: Tx, ids: readonly string[]): Promise<Map<str
 }
 
 export async function saveRoles(
-  tx: Tx,
+  tx: SqlTx,
   states: Map<string, RoleState | null>,
   timeline: TimelineRow[],
   { rebuild }: { rebuild: boolean },

@@ -4,13 +4,13 @@
  * touched users' role pairs were held before the batch, fold the batch
  * (./membership-intervals.ts), close what ended and insert what began.
  */
-import type { Tx } from "@/lib/command/execute";
+import type { SqlTx } from "@/lib/sql-tx";
 import type { TimelineRow } from "@/lib/projection/timeline";
 import { MEMBERSHIP_EVENT_TYPES, membershipChanges, membershipKey } from "./membership-intervals";
 
 export const MEMBERSHIP_TABLE = "role_membership_intervals";
 
-export async function saveMembershipIntervals(tx: Tx, timeline: readonly TimelineRow[]): Promise<void> {
+export async function saveMembershipIntervals(tx: SqlTx, timeline: readonly TimelineRow[]): Promise<void> {
   const rows = timeline.filter((t) => MEMBERSHIP_EVENT_TYPES.has(t.type));
   if (rows.length === 0) return;
   const userIds = [...new Set(rows.map((r) => r.aggregateId))];

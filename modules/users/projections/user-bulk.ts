@@ -4,7 +4,7 @@
  * rows after the whole log is folded in memory, equal to what saveUsers
  * writes batch by batch (./user-read-model.ts, ./membership-read-model.ts).
  */
-import type { Tx } from "@/lib/command/execute";
+import type { SqlTx } from "@/lib/sql-tx";
 import type { BulkCollector, BulkTable } from "@/lib/module";
 import type { TimelineRow } from "@/lib/projection/timeline";
 import type { UserState } from "../domain/user-state";
@@ -91,7 +91,7 @@ export function userBulkCollector(): BulkCollector<UserState> {
       ];
     },
 
-    async finish(tx: Tx) {
+    async finish(tx: SqlTx) {
       if (lowerInDb.length === 0) return;
       await tx.$executeRaw`UPDATE users SET email_lower = lower(email), name_lower = lower(name) WHERE id = ANY(${lowerInDb}::uuid[])`;
     },

@@ -3,7 +3,7 @@
  * their roles) locked for the batch, then write their rows, the memberships
  * the batch changed, the timeline and the command side's heads.
  */
-import type { Tx } from "@/lib/command/execute";
+import type { SqlTx } from "@/lib/sql-tx";
 import { insertTimeline, repairStreamHeads, type TimelineRow } from "@/lib/projection/timeline";
 import { STREAM } from "@/modules/streams";
 import type { UserState } from "../domain/user-state";
@@ -13,7 +13,7 @@ export const USER_TIMELINE = { table: "user_events", idColumn: "user_id" } as co
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export async function loadUsers(tx: Tx, ids: readonly string[]): Promise<Map<string, UserState | null>> {
+export async function loadUsers(tx: SqlTx, ids: readonly string[]): Promise<Map<string, UserState | null>> {
   const unique = [...new Set(ids)];
   const states = new Map<string, UserState | null>();
   if (unique.length === 0) return states;
@@ -54,7 +54,7 @@ export async function loadUsers(tx: Tx, ids: readonly string[]): Promise<Map<str
 }
 
 export async function saveUsers(
-  tx: Tx,
+  tx: SqlTx,
   states: Map<string, UserState | null>,
   timeline: TimelineRow[],
   { rebuild }: { rebuild: boolean },

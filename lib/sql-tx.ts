@@ -1,0 +1,110 @@
+/**
+ * Raw SQL in a transaction, on node-postgres directly: what the projector's
+ * batches, and every projection they call, need and no more (`SqlTx`).
+ *
+ * Prisma's interactive transaction serializes each query's parameters to JSON
+ * and parses them back before node-postgres sends them. A batch's rows go as one
+ * JSON parameter of hundreds of kilobytes, so that round trip cost 18% of the
+ * projector's CPU, with the query engine's own bookkeeping on top (issue 15's
+ * profile in bench/PERFORMANCE.md). Here a tagged template becomes the same
+ * `$1…$n` statement Prisma would send, and its values go to node-postgres as they are.
+ *
+ * Results read back as Prisma's `$queryRaw` gives them, so code written against a
+ * Prisma transaction works unchanged: `bigint` for int8, `Date` for timestamps
+ * (UTC for those without a time zone), parsed json/jsonb, arrays.
+ */
+import pg from "pg";
+import { Prisma } from "@/generated/prisma/client";
+
+type Query = TemplateStringsArray | Prisma.Sql;
+
+/** Raw SQL in one transaction. Prisma's transaction client is one too, so a projection runs in either. */
+export interface SqlTx {
+  $queryRaw<T = unknown>(query: Query, ...values: unknown[]): Promise<T>;
+  $executeRaw(query: Query, ...values: unknown[]): Promise<number>;
+  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
+}
+
+const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
+const INT8 = 20;
+const INT8_ARRAY = 1016;
+
+/** The parsers that make node-postgres read results as Prisma's raw queries do. */
+const types = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === INT8) return (v: string) => BigInt(v);
+    if (oid === INT8_ARRAY) {
+      const strings = pg.types.getTypeParser(INT8_ARRAY as Parameters<typeof pg.types.getTypeParser>[0]) as (v: string) => (string | null)[];
+      return (v: string) => strings(v).map((x) => (x === null ? null : BigInt(x)));
+    }
+    if (oid === TIMESTAMP_WITHOUT_TIME_ZONE) return (v: string) => new Date(`${v.replace(" ", "T")}Z`);
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+/** A pool for `inSqlTransaction`; `max` connections, waiting at most `connectionTimeoutMs` for one. */
+export function createSqlPool(url: string, options: { max: number; connectionTimeoutMs: number }): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max,
+    connectionTimeoutMillis: options.connectionTimeoutMs,
+    types,
+  });
+  // An idle connection that dies (PostgreSQL restarted) is dropped from the pool; the next batch opens another.
+  pool.on("error", () => {});
+  return pool;
+}
+
+/** Told of each statement run through `inSqlTransaction`, with its time in milliseconds. */
+export type StatementListener = (text: string, ms: number) => void;
+
+function sqlTx(client: pg.PoolClient, onStatement?: StatementListener): SqlTx {
+  const run = async (text: string, values: unknown[]) => {
+    if (!onStatement) return client.query(text, values);
+    const started = performance.now();
+    const result = await client.query(text, values);
+    onStatement(text, performance.now() - started);
+    return result;
+  };
+  const statement = (query: Query, values: unknown[]) =>
+    query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
+  return {
+    async $queryRaw<T>(query: Query, ...values: unknown[]) {
+      const sql = statement(query, values);
+      return (await run(sql.text, sql.values)).rows as T;
+    },
+    async $executeRaw(query: Query, ...values: unknown[]) {
+      const sql = statement(query, values);
+      return (await run(sql.text, sql.values)).rowCount ?? 0;
+    },
+    async $executeRawUnsafe(query: string, ...values: unknown[]) {
+      return (await run(query, values)).rowCount ?? 0;
+    },
+  };
+}
+
+/**
+ * Runs `fn` in a transaction on a connection of `pool`: committed when it resolves, rolled back
+ * when it throws. A connection whose rollback fails too is closed, not handed to the next batch.
+ */
+export async function inSqlTransaction<T>(
+  pool: pg.Pool,
+  fn: (tx: SqlTx) => Promise<T>,
+  onStatement?: StatementListener,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    const result = await fn(sqlTx(client, onStatement));
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch((e: Error) => {
+      broken = e;
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
