@@ -46,14 +46,19 @@ async function shape() {
     WHERE conrelid::regclass::text = ANY(${tables}) ORDER BY 1`;
   const indexes = await t.db.$queryRaw<{ def: string }[]>`
     SELECT indexdef AS def FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY(${tables}) ORDER BY indexname`;
+  // Storage parameters too: users keeps its fillfactor (the projector's HOT updates) through a switch.
+  const storage = await t.db.$queryRaw<{ table: string; options: string[] | null }[]>`
+    SELECT relname AS table, reloptions AS options FROM pg_class
+    WHERE relnamespace = 'public'::regnamespace AND relname = ANY(${tables}) ORDER BY relname`;
   const oids = await t.db.$queryRaw<{ oid: number }[]>`
     SELECT oid::int FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relname = ANY(${tables}) ORDER BY relname`;
-  return { definition: { columns, constraints, indexes }, oids: oids.map((o) => o.oid) };
+  return { definition: { columns, constraints, indexes, storage }, oids: oids.map((o) => o.oid) };
 }
 
 describe("rebuild", () => {
   it("rebuilds while commands and reads go on, checks at equal offsets, switches atomically", async () => {
     const before = await shape();
+    expect(before.definition.storage.find((s) => s.table === "users")?.options).toEqual(["fillfactor=80"]);
     // Commands keep arriving during the whole rebuild; pages keep reading.
     let writing = true;
     let written = 0;

@@ -102,6 +102,14 @@ export async function createShadowTables(db: Db, tables: readonly string[], { ke
       // LIKE copies names, types, collations (users.email_lower is COLLATE "C"), NOT NULL, defaults and CHECKs.
       await tx.$executeRaw`CREATE TABLE ${qualified(REBUILD_SCHEMA, table)} (LIKE ${qualified(LIVE_SCHEMA, table)}
         INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING IDENTITY INCLUDING STORAGE INCLUDING COMMENTS)`;
+      // LIKE leaves the storage parameters behind (users' fillfactor keeps the projector's updates HOT).
+      const [live] = await tx.$queryRaw<{ reloptions: string[] | null }[]>`
+        SELECT c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = ${LIVE_SCHEMA} AND c.relname = ${table}`;
+      if (live?.reloptions?.length) {
+        // From the catalog (name=value pairs PostgreSQL itself accepted), never from input.
+        await tx.$executeRaw`ALTER TABLE ${qualified(REBUILD_SCHEMA, table)} SET (${Prisma.raw(live.reloptions.join(", "))})`;
+      }
       if (!keysLater) for (const sql of keys) await tx.$executeRawUnsafe(sql);
     }
   });
