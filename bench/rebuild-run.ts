@@ -5,6 +5,7 @@
  * the indexes, compares every table at equal offsets and switches.
  */
 import type { Kafka } from "kafkajs";
+import { Session } from "node:inspector/promises";
 import type { KafkaConfig } from "@/lib/config";
 import { createDb } from "@/lib/db";
 import { silentLogger } from "@/lib/log";
@@ -30,11 +31,26 @@ export interface RebuildRun {
   cpuMs: number;
   /** The most V8 heap in use during the rebuild, sampled every 250 ms (the bulk load's states and event ids). */
   peakHeapMb: number;
+  /** With `profile`: this process's V8 CPU profile over the rebuild. */
+  cpuProfile?: object;
 }
 
-export async function measureRebuild(opts: { url: string; config: KafkaConfig; kafka: Kafka; bulk?: boolean }): Promise<RebuildRun> {
+export async function measureRebuild(opts: {
+  url: string;
+  config: KafkaConfig;
+  kafka: Kafka;
+  bulk?: boolean;
+  profile?: boolean;
+}): Promise<RebuildRun> {
   const db = createDb(opts.url);
+  const session = opts.profile ? new Session() : undefined;
   try {
+    if (session) {
+      session.connect();
+      await session.post("Profiler.enable");
+      await session.post("Profiler.setSamplingInterval", { interval: 500 });
+      await session.post("Profiler.start");
+    }
     const t0 = hr();
     const cpu0 = process.cpuUsage();
     const heapAtStart = process.memoryUsage().heapUsed;
@@ -45,6 +61,7 @@ export async function measureRebuild(opts: { url: string; config: KafkaConfig; k
     );
     const ms = hr() - t0;
     const cpu = process.cpuUsage(cpu0);
+    const cpuProfile = session ? (await session.post("Profiler.stop")).profile : undefined;
     if (outcome.status !== "switched") throw new Error(`rebuild ${outcome.status}: ${outcome.message}`);
     const events = Object.values(outcome.positions).reduce((n, p) => n + Number(p), 0);
     const replayMs = outcome.phases.filter((p) => p.phase === "catching-up").reduce((n, p) => n + p.ms, 0);
@@ -57,8 +74,10 @@ export async function measureRebuild(opts: { url: string; config: KafkaConfig; k
       bulkMessages: outcome.bulkMessages,
       cpuMs: (cpu.user + cpu.system) / 1000,
       peakHeapMb: (peakHeap - heapAtStart) / 2 ** 20,
+      cpuProfile,
     };
   } finally {
+    session?.disconnect();
     await db.$disconnect();
   }
 }

@@ -453,7 +453,7 @@ async function main() {
   log(`backlog: ${produced.toLocaleString()} user events + ${roles.length} role events in Kafka (${((hr() - t) / 1000).toFixed(1)} s)`);
   if (flags.rebuildOnly) {
     await producer.disconnect();
-    const rows = await rebuildOnly({ dbs, kafka, admin, config, topics, spec, runs: flags.runs, runHex, timeoutMs: remainingMs(), bulk: !flags.rebuildPerBatch });
+    const rows = await rebuildOnly({ dbs, kafka, admin, config, topics, spec, runs: flags.runs, runHex, timeoutMs: remainingMs(), bulk: !flags.rebuildPerBatch, profile: flags.profile });
     const loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
     console.log(`\nLoad average at start ${machine.loadAverageAtStart.join(" ")}, at end ${loadAtEnd.join(" ")}; ${flags.runs} runs; ${((Date.now() - startedAt.getTime()) / 60000).toFixed(1)} min\n`);
     console.log(renderTable(rows, flags.full));
@@ -921,6 +921,8 @@ async function rebuildOnly(opts: {
   runHex: string;
   timeoutMs: number;
   bulk: boolean;
+  /** Profile the first rebuild (V8 CPU profile of this process, where the replay decodes, folds and formats). */
+  profile: boolean;
 }): Promise<Row[]> {
   const { dbs, runHex } = opts;
   const group = `bench-rm-${runHex}-0`;
@@ -931,8 +933,18 @@ async function rebuildOnly(opts: {
   const runs: RebuildRun[] = [];
   const copies: Array<Awaited<ReturnType<typeof runRawCopy>>> = [];
   for (let i = 0; i < opts.runs; i++) {
-    const rebuilt = await measureRebuild({ url, config, kafka: opts.kafka, bulk: opts.bulk });
+    const rebuilt = await measureRebuild({ url, config, kafka: opts.kafka, bulk: opts.bulk, profile: opts.profile && i === 0 });
     runs.push(rebuilt);
+    if (rebuilt.cpuProfile) {
+      const profile = summarizeProfile(rebuilt.cpuProfile);
+      const file = path.join(ROOT, "bench-results", `rebuild-${new Date().toISOString().replace(/[:.]/g, "-")}.cpuprofile`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, JSON.stringify(rebuilt.cpuProfile));
+      delete rebuilt.cpuProfile;
+      log(`profiled rebuild (run 1): profile in ${path.relative(ROOT, file)}`);
+      for (const a of profile.areas) log(`  ${a.area.padEnd(28)} ${String(a.ms).padStart(7)} ms  ${a.pct}%`);
+      for (const f of profile.topFunctions.slice(0, 20)) log(`  ${String(f.pct).padStart(5)}%  ${f.fn}`);
+    }
     log(
       `rebuild run ${i + 1}: ${rebuilt.events.toLocaleString()} events in ${(rebuilt.ms / 1000).toFixed(1)} s: ` +
         rebuilt.phases.map((p) => `${p.phase} ${(p.ms / 1000).toFixed(1)} s`).join(", ") +
