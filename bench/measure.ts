@@ -20,7 +20,7 @@ import { app, decodeEvent, serde } from "@/modules";
 import { createLogger } from "@/lib/log";
 import type { CopyValue } from "@/lib/module";
 import { createProjector, PROJECTOR_CONCURRENCY } from "@/lib/projection/projector";
-import { copyLine } from "@/lib/projection/rebuild/copy-text";
+import { copyLine } from "@/lib/copy-text";
 import { createShadowTables, finishShadowTables, REBUILD_SCHEMA } from "@/lib/projection/rebuild/shadow-schema";
 import { createUser } from "@/modules/users/application/user-commands";
 import { generateBacklog, type BacklogSpec } from "./dataset";

@@ -7,7 +7,8 @@
  */
 import type { QueryKey } from "@tanstack/react-query";
 import type { ZodType } from "zod";
-import type { SqlTx } from "@/lib/sql-tx";
+import type { CopyValue } from "@/lib/copy-text";
+import type { BatchTx, SqlTx } from "@/lib/sql-tx";
 import { createSerde, type Serde } from "@/lib/events/codec";
 import type { AnyEvent } from "@/lib/events/envelope";
 import type { EventRegistry, EventTypeSpec } from "@/lib/events/upcast";
@@ -52,7 +53,7 @@ export interface Projection<S = unknown, E extends AnyEvent = AnyEvent> {
   /** Folds one event into `states` and returns its timeline row; throws CannotApplyEventError. */
   project(states: Map<string, S | null>, event: E, position: Position): TimelineRow;
   /** Writes the touched states and the timeline rows (a rebuild leaves the command side's heads alone). */
-  save(tx: SqlTx, states: Map<string, S | null>, rows: TimelineRow[], options: { rebuild: boolean }): Promise<void>;
+  save(tx: BatchTx, states: Map<string, S | null>, rows: TimelineRow[], options: { rebuild: boolean }): Promise<void>;
   /**
    * The rebuild's bulk path (lib/projection/rebuild/bulk-load.ts): a fresh collector per rebuild.
    * The framework folds the whole log up to the live positions in memory with `project`, writes
@@ -64,18 +65,14 @@ export interface Projection<S = unknown, E extends AnyEvent = AnyEvent> {
   bulk?(): BulkCollector<S>;
 }
 
-/** A table's rows for COPY: values in `columns` order (see lib/projection/rebuild/copy-text.ts for the types). */
+/** A table's rows for COPY: values in `columns` order (see lib/copy-text.ts for the types). */
 export interface BulkTable {
   readonly table: string;
   readonly columns: readonly string[];
   readonly rows: Iterable<readonly CopyValue[]>;
 }
 
-/**
- * A COPY value: null; a string, number, bigint or boolean; an array of strings (a PostgreSQL
- * array); any other object is written as JSON (json/jsonb columns).
- */
-export type CopyValue = string | number | bigint | boolean | null | readonly string[] | object;
+export type { CopyValue } from "@/lib/copy-text";
 
 export interface BulkCollector<S = unknown> {
   /** Called after each fetched batch's events are projected into `states`, with their timeline rows in log order. */

@@ -1,6 +1,7 @@
 /**
  * Raw SQL in a transaction, on node-postgres directly: what the projector's
- * batches, and every projection they call, need and no more (`SqlTx`).
+ * batches, and every projection they call, need and no more (`SqlTx`, and
+ * `BatchTx` with COPY for what a batch appends).
  *
  * Prisma's interactive transaction serializes each query's parameters to JSON
  * and parses them back before node-postgres sends them. A batch's rows go as one
@@ -13,8 +14,12 @@
  * Prisma transaction works unchanged: `bigint` for int8, `Date` for timestamps
  * (UTC for those without a time zone), parsed json/jsonb, arrays.
  */
+import { finished } from "node:stream/promises";
 import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 import { Prisma } from "@/generated/prisma/client";
+import { copyLine, type CopyValue } from "@/lib/copy-text";
+import { databaseUrlOf, type Db } from "@/lib/db";
 
 type Query = TemplateStringsArray | Prisma.Sql;
 
@@ -23,6 +28,16 @@ export interface SqlTx {
   $queryRaw<T = unknown>(query: Query, ...values: unknown[]): Promise<T>;
   $executeRaw(query: Query, ...values: unknown[]): Promise<number>;
   $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
+}
+
+/** A projector batch's transaction: raw SQL, and COPY for its appends (the timeline rows). */
+export interface BatchTx extends SqlTx {
+  /**
+   * Appends `rows` to `table` (resolved through the search_path: a rebuild's batch writes the
+   * shadow table) with one `COPY … FROM STDIN`: no JSON document to parse, no conflict check.
+   * Any duplicate key fails the whole transaction.
+   */
+  copyRows(table: string, columns: readonly string[], rows: Iterable<readonly CopyValue[]>): Promise<void>;
 }
 
 const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
@@ -42,6 +57,16 @@ const types = {
   },
 } as pg.CustomTypesConfig;
 
+/**
+ * A pool for `inSqlTransaction` on the database of `db` (a client made by createDb); `max`
+ * connections, waiting at most `connectionTimeoutMs` for one. The caller ends it.
+ */
+export function sqlPoolOf(db: Db, options: { max: number; connectionTimeoutMs: number }): pg.Pool {
+  const url = databaseUrlOf(db);
+  if (!url) throw new Error("a batch transaction needs a client made by createDb (lib/db.ts): it connects to the same database URL");
+  return createSqlPool(url, options);
+}
+
 /** A pool for `inSqlTransaction`; `max` connections, waiting at most `connectionTimeoutMs` for one. */
 export function createSqlPool(url: string, options: { max: number; connectionTimeoutMs: number }): pg.Pool {
   const pool = new pg.Pool({
@@ -58,7 +83,9 @@ export function createSqlPool(url: string, options: { max: number; connectionTim
 /** Told of each statement run through `inSqlTransaction`, with its time in milliseconds. */
 export type StatementListener = (text: string, ms: number) => void;
 
-function sqlTx(client: pg.PoolClient, onStatement?: StatementListener): SqlTx {
+const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+function batchTx(client: pg.PoolClient, onStatement?: StatementListener): BatchTx {
   const run = async (text: string, values: unknown[]) => {
     if (!onStatement) return client.query(text, values);
     const started = performance.now();
@@ -80,6 +107,17 @@ function sqlTx(client: pg.PoolClient, onStatement?: StatementListener): SqlTx {
     async $executeRawUnsafe(query: string, ...values: unknown[]) {
       return (await run(query, values)).rowCount ?? 0;
     },
+    async copyRows(table, columns, rows) {
+      let text = "";
+      for (const row of rows) text += copyLine(row);
+      if (!text) return;
+      const sql = `COPY ${quoted(table)} (${columns.map(quoted).join(", ")}) FROM STDIN`;
+      const started = performance.now();
+      const stream = client.query(copyFrom(sql));
+      stream.end(text);
+      await finished(stream);
+      onStatement?.(sql, performance.now() - started);
+    },
   };
 }
 
@@ -89,14 +127,14 @@ function sqlTx(client: pg.PoolClient, onStatement?: StatementListener): SqlTx {
  */
 export async function inSqlTransaction<T>(
   pool: pg.Pool,
-  fn: (tx: SqlTx) => Promise<T>,
+  fn: (tx: BatchTx) => Promise<T>,
   onStatement?: StatementListener,
 ): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
     await client.query("BEGIN");
-    const result = await fn(sqlTx(client, onStatement));
+    const result = await fn(batchTx(client, onStatement));
     await client.query("COMMIT");
     return result;
   } catch (error) {

@@ -12,7 +12,7 @@
  * erasure is rare, and README (Privacy and erasure) says so.
  */
 import { Prisma } from "@/generated/prisma/client";
-import type { SqlTx } from "@/lib/sql-tx";
+import type { BatchTx } from "@/lib/sql-tx";
 import type { Composition } from "@/lib/module";
 import { CannotApplyEventError, envelopeOfRow, type StoredTimelineRow, type TimelineRow } from "@/lib/projection/timeline";
 import { ERASED, eraseSubject } from "./personal-data";
@@ -27,7 +27,7 @@ interface StoredRow extends StoredTimelineRow {
 }
 
 export async function scrubErasedPerson(
-  tx: SqlTx,
+  tx: BatchTx,
   app: Pick<Composition, "modules" | "registry" | "serde" | "projectionOf">,
   stream: string,
   subject: string,

@@ -9,7 +9,7 @@
  * what an event does to the read model is the stream's module's projection
  * (lib/module.ts), handed in with the composition.
  */
-import type { SqlTx } from "@/lib/sql-tx";
+import type { BatchTx, SqlTx } from "@/lib/sql-tx";
 import type { AnyEvent } from "@/lib/events/envelope";
 import { LONE_SURROGATE } from "@/lib/events/codec";
 import { keyPartition } from "@/lib/kafka/partitioner";
@@ -119,7 +119,7 @@ export async function lockProjectionFence(tx: SqlTx, group: string): Promise<voi
  * the partition up. Their copies to `<topic>.dlq` are sent after the commit, in
  * bounded requests, by the dead-letter relay (./dead-letter-relay.ts).
  */
-export async function applyBatch(tx: SqlTx, input: BatchInput): Promise<BatchOutcome> {
+export async function applyBatch(tx: BatchTx, input: BatchInput): Promise<BatchOutcome> {
   const { group, topic, partition } = input;
   // A lock held elsewhere (a migration, a stray session) must not hang the batch without a word:
   // it fails, is recorded against its partition for the health page, and is retried.

@@ -26,7 +26,7 @@ import type { Admin, ConsumerConfig, EachBatchPayload, Kafka, Producer } from "k
 import type { KafkaConfig } from "@/lib/config";
 import { createInstanceRegistry, type InstanceRegistry } from "@/lib/consumers/instance-registry";
 import { partitionErrors } from "@/lib/consumers/partition-errors";
-import { databaseUrlOf, type Db } from "@/lib/db";
+import type { Db } from "@/lib/db";
 import { createKafka } from "@/lib/kafka/client";
 import { superviseConsumer } from "@/lib/kafka/supervised-consumer";
 import { streamOfTopic, topicName } from "@/lib/kafka/topics";
@@ -35,7 +35,7 @@ import type { Composition } from "@/lib/module";
 import { projectorMetrics } from "@/lib/metrics/projector-metrics";
 import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
 import { createPersonalDataKeys, type PersonalDataKeys } from "@/lib/privacy/key-store";
-import { createSqlPool, inSqlTransaction, type StatementListener } from "@/lib/sql-tx";
+import { inSqlTransaction, sqlPoolOf, type StatementListener } from "@/lib/sql-tx";
 import { applyBatch, type BatchOutcome } from "./apply-batch";
 import { createDeadLetterRelay } from "./dead-letter-relay";
 import { seekToPositions, storedPositions } from "./positions";
@@ -141,10 +141,8 @@ export function createProjector(options: ProjectorOptions): Projector {
   const { db, config } = options;
   const group = config.PROJECTOR_GROUP_ID;
   const concurrency = options.concurrency ?? PROJECTOR_CONCURRENCY;
-  const url = databaseUrlOf(db);
-  if (!url) throw new Error("createProjector needs a client made by createDb (lib/db.ts): its batches use the same database URL");
   // The batches' own connections, one per partition in flight, on node-postgres directly (lib/sql-tx.ts).
-  const batchPool = createSqlPool(url, { max: concurrency, connectionTimeoutMs: 10_000 });
+  const batchPool = sqlPoolOf(db, { max: concurrency, connectionTimeoutMs: 10_000 });
   const logger = options.logger ?? getLogger();
   const metrics = projectorMetrics();
   const kafka = options.kafka ?? createKafka(config, "projector");

@@ -4,7 +4,8 @@
  * and the error for an event that cannot follow its aggregate's state.
  */
 import { Prisma } from "@/generated/prisma/client";
-import type { SqlTx } from "@/lib/sql-tx";
+import type { CopyValue } from "@/lib/copy-text";
+import type { BatchTx, SqlTx } from "@/lib/sql-tx";
 import type { Actor, AnyEvent } from "@/lib/events/envelope";
 
 export interface Position {
@@ -90,21 +91,57 @@ export function timelineRow(e: AnyEvent, position: Position, changes: FieldChang
 /** A table or column name a module declares (a constant, never input). */
 const identifier = (name: string) => Prisma.raw(`"${name.replaceAll('"', '""')}"`);
 
-/** Appends timeline rows to a module's timeline table; an event id already there is left alone. */
-export async function insertTimeline(tx: SqlTx, timeline: { table: string; idColumn: string }, rows: TimelineRow[]) {
+/** The columns of a module's timeline table, in the order of `timelineValues`. */
+export const timelineColumns = (idColumn: string) =>
+  [
+    "event_id",
+    idColumn,
+    "sequence",
+    "type",
+    "schema_version",
+    "occurred_at",
+    "actor",
+    "correlation_id",
+    "causation_id",
+    "payload",
+    "changes",
+    "topic",
+    "partition",
+    "offset",
+    "clear_subjects",
+  ] as const;
+
+/** A timeline row's values for COPY (lib/copy-text.ts), in `timelineColumns` order. */
+export function timelineValues(r: TimelineRow): CopyValue[] {
+  return [
+    r.eventId,
+    r.aggregateId,
+    r.sequence,
+    r.type,
+    r.schemaVersion,
+    r.occurredAt,
+    r.actor,
+    r.correlationId,
+    r.causationId,
+    r.payload as CopyValue,
+    r.changes,
+    r.topic,
+    r.partition,
+    r.offset,
+    r.clearSubjects ?? [],
+  ];
+}
+
+/**
+ * Appends timeline rows to a module's timeline table, with COPY. The batch has dropped every
+ * event id already in the table (`inTimeline`) or twice in itself, under its partition's
+ * position lock; an event id can then only collide with the same id applied at the same moment
+ * on another partition (a producer reusing ids across aggregates). That fails the batch, which
+ * is retried, finds the id applied, and skips it.
+ */
+export async function insertTimeline(tx: BatchTx, timeline: { table: string; idColumn: string }, rows: TimelineRow[]) {
   if (rows.length === 0) return;
-  const table = identifier(timeline.table);
-  const idColumn = identifier(timeline.idColumn);
-  await tx.$executeRaw`
-    INSERT INTO ${table} (event_id, ${idColumn}, sequence, type, schema_version, occurred_at, actor, correlation_id,
-      causation_id, payload, changes, topic, partition, "offset", clear_subjects)
-    SELECT r."eventId", r."aggregateId", r.sequence, r.type, r."schemaVersion", r."occurredAt", r.actor,
-      r."correlationId", r."causationId", r.payload, r.changes, r.topic, r.partition, r."offset"::bigint,
-      COALESCE(r."clearSubjects", '{}')
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r("eventId" uuid, "aggregateId" uuid, sequence int, type text,
-      "schemaVersion" int, "occurredAt" timestamptz, actor jsonb, "correlationId" text, "causationId" text,
-      payload jsonb, changes jsonb, topic text, partition int, "offset" text, "clearSubjects" uuid[])
-    ON CONFLICT (event_id) DO NOTHING`;
+  await tx.copyRows(timeline.table, timelineColumns(timeline.idColumn), rows.map(timelineValues));
 }
 
 /** The event ids of `ids` already in a timeline table: applied before, so skipped. */

@@ -31,13 +31,14 @@ import type { Db } from "@/lib/db";
 import type { AnyEvent } from "@/lib/events/envelope";
 import { keyPartition } from "@/lib/kafka/partitioner";
 import { streamOfTopic } from "@/lib/kafka/topics";
-import type { BulkCollector, BulkTable, CopyValue, Projection } from "@/lib/module";
+import type { BulkCollector, BulkTable, Projection } from "@/lib/module";
 import { wantedKeys } from "@/lib/privacy/personal-data";
 import { scrubErasedPerson } from "@/lib/privacy/scrub";
+import { inSqlTransaction, sqlPoolOf } from "@/lib/sql-tx";
 import { lazyAdmin, partitionCounts, PROJECTION_CONSUMER, PROJECTOR_CONCURRENCY, type ProjectionApp } from "../projector";
 import { positionKey, type Positions } from "../positions";
-import { CannotApplyEventError, type TimelineRow } from "../timeline";
-import { copyLine } from "./copy-text";
+import { CannotApplyEventError, timelineColumns, timelineValues, type TimelineRow } from "../timeline";
+import { copyLine } from "@/lib/copy-text";
 import { REBUILD_SCHEMA } from "./shadow-schema";
 import type { RebuildReaderDeps } from "./shadow-consumer";
 
@@ -60,45 +61,6 @@ export interface BulkLoader {
   readonly result: Promise<BulkLoadResult>;
   /** Stops reading and aborts the COPYs (cancel or failure); the caller drops the shadow schema. */
   stop(): Promise<void>;
-}
-
-const TIMELINE_COLUMNS = (idColumn: string) =>
-  [
-    "event_id",
-    idColumn,
-    "sequence",
-    "type",
-    "schema_version",
-    "occurred_at",
-    "actor",
-    "correlation_id",
-    "causation_id",
-    "payload",
-    "changes",
-    "topic",
-    "partition",
-    "offset",
-    "clear_subjects",
-  ] as const;
-
-function timelineValues(r: TimelineRow): CopyValue[] {
-  return [
-    r.eventId,
-    r.aggregateId,
-    r.sequence,
-    r.type,
-    r.schemaVersion,
-    r.occurredAt,
-    r.actor,
-    r.correlationId,
-    r.causationId,
-    r.payload as CopyValue,
-    r.changes,
-    r.topic,
-    r.partition,
-    r.offset,
-    r.clearSubjects ?? [],
-  ];
 }
 
 const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
@@ -264,7 +226,7 @@ export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; u
         if (remaining.size === 0) finish();
       }
       if (rows.length) {
-        fold.timeline ??= openCopy(url, fold.projection.timeline.table, TIMELINE_COLUMNS(fold.projection.timeline.idColumn));
+        fold.timeline ??= openCopy(url, fold.projection.timeline.table, timelineColumns(fold.projection.timeline.idColumn));
         let chunk = "";
         for (const r of rows) chunk += copyLine(timelineValues(r));
         await (await fold.timeline).write(chunk);
@@ -351,14 +313,17 @@ export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; u
  * by the per-batch path's own `scrubErasedPerson`.
  */
 export async function scrubErasures(db: Db, app: ProjectionApp, erasures: BulkLoadResult["erasures"]): Promise<void> {
-  for (const { stream, subject } of erasures) {
-    await db.$transaction(
-      async (tx) => {
+  if (erasures.length === 0) return;
+  const pool = sqlPoolOf(db, { max: 1, connectionTimeoutMs: 10_000 });
+  try {
+    for (const { stream, subject } of erasures) {
+      await inSqlTransaction(pool, async (tx) => {
         await tx.$executeRaw`SELECT set_config('search_path', ${REBUILD_SCHEMA}, true)`;
         await scrubErasedPerson(tx, app, stream, subject, { rebuild: true });
-      },
-      { timeout: 10 * 60_000 },
-    );
+      });
+    }
+  } finally {
+    await pool.end();
   }
 }
 

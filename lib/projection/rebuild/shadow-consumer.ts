@@ -4,7 +4,7 @@
  * projector's positions (or the positions a verification fixed).
  */
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
-import type { Tx } from "@/lib/command/execute";
+import { inSqlTransaction, sqlPoolOf, type SqlTx } from "@/lib/sql-tx";
 import type { KafkaConfig } from "@/lib/config";
 import type { PersonalDataKeys } from "@/lib/privacy/key-store";
 import { partitionErrors } from "@/lib/consumers/partition-errors";
@@ -63,6 +63,8 @@ export async function startShadowConsumer(deps: RebuildReaderDeps): Promise<Shad
   const admin = lazyAdmin(kafka);
   const partitionsOf = partitionCounts(admin.get);
   const failures = partitionErrors(db, deps.rebuildGroup, log);
+  // Its batches' connections, as the live projector's (lib/sql-tx.ts).
+  const batchPool = sqlPoolOf(db, { max: PROJECTOR_CONCURRENCY, connectionTimeoutMs: 10_000 });
   let held = false;
   let inFlight = 0;
   let target: Positions | null = null;
@@ -82,7 +84,10 @@ export async function startShadowConsumer(deps: RebuildReaderDeps): Promise<Shad
       target = positions;
     },
     stop() {
-      stopped ??= consumer.disconnect().finally(() => admin.close());
+      stopped ??= consumer
+        .disconnect()
+        .finally(() => admin.close())
+        .finally(() => batchPool.end());
       return stopped;
     },
   };
@@ -110,31 +115,28 @@ export async function startShadowConsumer(deps: RebuildReaderDeps): Promise<Shad
       const fetchedOffset = (batch as { fetchedOffset?: string }).fetchedOffset;
       let done: { waitAt: string | null; gapFrom?: string };
       try {
-        done = await db.$transaction(
-          async (tx) => {
-            // Unqualified names in applyBatch now mean the shadow tables; the live position is read by its full name.
-            await tx.$executeRaw`SELECT set_config('search_path', ${REBUILD_SCHEMA}, true)`;
-            const limit = target ? (target.get(positionKey(topic, partition)) ?? 0n) : await livePosition(tx, group, topic, partition);
-            const messages = batch.messages.filter((m) => BigInt(m.offset) < limit);
-            if (messages.length) {
-              const outcome = await applyBatch(tx, {
-                group,
-                topic,
-                partition,
-                stream: streamOfTopic(topic, config, app.streams),
-                app,
-                personalData,
-                partitions,
-                fetchedOffset,
-                messages,
-                rebuild: true,
-              });
-              if (outcome.gapFrom !== undefined) return { waitAt: null, gapFrom: outcome.gapFrom };
-            }
-            return { waitAt: batch.messages.find((m) => BigInt(m.offset) >= limit)?.offset ?? null };
-          },
-          { maxWait: 10_000, timeout: 120_000 },
-        );
+        done = await inSqlTransaction(batchPool, async (tx) => {
+          // Unqualified names in applyBatch now mean the shadow tables; the live position is read by its full name.
+          await tx.$executeRaw`SELECT set_config('search_path', ${REBUILD_SCHEMA}, true)`;
+          const limit = target ? (target.get(positionKey(topic, partition)) ?? 0n) : await livePosition(tx, group, topic, partition);
+          const messages = batch.messages.filter((m) => BigInt(m.offset) < limit);
+          if (messages.length) {
+            const outcome = await applyBatch(tx, {
+              group,
+              topic,
+              partition,
+              stream: streamOfTopic(topic, config, app.streams),
+              app,
+              personalData,
+              partitions,
+              fetchedOffset,
+              messages,
+              rebuild: true,
+            });
+            if (outcome.gapFrom !== undefined) return { waitAt: null, gapFrom: outcome.gapFrom };
+          }
+          return { waitAt: batch.messages.find((m) => BigInt(m.offset) >= limit)?.offset ?? null };
+        });
       } catch (error) {
         // Shown on the health page's rebuild card beside the replay's partition; kafkajs retries the batch.
         log.error({ err: error, topic, partition, offset: batch.messages[0]?.offset }, "rebuild: batch failed; retrying");
@@ -166,7 +168,7 @@ export async function startShadowConsumer(deps: RebuildReaderDeps): Promise<Shad
   return state;
 }
 
-async function livePosition(tx: Tx, group: string, topic: string, partition: number): Promise<bigint> {
+async function livePosition(tx: SqlTx, group: string, topic: string, partition: number): Promise<bigint> {
   const [live] = await tx.$queryRaw<{ next_offset: bigint }[]>`
     SELECT next_offset FROM public.projection_offsets
     WHERE consumer_group = ${group} AND topic = ${topic} AND partition = ${partition}`;

@@ -5,7 +5,7 @@
  * tokens page reads the command side's `api_tokens`, which holds what the log
  * never does (the secret's digest, the last use).
  */
-import type { SqlTx } from "@/lib/sql-tx";
+import type { BatchTx, SqlTx } from "@/lib/sql-tx";
 import {
   envelopeOfRow,
   insertTimeline,
@@ -43,7 +43,7 @@ export async function loadApiTokens(tx: SqlTx, ids: readonly string[]): Promise<
 }
 
 export async function saveApiTokens(
-  tx: SqlTx,
+  tx: BatchTx,
   states: Map<string, ApiTokenState | null>,
   timeline: TimelineRow[],
   { rebuild }: { rebuild: boolean },

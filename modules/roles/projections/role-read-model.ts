@@ -1,5 +1,5 @@
 /** The roles read model's I/O for the projector (see modules/users/projections/user-read-model.ts). */
-import type { SqlTx } from "@/lib/sql-tx";
+import type { BatchTx, SqlTx } from "@/lib/sql-tx";
 import type { BulkCollector } from "@/lib/module";
 import { insertTimeline, repairStreamHeads, type TimelineRow } from "@/lib/projection/timeline";
 import { STREAM } from "@/modules/streams";
@@ -46,7 +46,7 @@ export async function loadRoles(tx: SqlTx, ids: readonly string[]): Promise<Map<
 }
 
 export async function saveRoles(
-  tx: SqlTx,
+  tx: BatchTx,
   states: Map<string, RoleState | null>,
   timeline: TimelineRow[],
   { rebuild }: { rebuild: boolean },

@@ -3,7 +3,7 @@
  * their roles) locked for the batch, then write their rows, the memberships
  * the batch changed, the timeline and the command side's heads.
  */
-import type { SqlTx } from "@/lib/sql-tx";
+import type { BatchTx, SqlTx } from "@/lib/sql-tx";
 import { insertTimeline, repairStreamHeads, type TimelineRow } from "@/lib/projection/timeline";
 import { STREAM } from "@/modules/streams";
 import type { UserState } from "../domain/user-state";
@@ -54,7 +54,7 @@ export async function loadUsers(tx: SqlTx, ids: readonly string[]): Promise<Map<
 }
 
 export async function saveUsers(
-  tx: SqlTx,
+  tx: BatchTx,
   states: Map<string, UserState | null>,
   timeline: TimelineRow[],
   { rebuild }: { rebuild: boolean },

@@ -1,10 +1,16 @@
 /**
  * Rows in the text format of PostgreSQL's `COPY … FROM STDIN` (tab-separated,
- * `\N` for null, backslash escapes), for the rebuild's bulk load. The values
- * must read back exactly as the projector's `jsonb_to_recordset` statements
- * write them: the rebuild's verification compares every table with the live one.
+ * `\N` for null, backslash escapes): the projector's timeline rows
+ * (lib/sql-tx.ts `copyRows`) and the rebuild's bulk load. The values must read
+ * back exactly as the projections' `jsonb_to_recordset` statements write theirs:
+ * the rebuild's verification compares every table with the live one.
  */
-import type { CopyValue } from "@/lib/module";
+
+/**
+ * A COPY value: null; a string, number, bigint or boolean; an array of strings (a PostgreSQL
+ * array); any other object is written as JSON (json/jsonb columns).
+ */
+export type CopyValue = string | number | bigint | boolean | null | readonly string[] | object;
 
 /** Backslash, tab, newline and carriage return are the characters the text format escapes. */
 const SPECIAL = /[\\\t\n\r]/;
