@@ -9,7 +9,8 @@
  * (`runCrudInserts`, a database of its own), the baseline measured in the same run.
  *
  * Per rate: createUser p50/p95/p99/max, the rate that completed, the errors, the baseline's p99
- * and the ratio of the two p99s. The capacity is the highest offered rate whose p99 is under
+ * and the ratio of the two p99s, and PostgreSQL's WAL per createUser (the cluster's, while the
+ * commands ran and the projector followed them). The capacity is the highest offered rate whose p99 is under
  * 100 ms with no error, beside the target of 1,000 createUser/s.
  *
  * Each loop stops by itself (`openLoop`: at most rate × (warm-up + duration) calls, and calls
@@ -44,6 +45,11 @@ export interface CapacityPoint {
   /** Worst delay of a call's start behind its schedule (the load generator's own lag). */
   lateStartsMs: number;
   baseline: { p99: number; achievedRate: number; errors: number };
+  /**
+   * PostgreSQL's WAL written per createUser appended (warm-up included), the whole cluster while
+   * the commands ran and the projector followed: the command's transaction, its key, the batches.
+   */
+  walBytesPerCommand: number;
 }
 
 export async function measureCapacity(opts: {
@@ -62,7 +68,10 @@ export async function measureCapacity(opts: {
   for (const [k, rate] of rates.entries()) {
     const label = `${opts.label}-${rate}`;
     const b = await runCrudInserts({ db: opts.crudDb, rate, label, ...common });
+    const wal0 = await walPosition(opts.deps.db);
     const c = await runCommands({ deps: opts.deps, rate, label, watcher: opts.watcher, visibleTimeoutMs: 10_000, ...common });
+    const walBytes = await walSince(opts.deps.db, wal0);
+    const appended = c.appended;
     const point: CapacityPoint = {
       rate,
       count: c.acks.length,
@@ -77,13 +86,14 @@ export async function measureCapacity(opts: {
       notVisible: c.notVisible,
       lateStartsMs: c.lateStartsMs,
       baseline: { p99: p(b.latencies, 99), achievedRate: b.achievedRate, errors: b.errors.length },
+      walBytesPerCommand: appended > 0 ? walBytes / appended : Number.NaN,
     };
     points.push(point);
     opts.log(
       `capacity ${rate}/s offered: ${point.count} createUser acknowledged, ${Math.round(point.achievedRate)}/s completed, ` +
         `p50 ${fmt(point.p50, "ms")} p95 ${fmt(point.p95, "ms")} p99 ${fmt(point.p99, "ms")} max ${fmt(point.max, "ms")}, ${point.errors} errors` +
         `${point.firstError ? ` (first: ${point.firstError})` : ""}, visible p99 ${fmt(point.visible99, "ms")} (${point.notVisible} not in 10 s), ` +
-        `worst scheduling delay ${fmt(point.lateStartsMs, "ms")}; plain Prisma insert p99 ${fmt(point.baseline.p99, "ms")} (${Math.round(b.achievedRate)}/s completed, ${b.errors.length} errors)`,
+        `worst scheduling delay ${fmt(point.lateStartsMs, "ms")}, WAL ${Math.round(point.walBytesPerCommand).toLocaleString()} bytes per createUser; plain Prisma insert p99 ${fmt(point.baseline.p99, "ms")} (${Math.round(b.achievedRate)}/s completed, ${b.errors.length} errors)`,
     );
     if (c.unfinished > 0 || b.unfinished > 0) {
       const skipped = rates.slice(k + 1);
@@ -92,6 +102,18 @@ export async function measureCapacity(opts: {
     }
   }
   return { points, skipped: [] };
+}
+
+/** The cluster's current WAL insert position. */
+async function walPosition(db: Db): Promise<string> {
+  const [row] = await db.$queryRaw<{ lsn: string }[]>`SELECT pg_current_wal_insert_lsn()::text AS lsn`;
+  return row!.lsn;
+}
+
+/** Bytes of WAL written since `from`. */
+async function walSince(db: Db, from: string): Promise<number> {
+  const [row] = await db.$queryRaw<{ bytes: string }[]>`SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), ${from}::pg_lsn)::text AS bytes`;
+  return Number(row!.bytes);
 }
 
 const meetsP99 = (pt: CapacityPoint) => pt.p99 < CAPACITY_P99_MS && pt.errors === 0 && pt.count > 0;
@@ -107,14 +129,14 @@ export function capacityReport(points: CapacityPoint[], skipped: number[]): stri
   const n = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString("en-US") : "—");
   const ms = (v: number) => fmt(v, "ms");
   const curve = [
-    `| offered createUser/s | completed/s | p50 | p95 | p99 | max | errors | plain Prisma insert p99, same rate | p99 / insert p99 | → visible p99 | p99 < ${CAPACITY_P99_MS} ms, no errors |`,
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    `| offered createUser/s | completed/s | p50 | p95 | p99 | max | errors | plain Prisma insert p99, same rate | p99 / insert p99 | → visible p99 | WAL per createUser | p99 < ${CAPACITY_P99_MS} ms, no errors |`,
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...points.map(
       (pt) =>
         `| ${n(pt.rate)} | ${n(pt.achievedRate)} | ${ms(pt.p50)} | ${ms(pt.p95)} | ${ms(pt.p99)} | ${ms(pt.max)} | ${pt.errors} | ${ms(pt.baseline.p99)}${pt.baseline.errors ? ` (${pt.baseline.errors} errors)` : ""} | ` +
-        `${Number.isFinite(pt.p99 / pt.baseline.p99) ? `${(pt.p99 / pt.baseline.p99).toFixed(1)}×` : "—"} | ${ms(pt.visible99)}${pt.notVisible ? ` (${pt.notVisible} not in 10 s)` : ""} | ${meetsP99(pt) ? "yes" : "**no**"} |`,
+        `${Number.isFinite(pt.p99 / pt.baseline.p99) ? `${(pt.p99 / pt.baseline.p99).toFixed(1)}×` : "—"} | ${ms(pt.visible99)}${pt.notVisible ? ` (${pt.notVisible} not in 10 s)` : ""} | ${n(pt.walBytesPerCommand)} B | ${meetsP99(pt) ? "yes" : "**no**"} |`,
     ),
-    ...skipped.map((rate) => `| ${n(rate)} | not offered: calls of the rate before were still running | | | | | | | | | |`),
+    ...skipped.map((rate) => `| ${n(rate)} | not offered: calls of the rate before were still running | | | | | | | | | | |`),
   ];
   const capacity = capacityOf(points);
   const highest = Math.max(...points.map((pt) => pt.rate), ...skipped);

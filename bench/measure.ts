@@ -709,6 +709,8 @@ export async function runCommands(opts: {
   const elu = performance.eventLoopUtilization(elu0).utilization;
   const warm = Math.round((opts.warmupMs / 1000) * opts.rate);
   return {
+    /** Commands appended, the warm-up's included. */
+    appended: appends.length,
     acks: load.latencies,
     achievedRate: load.achievedRate,
     elu,
