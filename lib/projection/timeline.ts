@@ -157,12 +157,22 @@ export async function inTimeline(tx: SqlTx, timeline: { table: string }, ids: st
  * append, so normally this changes nothing. It catches the head up when the log
  * is ahead of it: an event from another service, or an append acknowledged by
  * the broker whose PostgreSQL commit then failed.
+ *
+ * A head already at (or past) the state's version is left alone without being
+ * touched: `ON CONFLICT DO UPDATE … WHERE` locks the conflicting row even when
+ * its WHERE is false, so the batch used to wait for any command holding that
+ * user's head (one waiting for the broker's ack) and to hold every head of its
+ * users until its commit. Heads only move forward, so a head seen at or past the
+ * version needs nothing; one that moves meanwhile is settled by the upsert's
+ * own check under its lock.
  */
 export async function repairStreamHeads(tx: SqlTx, headType: string, states: ReadonlyArray<{ id: string; version: number }>) {
   await tx.$executeRaw`
     INSERT INTO streams (id, type, version, state, updated_at)
-    SELECT (s.value->>'id')::uuid, ${headType}, (s.value->>'version')::int, s.value, now()
-    FROM jsonb_array_elements(${JSON.stringify(states)}::jsonb) AS s(value)
+    SELECT s.id, ${headType}, s.version, s.value, now()
+    FROM (SELECT (e.value->>'id')::uuid AS id, (e.value->>'version')::int AS version, e.value
+          FROM jsonb_array_elements(${JSON.stringify(states)}::jsonb) AS e(value)) s
+    WHERE NOT EXISTS (SELECT 1 FROM streams h WHERE h.id = s.id AND h.version >= s.version)
     ON CONFLICT (id) DO UPDATE SET version = excluded.version, state = excluded.state, updated_at = now()
     WHERE streams.version < excluded.version`;
 }

@@ -1,5 +1,6 @@
 /** The projector on the real broker: idempotence, other publishers, dead letters. */
 import { randomUUID } from "node:crypto";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { applyBatch } from "@/lib/projection/apply-batch";
 import { inSqlTransaction, sqlPoolOf } from "@/lib/sql-tx";
@@ -131,6 +132,29 @@ describe("projector", () => {
     // The command side's head caught up with the log, so the next edit gets sequence 3.
     const next = await updateUser(t.deps, t.ctx, { userId: u.aggregateId, expectedVersion: 2, name: "External 2" });
     expect(next.events[0]?.event.sequence).toBe(3);
+  });
+
+  it("neither waits for nor locks a head the command side has already advanced", async () => {
+    const u = await createUser(t.deps, t.ctx, { email: "busy-head@example.com", name: "Busy" });
+    await waitUntilCaughtUp(t);
+    // The command commits its head at version 2 and its event waits in Kafka for the projector.
+    await projector.stop();
+    await updateUser(t.deps, t.ctx, { userId: u.aggregateId, expectedVersion: 1, name: "Busy 2" });
+    // Another command on the same user now holds the head, as one waiting for the broker's ack does.
+    const blocker = new pg.Client({ connectionString: t.databaseUrl });
+    await blocker.connect();
+    try {
+      await blocker.query("BEGIN");
+      await blocker.query("SELECT version FROM streams WHERE id = $1 FOR UPDATE", [u.aggregateId]);
+      projector = await startProjector(t);
+      // The head is already at the event's version: the batch has nothing to repair, so nothing to wait for.
+      await waitUntilCaughtUp(t, 15_000);
+      expect(await t.db.user.findUniqueOrThrow({ where: { id: u.aggregateId } })).toMatchObject({ name: "Busy 2", version: 2 });
+      expect(await t.db.consumerPartitionError.count()).toBe(0);
+    } finally {
+      await blocker.query("ROLLBACK").catch(() => {});
+      await blocker.end();
+    }
   });
 
   it("applies an event republished beside its twin in one batch once, dead-lettering nothing", async () => {
