@@ -40,6 +40,9 @@ export interface BatchTx extends SqlTx {
   copyRows(table: string, columns: readonly string[], rows: Iterable<readonly CopyValue[]>): Promise<void>;
 }
 
+/** How long a batch's transaction may sit idle between two statements before PostgreSQL ends it. */
+const IDLE_IN_TRANSACTION_MS = 60_000;
+
 const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
 const INT8 = 20;
 const INT8_ARRAY = 1016;
@@ -73,6 +76,9 @@ export function createSqlPool(url: string, options: { max: number; connectionTim
     connectionString: url,
     max: options.max,
     connectionTimeoutMillis: options.connectionTimeoutMs,
+    // Prisma bounded its interactive transactions (60 s); here PostgreSQL does: a transaction left
+    // idle between statements that long (a stuck process) is ended, and its locks with it.
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
     types,
   });
   // An idle connection that dies (PostgreSQL restarted) is dropped from the pool; the next batch opens another.
