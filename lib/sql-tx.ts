@@ -71,7 +71,7 @@ export function sqlPoolOf(db: Db, options: { max: number; connectionTimeoutMs: n
 }
 
 /** A pool for `inSqlTransaction`; `max` connections, waiting at most `connectionTimeoutMs` for one. */
-export function createSqlPool(url: string, options: { max: number; connectionTimeoutMs: number }): pg.Pool {
+function createSqlPool(url: string, options: { max: number; connectionTimeoutMs: number }): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max,
