@@ -71,7 +71,6 @@ export async function measureCapacity(opts: {
     const wal0 = await walPosition(opts.deps.db);
     const c = await runCommands({ deps: opts.deps, rate, label, watcher: opts.watcher, visibleTimeoutMs: 10_000, ...common });
     const walBytes = await walSince(opts.deps.db, wal0);
-    const appended = c.appended;
     const point: CapacityPoint = {
       rate,
       count: c.acks.length,
@@ -86,7 +85,7 @@ export async function measureCapacity(opts: {
       notVisible: c.notVisible,
       lateStartsMs: c.lateStartsMs,
       baseline: { p99: p(b.latencies, 99), achievedRate: b.achievedRate, errors: b.errors.length },
-      walBytesPerCommand: appended > 0 ? walBytes / appended : Number.NaN,
+      walBytesPerCommand: c.appended > 0 ? walBytes / c.appended : Number.NaN,
     };
     points.push(point);
     opts.log(

@@ -5,11 +5,11 @@
  * the indexes, compares every table at equal offsets and switches.
  */
 import type { Kafka } from "kafkajs";
-import { Session } from "node:inspector/promises";
 import type { KafkaConfig } from "@/lib/config";
 import { createDb } from "@/lib/db";
 import { silentLogger } from "@/lib/log";
 import { runRebuild, type PhaseTiming } from "@/lib/projection/rebuild/rebuild";
+import { startCpuProfile } from "./measure";
 import { hr } from "./stats";
 import { app } from "@/modules";
 
@@ -43,14 +43,9 @@ export async function measureRebuild(opts: {
   profile?: boolean;
 }): Promise<RebuildRun> {
   const db = createDb(opts.url);
-  const session = opts.profile ? new Session() : undefined;
+  let stopProfile: (() => Promise<object>) | undefined;
   try {
-    if (session) {
-      session.connect();
-      await session.post("Profiler.enable");
-      await session.post("Profiler.setSamplingInterval", { interval: 500 });
-      await session.post("Profiler.start");
-    }
+    if (opts.profile) stopProfile = await startCpuProfile();
     const t0 = hr();
     const cpu0 = process.cpuUsage();
     const heapAtStart = process.memoryUsage().heapUsed;
@@ -61,7 +56,8 @@ export async function measureRebuild(opts: {
     );
     const ms = hr() - t0;
     const cpu = process.cpuUsage(cpu0);
-    const cpuProfile = session ? (await session.post("Profiler.stop")).profile : undefined;
+    const cpuProfile = await stopProfile?.();
+    stopProfile = undefined;
     if (outcome.status !== "switched") throw new Error(`rebuild ${outcome.status}: ${outcome.message}`);
     const events = Object.values(outcome.positions).reduce((n, p) => n + Number(p), 0);
     const replayMs = outcome.phases.filter((p) => p.phase === "catching-up").reduce((n, p) => n + p.ms, 0);
@@ -77,7 +73,7 @@ export async function measureRebuild(opts: {
       cpuProfile,
     };
   } finally {
-    session?.disconnect();
+    await stopProfile?.().catch(() => {});
     await db.$disconnect();
   }
 }

@@ -576,14 +576,13 @@ async function main() {
       log,
     });
     await dbs.drop(name);
-    profile = summarizeProfile(run.cpuProfile!);
     queryBreakdown = run.queryBreakdown;
-    fs.mkdirSync(path.join(ROOT, "bench-results"), { recursive: true });
-    const file = path.join(ROOT, "bench-results", `projector-${startedAt.toISOString().replace(/[:.]/g, "-")}.cpuprofile`);
-    fs.writeFileSync(file, JSON.stringify(run.cpuProfile));
-    log(`profiled projector run: ${Math.round(run.sustainedRate).toLocaleString()} events/s under the profiler; profile in ${path.relative(ROOT, file)}`);
-    for (const a of profile.areas) log(`  ${a.area.padEnd(28)} ${String(a.ms).padStart(7)} ms  ${a.pct}%`);
-    for (const f of profile.topFunctions.slice(0, 12)) log(`  ${String(f.pct).padStart(5)}%  ${f.fn}`);
+    profile = reportProfile(
+      `projector-${startedAt.toISOString().replace(/[:.]/g, "-")}`,
+      run.cpuProfile!,
+      12,
+      (file) => `profiled projector run: ${Math.round(run.sustainedRate).toLocaleString()} events/s under the profiler; profile in ${file}`,
+    );
     for (const q of queryBreakdown ?? []) log(`  db ${String(Math.round(q.totalMs)).padStart(7)} ms  ×${q.count}  ${q.statement}`);
   }
 
@@ -906,6 +905,21 @@ async function main() {
 }
 
 /**
+ * Writes a V8 CPU profile to bench-results/<name>.cpuprofile (to open in Chrome's DevTools), logs
+ * `headline` and the time per area and the `top` functions by self time, and returns the summary.
+ */
+function reportProfile(name: string, cpuProfile: object, top: number, headline: (file: string) => string) {
+  const profile = summarizeProfile(cpuProfile);
+  const file = path.join(ROOT, "bench-results", `${name}.cpuprofile`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(cpuProfile));
+  log(headline(path.relative(ROOT, file)));
+  for (const a of profile.areas) log(`  ${a.area.padEnd(28)} ${String(a.ms).padStart(7)} ms  ${a.pct}%`);
+  for (const f of profile.topFunctions.slice(0, top)) log(`  ${String(f.pct).padStart(5)}%  ${f.fn}`);
+  return profile;
+}
+
+/**
  * --rebuild-only: the projector makes the live model once, then each run rebuilds it (the real
  * `runRebuild`, which switches, so the next run rebuilds the model the last one made), beside a raw
  * COPY of the same final users and timeline rows into tables without indexes, then the indexes.
@@ -936,14 +950,8 @@ async function rebuildOnly(opts: {
     const rebuilt = await measureRebuild({ url, config, kafka: opts.kafka, bulk: opts.bulk, profile: opts.profile && i === 0 });
     runs.push(rebuilt);
     if (rebuilt.cpuProfile) {
-      const profile = summarizeProfile(rebuilt.cpuProfile);
-      const file = path.join(ROOT, "bench-results", `rebuild-${new Date().toISOString().replace(/[:.]/g, "-")}.cpuprofile`);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, JSON.stringify(rebuilt.cpuProfile));
+      reportProfile(`rebuild-${new Date().toISOString().replace(/[:.]/g, "-")}`, rebuilt.cpuProfile, 20, (file) => `profiled rebuild (run 1): profile in ${file}`);
       delete rebuilt.cpuProfile;
-      log(`profiled rebuild (run 1): profile in ${path.relative(ROOT, file)}`);
-      for (const a of profile.areas) log(`  ${a.area.padEnd(28)} ${String(a.ms).padStart(7)} ms  ${a.pct}%`);
-      for (const f of profile.topFunctions.slice(0, 20)) log(`  ${String(f.pct).padStart(5)}%  ${f.fn}`);
     }
     log(
       `rebuild run ${i + 1}: ${rebuilt.events.toLocaleString()} events in ${(rebuilt.ms / 1000).toFixed(1)} s: ` +

@@ -91,6 +91,11 @@ export type StatementListener = (text: string, ms: number) => void;
 
 const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
+/** `COPY [schema.]table (columns) FROM STDIN`, every name quoted (names a module declares, never input). */
+export function copyFromStdin(table: string, columns: readonly string[], schema?: string): string {
+  return `COPY ${schema ? `${quoted(schema)}.` : ""}${quoted(table)} (${columns.map(quoted).join(", ")}) FROM STDIN`;
+}
+
 function batchTx(client: pg.PoolClient, onStatement?: StatementListener): BatchTx {
   const run = async (text: string, values: unknown[]) => {
     if (!onStatement) return client.query(text, values);
@@ -117,7 +122,7 @@ function batchTx(client: pg.PoolClient, onStatement?: StatementListener): BatchT
       let text = "";
       for (const row of rows) text += copyLine(row);
       if (!text) return;
-      const sql = `COPY ${quoted(table)} (${columns.map(quoted).join(", ")}) FROM STDIN`;
+      const sql = copyFromStdin(table, columns);
       const started = performance.now();
       const stream = client.query(copyFrom(sql));
       stream.end(text);

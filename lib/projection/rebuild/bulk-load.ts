@@ -34,7 +34,7 @@ import { streamOfTopic } from "@/lib/kafka/topics";
 import type { BulkCollector, BulkTable, Projection } from "@/lib/module";
 import { wantedKeys } from "@/lib/privacy/personal-data";
 import { scrubErasedPerson } from "@/lib/privacy/scrub";
-import { inSqlTransaction, sqlPoolOf } from "@/lib/sql-tx";
+import { copyFromStdin, inSqlTransaction, sqlPoolOf } from "@/lib/sql-tx";
 import { lazyAdmin, partitionCounts, PROJECTION_CONSUMER, PROJECTOR_CONCURRENCY, type ProjectionApp } from "../projector";
 import { positionKey, type Positions } from "../positions";
 import { CannotApplyEventError, timelineColumns, timelineValues, type TimelineRow } from "../timeline";
@@ -63,8 +63,6 @@ export interface BulkLoader {
   stop(): Promise<void>;
 }
 
-const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
-
 /** One `COPY … FROM STDIN` into a shadow table, on a connection of its own. */
 async function openCopy(url: string, table: string, columns: readonly string[]) {
   const client = new pg.Client({ connectionString: url });
@@ -73,7 +71,7 @@ async function openCopy(url: string, table: string, columns: readonly string[]) 
   client.on("error", (error: Error) => (failed ??= error));
   await client.connect();
   const stream = client.query(
-    copyFrom(`COPY ${quoted(REBUILD_SCHEMA)}.${quoted(table)} (${columns.map(quoted).join(", ")}) FROM STDIN`),
+    copyFrom(copyFromStdin(table, columns, REBUILD_SCHEMA)),
   );
   // An error before the end would otherwise be unhandled until `end` awaits it.
   const done = finished(stream);
