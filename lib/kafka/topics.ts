@@ -32,7 +32,10 @@ export async function ensureTopics(admin: Admin, config: KafkaConfig, streams: r
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t));
   if (missing.length) {
-    await admin.createTopics({
+    // kafkajs waits for the new topics' leaders, but retries that wait only on LEADER_NOT_AVAILABLE:
+    // a busy broker can still answer UNKNOWN_TOPIC_OR_PARTITION for a topic it just created. Asked
+    // again, the topics exist (createTopics resolves false) and the checks below wait for them.
+    await withRetry(() => admin.createTopics({
       waitForLeaders: true,
       topics: missing.map((topic) => ({
         topic,
@@ -44,7 +47,7 @@ export async function ensureTopics(admin: Admin, config: KafkaConfig, streams: r
           "cleanup.policy": "delete",
         }).map(([name, value]) => ({ name, value })),
       })),
-    });
+    }), isUnknownTopic);
   }
   await withRetry(() => assertInfiniteRetention(admin, topics), isUnknownTopic);
   return topics;
