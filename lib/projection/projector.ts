@@ -90,6 +90,14 @@ export const PROJECTOR_CONCURRENCY = 3;
  */
 export const PROJECTION_CONSUMER = {
   allowAutoTopicCreation: false,
+  // Fetches of up to 4 MB per partition (kafkajs' default is 1 MB, about 1,400 events): a projector
+  // catching up applies each partition's backlog in fewer, bigger transactions, and a user with
+  // several events in one batch has one row write and one head write, not one per fetch. On a
+  // 300k-event backlog (bench, 2026-12-01): 8,844 → 14,416 events/s. A live batch holds what
+  // arrived since the last one, so this changes only catching up. 4,000-odd events take well under
+  // a second in a batch, far below its 8 s statement bound (apply-batch.ts).
+  maxBytesPerPartition: 4 * 1024 * 1024,
+  maxBytes: 32 * 1024 * 1024,
   sessionTimeout: 10_000,
   rebalanceTimeout: 20_000,
   heartbeatInterval: 1_000,

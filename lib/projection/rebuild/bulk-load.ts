@@ -240,8 +240,6 @@ export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; u
       consumer = kafka.consumer({
         groupId: deps.rebuildGroup,
         ...PROJECTION_CONSUMER,
-        maxBytesPerPartition: 4 * 1024 * 1024,
-        maxBytes: 32 * 1024 * 1024,
         maxWaitTimeInMs: 100,
       });
       consumer.on(consumer.events.CRASH, ({ payload }) => {

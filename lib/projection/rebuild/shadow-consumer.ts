@@ -54,8 +54,6 @@ export async function startShadowConsumer(deps: RebuildReaderDeps): Promise<Shad
   const consumer: Consumer = kafka.consumer({
     groupId: deps.rebuildGroup,
     ...PROJECTION_CONSUMER,
-    // A replay reads far more than it waits: larger fetches, fewer and bigger transactions.
-    maxBytesPerPartition: 4 * 1024 * 1024,
     // Stopping waits for the fetch in flight: a short long-poll (default 5 s) keeps the end of a
     // rebuild quick. Busy fetches return at once anyway.
     maxWaitTimeInMs: 100,
