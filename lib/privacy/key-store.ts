@@ -22,6 +22,15 @@ const wrapContext = (subject: string, keyId: string) => `personal-data-key:${sub
 
 /** How long a writer keeps a person's key in memory (an erasure in this process drops it at once). */
 const WRITE_KEY_TTL_MS = 5 * 60_000;
+/**
+ * Unwrapped keys a reader keeps between batches (a person's next events need the same key): at
+ * most this many, each for READ_KEY_TTL_MS after a batch last needed it. Each batch still reads
+ * every key row it needs, so an erasure anywhere is seen by the next batch that needs the key,
+ * which drops it from memory: the cache only saves the unwrap (a KMS call where the KEK lives in
+ * one). An erasure in this process drops it at once.
+ */
+const READ_KEY_CACHE_SIZE = 50_000;
+const READ_KEY_TTL_MS = 5 * 60_000;
 /** Keys for future people made in one statement; more are made when fewer than a quarter are left. */
 const NEW_SUBJECT_BATCH = 32;
 
@@ -81,6 +90,16 @@ export interface KeyStoreOptions {
 
 export function createPersonalDataKeys(db: Db, wrapper: KeyWrapper, options: KeyStoreOptions = {}): PersonalDataKeys {
   const cache = new Map<string, { key: WriteKey; until: number }>();
+  // Readers' unwrapped keys by person, least recently confirmed first: each batch that reads a
+  // person's key row (so knows them not erased) re-inserts it with a new deadline (Map keeps
+  // insertion order), so the deadlines grow along the map and the expired sit at its front.
+  const readCache = new Map<string, { keyId: string; key: Buffer; until: number }>();
+  const forgetExpired = (now: number) => {
+    for (const [subject, entry] of readCache) {
+      if (entry.until > now && readCache.size <= READ_KEY_CACHE_SIZE) break;
+      readCache.delete(subject);
+    }
+  };
 
   const unwrap = async (row: KeyRow) => wrapper.unwrap(row.wrapped_key!, wrapContext(row.subject_id, row.key_id));
 
@@ -212,15 +231,26 @@ export function createPersonalDataKeys(db: Db, wrapper: KeyWrapper, options: Key
         const rows = await q.$queryRaw<KeyRow[]>`
           SELECT subject_id::text, key_id::text, wrapped_key, erased_at FROM public.personal_data_keys
           WHERE key_id = ANY(${keyIds}::uuid[]) OR (erased_at IS NOT NULL AND subject_id = ANY(${subjects}::uuid[]))`;
+        const now = Date.now();
         for (const row of rows) {
-          if (row.erased_at) erased.add(row.subject_id);
-          else if (row.wrapped_key) keys.set(row.key_id, await unwrap(row));
+          if (row.erased_at || !row.wrapped_key) {
+            readCache.delete(row.subject_id);
+            if (row.erased_at) erased.add(row.subject_id);
+            continue;
+          }
+          const hit = readCache.get(row.subject_id);
+          const key = hit && hit.keyId === row.key_id && hit.until > now ? hit.key : await unwrap(row);
+          readCache.delete(row.subject_id);
+          readCache.set(row.subject_id, { keyId: row.key_id, key, until: now + READ_KEY_TTL_MS });
+          keys.set(row.key_id, key);
         }
+        forgetExpired(now);
       }
       return { key: (id) => keys.get(id.toLowerCase()), isErased: (s) => erased.has(s.toLowerCase()) };
     },
     async erase(tx, subject) {
       cache.delete(subject);
+      readCache.delete(subject);
       await tx.$executeRaw`
         INSERT INTO public.personal_data_keys (subject_id, key_id, wrapped_key, kek_id, erased_at)
         VALUES (${subject}::uuid, ${randomUUID()}::uuid, NULL, NULL, now())

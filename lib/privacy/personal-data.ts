@@ -104,13 +104,31 @@ function shallowCopy(envelope: Json): Json {
   return copy;
 }
 
+/**
+ * "payload.email" as ["payload", "email"], split once per distinct path: a projector reveals
+ * every event of a backlog, and splitting each field's path on every read was a fifth of the
+ * time it took to reveal one (CPU profile of revealEnvelope, 2026-12-01). The paths are the
+ * registry's personal fields and the actor's: a handful, so the map stays small.
+ */
+const pathParts = new Map<string, readonly [string, string]>();
+function partsOf(path: string): readonly [string, string] {
+  let parts = pathParts.get(path);
+  if (!parts) {
+    const dot = path.indexOf(".");
+    parts = [path.slice(0, dot), path.slice(dot + 1)];
+    // Bounded, whatever a message claims (sealed parts name their fields; they are checked first).
+    if (pathParts.size < 1_000) pathParts.set(path, parts);
+  }
+  return parts;
+}
+
 function getPath(envelope: Json, path: string): unknown {
-  const [part, field] = path.split(".") as [string, string];
+  const [part, field] = partsOf(path);
   const holder = envelope[part];
   return isObject(holder) ? holder[field] : undefined;
 }
 function setPath(envelope: Json, path: string, value: unknown) {
-  const [part, field] = path.split(".") as [string, string];
+  const [part, field] = partsOf(path);
   const holder = envelope[part];
   if (!isObject(holder)) return;
   if (value === undefined) delete holder[field];

@@ -174,6 +174,21 @@ describe("crypto-shredding", () => {
     await expect(fresh.writeKeys([id])).rejects.toBeInstanceOf(PersonErasedError);
   });
 
+  it("a reader that kept a person's key between batches stops using it once another process erases them", async () => {
+    const id = randomUUID();
+    const keys = await t.personalData.writeKeys([id]);
+    const keyId = keys.get(id)!.keyId;
+    const wanted = { keyIds: [keyId], subjects: [id] };
+    const reader = createPersonalDataKeys(t.db, t.personalData.wrapper); // a projector's key store
+    expect((await reader.ring(t.db, wanted)).key(keyId)!.equals(keys.get(id)!.key)).toBe(true);
+    // Erased by another process (a command in the console): the reader's cache is not told.
+    const eraser = createPersonalDataKeys(t.db, t.personalData.wrapper, { writer: t.db });
+    await t.db.$transaction((tx) => eraser.erase(tx, id));
+    const after = await reader.ring(t.db, wanted);
+    expect(after.key(keyId)).toBeUndefined();
+    expect(after.isErased(id)).toBe(true);
+  });
+
   it("hands out new people's ids with their keys already committed, each id once, and deletes the unused ones on close", async () => {
     const writer = createPersonalDataKeys(t.db, t.personalData.wrapper, { writer: t.db });
     const ids = await Promise.all(Array.from({ length: 40 }, () => writer.newSubject()));
