@@ -12,7 +12,7 @@ import {
   unassignRole,
   updateUser,
 } from "@/modules/users/application/user-commands";
-import { createTestContext, expectModelEqualsLog, readLog, startProjector, type TestContext } from "../integration";
+import { createTestContext, eventually, expectModelEqualsLog, readLog, startProjector, type TestContext } from "../integration";
 
 let t: TestContext;
 let projector: Projector;
@@ -107,6 +107,23 @@ describe("commands end to end", () => {
     await expect(assignRole(deps, ctx, { userId: outsider.aggregateId, roleId: role.aggregateId })).rejects.toMatchObject({
       code: "invariant",
     });
+  });
+
+  it("rewrites a head in place (a HOT update) when the event leaves the user's roles as they were", async () => {
+    const { deps, ctx } = t;
+    const role = await createRole(deps, ctx, { name: "hot-heads" });
+    const grace = await createUser(deps, ctx, { email: "grace.hot@example.com", name: "Grace" });
+    await assignRole(deps, ctx, { userId: grace.aggregateId, roleId: role.aggregateId });
+    for (let i = 0; i < 5; i++) await recordLogin(deps, ctx, { userId: grace.aggregateId, ip: "192.0.2.9", userAgent: "Firefox/140" });
+    // The heads' GIN index (role deletion) is on `roles`, generated from `state->'roles'`: a login
+    // changes `state` but no indexed column. On an index of the expression itself none was HOT.
+    // Each session reports its counts when idle (within seconds): read until they arrive.
+    const stats = await eventually(
+      () => t.db.$queryRaw<{ hot: number }[]>`
+        SELECT n_tup_hot_upd::int AS hot FROM pg_stat_user_tables WHERE relid = 'streams'::regclass`,
+      (rows) => (rows[0]?.hot ?? 0) >= 5,
+    );
+    expect(stats[0]?.hot).toBeGreaterThanOrEqual(5);
   });
 
   it("gives clear, specific errors for bad input and leaves no trace", async () => {

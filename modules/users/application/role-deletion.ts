@@ -9,8 +9,9 @@
  *    member is found below) or is refused: the same guarantee as holding the role's lock through
  *    the whole deletion, without holding it (nor one transaction) for a minute.
  * 2. `unassignDeletedRoleFromMembers`: the members, found on the command side's head rows through
- *    their GIN index (`state->'roles' ? role id`), lose the role in batches of BATCH users: one
- *    transaction per batch locks their heads, decides for each (a member who lost the role or was
+ *    the GIN index on their roles (`roles ? role id`; `roles` is `state->'roles'`, a column
+ *    PostgreSQL generates, so a head update that leaves the roles alone can be HOT), lose the
+ *    role in batches of BATCH users: one transaction per batch locks their heads, decides for each (a member who lost the role or was
  *    deleted meanwhile gets no event), saves the heads in one statement, counts the batch in
  *    `role_deletions.done` and appends its RoleUnassignedFromUser events (reason "role-deleted")
  *    in one produce request; it commits after the ack. Other commands wait for one batch at most,
@@ -62,16 +63,16 @@ export async function isRoleBeingDeleted(tx: Tx, roleId: string): Promise<boolea
   return rows.length > 0;
 }
 
-/** The live users whose head says they hold the role (the GIN index on `state->'roles'`), in id order. */
+/** The live users whose head says they hold the role (the GIN index on `roles`, i.e. `state->'roles'`), in id order. */
 export async function findRoleMembers(tx: Pick<Tx, "$queryRaw">, roleId: string, limit?: number): Promise<string[]> {
   const rows = limit
     ? await tx.$queryRaw<{ id: string }[]>`
         SELECT id::text FROM streams
-        WHERE state->'roles' ? ${roleId} AND type = ${STREAM.users.headType} AND NOT coalesce((state->>'isDeleted')::boolean, false)
+        WHERE roles ? ${roleId} AND type = ${STREAM.users.headType} AND NOT coalesce((state->>'isDeleted')::boolean, false)
         LIMIT ${limit}`
     : await tx.$queryRaw<{ id: string }[]>`
         SELECT id::text FROM streams
-        WHERE state->'roles' ? ${roleId} AND type = ${STREAM.users.headType} AND NOT coalesce((state->>'isDeleted')::boolean, false)
+        WHERE roles ? ${roleId} AND type = ${STREAM.users.headType} AND NOT coalesce((state->>'isDeleted')::boolean, false)
         ORDER BY id`;
   return rows.map((r) => r.id);
 }
