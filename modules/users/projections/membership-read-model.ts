@@ -4,13 +4,22 @@
  * touched users' role pairs were held before the batch, fold the batch
  * (./membership-intervals.ts), close what ended and insert what began.
  */
-import type { SqlTx } from "@/lib/sql-tx";
+import type { CopyValue } from "@/lib/module";
+import type { BatchTx } from "@/lib/sql-tx";
 import type { TimelineRow } from "@/lib/projection/timeline";
-import { MEMBERSHIP_EVENT_TYPES, membershipChanges, membershipKey } from "./membership-intervals";
+import { MEMBERSHIP_EVENT_TYPES, membershipChanges, membershipKey, type OpenedInterval } from "./membership-intervals";
 
 export const MEMBERSHIP_TABLE = "role_membership_intervals";
 
-export async function saveMembershipIntervals(tx: SqlTx, timeline: readonly TimelineRow[]): Promise<void> {
+/** The intervals' columns as the batches and the rebuild's bulk load COPY them (./user-bulk.ts). */
+export const MEMBERSHIP_COLUMNS = ["grant_event_id", "user_id", "role_id", "role_name", "from_at", "grant_sequence", "granted_by_user_id",
+  "granted_by_service", "until_at", "revoke_event_id", "revoke_sequence", "removed_by_user_id", "removed_by_service", "end_reason"] as const;
+
+export const intervalValues = (o: OpenedInterval): CopyValue[] => [o.grantEventId, o.userId, o.roleId, o.roleName, o.fromAt, o.grantSequence,
+  o.grantedBy.userId, o.grantedBy.service, o.end?.untilAt ?? null, o.end?.revokeEventId ?? null, o.end?.revokeSequence ?? null,
+  o.end?.removedBy.userId ?? null, o.end?.removedBy.service ?? null, o.end?.endReason ?? null];
+
+export async function saveMembershipIntervals(tx: BatchTx, timeline: readonly TimelineRow[]): Promise<void> {
   const rows = timeline.filter((t) => MEMBERSHIP_EVENT_TYPES.has(t.type));
   if (rows.length === 0) return;
   const userIds = [...new Set(rows.map((r) => r.aggregateId))];
@@ -29,35 +38,6 @@ export async function saveMembershipIntervals(tx: SqlTx, timeline: readonly Time
         "removedByUserId" uuid, "removedByService" text, "endReason" text)
       WHERE i.user_id = c."userId" AND i.role_id = c."roleId" AND i.until_at IS NULL`;
   }
-  if (opened.length) {
-    const json = JSON.stringify(
-      opened.map((o) => ({
-        grantEventId: o.grantEventId,
-        userId: o.userId,
-        roleId: o.roleId,
-        roleName: o.roleName,
-        fromAt: o.fromAt,
-        grantSequence: o.grantSequence,
-        grantedByUserId: o.grantedBy.userId,
-        grantedByService: o.grantedBy.service,
-        untilAt: o.end?.untilAt ?? null,
-        revokeEventId: o.end?.revokeEventId ?? null,
-        revokeSequence: o.end?.revokeSequence ?? null,
-        removedByUserId: o.end?.removedBy.userId ?? null,
-        removedByService: o.end?.removedBy.service ?? null,
-        endReason: o.end?.endReason ?? null,
-      })),
-    );
-    await tx.$executeRaw`
-      INSERT INTO role_membership_intervals (grant_event_id, user_id, role_id, role_name, from_at, grant_sequence,
-        granted_by_user_id, granted_by_service, until_at, revoke_event_id, revoke_sequence, removed_by_user_id,
-        removed_by_service, end_reason)
-      SELECT o."grantEventId", o."userId", o."roleId", o."roleName", o."fromAt", o."grantSequence", o."grantedByUserId",
-        o."grantedByService", o."untilAt", o."revokeEventId", o."revokeSequence", o."removedByUserId",
-        o."removedByService", o."endReason"
-      FROM jsonb_to_recordset(${json}::jsonb) AS o("grantEventId" uuid, "userId" uuid, "roleId" uuid, "roleName" text,
-        "fromAt" timestamptz, "grantSequence" int, "grantedByUserId" uuid, "grantedByService" text, "untilAt" timestamptz,
-        "revokeEventId" uuid, "revokeSequence" int, "removedByUserId" uuid, "removedByService" text, "endReason" text)
-      ON CONFLICT (grant_event_id) DO NOTHING`;
-  }
+  // COPY, as the timeline: the batch skipped every event the timeline already holds, a grant among them.
+  if (opened.length) await tx.copyRows(MEMBERSHIP_TABLE, MEMBERSHIP_COLUMNS, opened.map(intervalValues));
 }

@@ -9,7 +9,8 @@ import type { BulkCollector, BulkTable } from "@/lib/module";
 import type { TimelineRow } from "@/lib/projection/timeline";
 import type { UserState } from "../domain/user-state";
 import { MEMBERSHIP_EVENT_TYPES, membershipChanges, membershipKey, type OpenedInterval } from "./membership-intervals";
-import { MEMBERSHIP_TABLE } from "./membership-read-model";
+import { intervalValues, MEMBERSHIP_COLUMNS, MEMBERSHIP_TABLE } from "./membership-read-model";
+import { USER_ROLE_COLUMNS } from "./user-read-model";
 
 /** What JavaScript's toLowerCase and PostgreSQL's lower() agree on whatever the locale. */
 const ASCII = /^[\x20-\x7e]*$/;
@@ -71,7 +72,7 @@ export function userBulkCollector(): BulkCollector<UserState> {
         },
         {
           table: "user_roles",
-          columns: ["user_id", "role_id", "role_name", "assigned_at"],
+          columns: USER_ROLE_COLUMNS,
           rows: (function* () {
             for (const s of users) {
               for (const [roleId, roleName] of Object.entries(s.roles)) {
@@ -82,11 +83,8 @@ export function userBulkCollector(): BulkCollector<UserState> {
         },
         {
           table: MEMBERSHIP_TABLE,
-          columns: ["grant_event_id", "user_id", "role_id", "role_name", "from_at", "grant_sequence", "granted_by_user_id", "granted_by_service",
-            "until_at", "revoke_event_id", "revoke_sequence", "removed_by_user_id", "removed_by_service", "end_reason"],
-          rows: intervals.map((o) => [o.grantEventId, o.userId, o.roleId, o.roleName, o.fromAt, o.grantSequence, o.grantedBy.userId, o.grantedBy.service,
-            o.end?.untilAt ?? null, o.end?.revokeEventId ?? null, o.end?.revokeSequence ?? null, o.end?.removedBy.userId ?? null,
-            o.end?.removedBy.service ?? null, o.end?.endReason ?? null]),
+          columns: MEMBERSHIP_COLUMNS,
+          rows: intervals.map(intervalValues),
         },
       ];
     },

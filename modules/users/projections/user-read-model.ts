@@ -11,6 +11,9 @@ import { saveMembershipIntervals } from "./membership-read-model";
 
 export const USER_TIMELINE = { table: "user_events", idColumn: "user_id" } as const;
 
+/** The memberships' columns as the batches and the rebuild's bulk load COPY them (./user-bulk.ts). */
+export const USER_ROLE_COLUMNS = ["user_id", "role_id", "role_name", "assigned_at"] as const;
+
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export async function loadUsers(tx: SqlTx, ids: readonly string[]): Promise<Map<string, UserState | null>> {
@@ -93,13 +96,8 @@ export async function saveUsers(
       const roleName = states.get(userId)?.roles[roleId];
       return roleName === undefined ? [] : [{ userId, roleId, roleName, assignedAt: assignedAt(timeline, userId, roleId) }];
     });
-    if (held.length) {
-      await tx.$executeRaw`
-        INSERT INTO user_roles (user_id, role_id, role_name, assigned_at)
-        SELECT a."userId", a."roleId", a."roleName", a."assignedAt"
-        FROM jsonb_to_recordset(${JSON.stringify(held)}::jsonb)
-          AS a("userId" uuid, "roleId" uuid, "roleName" text, "assignedAt" timestamptz)`;
-    }
+    // Every changed pair was just deleted: the COPY cannot meet one of them.
+    if (held.length) await tx.copyRows("user_roles", USER_ROLE_COLUMNS, held.map((h) => [h.userId, h.roleId, h.roleName, h.assignedAt]));
   }
   await saveMembershipIntervals(tx, timeline);
   await insertTimeline(tx, USER_TIMELINE, timeline);
