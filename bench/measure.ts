@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import { finished } from "node:stream/promises";
 import type { Admin, Kafka } from "kafkajs";
 import pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
+import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@/generated/prisma/client";
 import { endOffsets } from "@/infra/log-harness";
@@ -464,7 +464,12 @@ async function copyRows(client: pg.Client, table: string, columns: string[], row
  * `COPY` into the live schema's `users` and `user_events`, every index and the foreign key in place,
  * on one connection. No Kafka, no decoding, no fold, no offsets: what PostgreSQL alone can take.
  */
-export async function runRawCopyLive(opts: { url: string; spec: BacklogSpec }): Promise<{ events: number; rate: number }> {
+export async function runRawCopyLive(opts: {
+  url: string;
+  spec: BacklogSpec;
+  /** More tables' rows to COPY after those two, in this order, as COPY text (`dumpTables`). */
+  more?: ReadonlyMap<string, string>;
+}): Promise<{ events: number; rate: number }> {
   const client = new pg.Client({ connectionString: opts.url });
   await client.connect();
   let events = 0;
@@ -472,7 +477,35 @@ export async function runRawCopyLive(opts: { url: string; spec: BacklogSpec }): 
     const t0 = hr();
     await copyRows(client, "users", USER_COLUMNS, finalUserRows(opts.spec));
     await copyRows(client, "user_events", TIMELINE_COLUMNS, timelineRowsOf(opts.spec, () => events++));
+    for (const [table, text] of opts.more ?? []) {
+      const stream = client.query(copyFrom(`COPY ${table} FROM STDIN`));
+      const done = finished(stream);
+      stream.end(text);
+      await done;
+    }
     return { events, rate: (events / (hr() - t0)) * 1000 };
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Every row of `tables` in the database at `url`, as `COPY … TO STDOUT` text (all columns, in the
+ * table's order): the rows a projector run wrote, to COPY into another database of the same schema.
+ */
+export async function dumpTables(url: string, tables: readonly string[]): Promise<Map<string, string>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const out = new Map<string, string>();
+    for (const table of tables) {
+      const chunks: Buffer[] = [];
+      const stream = client.query(copyTo(`COPY ${table} TO STDOUT`));
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      await finished(stream);
+      out.set(table, Buffer.concat(chunks).toString("utf8"));
+    }
+    return out;
   } finally {
     await client.end();
   }
