@@ -11,12 +11,12 @@
  * 2. `unassignDeletedRoleFromMembers`: the members, found on the command side's head rows through
  *    the GIN index on their roles (`roles ? role id`; `roles` is `state->'roles'`, a column
  *    PostgreSQL generates, so a head update that leaves the roles alone can be HOT), lose the
- *    role in batches of BATCH users: one transaction per batch locks their heads, decides for each (a member who lost the role or was
- *    deleted meanwhile gets no event), saves the heads in one statement, counts the batch in
- *    `role_deletions.done` and appends its RoleUnassignedFromUser events (reason "role-deleted")
- *    in one produce request; it commits after the ack. Other commands wait for one batch at most,
- *    and between two batches the deletion lets the commands running in this process finish first
- *    (`yieldToCommands`).
+ *    role in batches of BATCH users: one transaction per batch locks their heads, decides for
+ *    each (a member who lost the role or was deleted meanwhile gets no event), saves the heads
+ *    in one statement, counts the batch in `role_deletions.done` and appends its
+ *    RoleUnassignedFromUser events (reason "role-deleted") in one produce request; it commits
+ *    after the ack. Other commands wait for one batch at most, and between two batches the
+ *    deletion lets the commands running in this process finish first (`yieldToCommands`).
  * 3. The roles module then appends RoleDeleted and `finishRoleDeletion` marks the row, in one
  *    transaction under the role's exclusive lock, after checking that no member is left.
  *

@@ -11,7 +11,7 @@ import { saveMembershipIntervals } from "./membership-read-model";
 
 export const USER_TIMELINE = { table: "user_events", idColumn: "user_id" } as const;
 
-/** The memberships' columns as the batches and the rebuild's bulk load COPY them (./user-bulk.ts). */
+/** `user_roles`' columns as the batches and the rebuild's bulk load COPY them (./user-bulk.ts). */
 export const USER_ROLE_COLUMNS = ["user_id", "role_id", "role_name", "assigned_at"] as const;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
