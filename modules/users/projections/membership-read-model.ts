@@ -11,13 +11,31 @@ import { MEMBERSHIP_EVENT_TYPES, membershipChanges, membershipKey, type OpenedIn
 
 export const MEMBERSHIP_TABLE = "role_membership_intervals";
 
-/** The intervals' columns as the batches and the rebuild's bulk load COPY them (./user-bulk.ts). */
+/** The intervals' columns and values as the rebuild's bulk load COPYs them (./user-bulk.ts). */
 export const MEMBERSHIP_COLUMNS = ["grant_event_id", "user_id", "role_id", "role_name", "from_at", "grant_sequence", "granted_by_user_id",
   "granted_by_service", "until_at", "revoke_event_id", "revoke_sequence", "removed_by_user_id", "removed_by_service", "end_reason"] as const;
 
 export const intervalValues = (o: OpenedInterval): CopyValue[] => [o.grantEventId, o.userId, o.roleId, o.roleName, o.fromAt, o.grantSequence,
   o.grantedBy.userId, o.grantedBy.service, o.end?.untilAt ?? null, o.end?.revokeEventId ?? null, o.end?.revokeSequence ?? null,
   o.end?.removedBy.userId ?? null, o.end?.removedBy.service ?? null, o.end?.endReason ?? null];
+
+/** The same values as a JSON record, for the batches' INSERT (the names its recordset declares). */
+const intervalJson = (o: OpenedInterval) => ({
+  grantEventId: o.grantEventId,
+  userId: o.userId,
+  roleId: o.roleId,
+  roleName: o.roleName,
+  fromAt: o.fromAt,
+  grantSequence: o.grantSequence,
+  grantedByUserId: o.grantedBy.userId,
+  grantedByService: o.grantedBy.service,
+  untilAt: o.end?.untilAt ?? null,
+  revokeEventId: o.end?.revokeEventId ?? null,
+  revokeSequence: o.end?.revokeSequence ?? null,
+  removedByUserId: o.end?.removedBy.userId ?? null,
+  removedByService: o.end?.removedBy.service ?? null,
+  endReason: o.end?.endReason ?? null,
+});
 
 export async function saveMembershipIntervals(tx: BatchTx, timeline: readonly TimelineRow[]): Promise<void> {
   const rows = timeline.filter((t) => MEMBERSHIP_EVENT_TYPES.has(t.type));
@@ -38,6 +56,21 @@ export async function saveMembershipIntervals(tx: BatchTx, timeline: readonly Ti
         "removedByUserId" uuid, "removedByService" text, "endReason" text)
       WHERE i.user_id = c."userId" AND i.role_id = c."roleId" AND i.until_at IS NULL`;
   }
-  // COPY, as the timeline: the batch skipped every event the timeline already holds, a grant among them.
-  if (opened.length) await tx.copyRows(MEMBERSHIP_TABLE, MEMBERSHIP_COLUMNS, opened.map(intervalValues));
+  // Not by COPY: a rehearsal of the test command met a grant whose interval was already there
+  // while its event was not in the timeline (e2e, 2026-12-01; not yet explained), so the
+  // conflict clause stays until that is understood.
+  if (opened.length) {
+    await tx.$executeRaw`
+      INSERT INTO role_membership_intervals (grant_event_id, user_id, role_id, role_name, from_at, grant_sequence,
+        granted_by_user_id, granted_by_service, until_at, revoke_event_id, revoke_sequence, removed_by_user_id,
+        removed_by_service, end_reason)
+      SELECT o."grantEventId", o."userId", o."roleId", o."roleName", o."fromAt", o."grantSequence", o."grantedByUserId",
+        o."grantedByService", o."untilAt", o."revokeEventId", o."revokeSequence", o."removedByUserId",
+        o."removedByService", o."endReason"
+      FROM jsonb_to_recordset(${JSON.stringify(opened.map(intervalJson))}::jsonb) AS o("grantEventId" uuid, "userId" uuid,
+        "roleId" uuid, "roleName" text, "fromAt" timestamptz, "grantSequence" int, "grantedByUserId" uuid, "grantedByService" text,
+        "untilAt" timestamptz, "revokeEventId" uuid, "revokeSequence" int, "removedByUserId" uuid, "removedByService" text,
+        "endReason" text)
+      ON CONFLICT (grant_event_id) DO NOTHING`;
+  }
 }
