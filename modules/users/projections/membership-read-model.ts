@@ -56,9 +56,9 @@ export async function saveMembershipIntervals(tx: BatchTx, timeline: readonly Ti
         "removedByUserId" uuid, "removedByService" text, "endReason" text)
       WHERE i.user_id = c."userId" AND i.role_id = c."roleId" AND i.until_at IS NULL`;
   }
-  // Not by COPY: a rehearsal of the test command met a grant whose interval was already there
-  // while its event was not in the timeline (e2e, 2026-12-01; not yet explained), so the
-  // conflict clause stays until that is understood.
+  // Not by COPY: an erasure re-saves the person's whole history (lib/privacy/scrub.ts deletes
+  // and rewrites their timeline rows through this projection's save), and their past grants'
+  // intervals are still there. The conflict clause keeps them (they hold ids, no personal data).
   if (opened.length) {
     await tx.$executeRaw`
       INSERT INTO role_membership_intervals (grant_event_id, user_id, role_id, role_name, from_at, grant_sequence,
