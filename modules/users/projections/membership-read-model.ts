@@ -5,7 +5,7 @@
  * (./membership-intervals.ts), close what ended and insert what began.
  */
 import type { CopyValue } from "@/lib/module";
-import type { BatchTx } from "@/lib/sql-tx";
+import type { SqlTx } from "@/lib/sql-tx";
 import type { TimelineRow } from "@/lib/projection/timeline";
 import { MEMBERSHIP_EVENT_TYPES, membershipChanges, membershipKey, type OpenedInterval } from "./membership-intervals";
 
@@ -19,25 +19,7 @@ export const intervalValues = (o: OpenedInterval): CopyValue[] => [o.grantEventI
   o.grantedBy.userId, o.grantedBy.service, o.end?.untilAt ?? null, o.end?.revokeEventId ?? null, o.end?.revokeSequence ?? null,
   o.end?.removedBy.userId ?? null, o.end?.removedBy.service ?? null, o.end?.endReason ?? null];
 
-/** The same values as a JSON record, for the batches' INSERT (the names its recordset declares). */
-const intervalJson = (o: OpenedInterval) => ({
-  grantEventId: o.grantEventId,
-  userId: o.userId,
-  roleId: o.roleId,
-  roleName: o.roleName,
-  fromAt: o.fromAt,
-  grantSequence: o.grantSequence,
-  grantedByUserId: o.grantedBy.userId,
-  grantedByService: o.grantedBy.service,
-  untilAt: o.end?.untilAt ?? null,
-  revokeEventId: o.end?.revokeEventId ?? null,
-  revokeSequence: o.end?.revokeSequence ?? null,
-  removedByUserId: o.end?.removedBy.userId ?? null,
-  removedByService: o.end?.removedBy.service ?? null,
-  endReason: o.end?.endReason ?? null,
-});
-
-export async function saveMembershipIntervals(tx: BatchTx, timeline: readonly TimelineRow[]): Promise<void> {
+export async function saveMembershipIntervals(tx: SqlTx, timeline: readonly TimelineRow[]): Promise<void> {
   const rows = timeline.filter((t) => MEMBERSHIP_EVENT_TYPES.has(t.type));
   if (rows.length === 0) return;
   const userIds = [...new Set(rows.map((r) => r.aggregateId))];
@@ -60,6 +42,24 @@ export async function saveMembershipIntervals(tx: BatchTx, timeline: readonly Ti
   // and rewrites their timeline rows through this projection's save), and their past grants'
   // intervals are still there. The conflict clause keeps them (they hold ids, no personal data).
   if (opened.length) {
+    const json = JSON.stringify(
+      opened.map((o) => ({
+        grantEventId: o.grantEventId,
+        userId: o.userId,
+        roleId: o.roleId,
+        roleName: o.roleName,
+        fromAt: o.fromAt,
+        grantSequence: o.grantSequence,
+        grantedByUserId: o.grantedBy.userId,
+        grantedByService: o.grantedBy.service,
+        untilAt: o.end?.untilAt ?? null,
+        revokeEventId: o.end?.revokeEventId ?? null,
+        revokeSequence: o.end?.revokeSequence ?? null,
+        removedByUserId: o.end?.removedBy.userId ?? null,
+        removedByService: o.end?.removedBy.service ?? null,
+        endReason: o.end?.endReason ?? null,
+      })),
+    );
     await tx.$executeRaw`
       INSERT INTO role_membership_intervals (grant_event_id, user_id, role_id, role_name, from_at, grant_sequence,
         granted_by_user_id, granted_by_service, until_at, revoke_event_id, revoke_sequence, removed_by_user_id,
@@ -67,10 +67,9 @@ export async function saveMembershipIntervals(tx: BatchTx, timeline: readonly Ti
       SELECT o."grantEventId", o."userId", o."roleId", o."roleName", o."fromAt", o."grantSequence", o."grantedByUserId",
         o."grantedByService", o."untilAt", o."revokeEventId", o."revokeSequence", o."removedByUserId",
         o."removedByService", o."endReason"
-      FROM jsonb_to_recordset(${JSON.stringify(opened.map(intervalJson))}::jsonb) AS o("grantEventId" uuid, "userId" uuid,
-        "roleId" uuid, "roleName" text, "fromAt" timestamptz, "grantSequence" int, "grantedByUserId" uuid, "grantedByService" text,
-        "untilAt" timestamptz, "revokeEventId" uuid, "revokeSequence" int, "removedByUserId" uuid, "removedByService" text,
-        "endReason" text)
+      FROM jsonb_to_recordset(${json}::jsonb) AS o("grantEventId" uuid, "userId" uuid, "roleId" uuid, "roleName" text,
+        "fromAt" timestamptz, "grantSequence" int, "grantedByUserId" uuid, "grantedByService" text, "untilAt" timestamptz,
+        "revokeEventId" uuid, "revokeSequence" int, "removedByUserId" uuid, "removedByService" text, "endReason" text)
       ON CONFLICT (grant_event_id) DO NOTHING`;
   }
 }
