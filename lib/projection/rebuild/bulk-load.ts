@@ -11,6 +11,8 @@
  * applied is skipped (a rebuild records no dead letters). Timeline rows stream
  * into COPY while the fold goes on (PostgreSQL parses on the other core); each
  * module's other tables come from its collector (lib/module.ts `bulk`) at the end.
+ * Each table gets its keys, indexes and statistics as soon as its own rows are
+ * written (shadowTableBuilder, two tables at a time), the foreign keys last.
  *
  * An erasure (an event whose type `erasesPerson`) is scrubbed afterwards, in
  * log order, by the same `scrubErasedPerson` the per-batch path runs, once the
@@ -39,7 +41,7 @@ import { lazyAdmin, partitionCounts, PROJECTION_CONSUMER, PROJECTOR_CONCURRENCY,
 import { positionKey, type Positions } from "../positions";
 import { CannotApplyEventError, timelineColumns, timelineValues, type TimelineRow } from "../timeline";
 import { copyLine } from "@/lib/copy-text";
-import { REBUILD_SCHEMA } from "./shadow-schema";
+import { REBUILD_SCHEMA, shadowTableBuilder } from "./shadow-schema";
 import type { RebuildReaderDeps } from "./shadow-consumer";
 
 /** Whether every module of `app` can take the bulk path (else the rebuild replays batch by batch). */
@@ -57,7 +59,9 @@ export interface BulkLoadResult {
 export interface BulkLoader {
   /** Messages handled so far (progress). */
   readonly done: bigint;
-  /** Resolves when every table is written up to `until`. */
+  /** The log is folded: the tables are being written and indexed (the rebuild's "indexing"). */
+  readonly folded: boolean;
+  /** Resolves when every table is written up to `until`, with its keys, indexes and foreign keys. */
   readonly result: Promise<BulkLoadResult>;
   /** Stops reading and aborts the COPYs (cancel or failure); the caller drops the shadow schema. */
   stop(): Promise<void>;
@@ -166,6 +170,10 @@ export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; u
   let done = 0n;
   let consumer: Consumer | null = null;
   let stopped = false;
+  let folded = false;
+  // Read from the live tables' catalog while the fold starts (keys too: createShadowTables left them out).
+  const builderReady = shadowTableBuilder(db, app.readModelTables, { withKeys: true });
+  builderReady.catch(() => {}); // awaited by run()
   const admin = lazyAdmin(kafka);
   const partitionsOf = partitionCounts(admin.get);
 
@@ -256,15 +264,37 @@ export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; u
       await consumer?.disconnect().catch(() => {});
       await admin.close().catch(() => {});
     }
-    log.info({ messages: String(done) }, "rebuild bulk load: log folded; writing the tables");
-    for (const fold of folds.values()) {
-      await (await fold.timeline)?.end();
+    log.info({ messages: String(done) }, "rebuild bulk load: log folded; writing the tables and building their indexes");
+    folded = true;
+    // Each table gets its keys, indexes and statistics as soon as its own rows are written (two
+    // tables at a time: shadowTableBuilder), so the sorts of the timeline, written during the
+    // fold, run while this process formats and PostgreSQL parses the modules' other tables.
+    const builder = await builderReady;
+    const writeFold = async (fold: StreamFold) => {
+      const timeline = fold.timeline;
       fold.timeline = null;
-    }
-    // The modules' tables, each COPY on a connection of its own: PostgreSQL parses on one core
-    // while this process formats the next table's rows.
-    const tables = [...folds.values()].flatMap((f) => f.collector.tables(f.states));
-    tables.push(
+      const ownTables = (async () => {
+        // Each COPY on a connection of its own: PostgreSQL parses one while this process formats the next.
+        const tables = fold.collector.tables(fold.states);
+        await settleAll(tables.map((table) => copyTable(url, table)));
+        if (fold.collector.finish) {
+          await db.$transaction(
+            async (tx) => {
+              await tx.$executeRaw`SELECT set_config('search_path', ${REBUILD_SCHEMA}, true)`;
+              await fold.collector.finish!(tx);
+            },
+            { timeout: 30 * 60_000 },
+          );
+        }
+        await settleAll(tables.map((table) => builder.build(table.table)));
+      })();
+      const timelineTable = (async () => {
+        await (await timeline)?.end();
+        await builder.build(fold.projection.timeline.table);
+      })();
+      await settleAll([ownTables, timelineTable]);
+    };
+    const bookkeeping: BulkTable[] = [
       {
         table: "personal_data_in_clear",
         columns: ["stream", "events"],
@@ -275,15 +305,16 @@ export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; u
         columns: ["consumer_group", "topic", "partition", "next_offset", "updated_at", "last_event_at"],
         rows: [...positions.values()].map((p) => [group, p.topic, p.partition, p.next, new Date().toISOString(), p.lastEventAt?.toISOString() ?? null]),
       },
-    );
-    await Promise.all(tables.map((table) => copyTable(url, table)));
-    await db.$transaction(
-      async (tx) => {
-        await tx.$executeRaw`SELECT set_config('search_path', ${REBUILD_SCHEMA}, true)`;
-        for (const fold of folds.values()) await fold.collector.finish?.(tx);
-      },
-      { timeout: 30 * 60_000 },
-    );
+    ];
+    await settleAll([
+      ...[...folds.values()].map(writeFold),
+      ...bookkeeping.map(async (table) => {
+        await copyTable(url, table);
+        await builder.build(table.table);
+      }),
+    ]);
+    // Every other table (none written: say, a module whose log is empty), then the foreign keys.
+    await builder.finish();
     return { messages: done, erasures };
   }
 
@@ -292,6 +323,9 @@ export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; u
   return {
     get done() {
       return done;
+    },
+    get folded() {
+      return folded;
     },
     result,
     async stop() {
@@ -321,6 +355,15 @@ export async function scrubErasures(db: Db, app: ProjectionApp, erasures: BulkLo
   } finally {
     await pool.end();
   }
+}
+
+/**
+ * Waits for every promise to settle, then throws the first failure: a failed table must not
+ * leave the others' COPYs and index builds running behind the rebuild's DROP SCHEMA.
+ */
+async function settleAll(work: Array<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 /** Kafka's millisecond timestamp as a Date (null when missing or not a number), as applyBatch stores it. */

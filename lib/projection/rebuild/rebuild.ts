@@ -12,10 +12,11 @@
  *    each partition it applies only messages below the live position, so the
  *    two can be compared at equal offsets. The console keeps reading the live
  *    tables the whole time, and the live projector keeps projecting.
- * 2. indexing: right after the bulk load (or, replaying batch by batch, close to
- *    the live positions, with the consumer paused), the keys, secondary indexes
- *    and foreign keys are built in one go; then the erasures the bulk load met
- *    are scrubbed, as the per-batch path does at each erasure.
+ * 2. indexing: once the bulk load has folded the log, each table gets its keys,
+ *    secondary indexes and statistics as soon as its rows are written, two
+ *    tables at a time, the foreign keys last (replaying batch by batch: close to
+ *    the live positions, with the consumer paused); then the erasures the bulk
+ *    load met are scrubbed, as the per-batch path does at each erasure.
  * 3. verifying: a REPEATABLE READ snapshot of the live tables fixes the live
  *    positions P and their checksums (row count and a 64-bit hash sum per
  *    table), without holding anyone. The replay goes exactly to P and its
@@ -331,6 +332,7 @@ async function bulkLoad(run: Run, url: string, personalData: PersonalDataKeys): 
       () => (settled = true),
     );
     while (!settled) {
+      if (loader.folded && run.phase === "catching-up") run.enter("indexing");
       await run.report();
       await sleep(POLL_MS);
     }
@@ -343,10 +345,10 @@ async function bulkLoad(run: Run, url: string, personalData: PersonalDataKeys): 
   } finally {
     run.bulkDone = null;
   }
-  run.enter("indexing");
+  // The loader built the keys, indexes and foreign keys as it wrote the tables (its last step,
+  // reported as "indexing"); the erasures it met are scrubbed on the indexed tables.
+  if (run.phase === "catching-up") run.enter("indexing");
   await run.report(true);
-  run.log.info("bulk load written: building keys and indexes");
-  await finishShadowTables(run.db, run.tables, { withKeys: true });
   await scrubErasures(run.db, run.options.app, erasures);
   run.enter("catching-up");
 }

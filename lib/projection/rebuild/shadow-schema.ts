@@ -41,8 +41,10 @@ interface CatalogDdl {
   table: string;
   /** PRIMARY KEY / UNIQUE constraints and unique indexes: created before the load. */
   keys: string[];
-  /** Other indexes and foreign keys: created after it. */
-  deferred: string[];
+  /** Other indexes: created after it. */
+  indexes: string[];
+  /** Foreign keys: created after every table's keys. */
+  foreignKeys: string[];
 }
 
 /**
@@ -78,10 +80,8 @@ async function catalogDdl(tx: Tx, schema: string, tables: readonly string[]): Pr
         ...constraints.filter((c) => c.type !== "f").map(alter),
         ...indexes.filter((i) => i.is_unique).map((i) => retarget(i.def)),
       ],
-      deferred: [
-        ...indexes.filter((i) => !i.is_unique).map((i) => retarget(i.def)),
-        ...constraints.filter((c) => c.type === "f").map(alter),
-      ],
+      indexes: indexes.filter((i) => !i.is_unique).map((i) => retarget(i.def)),
+      foreignKeys: constraints.filter((c) => c.type === "f").map(alter),
     });
   }
   return result;
@@ -115,23 +115,93 @@ export async function createShadowTables(db: Db, tables: readonly string[], { ke
   });
 }
 
+/** How many tables get their keys and indexes built at once (each build is one backend's sort). */
+const BUILD_CONCURRENCY = 2;
+
+export interface ShadowTableBuilder {
+  /**
+   * Builds `table`'s keys (when asked), secondary indexes and planner statistics, as soon as its
+   * rows are all written: at most BUILD_CONCURRENCY tables at a time, so one table's sorts run
+   * while another is still being written or sorted. Resolves when that table is done.
+   */
+  build(table: string): Promise<void>;
+  /** After every table's build: the foreign keys (they need the referenced tables' keys). */
+  finish(): Promise<void>;
+}
+
+/**
+ * The builder of the shadow tables' keys, secondary indexes and foreign keys (their DDL read from
+ * the live tables' catalog once, here). createShadowTables left the keys out when `withKeys`.
+ */
+export async function shadowTableBuilder(db: Db, tables: readonly string[], { withKeys = false } = {}): Promise<ShadowTableBuilder> {
+  const ddl = new Map((await db.$transaction((tx) => catalogDdl(tx, REBUILD_SCHEMA, tables))).map((d) => [d.table, d]));
+  const slots = semaphore(BUILD_CONCURRENCY);
+  const builds = new Map<string, Promise<void>>();
+  const inTable = (table: string, statements: readonly string[]) =>
+    db.$transaction(
+      async (tx) => {
+        // Each index is one sort of the whole table: in memory rather than in temporary files.
+        await tx.$executeRaw`SELECT set_config('maintenance_work_mem', '256MB', true)`;
+        for (const sql of statements) await tx.$executeRawUnsafe(sql);
+        // ANALYZE runs inside a transaction block (VACUUM would not): statistics for the planner.
+        await tx.$executeRaw`ANALYZE ${qualified(REBUILD_SCHEMA, table)}`;
+      },
+      { maxWait: 60_000, timeout: 30 * 60_000 },
+    );
+  const build = (table: string): Promise<void> => {
+    const of = ddl.get(table);
+    if (!of) return Promise.reject(new Error(`${table} is not a read-model table of this rebuild`));
+    let built = builds.get(table);
+    if (!built) {
+      built = slots(() => inTable(table, [...(withKeys ? of.keys : []), ...of.indexes]));
+      built.catch(() => {}); // the caller of build or finish sees it
+      builds.set(table, built);
+    }
+    return built;
+  };
+  return {
+    build,
+    async finish() {
+      await Promise.all(tables.map(build));
+      const foreignKeys = tables.flatMap((table) => ddl.get(table)!.foreignKeys);
+      if (foreignKeys.length === 0) return;
+      // One after another: adding a foreign key locks its referenced table against the next one's.
+      await db.$transaction(
+        async (tx) => {
+          await tx.$executeRaw`SELECT set_config('maintenance_work_mem', '256MB', true)`;
+          for (const sql of foreignKeys) await tx.$executeRawUnsafe(sql);
+        },
+        { maxWait: 60_000, timeout: 30 * 60_000 },
+      );
+    },
+  };
+}
+
 /**
  * Builds the secondary indexes and foreign keys of the shadow tables (and their keys, when
- * createShadowTables left them out), then ANALYZEs them for the planner.
+ * createShadowTables left them out), then ANALYZEs them for the planner: two tables at a time,
+ * the foreign keys last.
  */
 export async function finishShadowTables(db: Db, tables: readonly string[], { withKeys = false } = {}): Promise<void> {
-  await db.$transaction(
-    async (tx) => {
-      // Each index is one sort of the whole table: in memory rather than in temporary files.
-      await tx.$executeRaw`SELECT set_config('maintenance_work_mem', '256MB', true)`;
-      const ddl = await catalogDdl(tx, REBUILD_SCHEMA, tables);
-      // Keys first: the foreign keys need the referenced tables' primary keys.
-      if (withKeys) for (const { keys } of ddl) for (const sql of keys) await tx.$executeRawUnsafe(sql);
-      for (const { deferred } of ddl) for (const sql of deferred) await tx.$executeRawUnsafe(sql);
-    },
-    { timeout: 30 * 60_000 },
-  );
-  for (const table of tables) await db.$executeRaw`ANALYZE ${qualified(REBUILD_SCHEMA, table)}`;
+  const builder = await shadowTableBuilder(db, tables, { withKeys });
+  await builder.finish();
+}
+
+/** Runs at most `n` of the functions given to it at once, the others in the order they came. */
+function semaphore(n: number) {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (running < n) running++;
+    else await new Promise<void>((resolve) => waiting.push(resolve)); // a finishing one hands its slot over
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
 }
 
 /**
