@@ -8,6 +8,7 @@ import { silentLogger } from "@/lib/log";
 import type { Projector } from "@/lib/projection/projector";
 import { runRebuild, type RebuildPhase } from "@/lib/projection/rebuild/rebuild";
 import { cancelRebuild, requestRebuild, startRebuildPoller } from "@/lib/projection/rebuild/rebuild-jobs";
+import { tableChecksums } from "@/lib/projection/rebuild/shadow-schema";
 import { createRole } from "@/modules/roles/application/role-commands";
 import { assignRole, createUser, recordLogin, updateUser } from "@/modules/users/application/user-commands";
 import { createTestContext, expectModelEqualsLog, leftoverRebuildSchemas, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
@@ -157,6 +158,36 @@ describe("rebuild", () => {
     expect((await t.db.user.findUniqueOrThrow({ where: { id: victim.id } })).name).toBe("Seed 1");
     await expectModelEqualsLog(t);
   }, 180_000);
+
+  it("checksums a table by its rows' values, in any order, telling apart what the rows' text told apart", async () => {
+    const schemas = ["checksum_a", "checksum_b"];
+    for (const schema of schemas) {
+      await t.db.$executeRawUnsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await t.db.$executeRawUnsafe(`CREATE SCHEMA ${schema}`);
+      await t.db.$executeRawUnsafe(`CREATE TABLE ${schema}.facts (id uuid, n int, at timestamptz, doc jsonb, tags text[])`);
+    }
+    const fill = (schema: string, rows: string[]) => t.db.$executeRawUnsafe(`TRUNCATE ${schema}.facts; INSERT INTO ${schema}.facts VALUES ${rows.join(", ")}`);
+    const sums = async () => (await Promise.all(schemas.map((schema) => tableChecksums(t.db, schema, "g", ["facts"])))).map(([c]) => c!);
+    const one = `('00000000-0000-4000-8000-000000000001', 1, '2026-12-01 10:00:00+00', '{"n": 1.0, "s": "x"}', '{a,b}')`;
+    const two = `('00000000-0000-4000-8000-000000000002', NULL, NULL, NULL, NULL)`;
+    try {
+      // The same rows in another order, the same instant written in another zone: equal.
+      await fill("checksum_a", [one, two]);
+      await fill("checksum_b", [two, one.replace("10:00:00+00", "11:00:00+01")]);
+      const [a, b] = await sums();
+      expect(a!.rows).toBe(2);
+      expect(b).toEqual(a);
+      // What the row's text told apart still differs: a number's scale in a document, an array's element, a value.
+      for (const changed of [one.replace("1.0", "1"), one.replace("{a,b}", "{a,c}"), one.replace("1, '2026", "2, '2026"), one.replace("0001'", "0003'")]) {
+        await fill("checksum_b", [changed, two]);
+        const [a2, b2] = await sums();
+        expect(b2!.rows).toBe(a2!.rows);
+        expect(b2!.sum).not.toBe(a2!.sum);
+      }
+    } finally {
+      for (const schema of schemas) await t.db.$executeRawUnsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    }
+  });
 
   it("runs one rebuild of a read model at a time, whoever starts a second one", async () => {
     const run = () => runRebuild({ db: t.db, config: t.config, app, kafka: t.kafka, logger: silentLogger, closeEnough: 20 });
