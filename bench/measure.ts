@@ -444,8 +444,10 @@ function* timelineRowsOf(spec: BacklogSpec, counted: () => number): Generator<Co
 const TIMELINE_COLUMNS = ["event_id", "user_id", "sequence", "type", "schema_version", "occurred_at", "actor", "correlation_id", "causation_id", "payload", "changes", "topic", "partition", "offset"];
 
 /** `COPY table (columns) FROM STDIN` of `rows`, sent in chunks of about 1 MiB. */
-async function copyRows(client: pg.Client, table: string, columns: string[], rows: Iterable<CopyValue[]>): Promise<void> {
-  const stream = client.query(copyFrom(`COPY ${table} (${columns.map((c) => `"${c}"`).join(",")}) FROM STDIN`));
+async function copyRows(client: pg.Client, table: string, columns: string[], rows: Iterable<CopyValue[]>, { freeze = false } = {}): Promise<void> {
+  // As the rebuild's bulk load writes: truncated in the COPY's own transaction, rows written frozen.
+  if (freeze) await client.query(`BEGIN; TRUNCATE ${table}`);
+  const stream = client.query(copyFrom(`COPY ${table} (${columns.map((c) => `"${c}"`).join(",")}) FROM STDIN${freeze ? " WITH (FREEZE)" : ""}`));
   const done = finished(stream);
   let chunk = "";
   for (const row of rows) {
@@ -457,6 +459,7 @@ async function copyRows(client: pg.Client, table: string, columns: string[], row
   }
   stream.end(chunk);
   await done;
+  if (freeze) await client.query("COMMIT");
 }
 
 /**
@@ -524,10 +527,10 @@ export async function runRawCopy(opts: { url: string; spec: BacklogSpec }): Prom
   await client.connect();
   let events = 0;
   try {
-    await createShadowTables(db, tables, { keysLater: true });
+    await createShadowTables(db, tables, { keysLater: true, autovacuumLater: true });
     const t0 = hr();
-    await copyRows(client, `${REBUILD_SCHEMA}.users`, USER_COLUMNS, finalUserRows(opts.spec));
-    await copyRows(client, `${REBUILD_SCHEMA}.user_events`, TIMELINE_COLUMNS, timelineRowsOf(opts.spec, () => events++));
+    await copyRows(client, `${REBUILD_SCHEMA}.users`, USER_COLUMNS, finalUserRows(opts.spec), { freeze: true });
+    await copyRows(client, `${REBUILD_SCHEMA}.user_events`, TIMELINE_COLUMNS, timelineRowsOf(opts.spec, () => events++), { freeze: true });
     const t1 = hr();
     await finishShadowTables(db, tables, { withKeys: true });
     const t2 = hr();

@@ -91,9 +91,12 @@ export type StatementListener = (text: string, ms: number) => void;
 
 const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-/** `COPY [schema.]table (columns) FROM STDIN`, every name quoted (names a module declares, never input). */
-export function copyFromStdin(table: string, columns: readonly string[], schema?: string): string {
-  return `COPY ${schema ? `${quoted(schema)}.` : ""}${quoted(table)} (${columns.map(quoted).join(", ")}) FROM STDIN`;
+/**
+ * `COPY [schema.]table (columns) FROM STDIN`, every name quoted (names a module declares, never
+ * input). `freeze`: WITH (FREEZE), for a table created or truncated in the same transaction.
+ */
+export function copyFromStdin(table: string, columns: readonly string[], schema?: string, { freeze = false } = {}): string {
+  return `COPY ${schema ? `${quoted(schema)}.` : ""}${quoted(table)} (${columns.map(quoted).join(", ")}) FROM STDIN${freeze ? " WITH (FREEZE)" : ""}`;
 }
 
 function batchTx(client: pg.PoolClient, onStatement?: StatementListener): BatchTx {

@@ -115,10 +115,24 @@ describe("bulk rebuild", () => {
         written++;
       }
     })();
-    const bulk = await rebuild({ runId: "bulk" });
+    // The COPYs froze what they wrote: the index builds' ANALYZE found every page all-visible (and
+    // autovacuum, off on the shadow tables until the switch, changed nothing since).
+    let shadowPages: Array<{ table: string; pages: number; visible: number }> = [];
+    const bulk = await rebuild({
+      runId: "bulk",
+      onProgress: async (p) => {
+        if (p.phase !== "verifying" || shadowPages.length) return;
+        shadowPages = await t.db.$queryRaw`
+          SELECT relname AS table, relpages AS pages, relallvisible AS visible FROM pg_class
+          WHERE relnamespace = 'read_model_rebuild'::regnamespace AND relkind = 'r' ORDER BY relname`;
+      },
+    });
     writing = false;
     await writer;
     expectSwitchedEqual(bulk);
+    const filled = shadowPages.filter((s) => s.pages > 0);
+    expect(filled.map((s) => s.table)).toEqual(expect.arrayContaining(["users", "user_events", "user_roles", "role_membership_intervals"]));
+    for (const s of filled) expect(s, s.table).toMatchObject({ visible: s.pages });
     expect(bulk.status === "switched" && bulk.bulkMessages).toBeGreaterThan(150);
     expect(written).toBeGreaterThan(0);
     expect(await leftoverRebuildSchemas(t)).toEqual([]);

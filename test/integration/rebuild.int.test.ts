@@ -47,10 +47,11 @@ async function shape() {
     WHERE conrelid::regclass::text = ANY(${tables}) ORDER BY 1`;
   const indexes = await t.db.$queryRaw<{ def: string }[]>`
     SELECT indexdef AS def FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY(${tables}) ORDER BY indexname`;
-  // Storage parameters too: users keeps its fillfactor (the projector's HOT updates) through a switch.
-  const storage = await t.db.$queryRaw<{ table: string; options: string[] | null }[]>`
-    SELECT relname AS table, reloptions AS options FROM pg_class
-    WHERE relnamespace = 'public'::regnamespace AND relname = ANY(${tables}) ORDER BY relname`;
+  // Storage parameters too: users keeps its fillfactor (the projector's HOT updates) through a
+  // switch, and a table its own autovacuum setting, on it and its TOAST table.
+  const storage = await t.db.$queryRaw<{ table: string; options: string[] | null; toast: string[] | null }[]>`
+    SELECT c.relname AS table, c.reloptions AS options, (SELECT reloptions FROM pg_class x WHERE x.oid = c.reltoastrelid) AS toast
+    FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relname = ANY(${tables}) ORDER BY c.relname`;
   const oids = await t.db.$queryRaw<{ oid: number }[]>`
     SELECT oid::int FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relname = ANY(${tables}) ORDER BY relname`;
   return { definition: { columns, constraints, indexes, storage }, oids: oids.map((o) => o.oid) };
@@ -58,8 +59,14 @@ async function shape() {
 
 describe("rebuild", () => {
   it("rebuilds while commands and reads go on, checks at equal offsets, switches atomically", async () => {
+    // An operator's per-table autovacuum tuning, which the shadow's own setting (off until the switch) must not replace.
+    await t.db.$executeRaw`ALTER TABLE user_events SET (autovacuum_enabled = true, toast.autovacuum_enabled = true)`;
     const before = await shape();
     expect(before.definition.storage.find((s) => s.table === "users")?.options).toEqual(["fillfactor=80"]);
+    expect(before.definition.storage.find((s) => s.table === "user_events")).toMatchObject({
+      options: ["autovacuum_enabled=true"],
+      toast: ["autovacuum_enabled=true"],
+    });
     // Commands keep arriving during the whole rebuild; pages keep reading.
     let writing = true;
     let written = 0;
@@ -84,6 +91,8 @@ describe("rebuild", () => {
     })();
 
     const phases = new Set<RebuildPhase>();
+    // While the shadow tables are written and checked, autovacuum is off on them (it would only hold up the switch).
+    let shadowStorage: Array<{ table: string; options: string[] | null }> = [];
     const outcome = await runRebuild({
       db: t.db,
       config: t.config,
@@ -95,6 +104,11 @@ describe("rebuild", () => {
       onProgress: async (p) => {
         phases.add(p.phase);
         expect(p.done).toBeLessThanOrEqual(p.total);
+        if (p.phase === "verifying" && shadowStorage.length === 0) {
+          shadowStorage = await t.db.$queryRaw`
+            SELECT relname AS table, reloptions AS options FROM pg_class
+            WHERE relnamespace = 'read_model_rebuild'::regnamespace AND relkind = 'r' ORDER BY relname COLLATE "C"`;
+        }
       },
     });
     writing = false;
@@ -108,6 +122,8 @@ describe("rebuild", () => {
     expect(outcome.comparison.every((c) => c.equal)).toBe(true);
     expect(outcome.comparison.find((c) => c.table === "users")!.rebuilt.rows).toBeGreaterThanOrEqual(60);
     expect([...phases]).toEqual(expect.arrayContaining(["catching-up", "indexing", "verifying"]));
+    expect(shadowStorage.map((s) => s.table)).toEqual([...app.readModelTables].sort());
+    for (const { options } of shadowStorage) expect(options).toContain("autovacuum_enabled=false");
     expect(written).toBeGreaterThan(0);
 
     // Zero downtime: every read during the rebuild and the switch answered, and never went backwards.

@@ -67,16 +67,31 @@ export interface BulkLoader {
   stop(): Promise<void>;
 }
 
-/** One `COPY … FROM STDIN` into a shadow table, on a connection of its own. */
-async function openCopy(url: string, table: string, columns: readonly string[]) {
+/**
+ * One `COPY … FROM STDIN` into an empty shadow table, on a connection of its own, in a transaction
+ * that truncates the table first, so that the COPY may FREEZE its rows: they are written frozen,
+ * their pages marked all-visible, as a VACUUM FREEZE would leave them. So nothing reading them
+ * later (the index builds, the verification's checksums, the live projector and pages after the
+ * switch) has to look up their transaction or set a hint bit, dirtying every page once more; the
+ * first autovacuum of the switched tables has nothing to do; and index-only scans work at once.
+ * The TRUNCATE locks the table until the COPY commits: nobody else writes a shadow table while
+ * the bulk load fills it (`claim` makes sure of it).
+ */
+async function openCopy(url: string, table: string, columns: readonly string[], claim: (table: string) => void) {
+  claim(table);
   const client = new pg.Client({ connectionString: url });
   let failed: Error | null = null;
   // A connection lost outside a query is an 'error' event: unhandled, it would end the process.
   client.on("error", (error: Error) => (failed ??= error));
   await client.connect();
-  const stream = client.query(
-    copyFrom(copyFromStdin(table, columns, REBUILD_SCHEMA)),
-  );
+  try {
+    await client.query("BEGIN");
+    await client.query(`TRUNCATE ${copyTarget(table)}`);
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw error;
+  }
+  const stream = client.query(copyFrom(copyFromStdin(table, columns, REBUILD_SCHEMA, { freeze: true })));
   // An error before the end would otherwise be unhandled until `end` awaits it.
   const done = finished(stream);
   done.catch(() => {});
@@ -99,6 +114,7 @@ async function openCopy(url: string, table: string, columns: readonly string[]) 
       stream.end();
       try {
         await done;
+        await client.query("COMMIT");
       } finally {
         await client.end().catch(() => {});
       }
@@ -111,9 +127,11 @@ async function openCopy(url: string, table: string, columns: readonly string[]) 
 }
 type CopyWriter = Awaited<ReturnType<typeof openCopy>>;
 
+const copyTarget = (table: string) => `"${REBUILD_SCHEMA}"."${table.replaceAll('"', '""')}"`;
+
 /** Writes a whole table with one COPY, in chunks of about 1 MB. */
-async function copyTable(url: string, table: BulkTable): Promise<void> {
-  const writer = await openCopy(url, table.table, table.columns);
+async function copyTable(url: string, table: BulkTable, claim: (table: string) => void): Promise<void> {
+  const writer = await openCopy(url, table.table, table.columns, claim);
   try {
     let chunk = "";
     for (const row of table.rows) {
@@ -168,6 +186,12 @@ export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; u
   const remaining = new Set([...until].filter(([, offset]) => offset > 0n).map(([key]) => key));
   const erasures: BulkLoadResult["erasures"] = [];
   let done = 0n;
+  // Each COPY truncates its table first: a second COPY into one table would wipe the first's rows.
+  const copied = new Set<string>();
+  const claim = (table: string) => {
+    if (copied.has(table)) throw new Error(`the bulk load writes ${table} twice (two modules' collectors or timelines name it)`);
+    copied.add(table);
+  };
   let consumer: Consumer | null = null;
   let stopped = false;
   let folded = false;
@@ -232,7 +256,7 @@ export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; u
         if (remaining.size === 0) finish();
       }
       if (rows.length) {
-        fold.timeline ??= openCopy(url, fold.projection.timeline.table, timelineColumns(fold.projection.timeline.idColumn));
+        fold.timeline ??= openCopy(url, fold.projection.timeline.table, timelineColumns(fold.projection.timeline.idColumn), claim);
         let chunk = "";
         for (const r of rows) chunk += copyLine(timelineValues(r));
         await (await fold.timeline).write(chunk);
@@ -276,7 +300,7 @@ export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; u
       const ownTables = (async () => {
         // Each COPY on a connection of its own: PostgreSQL parses one while this process formats the next.
         const tables = fold.collector.tables(fold.states);
-        await settleAll(tables.map((table) => copyTable(url, table)));
+        await settleAll(tables.map((table) => copyTable(url, table, claim)));
         if (fold.collector.finish) {
           await db.$transaction(
             async (tx) => {
@@ -309,7 +333,7 @@ export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; u
     await settleAll([
       ...[...folds.values()].map(writeFold),
       ...bookkeeping.map(async (table) => {
-        await copyTable(url, table);
+        await copyTable(url, table, claim);
         await builder.build(table.table);
       }),
     ]);

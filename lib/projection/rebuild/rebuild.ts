@@ -179,7 +179,7 @@ async function runLocked(options: RebuildOptions): Promise<RebuildOutcome> {
     await deleteAbandonedGroups(run.admin, run.group, log);
     const personalData = options.personalData ?? createPersonalDataKeys(options.db, keyWrapperFromEnv());
     const url = options.bulk === false || !canBulkLoad(options.app) ? undefined : databaseUrlOf(options.db);
-    await createShadowTables(options.db, options.app.readModelTables, { keysLater: url !== undefined });
+    await createShadowTables(options.db, options.app.readModelTables, { keysLater: url !== undefined, autovacuumLater: url !== undefined });
     if (url !== undefined) await bulkLoad(run, url, personalData);
     run.replay = await startShadowConsumer({
       db: options.db,

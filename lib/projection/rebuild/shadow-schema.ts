@@ -92,8 +92,19 @@ async function catalogDdl(tx: Tx, schema: string, tables: readonly string[]): Pr
  * with their keys but without secondary indexes or foreign keys. For the bulk
  * path (./bulk-load.ts), which writes with COPY and needs no key to upsert
  * into, `keysLater` leaves the keys out too: finishShadowTables builds them.
+ *
+ * `autovacuumLater` turns autovacuum off on the shadow tables until the switch
+ * (swapShadowTables turns it back on, to the live tables' setting). For the bulk
+ * path: its tables are written once, by COPY, so a vacuum has no dead row to
+ * reclaim; it would only share the two cores with the load, and an autovacuum
+ * still running on a shadow table when the switch comes holds up the switch's
+ * ALTERs, and the live projector with them, until PostgreSQL cancels it.
  */
-export async function createShadowTables(db: Db, tables: readonly string[], { keysLater = false } = {}): Promise<void> {
+export async function createShadowTables(
+  db: Db,
+  tables: readonly string[],
+  { keysLater = false, autovacuumLater = false } = {},
+): Promise<void> {
   await db.$transaction(async (tx) => {
     await tx.$executeRaw`DROP SCHEMA IF EXISTS ${ident(REBUILD_SCHEMA)} CASCADE`;
     await tx.$executeRaw`CREATE SCHEMA ${ident(REBUILD_SCHEMA)}`;
@@ -109,6 +120,9 @@ export async function createShadowTables(db: Db, tables: readonly string[], { ke
       if (live?.reloptions?.length) {
         // From the catalog (name=value pairs PostgreSQL itself accepted), never from input.
         await tx.$executeRaw`ALTER TABLE ${qualified(REBUILD_SCHEMA, table)} SET (${Prisma.raw(live.reloptions.join(", "))})`;
+      }
+      if (autovacuumLater) {
+        await tx.$executeRaw`ALTER TABLE ${qualified(REBUILD_SCHEMA, table)} SET (${Prisma.raw(AUTOVACUUM_OPTIONS.map((o) => `${o} = false`).join(", "))})`;
       }
       if (!keysLater) for (const sql of keys) await tx.$executeRawUnsafe(sql);
     }
@@ -211,11 +225,11 @@ function semaphore(n: number) {
  * the new tables.
  */
 export async function swapShadowTables(tx: Tx, group: string, tables: readonly string[]): Promise<void> {
-  // The ALTERs below wait for any lock on these tables, and an autovacuum of one of them (the live
-  // tables are written all the time, the shadow ones were just filled in bulk) is cancelled by
-  // PostgreSQL only after the waiter's deadlock_timeout: 1 s by default, all of it with the live
-  // projector held. Where this role may set it (a superuser), it is 20 ms for this transaction;
-  // elsewhere the server's own value applies.
+  // The ALTERs below wait for any lock on these tables, and an autovacuum of one of them (of a live
+  // table, written all the time; of a shadow one where it was left on) is cancelled by PostgreSQL
+  // only after the waiter's deadlock_timeout: 1 s by default, all of it with the live projector
+  // held. Where this role may set it (a superuser), it is 1 ms for this transaction; elsewhere the
+  // server's own value applies.
   await tx.$executeRawUnsafe(
     `DO $$ BEGIN PERFORM set_config('deadlock_timeout', '${AUTOVACUUM_CANCEL_AFTER}', true); EXCEPTION WHEN insufficient_privilege THEN NULL; END $$`,
   );
@@ -225,18 +239,38 @@ export async function swapShadowTables(tx: Tx, group: string, tables: readonly s
     SELECT * FROM ${qualified(LIVE_SCHEMA, "projection_offsets")} WHERE consumer_group <> ${group}`;
   await tx.$executeRaw`DROP SCHEMA IF EXISTS ${ident(RETIRED_SCHEMA)} CASCADE`;
   await tx.$executeRaw`CREATE SCHEMA ${ident(RETIRED_SCHEMA)}`;
+  // Autovacuum as on the live tables (createShadowTables' autovacuumLater turned it off): their own
+  // setting where they have one (on the table or its TOAST table), else the server's.
+  const autovacuum = await tx.$queryRaw<{ table: string; options: string[] }[]>`
+    SELECT c.relname AS table,
+      array(SELECT o FROM unnest(c.reloptions) o WHERE o LIKE 'autovacuum_enabled=%'
+            UNION ALL SELECT 'toast.' || o FROM unnest(t.reloptions) o WHERE o LIKE 'autovacuum_enabled=%') AS options
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
+    WHERE n.nspname = ${LIVE_SCHEMA} AND c.relname IN (${Prisma.join(tables)})`;
   // Children first, so each table is locked in the order the projector's batches lock them (parents first) at most once.
   for (const table of [...tables].reverse()) {
     await tx.$executeRaw`ALTER TABLE ${qualified(LIVE_SCHEMA, table)} SET SCHEMA ${ident(RETIRED_SCHEMA)}`;
   }
   for (const table of tables) {
-    await tx.$executeRaw`ALTER TABLE ${qualified(REBUILD_SCHEMA, table)} SET SCHEMA ${ident(LIVE_SCHEMA)}`;
+    const shadow = qualified(REBUILD_SCHEMA, table);
+    await tx.$executeRaw`ALTER TABLE ${shadow} RESET (${Prisma.raw(AUTOVACUUM_OPTIONS.join(", "))})`;
+    const options = autovacuum.find((a) => a.table === table)?.options ?? [];
+    // From the catalog (name=value pairs PostgreSQL itself accepted), never from input.
+    if (options.length) await tx.$executeRaw`ALTER TABLE ${shadow} SET (${Prisma.raw(options.join(", "))})`;
+    await tx.$executeRaw`ALTER TABLE ${shadow} SET SCHEMA ${ident(LIVE_SCHEMA)}`;
   }
   await tx.$executeRaw`DROP SCHEMA ${ident(REBUILD_SCHEMA)}`;
 }
 
-/** How long the switch waits for an autovacuum holding one of its tables before PostgreSQL cancels it. */
-const AUTOVACUUM_CANCEL_AFTER = "20ms";
+/**
+ * How long the switch waits for an autovacuum holding one of its tables before PostgreSQL cancels
+ * it (an autovacuum of a live table: the shadow ones have it off). Also how long before a wait
+ * behind anything else runs one deadlock check, which costs next to nothing next to the hold.
+ */
+const AUTOVACUUM_CANCEL_AFTER = "1ms";
+
+/** The storage parameters that turn autovacuum off on a table and on its TOAST table. */
+const AUTOVACUUM_OPTIONS = ["autovacuum_enabled", "toast.autovacuum_enabled"] as const;
 
 /** Drops the shadow (after a refusal, failure or cancel) and the retired tables (after a switch). */
 export async function dropRebuildSchemas(db: Db): Promise<void> {
