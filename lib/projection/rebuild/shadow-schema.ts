@@ -34,7 +34,8 @@ export const RETIRED_SCHEMA = "read_model_retired";
  * rebuild history) is not derived from the log and stays.
  */
 
-const ident = (name: string) => Prisma.raw(`"${name.replaceAll('"', '""')}"`);
+const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const ident = (name: string) => Prisma.raw(quoted(name));
 const qualified = (schema: string, table: string) => Prisma.raw(`"${schema}"."${table}"`);
 
 interface CatalogDdl {
@@ -225,20 +226,10 @@ function semaphore(n: number) {
  * the new tables.
  */
 export async function swapShadowTables(tx: Tx, group: string, tables: readonly string[]): Promise<void> {
-  // The ALTERs below wait for any lock on these tables, and an autovacuum of one of them (of a live
-  // table, written all the time; of a shadow one where it was left on) is cancelled by PostgreSQL
-  // only after the waiter's deadlock_timeout: 1 s by default, all of it with the live projector
-  // held. Where this role may set it (a superuser), it is 1 ms for this transaction; elsewhere the
-  // server's own value applies.
-  await tx.$executeRawUnsafe(
-    `DO $$ BEGIN PERFORM set_config('deadlock_timeout', '${AUTOVACUUM_CANCEL_AFTER}', true); EXCEPTION WHEN insufficient_privilege THEN NULL; END $$`,
-  );
   // Rows of other consumer groups (another read model sharing these tables) move across unchanged.
   await tx.$executeRaw`
     INSERT INTO ${qualified(REBUILD_SCHEMA, "projection_offsets")}
     SELECT * FROM ${qualified(LIVE_SCHEMA, "projection_offsets")} WHERE consumer_group <> ${group}`;
-  await tx.$executeRaw`DROP SCHEMA IF EXISTS ${ident(RETIRED_SCHEMA)} CASCADE`;
-  await tx.$executeRaw`CREATE SCHEMA ${ident(RETIRED_SCHEMA)}`;
   // Autovacuum as on the live tables (createShadowTables' autovacuumLater turned it off): their own
   // setting where they have one (on the table or its TOAST table), else the server's.
   const autovacuum = await tx.$queryRaw<{ table: string; options: string[] }[]>`
@@ -247,19 +238,39 @@ export async function swapShadowTables(tx: Tx, group: string, tables: readonly s
             UNION ALL SELECT 'toast.' || o FROM unnest(t.reloptions) o WHERE o LIKE 'autovacuum_enabled=%') AS options
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
     WHERE n.nspname = ${LIVE_SCHEMA} AND c.relname IN (${Prisma.join(tables)})`;
-  // Children first, so each table is locked in the order the projector's batches lock them (parents first) at most once.
-  for (const table of [...tables].reverse()) {
-    await tx.$executeRaw`ALTER TABLE ${qualified(LIVE_SCHEMA, table)} SET SCHEMA ${ident(RETIRED_SCHEMA)}`;
-  }
-  for (const table of tables) {
-    const shadow = qualified(REBUILD_SCHEMA, table);
-    await tx.$executeRaw`ALTER TABLE ${shadow} RESET (${Prisma.raw(AUTOVACUUM_OPTIONS.join(", "))})`;
-    const options = autovacuum.find((a) => a.table === table)?.options ?? [];
-    // From the catalog (name=value pairs PostgreSQL itself accepted), never from input.
-    if (options.length) await tx.$executeRaw`ALTER TABLE ${shadow} SET (${Prisma.raw(options.join(", "))})`;
-    await tx.$executeRaw`ALTER TABLE ${shadow} SET SCHEMA ${ident(LIVE_SCHEMA)}`;
-  }
-  await tx.$executeRaw`DROP SCHEMA ${ident(REBUILD_SCHEMA)}`;
+  const name = (schema: string, table: string) => `${quoted(schema)}.${quoted(table)}`;
+  const statements = [
+    `DROP SCHEMA IF EXISTS ${quoted(RETIRED_SCHEMA)} CASCADE`,
+    `CREATE SCHEMA ${quoted(RETIRED_SCHEMA)}`,
+    // Children first, so each table is locked in the order the projector's batches lock them (parents first) at most once.
+    ...[...tables].reverse().map((table) => `ALTER TABLE ${name(LIVE_SCHEMA, table)} SET SCHEMA ${quoted(RETIRED_SCHEMA)}`),
+    ...tables.flatMap((table) => {
+      const options = autovacuum.find((a) => a.table === table)?.options ?? [];
+      return [
+        `ALTER TABLE ${name(REBUILD_SCHEMA, table)} RESET (${AUTOVACUUM_OPTIONS.join(", ")})`,
+        // From the catalog (name=value pairs PostgreSQL itself accepted), never from input.
+        ...(options.length ? [`ALTER TABLE ${name(REBUILD_SCHEMA, table)} SET (${options.join(", ")})`] : []),
+        `ALTER TABLE ${name(REBUILD_SCHEMA, table)} SET SCHEMA ${quoted(LIVE_SCHEMA)}`,
+      ];
+    }),
+    `DROP SCHEMA ${quoted(REBUILD_SCHEMA)}`,
+  ];
+  // One round trip for every ALTER: the live projector is held for the whole swap, and through an
+  // interactive transaction each statement would cost a round trip or more of that hold.
+  //
+  // The ALTERs wait for any lock on these tables, and an autovacuum of one of them (of a live table,
+  // written all the time; of a shadow one where it was left on) is cancelled by PostgreSQL only after
+  // the waiter's deadlock_timeout: 1 s by default, all of it with the live projector held. Where
+  // this role may set it (a superuser), it is 1 ms for this transaction; elsewhere the server's own
+  // value applies.
+  await tx.$executeRawUnsafe(`DO $swap$
+BEGIN
+  BEGIN
+    PERFORM set_config('deadlock_timeout', '${AUTOVACUUM_CANCEL_AFTER}', true);
+  EXCEPTION WHEN insufficient_privilege THEN NULL;
+  END;
+${statements.map((sql) => `  ${sql};`).join("\n")}
+END $swap$`);
 }
 
 /**
