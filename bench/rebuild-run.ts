@@ -4,7 +4,9 @@
  * has caught up, so it replays the whole backlog into a shadow schema, builds
  * the indexes, compares every table at equal offsets and switches.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Kafka } from "kafkajs";
+import type { CommandDeps } from "@/lib/command/execute";
 import type { KafkaConfig } from "@/lib/config";
 import { createDb } from "@/lib/db";
 import { silentLogger } from "@/lib/log";
@@ -12,6 +14,7 @@ import { runRebuild, type PhaseTiming } from "@/lib/projection/rebuild/rebuild";
 import { startCpuProfile } from "./measure";
 import { hr } from "./stats";
 import { app } from "@/modules";
+import { createUser } from "@/modules/users/application/user-commands";
 
 export interface RebuildRun {
   /** Messages the switched model was compared at. */
@@ -76,4 +79,66 @@ export async function measureRebuild(opts: {
     await stopProfile?.().catch(() => {});
     await db.$disconnect();
   }
+}
+
+/** What commands offered during a rebuild saw (`--rebuild-load`). */
+export interface LoadDuringRebuild {
+  offered: number;
+  /** createUser's acknowledgement, ms from each command's scheduled start. */
+  acks: number[];
+  /** Until the live projector's batch with the command's event committed, ms from its scheduled start. */
+  visible: number[];
+  errors: string[];
+  notVisible: number;
+}
+
+/**
+ * createUser at `rate` per second from now until `until` settles (the rebuild), paced from a fixed
+ * schedule whatever the earlier calls are doing (open loop), with the real projector worker applying
+ * them to the model being rebuilt: the switch then holds a projector that has work to do, and
+ * closes a gap that is really there. Each command is timed from its scheduled start.
+ */
+export async function commandsDuring(opts: {
+  deps: CommandDeps;
+  watcher: { visibleAt(topic: string, partition: number, offset: string): Promise<number> };
+  rate: number;
+  label: string;
+  until: Promise<unknown>;
+  visibleTimeoutMs?: number;
+}): Promise<LoadDuringRebuild> {
+  let running = true;
+  opts.until.then(
+    () => (running = false),
+    () => (running = false),
+  );
+  const acks: number[] = [];
+  const visible: number[] = [];
+  const errors: string[] = [];
+  let notVisible = 0;
+  const pending: Array<Promise<void>> = [];
+  const ctx = { actor: { kind: "service", name: "bench" } as const };
+  const interval = 1000 / opts.rate;
+  const start = hr();
+  let offered = 0;
+  for (let i = 0; running; i++) {
+    const at = start + i * interval;
+    const wait = at - hr();
+    if (wait > 1) await sleep(wait);
+    if (!running) break;
+    offered++;
+    pending.push(
+      createUser(opts.deps, ctx, { email: `rebuild.${opts.label}.${i}@bench.example.com`, name: `Rebuild load ${i}` }).then(
+        async (result) => {
+          acks.push(hr() - at);
+          const e = result.events[0]!;
+          const seenAt = await Promise.race([opts.watcher.visibleAt(e.topic, e.partition, e.offset), sleep(opts.visibleTimeoutMs ?? 30_000).then(() => Number.NaN)]);
+          if (Number.isNaN(seenAt)) notVisible++;
+          else visible.push(seenAt - at);
+        },
+        (error: unknown) => void errors.push(String(error)),
+      ),
+    );
+  }
+  await Promise.all(pending);
+  return { offered, acks, visible, errors, notVisible };
 }

@@ -20,6 +20,9 @@
  *          --index-cost (only the cost of each secondary index of users and user_events, with the query
  *            that needs it: bench/index-cost.ts; raw COPY without each index against all of them, --runs times)
  *          --rebuild-per-batch (the rebuilds replay batch by batch, as before the bulk path: the A/B)
+ *          --rebuild-load N (createUser/s offered during each rebuild of --rebuild-only, by a process of
+ *            its own, with the real projector worker keeping the live model up to date: the switch
+ *            then holds a projector that has work to do)
  *          --capacity (only the command capacity curve, bench/capacity.ts: createUser in an open loop at
  *            each offered rate, lowest first, --duration S each after a 5 s warm-up, beside a plain Prisma
  *            insert at the same rate, with the projector worker running; the capacity is the highest
@@ -76,7 +79,7 @@ import {
 } from "./measure";
 import { fmt, hr, summarize, type Summary } from "./stats";
 import { PROJECTOR_CONCURRENCY } from "@/lib/projection/projector";
-import { measureRebuild, type RebuildRun } from "./rebuild-run";
+import { measureRebuild, type LoadDuringRebuild, type RebuildRun } from "./rebuild-run";
 import { app } from "@/modules";
 import { measureAccessReview, type AccessReviewRun } from "./access-review";
 import { measureRoleDeletion, roleDeletionReport } from "./role-deletion";
@@ -139,6 +142,8 @@ function parseFlags(argv: string[]) {
     indexCost: has("index-cost"),
     rebuildOnly: has("rebuild-only"),
     rebuildPerBatch: has("rebuild-per-batch"),
+    /** createUser/s offered during each rebuild of --rebuild-only, the projector worker applying them (0: a quiet rebuild). */
+    rebuildLoad: num("rebuild-load", 0),
     capacity: has("capacity"),
     capacityRates: rates("capacity-rates", DEFAULT_CAPACITY_RATES),
   };
@@ -372,6 +377,7 @@ async function main() {
       sealingAppender,
       deps: { db: cmdDb, appender: sealing },
       async close() {
+        await stopChild(worker);
         await watcher.close();
         await cmdDb.$disconnect();
         await keyWriter.$disconnect();
@@ -457,7 +463,8 @@ async function main() {
   log(`backlog: ${produced.toLocaleString()} user events + ${roles.length} role events in Kafka (${((hr() - t) / 1000).toFixed(1)} s)`);
   if (flags.rebuildOnly) {
     await producer.disconnect();
-    const rows = await rebuildOnly({ dbs, kafka, admin, config, topics, spec, runs: flags.runs, runHex, timeoutMs: remainingMs(), bulk: !flags.rebuildPerBatch, profile: flags.profile });
+    const load = flags.rebuildLoad > 0 ? { rate: flags.rebuildLoad, env: { ...process.env, ...env } } : undefined;
+    const rows = await rebuildOnly({ dbs, kafka, admin, config, topics, spec, runs: flags.runs, runHex, timeoutMs: remainingMs(), bulk: !flags.rebuildPerBatch, profile: flags.profile, load });
     const loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
     console.log(`\nLoad average at start ${machine.loadAverageAtStart.join(" ")}, at end ${loadAtEnd.join(" ")}; ${flags.runs} runs; ${((Date.now() - startedAt.getTime()) / 60000).toFixed(1)} min\n`);
     console.log(renderTable(rows, flags.full));
@@ -955,6 +962,11 @@ async function rebuildOnly(opts: {
   bulk: boolean;
   /** Profile the first rebuild (V8 CPU profile of this process, where the replay decodes, folds and formats). */
   profile: boolean;
+  /**
+   * Commands during each rebuild: the real projector worker keeps the live model (the one being
+   * rebuilt) up to date, and createUser is offered at `rate` per second until the rebuild ends.
+   */
+  load?: { rate: number; env: NodeJS.ProcessEnv };
 }): Promise<Row[]> {
   const { dbs, runHex } = opts;
   const group = `bench-rm-${runHex}-0`;
@@ -962,11 +974,26 @@ async function rebuildOnly(opts: {
   const url = await dbs.fresh(`bench_rm_${runHex}_0`);
   const projected = await runProjector({ kafka: opts.kafka, admin: opts.admin, config, topics: opts.topics, url, timeoutMs: opts.timeoutMs, log });
   log(`live model projected: ${projected.events.toLocaleString()} events at ${Math.round(projected.sustainedRate).toLocaleString()} events/s`);
+  // The worker resumes the group where the run above stopped.
+  const worker = opts.load ? await startWorker({ ...opts.load.env, DATABASE_URL: url, PROJECTOR_GROUP_ID: group }) : null;
+  if (worker) onCleanup("projector worker", () => stopChild(worker));
   const runs: RebuildRun[] = [];
+  const loads: LoadDuringRebuild[] = [];
   const copies: Array<Awaited<ReturnType<typeof runRawCopy>>> = [];
   for (let i = 0; i < opts.runs; i++) {
-    const rebuilt = await measureRebuild({ url, config, kafka: opts.kafka, bulk: opts.bulk, profile: opts.profile && i === 0 });
+    const during = opts.load ? await startRebuildLoad({ ...opts.load.env, DATABASE_URL: url, REBUILD_LOAD_RATE: String(opts.load.rate), REBUILD_LOAD_LABEL: `${runHex}-${i}` }) : null;
+    const rebuilt = await measureRebuild({ url, config, kafka: opts.kafka, bulk: opts.bulk, profile: opts.profile && i === 0 }).finally(() => during?.stop());
     runs.push(rebuilt);
+    if (during) {
+      const load = await during.result;
+      loads.push(load);
+      log(
+        `  during it: ${load.offered.toLocaleString()} createUser offered at ${opts.load!.rate}/s, ${load.errors.length} failed` +
+          `${load.errors[0] ? ` (${load.errors[0]})` : ""}; ack p99 ${p(load.acks, 99).toFixed(1)} ms, max ${Math.max(...load.acks).toFixed(1)} ms; ` +
+          `visible p99 ${p(load.visible, 99).toFixed(1)} ms, max ${Math.max(...load.visible).toFixed(1)} ms; ${load.notVisible} not visible within 30 s`,
+      );
+    }
+    if (worker && i === opts.runs - 1) await stopChild(worker);
     if (rebuilt.cpuProfile) {
       reportProfile(`rebuild-${new Date().toISOString().replace(/[:.]/g, "-")}`, rebuilt.cpuProfile, 20, (file) => `profiled rebuild (run 1): profile in ${file}`);
       delete rebuilt.cpuProfile;
@@ -1003,7 +1030,21 @@ async function rebuildOnly(opts: {
     { figure: "  catching up what came since, batch by batch", unit: "s", value: phase("catching-up", 1) },
     { figure: "  verification (checksums of the live and rebuilt tables at equal offsets)", unit: "s", value: phase("verifying", 0) },
     { figure: "  switch", unit: "s", value: phase("switching", 0) },
-    { figure: "  the live projector held (last messages, swap)", unit: "ms", value: summarize(runs.map((r) => r.liveHeldMs)), target: "< 100 ms", meets: summarize(runs.map((r) => r.liveHeldMs)).median < 100 },
+    {
+      figure: `  the live projector held (last messages, swap)${opts.load ? `, with ${opts.load.rate} createUser/s during the rebuild` : ""}`,
+      unit: "ms",
+      value: summarize(runs.map((r) => r.liveHeldMs)),
+      target: "< 100 ms",
+      meets: summarize(runs.map((r) => r.liveHeldMs)).max < 100,
+    },
+    ...(opts.load
+      ? [
+          { figure: "  commands during the rebuild: createUser ack p99 (per run)", unit: "ms", value: summarize(loads.map((l) => p(l.acks, 99))) },
+          { figure: "  commands during the rebuild: command → visible p99 (per run)", unit: "ms", value: summarize(loads.map((l) => p(l.visible, 99))) },
+          { figure: "  commands during the rebuild: command → visible, slowest (per run: the switch's stall)", unit: "ms", value: summarize(loads.map((l) => Math.max(...l.visible))) },
+          { figure: "  commands during the rebuild: failed or never visible (per run)", unit: "", value: summarize(loads.map((l) => l.errors.length + l.notVisible)) },
+        ]
+      : []),
     { figure: "  (reference) the replay's rate", unit: "events/s", value: summarize(runs.map((r) => r.replayRate)) },
     { figure: "  (profile) CPU of the rebuilding process (decode, fold, COPY rows) / wall time", unit: "%", value: summarize(runs.map((r) => (r.cpuMs / r.ms) * 100)) },
   ];
@@ -1058,6 +1099,33 @@ async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   });
   await new Promise((r) => setTimeout(r, 1_000)); // its seek to the stored offsets
   return child;
+}
+
+/**
+ * `--rebuild-load`: bench/rebuild-load.ts in a process of its own, offering createUser until `stop`;
+ * `result` is what its commands saw.
+ */
+async function startRebuildLoad(env: NodeJS.ProcessEnv): Promise<{ stop(): void; result: Promise<LoadDuringRebuild> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/rebuild-load.ts"], { cwd: ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
+  onCleanup("rebuild load", () => stopChild(child));
+  let out = "";
+  let err = "";
+  child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes("started\n")) resolve();
+    });
+    exited.then((code) => reject(new Error(`rebuild load exited (${code}) before it started:\n${err}`)));
+  });
+  const result = exited.then((code) => {
+    const line = out.trim().split("\n").at(-1) ?? "";
+    if (code !== 0 || !line.startsWith("{")) throw new Error(`rebuild load exited (${code}):\n${err}`);
+    return JSON.parse(line) as LoadDuringRebuild;
+  });
+  result.catch(() => {});
+  return { stop: () => void child.stdin!.end(), result };
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

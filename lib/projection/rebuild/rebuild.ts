@@ -139,6 +139,10 @@ class Cancelled extends Error {}
 /** Progress goes to the caller at most this often; the gap is checked more often. */
 const REPORT_EVERY_MS = 1_000;
 const POLL_MS = 200;
+/** Polls (of POLL_MS / 4) without a new low of the gap before the switch goes ahead from where the replay is. */
+const CLOSE_IN_PATIENCE = 8;
+/** How often the switch looks whether the replay reached the held live positions (each look: one small query). */
+const GAP_POLL_MS = 2;
 
 /** Advisory-lock class of "this process runs the rebuild of this group" ("RBLR"). */
 const RUN_LOCK_CLASS = 0x52424c52;
@@ -206,6 +210,7 @@ async function runLocked(options: RebuildOptions): Promise<RebuildOutcome> {
     run.replay.release();
     run.enter("catching-up");
     await run.catchUp();
+    await run.closeIn();
     const result = await switchTables(run, verified);
     run.endPhase();
     log.info({ status: result.status, message: result.message, phases: run.phases }, "rebuild finished");
@@ -290,6 +295,27 @@ function startRun(options: RebuildOptions) {
         const gap = gapBetween(await storedPositions(db, group, LIVE_SCHEMA), await storedPositions(db, group, REBUILD_SCHEMA));
         if (gap <= closeEnough) return;
         await sleep(POLL_MS);
+      }
+    },
+    /**
+     * Before the switch: as close to the live positions as the replay gets, so that the live
+     * projector is held for as few messages as possible. Returns at no gap; or, once the gap has
+     * not reached a new low for CLOSE_IN_PATIENCE polls (commands arrive about as fast as the
+     * replay follows them), at the next poll that finds it back at its low, or after four times as
+     * many polls whatever it is.
+     */
+    async closeIn(): Promise<void> {
+      let best: bigint | null = null;
+      let stale = 0;
+      for (;;) {
+        await run.report();
+        const gap = gapBetween(await storedPositions(db, group, LIVE_SCHEMA), await storedPositions(db, group, REBUILD_SCHEMA));
+        if (gap === 0n) return;
+        if (best === null || gap < best) {
+          best = gap;
+          stale = 0;
+        } else if (++stale >= CLOSE_IN_PATIENCE && (gap === best || stale >= 4 * CLOSE_IN_PATIENCE)) return;
+        await sleep(POLL_MS / 4);
       }
     },
     /** Polls `done` (reporting progress meanwhile) until it holds. */
@@ -428,6 +454,8 @@ async function switchTables(run: Run, verified: Verified) {
       const heldSince = Date.now();
       // The live projector is held from here: its positions are final for this transaction.
       const live = await storedPositions(tx, group, LIVE_SCHEMA);
+      // Final while the fence is held: the replay runs up to them without waiting for the live projector.
+      run.replay!.follow(live);
       const deadline = Date.now() + fenceTimeoutMs;
       for (;;) {
         const gap = gapBetween(live, await storedPositions(tx, group, REBUILD_SCHEMA));
@@ -436,7 +464,7 @@ async function switchTables(run: Run, verified: Verified) {
           throw new Error(`the rebuild did not reach the live positions within ${fenceTimeoutMs / 1000} s (${gap} messages short)`);
         }
         await run.report();
-        await sleep(20);
+        await sleep(GAP_POLL_MS);
       }
       // Paused, not disconnected: leaving the group takes a while, and the live projector is held.
       await run.replay!.hold();

@@ -18,11 +18,20 @@ import { REBUILD_SCHEMA } from "./shadow-schema";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How long a partition that reached the live projector's position waits before it fetches again: first, and at most. */
+const LIVE_WAIT_FIRST_MS = 20;
+const LIVE_WAIT_MAX_MS = 320;
+/** How often `hold` looks whether the batch in flight is done (the switch may be waiting on it). */
+const HELD_POLL_MS = 2;
+
 export interface ShadowConsumer {
   /** Pauses every partition and waits for the batch in flight. */
   hold(): Promise<void>;
   release(): void;
-  /** Stop at these positions instead of the live projector's (null: follow the live projector again). */
+  /**
+   * Stop at these positions instead of the live projector's (null: follow the live projector again).
+   * A partition waiting for the live projector to move on fetches again at once.
+   */
   follow(positions: Positions | null): void;
   stop(): Promise<void>;
   /** Set when the consumer crashed for good. */
@@ -54,9 +63,10 @@ export async function startShadowConsumer(deps: RebuildReaderDeps): Promise<Shad
   const consumer: Consumer = kafka.consumer({
     groupId: deps.rebuildGroup,
     ...PROJECTION_CONSUMER,
-    // Stopping waits for the fetch in flight: a short long-poll (default 5 s) keeps the end of a
-    // rebuild quick. Busy fetches return at once anyway.
-    maxWaitTimeInMs: 100,
+    // Stopping waits for the fetch in flight, and so does a partition resumed at the switch (it joins
+    // the next fetch): a short long-poll (default 5 s) keeps both quick, with the live projector held
+    // for the second. Busy fetches return at once anyway.
+    maxWaitTimeInMs: 20,
   });
   const admin = lazyAdmin(kafka);
   const partitionsOf = partitionCounts(admin.get);
@@ -65,14 +75,29 @@ export async function startShadowConsumer(deps: RebuildReaderDeps): Promise<Shad
   const batchPool = sqlPoolOf(db, { max: PROJECTOR_CONCURRENCY, connectionTimeoutMs: 10_000 });
   let held = false;
   let inFlight = 0;
+  /**
+   * Partitions that reached the live projector's position: the offset they wait at, how long they
+   * last waited, and the timer that resumes them (undefined once it fired).
+   */
+  const waiting = new Map<string, { topic: string; partition: number; offset: string; wait: number; timer: NodeJS.Timeout | undefined }>();
+  const resumeWaiting = () => {
+    for (const w of waiting.values()) {
+      if (w.timer === undefined) continue;
+      clearTimeout(w.timer);
+      w.timer = undefined;
+      consumer.resume([{ topic: w.topic, partitions: [w.partition] }]);
+    }
+  };
   let target: Positions | null = null;
   let stopped: Promise<void> | null = null;
   const state: ShadowConsumer = {
     failure: null,
     async hold() {
       held = true;
+      for (const w of waiting.values()) clearTimeout(w.timer);
+      waiting.clear();
       consumer.pause(topics.map((topic) => ({ topic })));
-      while (inFlight > 0) await sleep(20);
+      while (inFlight > 0) await sleep(HELD_POLL_MS);
     },
     release() {
       held = false;
@@ -80,6 +105,10 @@ export async function startShadowConsumer(deps: RebuildReaderDeps): Promise<Shad
     },
     follow(positions) {
       target = positions;
+      // Fixed positions (a verification's, or the switch's with the live projector held) need no
+      // wait for the live projector: the partitions paused for it fetch again now. At the switch
+      // that wait (up to LIVE_WAIT_MAX_MS) would be spent with the live projector held.
+      if (positions && !held && !stopped) resumeWaiting();
     },
     stop() {
       stopped ??= consumer
@@ -90,13 +119,27 @@ export async function startShadowConsumer(deps: RebuildReaderDeps): Promise<Shad
     },
   };
 
-  /** Waits a moment before fetching again from `offset` (the live projector's position, not yet passed). */
+  /**
+   * Waits a moment before fetching again from `offset` (the live projector's position, not yet
+   * passed). Usually the live projector is a batch behind the replay on a message just produced,
+   * so the first wait is short; it doubles, up to LIVE_WAIT_MAX_MS, while the live projector stays
+   * at that offset (stopped, or slow), so a replay never polls a stalled projector hard. How far
+   * the replay trails the live projector is what the switch closes with the live projector held.
+   */
   function waitForLive(topic: string, partition: number, offset: string) {
     consumer.seek({ topic, partition, offset });
     consumer.pause([{ topic, partitions: [partition] }]);
-    setTimeout(() => {
+    const key = positionKey(topic, partition);
+    const previous = waiting.get(key);
+    clearTimeout(previous?.timer);
+    const wait = previous?.offset === offset ? Math.min(previous.wait * 2, LIVE_WAIT_MAX_MS) : LIVE_WAIT_FIRST_MS;
+    const timer = setTimeout(() => {
+      // Kept (with its offset and wait) until the partition passes it: the next wait there doubles.
+      waiting.set(key, { topic, partition, offset, wait, timer: undefined });
       if (!held && !stopped) consumer.resume([{ topic, partitions: [partition] }]);
-    }, 250).unref();
+    }, wait);
+    timer.unref();
+    waiting.set(key, { topic, partition, offset, wait, timer });
   }
 
   async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
