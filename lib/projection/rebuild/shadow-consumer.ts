@@ -134,7 +134,7 @@ export async function startShadowConsumer(deps: RebuildReaderDeps): Promise<Shad
     clearTimeout(previous?.timer);
     const wait = previous?.offset === offset ? Math.min(previous.wait * 2, LIVE_WAIT_MAX_MS) : LIVE_WAIT_FIRST_MS;
     const timer = setTimeout(() => {
-      // Kept (with its offset and wait) until the partition passes it: the next wait there doubles.
+      // Kept with its offset and wait: should the partition stop at the same offset again, it waits twice as long.
       waiting.set(key, { topic, partition, offset, wait, timer: undefined });
       if (!held && !stopped) consumer.resume([{ topic, partitions: [partition] }]);
     }, wait);
