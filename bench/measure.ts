@@ -676,6 +676,17 @@ export async function visibilityWatcher(url: string) {
   };
 }
 
+/** When `event` became visible (the watcher's clock), or NaN if not within `timeoutMs`. */
+export function visibleWithin(
+  watcher: Pick<Awaited<ReturnType<typeof visibilityWatcher>>, "visibleAt">,
+  event: { topic: string; partition: number; offset: string },
+  timeoutMs: number,
+): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<number>((resolve) => (timer = setTimeout(() => resolve(Number.NaN), timeoutMs)));
+  return Promise.race([watcher.visibleAt(event.topic, event.partition, event.offset), timeout]).finally(() => clearTimeout(timer));
+}
+
 export async function runCommands(opts: {
   deps: CommandDeps;
   rate: number;
@@ -738,7 +749,7 @@ export async function runCommands(opts: {
     if (!measured || loopDone) return; // loopDone: acknowledged after the loop's time bound
     const e = result.events[0]!;
     visibility.push(
-      Promise.race([opts.watcher.visibleAt(e.topic, e.partition, e.offset), sleep(opts.visibleTimeoutMs).then(() => Number.NaN)]).then((seenAt) => {
+      visibleWithin(opts.watcher, e, opts.visibleTimeoutMs).then((seenAt) => {
         if (Number.isNaN(seenAt)) notVisible++;
         else visible.push(seenAt - at);
       }),

@@ -11,7 +11,7 @@ import type { KafkaConfig } from "@/lib/config";
 import { createDb } from "@/lib/db";
 import { silentLogger } from "@/lib/log";
 import { runRebuild, type PhaseTiming } from "@/lib/projection/rebuild/rebuild";
-import { startCpuProfile } from "./measure";
+import { startCpuProfile, visibleWithin } from "./measure";
 import { hr } from "./stats";
 import { app } from "@/modules";
 import { createUser } from "@/modules/users/application/user-commands";
@@ -100,7 +100,7 @@ export interface LoadDuringRebuild {
  */
 export async function commandsDuring(opts: {
   deps: CommandDeps;
-  watcher: { visibleAt(topic: string, partition: number, offset: string): Promise<number> };
+  watcher: Parameters<typeof visibleWithin>[0];
   rate: number;
   label: string;
   until: Promise<unknown>;
@@ -131,7 +131,7 @@ export async function commandsDuring(opts: {
         async (result) => {
           acks.push(hr() - at);
           const e = result.events[0]!;
-          const seenAt = await Promise.race([opts.watcher.visibleAt(e.topic, e.partition, e.offset), sleep(opts.visibleTimeoutMs ?? 30_000).then(() => Number.NaN)]);
+          const seenAt = await visibleWithin(opts.watcher, e, opts.visibleTimeoutMs ?? 30_000);
           if (Number.isNaN(seenAt)) notVisible++;
           else visible.push(seenAt - at);
         },

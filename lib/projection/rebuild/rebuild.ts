@@ -288,11 +288,15 @@ function startRun(options: RebuildOptions) {
       if (answer === "cancel") throw new Cancelled();
       if (run.replay?.failure) throw run.replay.failure;
     },
+    /** Messages between the replay's stored positions and the live projector's. */
+    async gap(): Promise<bigint> {
+      return gapBetween(await storedPositions(db, group, LIVE_SCHEMA), await storedPositions(db, group, REBUILD_SCHEMA));
+    },
     /** Polls (reporting progress) until the rebuild is within `closeEnough` messages of the live positions. */
     async catchUp(): Promise<void> {
       for (;;) {
         await run.report();
-        const gap = gapBetween(await storedPositions(db, group, LIVE_SCHEMA), await storedPositions(db, group, REBUILD_SCHEMA));
+        const gap = await run.gap();
         if (gap <= closeEnough) return;
         await sleep(POLL_MS);
       }
@@ -309,7 +313,7 @@ function startRun(options: RebuildOptions) {
       let stale = 0;
       for (;;) {
         await run.report();
-        const gap = gapBetween(await storedPositions(db, group, LIVE_SCHEMA), await storedPositions(db, group, REBUILD_SCHEMA));
+        const gap = await run.gap();
         if (gap === 0n) return;
         if (best === null || gap < best) {
           best = gap;
