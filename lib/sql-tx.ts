@@ -89,7 +89,8 @@ function createSqlPool(url: string, options: { max: number; connectionTimeoutMs:
 /** Told of each statement run through `inSqlTransaction`, with its time in milliseconds. */
 export type StatementListener = (text: string, ms: number) => void;
 
-const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+/** An SQL identifier, double-quoted (for names a module declares, never for input). */
+export const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /**
  * `COPY [schema.]table (columns) FROM STDIN`, every name quoted (names a module declares, never

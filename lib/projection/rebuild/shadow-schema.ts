@@ -19,6 +19,7 @@
 import { Prisma } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/command/execute";
 import type { Db } from "@/lib/db";
+import { quoted } from "@/lib/sql-tx";
 
 /** The schema the console and the projector use (Prisma's default). */
 export const LIVE_SCHEMA = "public";
@@ -34,7 +35,6 @@ export const RETIRED_SCHEMA = "read_model_retired";
  * rebuild history) is not derived from the log and stays.
  */
 
-const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const ident = (name: string) => Prisma.raw(quoted(name));
 const qualified = (schema: string, table: string) => Prisma.raw(`"${schema}"."${table}"`);
 
