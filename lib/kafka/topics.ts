@@ -35,7 +35,7 @@ export async function ensureTopics(admin: Admin, config: KafkaConfig, streams: r
     // kafkajs waits for the new topics' leaders, but retries that wait only on LEADER_NOT_AVAILABLE:
     // a busy broker can still answer UNKNOWN_TOPIC_OR_PARTITION for a topic it just created. Asked
     // again, the topics exist (createTopics resolves false) and the checks below wait for them.
-    await withRetry(() => admin.createTopics({
+    await retryWhile(() => admin.createTopics({
       waitForLeaders: true,
       topics: missing.map((topic) => ({
         topic,
@@ -49,22 +49,30 @@ export async function ensureTopics(admin: Admin, config: KafkaConfig, streams: r
       })),
     }), isUnknownTopic);
   }
-  await withRetry(() => assertInfiniteRetention(admin, topics), isUnknownTopic);
+  await retryWhile(() => assertInfiniteRetention(admin, topics), isUnknownTopic);
   return topics;
 }
 
 /**
- * Right after creating topics on a multi-broker cluster, the broker that
- * answers describeConfigs may not know them yet (UNKNOWN_TOPIC_OR_PARTITION):
- * metadata propagates within a second or two, so ask again.
+ * Right after creating topics, the broker that answers describeConfigs may not
+ * know them yet (UNKNOWN_TOPIC_OR_PARTITION): its metadata catches up from the
+ * controller. That takes a second or two on an idle cluster, but a CPU-starved
+ * broker (a CI machine running browsers and other JVMs beside it) was seen to
+ * take longer than the 5 s a fixed ten tries of 500 ms gave it, and the start
+ * failed. So ask again, backing off, until a deadline rather than a count.
  */
-async function withRetry<T>(work: () => Promise<T>, retriable: (error: unknown) => boolean, attempts = 10): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+export async function retryWhile<T>(
+  work: () => Promise<T>,
+  retriable: (error: unknown) => boolean,
+  { deadlineMs = 60_000, firstDelayMs = 250, maxDelayMs = 2_000, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), now = Date.now } = {},
+): Promise<T> {
+  const giveUpAt = now() + deadlineMs;
+  for (let delay = firstDelayMs; ; delay = Math.min(maxDelayMs, delay * 2)) {
     try {
       return await work();
     } catch (error) {
-      if (attempt >= attempts || !retriable(error)) throw error;
-      await new Promise((r) => setTimeout(r, 500));
+      if (!retriable(error) || now() + delay > giveUpAt) throw error;
+      await sleep(delay);
     }
   }
 }
