@@ -80,6 +80,7 @@ test("a rebuild asked for on the health page runs in the projector worker and sw
   const latest = card.getByRole("listitem").first();
   await expect(latest.getByText("switched", { exact: true })).toBeVisible({ timeout: 90_000 });
   await expect(latest).toContainText(/Switched: [\d,]+ rows in \d+ tables, equal to the live model at [\d,]+ messages\./);
+  await expect(latest).toContainText(/New events waited [\d,]+ ms for the swap\./);
   await expect(latest).toContainText(`asked for by ${ADMIN.email}`);
   await latest.getByText("Per-table comparison at the switch offsets").click();
   const comparison = latest.getByRole("table", { name: "Live and rebuilt tables compared" });

@@ -75,7 +75,6 @@ try {
     const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
     const total = outcome.phases.reduce((n, p) => n + p.ms, 0);
     console.log(`took ${seconds(total)}: ${outcome.phases.map((p) => `${p.phase} ${seconds(p.ms)}`).join(", ")}`);
-    if (outcome.status === "switched") console.log(`the live projector was held for ${outcome.liveHeldMs} ms (the switch)`);
   }
   if ("comparison" in outcome) {
     const n = (x: number) => x.toLocaleString("en-US").padStart(12);

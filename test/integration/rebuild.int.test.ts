@@ -118,6 +118,8 @@ describe("rebuild", () => {
 
     expect(outcome.status, outcome.message).toBe("switched");
     expect(outcome.message).toMatch(new RegExp(`^Switched: [\\d,]+ rows in ${app.readModelTables.length} tables, equal to the live model`));
+    // The operator sees how long new events waited for the swap (the pages' pause).
+    expect(outcome.message).toMatch(/ New events waited [\d,]+ ms for the swap\.$/);
     if (outcome.status !== "switched") return;
     expect(outcome.comparison.every((c) => c.equal)).toBe(true);
     expect(outcome.comparison.find((c) => c.table === "users")!.rebuilt.rows).toBeGreaterThanOrEqual(60);

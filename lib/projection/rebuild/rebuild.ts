@@ -475,6 +475,7 @@ async function switchTables(run: Run, verified: Verified) {
       await swapShadowTables(tx, group, run.tables);
       // Open pages refetch everything (lib/live maps this to a resync).
       await tx.$executeRaw`SELECT pg_notify(${READ_MODEL_CHANNEL}, '{"switched":true}')`;
+      const liveHeldMs = Date.now() - heldSince;
       const positions = Object.fromEntries([...live].map(([k, v]) => [k, String(v)]));
       const rows = comparison.reduce((n, c) => n + c.rebuilt.rows, 0);
       const since = gapBetween(live, verified.at);
@@ -482,8 +483,10 @@ async function switchTables(run: Run, verified: Verified) {
         (differing.length
           ? `Switched with differences (accepted): ${describeDifferences(differing)}.`
           : `Switched: ${rows.toLocaleString("en-US")} rows in ${comparison.length} tables, equal to the live model at ${sumPositions(verified.at)} messages.`) +
-        (since > 0n ? ` ${since.toLocaleString("en-US")} later messages applied before the switch.` : "");
-      return { status: "switched", message, comparison, positions, liveHeldMs: Date.now() - heldSince } as const;
+        (since > 0n ? ` ${since.toLocaleString("en-US")} later messages applied before the switch.` : "") +
+        // Measured up to the swap; the commit that releases the fence follows it.
+        ` New events waited ${liveHeldMs.toLocaleString("en-US")} ms for the swap.`;
+      return { status: "switched", message, comparison, positions, liveHeldMs } as const;
     },
     { maxWait: 10_000, timeout: fenceTimeoutMs + 60_000 },
   );
