@@ -1,6 +1,6 @@
 /**
- * Integration-test harness: every test file gets its own database (migrated
- * with the committed migrations), its own topics (a random prefix) and its own
+ * Integration-test harness: every test file gets its own database (a copy of
+ * one migrated with the committed migrations), its own topics (a random prefix) and its own
  * consumer group, on the real PostgreSQL and the real Kafka broker that
  * `npm test` started (TEST_DATABASE_URL, KAFKA_BROKERS).
  */
@@ -8,8 +8,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { expect } from "vitest";
 import { connectAppClients, type AppClients } from "@/infra/app-clients";
 import { foldLog as foldLogWith, readLog, waitUntilCaughtUp, type LogMessage } from "@/infra/log-harness";
-import { createDatabase, databaseUrl } from "@/infra/postgres";
-import { migrateDeploy } from "@/infra/prisma/migrate";
+import { databaseUrl } from "@/infra/postgres";
+import { createMigratedDatabase } from "@/infra/prisma/migrate";
 import { getLogger, silentLogger } from "@/lib/log";
 import { createProjector, type Projector, type ProjectorOptions } from "@/lib/projection/projector";
 import { evolveRole, type RoleState } from "@/modules/roles/domain/role-state";
@@ -35,9 +35,8 @@ process.env.DATA_KEY_ENCRYPTION_KEY ??= randomBytes(32).toString("base64");
 export async function createTestContext(label: string): Promise<TestContext> {
   const id = `${label}_${randomBytes(4).toString("hex")}`.toLowerCase().replace(/[^a-z0-9_]/g, "_");
   const adminUrl = requiredEnv("TEST_DATABASE_URL");
-  await createDatabase(adminUrl, `it_${id}`);
+  await createMigratedDatabase(adminUrl, `it_${id}`);
   const url = databaseUrl(adminUrl, `it_${id}`);
-  await migrateDeploy(url);
   const env = {
     DATABASE_URL: url,
     KAFKA_BROKERS: requiredEnv("KAFKA_BROKERS"),

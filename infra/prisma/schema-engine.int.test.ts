@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertMigrationsMatchSchema, migrateDeploy, runPrisma } from "./migrate";
+import { assertMigrationsMatchSchema, createMigratedDatabase, migrateDeploy, runPrisma } from "./migrate";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../..");
@@ -140,6 +140,21 @@ describe("migrate deploy", () => {
     expect(applied.every((m) => m.finished_at !== null)).toBe(true);
 
     await migrateDeploy(url); // nothing pending: must still succeed
+  });
+
+  it("createMigratedDatabase copies a template holding every migration (the integration tests' databases)", async () => {
+    const url = scratchUrl("copied");
+    const name = new URL(url).pathname.slice(1);
+    await createMigratedDatabase(adminUrl, name);
+    const tables = await query<{ table_name: string }>(url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
+    expect(tables.map((t) => t.table_name).sort()).toEqual(["_prisma_migrations", ...appTables].sort());
+    const applied = await query<{ migration_name: string }>(url, "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL");
+    const onDisk = (await fs.readdir(path.join(repoRoot, "prisma/migrations"), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+    expect(applied.map((m) => m.migration_name).sort()).toEqual(onDisk.sort());
+    // The template is named after the migrations and left whole: no half-built copy remains.
+    const templates = await query<{ datname: string }>(adminUrl, "SELECT datname FROM pg_database WHERE datname LIKE 'migrated\\_%'");
+    expect(templates.some((t) => /^migrated_[0-9a-f]{12}$/.test(t.datname))).toBe(true);
+    expect(templates.filter((t) => t.datname.endsWith("_building"))).toEqual([]);
   });
 
   it("fails with the CLI output when a migration is broken", async () => {
