@@ -85,6 +85,13 @@ export const projectorMetricsPort = (env: Env = process.env): number =>
   parse(z.object({ PROJECTOR_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464) }), env)
     .PROJECTOR_METRICS_PORT;
 
+/**
+ * How much lower than the projector's own the CPU priority of a rebuild it runs is (REBUILD_NICE,
+ * a nice value 0–19, default 10; 0 = the same). On Linux only (workers/rebuild-thread.ts).
+ */
+export const rebuildNice = (env: Env = process.env): number =>
+  parse(z.object({ REBUILD_NICE: z.coerce.number().int().min(0, "0 to 19").max(19, "0 to 19").default(10) }), env).REBUILD_NICE;
+
 const healthSchema = z.object({
   /**
    * A partition with lag whose position has not moved for this long, while a message older

@@ -5,12 +5,14 @@
  * Also runs the read-model rebuilds asked for in the console (one worker claims each),
  * and, with ERASE_DELETED_USERS_AFTER set, the retention erasures (modules/privacy).
  */
-import { databaseUrl, kafkaConfig, projectorMetricsPort } from "@/lib/config";
+import { databaseUrl, kafkaConfig, projectorMetricsPort, rebuildNice } from "@/lib/config";
 import { createDb } from "@/lib/db";
 import { getLogger } from "@/lib/log";
 import { startMetricsServer } from "@/lib/metrics/metrics-server";
 import { createProjector } from "@/lib/projection/projector";
-import { startRebuildPoller } from "@/lib/projection/rebuild/rebuild-jobs";
+import { runInThread } from "@/lib/process/thread";
+import type { RebuildOutcome } from "@/lib/projection/rebuild/rebuild";
+import { startRebuildPoller, type RebuildJob } from "@/lib/projection/rebuild/rebuild-jobs";
 import { stopOnSignals } from "@/lib/process/stop-on-signals";
 import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
 import { createEventAppender } from "@/lib/kafka/producer";
@@ -26,7 +28,17 @@ async function main() {
   const port = projectorMetricsPort();
   const metrics = await startMetricsServer(port, log);
   const projector = createProjector({ db, config, app, logger: log, metricsPort: metrics ? port : null });
-  const rebuilds = startRebuildPoller({ db, config, app, logger: log, runner: `projector ${projector.instanceId}` });
+  // Each rebuild runs in a thread of lower CPU priority: the fold of the whole log stays off the
+  // live projector's event loop and gives way to the console's commands (workers/rebuild-thread.ts).
+  const nice = rebuildNice();
+  const rebuilds = startRebuildPoller({
+    db,
+    config,
+    app,
+    logger: log,
+    runner: `projector ${projector.instanceId}`,
+    execute: (job) => runInThread<RebuildJob, RebuildOutcome>(new URL("./rebuild-thread.ts", import.meta.url), job, { nice }),
+  });
   const retentionMs = retentionFromEnv();
   const keyWriter = retentionMs ? createDb(databaseUrl(), { poolSize: 2 }) : undefined;
   const personalData = createPersonalDataKeys(db, keyWrapperFromEnv(), { writer: keyWriter });

@@ -3,15 +3,17 @@
  * shadow schema while commands and page reads go on, compare at equal
  * offsets, swap atomically, and let the live projector carry on.
  */
+import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "@/lib/log";
+import { runInThread } from "@/lib/process/thread";
 import type { Projector } from "@/lib/projection/projector";
-import { runRebuild, type RebuildPhase } from "@/lib/projection/rebuild/rebuild";
-import { cancelRebuild, requestRebuild, startRebuildPoller } from "@/lib/projection/rebuild/rebuild-jobs";
+import { runRebuild, type RebuildOutcome, type RebuildPhase } from "@/lib/projection/rebuild/rebuild";
+import { cancelRebuild, requestRebuild, startRebuildPoller, type RebuildJob } from "@/lib/projection/rebuild/rebuild-jobs";
 import { tableChecksums } from "@/lib/projection/rebuild/shadow-schema";
 import { createRole } from "@/modules/roles/application/role-commands";
 import { assignRole, createUser, recordLogin, updateUser } from "@/modules/users/application/user-commands";
-import { createTestContext, expectModelEqualsLog, leftoverRebuildSchemas, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
+import { createTestContext, eventually, expectModelEqualsLog, leftoverRebuildSchemas, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
 import { app } from "@/modules";
 
 let t: TestContext;
@@ -232,8 +234,22 @@ describe("rebuild", () => {
     });
     await expect(cancelRebuild(t.db, group, waiting.id, "ops@example.com")).rejects.toThrow("has already finished");
 
-    // A projector worker's poller claims the next one and records progress and the outcome.
-    const poller = startRebuildPoller({ db: t.db, config: t.config, app, kafka: t.kafka, logger: silentLogger, runner: "test-worker", intervalMs: 100 });
+    // A projector worker's poller claims the next one and records progress and the outcome; it runs
+    // it as the projector worker does, in a thread of lower priority (workers/rebuild-thread.ts).
+    const threadNices = new Set<number>();
+    const poller = startRebuildPoller({
+      db: t.db,
+      config: t.config,
+      app,
+      logger: silentLogger,
+      runner: "test-worker",
+      intervalMs: 100,
+      execute: (job) =>
+        runInThread<RebuildJob, RebuildOutcome>(new URL("../../workers/rebuild-thread.ts", import.meta.url), job, {
+          nice: 10,
+          env: { ...process.env, ...t.env, LOG_LEVEL: process.env.DEBUG_PROJECTOR ? "info" : "warn" },
+        }),
+    });
     try {
       const request = await requestRebuild(t.db, { group, requestedBy: "ops@example.com", acceptDifferences: false });
       const deadline = Date.now() + 120_000;
@@ -243,6 +259,7 @@ describe("rebuild", () => {
         if (row.status === "running") {
           sawRunning = true;
           expect(row.runner).toBe("test-worker");
+          for (const n of taskNices()) threadNices.add(n);
         }
         await new Promise((r) => setTimeout(r, 50));
         row = await t.db.readModelRebuild.findUniqueOrThrow({ where: { id: request.id } });
@@ -254,9 +271,42 @@ describe("rebuild", () => {
       expect(row.eventsDone).toBe(row.eventsTotal);
       expect(row.finishedAt).not.toBeNull();
       expect(row.checksums).toHaveLength(app.readModelTables.length);
+      // While it ran, one thread of this process ran 10 below the main thread's priority (Linux).
+      if (process.platform === "linux") expect([...threadNices]).toContain(Math.min(19, taskNices()[0]! + 10));
     } finally {
       await poller.stop();
     }
     await expectModelEqualsLog(t);
+
+    // A runner that ends without an outcome (its thread died) leaves the job failed, not running.
+    const dying = startRebuildPoller({
+      db: t.db,
+      config: t.config,
+      app,
+      logger: silentLogger,
+      runner: "test-worker",
+      intervalMs: 100,
+      execute: async () => {
+        throw new Error("the thread stopped (exit code 1) before it answered");
+      },
+    });
+    try {
+      const request = await requestRebuild(t.db, { group, requestedBy: "ops@example.com", acceptDifferences: false });
+      const row = await eventually(
+        () => t.db.readModelRebuild.findUniqueOrThrow({ where: { id: request.id } }),
+        (r) => r.status === "failed",
+      );
+      expect(row).toMatchObject({ status: "failed", message: "Failed: the thread stopped (exit code 1) before it answered" });
+      expect(row.finishedAt).not.toBeNull();
+    } finally {
+      await dying.stop();
+    }
   }, 180_000);
 });
+
+/** The nice value of each thread of this process, the main thread first (/proc/self/task/<tid>/stat, field 19). */
+function taskNices(): number[] {
+  const niceOf = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1]!.split(" ")[16]);
+  const others = readdirSync("/proc/self/task").filter((tid) => tid !== String(process.pid));
+  return [niceOf(String(process.pid)), ...others.map(niceOf)];
+}

@@ -138,10 +138,18 @@ export async function executeRebuild(
       },
     });
   } catch (error) {
-    outcome = { status: "failed", message: `Failed: ${error instanceof Error ? error.message : String(error)}` };
+    outcome = failed(error);
   }
+  await recordOutcome(db, job.id, outcome);
+  return outcome;
+}
+
+const failed = (error: unknown): RebuildOutcome => ({ status: "failed", message: `Failed: ${error instanceof Error ? error.message : String(error)}` });
+
+/** The job's row says how it ended. */
+async function recordOutcome(db: Db, id: bigint, outcome: RebuildOutcome): Promise<void> {
   await db.readModelRebuild.update({
-    where: { id: job.id },
+    where: { id },
     data: {
       status: outcome.status,
       phase: null,
@@ -153,7 +161,6 @@ export async function executeRebuild(
       ...(outcome.status === "switched" ? switchedCounts(outcome.positions) : {}),
     },
   });
-  return outcome;
 }
 
 function switchedCounts(positions: Record<string, string>) {
@@ -178,8 +185,15 @@ export async function rebuildNow(
  * For the projector worker: every few seconds, claim and run a requested
  * rebuild (one at a time in this process). `stop()` waits for a run in
  * progress to end (the worker's shutdown cancels it through the row first).
+ * `execute` runs a claimed job elsewhere (the projector worker: in a thread of
+ * lower priority, workers/rebuild-thread.ts); it must record the outcome as
+ * `executeRebuild` does. If it fails instead (the thread died), the row is
+ * marked failed here, so the job does not wait for its heartbeat to go stale.
  */
-export function startRebuildPoller(deps: RebuildRunDeps & { runner: string; intervalMs?: number }) {
+export function startRebuildPoller(
+  deps: RebuildRunDeps & { runner: string; intervalMs?: number; execute?: (job: RebuildJob) => Promise<RebuildOutcome> },
+) {
+  const execute = deps.execute ?? ((job: RebuildJob) => executeRebuild(deps, job));
   const group = deps.config.PROJECTOR_GROUP_ID;
   let running: Promise<unknown> | null = null;
   let current: bigint | null = null;
@@ -189,10 +203,17 @@ export function startRebuildPoller(deps: RebuildRunDeps & { runner: string; inte
     if (!job) return;
     current = job.id;
     deps.logger.info({ rebuildId: String(job.id) }, "rebuild claimed");
-    running = executeRebuild(deps, job).finally(() => {
-      running = null;
-      current = null;
-    });
+    running = execute(job)
+      .catch(async (error: unknown) => {
+        deps.logger.error({ err: error, rebuildId: String(job.id) }, "rebuild stopped without an outcome");
+        await recordOutcome(deps.db, job.id, failed(error)).catch((e: unknown) =>
+          deps.logger.warn({ err: e, rebuildId: String(job.id) }, "could not record the rebuild as failed; its heartbeat goes stale instead"),
+        );
+      })
+      .finally(() => {
+        running = null;
+        current = null;
+      });
   };
   const timer = setInterval(() => {
     tick().catch((error: unknown) => deps.logger.warn({ err: error }, "could not check for rebuild requests"));
