@@ -4,6 +4,8 @@
  * has caught up, so it replays the whole backlog into a shadow schema, builds
  * the indexes, compares every table at equal offsets and switches.
  */
+import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Kafka } from "kafkajs";
 import type { CommandDeps } from "@/lib/command/execute";
@@ -11,6 +13,7 @@ import type { KafkaConfig } from "@/lib/config";
 import { createDb } from "@/lib/db";
 import { silentLogger } from "@/lib/log";
 import { runRebuild, type PhaseTiming } from "@/lib/projection/rebuild/rebuild";
+import { requestRebuild } from "@/lib/projection/rebuild/rebuild-jobs";
 import { startCpuProfile, visibleWithin } from "./measure";
 import { hr } from "./stats";
 import { app } from "@/modules";
@@ -77,6 +80,61 @@ export async function measureRebuild(opts: {
     };
   } finally {
     await stopProfile?.().catch(() => {});
+    await db.$disconnect();
+  }
+}
+
+/**
+ * `--rebuild-by-worker`: the rebuild asked of the running projector worker through its row, as the
+ * console asks it (requestRebuild), so it runs where the console's rebuilds run: in the live
+ * projector's process (in a thread of lower priority since 12-02). Timed from the worker's claim
+ * to its outcome; the phases and the bulk path's size come from the worker's log lines; `cpuMs` is
+ * the whole worker's CPU, the live projector's included, and the heap is not measured.
+ */
+export async function rebuildByWorker(opts: { url: string; group: string; worker: ChildProcess }): Promise<RebuildRun> {
+  const db = createDb(opts.url);
+  const lines: Array<Record<string, unknown>> = [];
+  let partial = "";
+  const onData = (chunk: Buffer) => {
+    const text = partial + chunk.toString();
+    const complete = text.split("\n");
+    partial = complete.pop() ?? "";
+    for (const line of complete) if (line.startsWith("{")) lines.push(JSON.parse(line) as Record<string, unknown>);
+  };
+  opts.worker.stdout!.on("data", onData);
+  const cpu = () => {
+    const fields = readFileSync(`/proc/${opts.worker.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in ticks of 10 ms
+  };
+  try {
+    const cpu0 = cpu();
+    const { id } = await requestRebuild(db, { group: opts.group, requestedBy: "bench", acceptDifferences: false });
+    const active = ["requested", "running"];
+    let row = await db.readModelRebuild.findUniqueOrThrow({ where: { id } });
+    while (active.includes(row.status)) {
+      await sleep(100);
+      row = await db.readModelRebuild.findUniqueOrThrow({ where: { id } });
+    }
+    const cpuMs = cpu() - cpu0;
+    if (row.status !== "switched") throw new Error(`rebuild #${id} ${row.status}: ${row.message}`);
+    const ours = (msg: string) => lines.find((l) => l.msg === msg && String(l.rebuildGroup).endsWith(`.rebuild.${id}`));
+    for (let waited = 0; !ours("rebuild finished") && waited < 5_000; waited += 50) await sleep(50);
+    const phases = (ours("rebuild finished")?.phases ?? []) as PhaseTiming[];
+    const events = Number(row.eventsDone);
+    const replayMs = phases.filter((p) => p.phase === "catching-up").reduce((n, p) => n + p.ms, 0);
+    const held = /New events waited ([\d,]+) ms/.exec(row.message ?? "")?.[1];
+    return {
+      events,
+      ms: row.finishedAt!.getTime() - row.startedAt!.getTime(),
+      replayRate: replayMs > 0 ? (events / replayMs) * 1000 : Number.NaN,
+      phases,
+      liveHeldMs: held ? Number(held.replace(/,/g, "")) : Number.NaN,
+      bulkMessages: Number(ours("bulk load up to the live positions")?.messages ?? 0),
+      cpuMs,
+      peakHeapMb: Number.NaN,
+    };
+  } finally {
+    opts.worker.stdout!.off("data", onData);
     await db.$disconnect();
   }
 }

@@ -23,6 +23,9 @@
  *          --rebuild-load N (createUser/s offered during each rebuild of --rebuild-only, by a process of
  *            its own, with the real projector worker keeping the live model up to date: the switch
  *            then holds a projector that has work to do)
+ *          --rebuild-by-worker (with --rebuild-load: each rebuild is asked of that projector worker, as
+ *            the console asks it, and runs there beside the live projector, REBUILD_NICE as set;
+ *            without it, this process runs the rebuild)
  *          --capacity (only the command capacity curve, bench/capacity.ts: createUser in an open loop at
  *            each offered rate, lowest first, --duration S each after a 5 s warm-up, beside a plain Prisma
  *            insert at the same rate, with the projector worker running; the capacity is the highest
@@ -79,7 +82,7 @@ import {
 } from "./measure";
 import { fmt, hr, summarize, type Summary } from "./stats";
 import { PROJECTOR_CONCURRENCY } from "@/lib/projection/projector";
-import { measureRebuild, type LoadDuringRebuild, type RebuildRun } from "./rebuild-run";
+import { measureRebuild, rebuildByWorker, type LoadDuringRebuild, type RebuildRun } from "./rebuild-run";
 import { app } from "@/modules";
 import { measureAccessReview, type AccessReviewRun } from "./access-review";
 import { measureRoleDeletion, roleDeletionReport } from "./role-deletion";
@@ -144,6 +147,7 @@ function parseFlags(argv: string[]) {
     rebuildPerBatch: has("rebuild-per-batch"),
     /** createUser/s offered during each rebuild of --rebuild-only, the projector worker applying them (0: a quiet rebuild). */
     rebuildLoad: num("rebuild-load", 0),
+    rebuildByWorker: has("rebuild-by-worker"),
     capacity: has("capacity"),
     capacityRates: rates("capacity-rates", DEFAULT_CAPACITY_RATES),
   };
@@ -463,7 +467,8 @@ async function main() {
   log(`backlog: ${produced.toLocaleString()} user events + ${roles.length} role events in Kafka (${((hr() - t) / 1000).toFixed(1)} s)`);
   if (flags.rebuildOnly) {
     await producer.disconnect();
-    const load = flags.rebuildLoad > 0 ? { rate: flags.rebuildLoad, env: { ...process.env, ...env } } : undefined;
+    const load = flags.rebuildLoad > 0 ? { rate: flags.rebuildLoad, env: { ...process.env, ...env }, byWorker: flags.rebuildByWorker } : undefined;
+    if (flags.rebuildByWorker && !load) throw new Error("--rebuild-by-worker needs --rebuild-load N (the worker it asks runs with the load)");
     const rows = await rebuildOnly({ dbs, kafka, admin, config, topics, spec, runs: flags.runs, runHex, timeoutMs: remainingMs(), bulk: !flags.rebuildPerBatch, profile: flags.profile, load });
     const loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
     console.log(`\nLoad average at start ${machine.loadAverageAtStart.join(" ")}, at end ${loadAtEnd.join(" ")}; ${flags.runs} runs; ${((Date.now() - startedAt.getTime()) / 60000).toFixed(1)} min\n`);
@@ -966,7 +971,7 @@ async function rebuildOnly(opts: {
    * Commands during each rebuild: the real projector worker keeps the live model (the one being
    * rebuilt) up to date, and createUser is offered at `rate` per second until the rebuild ends.
    */
-  load?: { rate: number; env: NodeJS.ProcessEnv };
+  load?: { rate: number; env: NodeJS.ProcessEnv; byWorker: boolean };
 }): Promise<Row[]> {
   const { dbs, runHex } = opts;
   const group = `bench-rm-${runHex}-0`;
@@ -982,7 +987,10 @@ async function rebuildOnly(opts: {
   const copies: Array<Awaited<ReturnType<typeof runRawCopy>>> = [];
   for (let i = 0; i < opts.runs; i++) {
     const during = opts.load ? await startRebuildLoad({ ...opts.load.env, DATABASE_URL: url, REBUILD_LOAD_RATE: String(opts.load.rate), REBUILD_LOAD_LABEL: `${runHex}-${i}` }) : null;
-    const rebuilt = await measureRebuild({ url, config, kafka: opts.kafka, bulk: opts.bulk, profile: opts.profile && i === 0 }).finally(() => during?.stop());
+    const rebuilt = await (worker && opts.load?.byWorker
+      ? rebuildByWorker({ url, group, worker })
+      : measureRebuild({ url, config, kafka: opts.kafka, bulk: opts.bulk, profile: opts.profile && i === 0 })
+    ).finally(() => during?.stop());
     runs.push(rebuilt);
     if (during) {
       const load = await during.result;
@@ -1002,7 +1010,9 @@ async function rebuildOnly(opts: {
       `rebuild run ${i + 1}: ${rebuilt.events.toLocaleString()} events in ${(rebuilt.ms / 1000).toFixed(1)} s: ` +
         rebuilt.phases.map((p) => `${p.phase} ${(p.ms / 1000).toFixed(1)} s`).join(", ") +
         `; live projector held ${rebuilt.liveHeldMs} ms; ${rebuilt.bulkMessages.toLocaleString()} messages by the bulk path; ` +
-        `this process's CPU ${(rebuilt.cpuMs / 1000).toFixed(1)} s; V8 heap up to ${Math.round(rebuilt.peakHeapMb)} MB above its start`,
+        (opts.load?.byWorker
+          ? `the projector worker's CPU (live projector included) ${(rebuilt.cpuMs / 1000).toFixed(1)} s`
+          : `this process's CPU ${(rebuilt.cpuMs / 1000).toFixed(1)} s; V8 heap up to ${Math.round(rebuilt.peakHeapMb)} MB above its start`),
     );
     const copyDb = `bench_copy_${runHex}_${i}`;
     const copy = await runRawCopy({ url: await dbs.fresh(copyDb), spec: opts.spec });
@@ -1047,7 +1057,7 @@ async function rebuildOnly(opts: {
         ]
       : []),
     { figure: "  (reference) the replay's rate", unit: "events/s", value: summarize(runs.map((r) => r.replayRate)) },
-    { figure: "  (profile) CPU of the rebuilding process (decode, fold, COPY rows) / wall time", unit: "%", value: summarize(runs.map((r) => (r.cpuMs / r.ms) * 100)) },
+    { figure: opts.load?.byWorker ? "  (profile) CPU of the projector worker (the rebuild's thread and the live projector) / wall time" : "  (profile) CPU of the rebuilding process (decode, fold, COPY rows) / wall time", unit: "%", value: summarize(runs.map((r) => (r.cpuMs / r.ms) * 100)) },
   ];
 }
 
