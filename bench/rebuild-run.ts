@@ -87,7 +87,7 @@ export async function measureRebuild(opts: {
 /**
  * `--rebuild-by-worker`: the rebuild asked of the running projector worker through its row, as the
  * console asks it (requestRebuild), so it runs where the console's rebuilds run: in the live
- * projector's process (in a thread of lower priority since 12-02). Timed from the worker's claim
+ * projector's process (in a thread of its own since 12-02). Timed from the worker's claim
  * to its outcome; the phases and the bulk path's size come from the worker's log lines; `cpuMs` is
  * the whole worker's CPU, the live projector's included, and the heap is not measured.
  */

@@ -28,8 +28,8 @@ async function main() {
   const port = projectorMetricsPort();
   const metrics = await startMetricsServer(port, log);
   const projector = createProjector({ db, config, app, logger: log, metricsPort: metrics ? port : null });
-  // Each rebuild runs in a thread of lower CPU priority: the fold of the whole log stays off the
-  // live projector's event loop and gives way to the console's commands (workers/rebuild-thread.ts).
+  // Each rebuild runs in a thread of its own: the fold of the whole log stays off the live
+  // projector's event loop (workers/rebuild-thread.ts); REBUILD_NICE can lower its priority.
   const nice = rebuildNice();
   const rebuilds = startRebuildPoller({
     db,

@@ -1,12 +1,13 @@
 /**
- * One piece of long, CPU-heavy work in a worker thread of this process, at a lower CPU
- * priority than the rest of it: a read-model rebuild's fold next to the live projector.
+ * One piece of long, CPU-heavy work in a worker thread of this process, optionally at a lower
+ * CPU priority than the rest of it: a read-model rebuild's fold next to the live projector.
  *
  * Why a thread: the work's JavaScript no longer shares the event loop of what the process is
- * for (the live projector's batches, its heartbeats, its metrics), and on Linux the nice value
- * is a per-thread attribute (setpriority(2), "BUGS"), so the thread alone can yield the CPU to
- * the console, the broker and the live projector when they want it, and still take every cycle
- * nobody else wants. Elsewhere (macOS, Windows) the priority is per process and is left alone.
+ * for (the live projector's batches, its heartbeats, its metrics). And on Linux the nice value
+ * is a per-thread attribute (setpriority(2), "BUGS"), so the thread alone can be made to yield
+ * the CPU to others while still taking every cycle nobody else wants. Elsewhere (macOS, Windows)
+ * the priority is per process and is left alone. A lower priority has its price: a lock the
+ * thread holds is held longer when it is starved (a rebuild's switch holds the live projector).
  *
  * The thread talks to the world itself (its own database pool and Kafka clients); it hands back
  * one structured-clonable answer. A nice value can only be raised by an unprivileged process,

@@ -235,7 +235,8 @@ describe("rebuild", () => {
     await expect(cancelRebuild(t.db, group, waiting.id, "ops@example.com")).rejects.toThrow("has already finished");
 
     // A projector worker's poller claims the next one and records progress and the outcome; it runs
-    // it as the projector worker does, in a thread of lower priority (workers/rebuild-thread.ts).
+    // it as the projector worker does, in a thread of its own (workers/rebuild-thread.ts), here
+    // with REBUILD_NICE=10 to see that the thread's priority, and only the thread's, is lowered.
     const threadNices = new Set<number>();
     const poller = startRebuildPoller({
       db: t.db,

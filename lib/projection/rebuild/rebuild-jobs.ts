@@ -186,7 +186,7 @@ export async function rebuildNow(
  * rebuild (one at a time in this process). `stop()` waits for a run in
  * progress to end (the worker's shutdown cancels it through the row first).
  * `execute` runs a claimed job elsewhere (the projector worker: in a thread of
- * lower priority, workers/rebuild-thread.ts); it must record the outcome as
+ * its own, workers/rebuild-thread.ts); it must record the outcome as
  * `executeRebuild` does. If it fails instead (the thread died), the row is
  * marked failed here, so the job does not wait for its heartbeat to go stale.
  */
