@@ -238,19 +238,14 @@ describe("rebuild", () => {
     // it as the projector worker does, in a thread of its own (workers/rebuild-thread.ts), here
     // with REBUILD_NICE=10 to see that the thread's priority, and only the thread's, is lowered.
     const threadNices = new Set<number>();
-    const poller = startRebuildPoller({
-      db: t.db,
-      config: t.config,
-      app,
-      logger: silentLogger,
-      runner: "test-worker",
-      intervalMs: 100,
-      execute: (job) =>
-        runInThread<RebuildJob, RebuildOutcome>(new URL("../../workers/rebuild-thread.ts", import.meta.url), job, {
-          nice: 10,
-          env: { ...process.env, ...t.env, LOG_LEVEL: process.env.DEBUG_PROJECTOR ? "info" : "warn" },
-        }),
-    });
+    const pollerRunning = (execute: (job: RebuildJob) => Promise<RebuildOutcome>) =>
+      startRebuildPoller({ db: t.db, config: t.config, app, logger: silentLogger, runner: "test-worker", intervalMs: 100, execute });
+    const poller = pollerRunning((job) =>
+      runInThread<RebuildJob, RebuildOutcome>(new URL("../../workers/rebuild-thread.ts", import.meta.url), job, {
+        nice: 10,
+        env: { ...process.env, ...t.env, LOG_LEVEL: process.env.DEBUG_PROJECTOR ? "info" : "warn" },
+      }),
+    );
     try {
       const request = await requestRebuild(t.db, { group, requestedBy: "ops@example.com", acceptDifferences: false });
       const deadline = Date.now() + 120_000;
@@ -280,16 +275,8 @@ describe("rebuild", () => {
     await expectModelEqualsLog(t);
 
     // A runner that ends without an outcome (its thread died) leaves the job failed, not running.
-    const dying = startRebuildPoller({
-      db: t.db,
-      config: t.config,
-      app,
-      logger: silentLogger,
-      runner: "test-worker",
-      intervalMs: 100,
-      execute: async () => {
-        throw new Error("the thread stopped (exit code 1) before it answered");
-      },
+    const dying = pollerRunning(async () => {
+      throw new Error("the thread stopped (exit code 1) before it answered");
     });
     try {
       const request = await requestRebuild(t.db, { group, requestedBy: "ops@example.com", acceptDifferences: false });
