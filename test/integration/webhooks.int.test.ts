@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import pg from "pg";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localKeyWrapper } from "@/lib/crypto/key-wrapper";
@@ -38,6 +39,8 @@ const received: Received[] = [];
 /** Per route: how to answer the n-th request (1-based); default 200. */
 const behaviour = new Map<string, (n: number) => number>();
 const counts = new Map<string, number>();
+/** Per route: work done before the answer (e.g. taking a lock), awaited. */
+const onRequest = new Map<string, () => Promise<void>>();
 // The run's key-encryption key (test/integration.ts): it wraps the webhook secrets and the
 // personal-data keys the sender decrypts payloads with, as one deployment's single KEK does.
 const kek = Buffer.from(process.env.DATA_KEY_ENCRYPTION_KEY!, "base64");
@@ -74,10 +77,11 @@ beforeAll(async () => {
   receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
+    req.on("end", async () => {
       const route = (req.url ?? "/").slice(1);
       const n = (counts.get(route) ?? 0) + 1;
       counts.set(route, n);
+      await onRequest.get(route)?.();
       const status = behaviour.get(route)?.(n) ?? 200;
       const body = Buffer.concat(chunks).toString("utf8");
       if (status === 200) {
@@ -228,6 +232,38 @@ describe("webhooks", () => {
     const byAddress = await post(`${base}/never`, {}, "{}", strictPost);
     expect(byAddress).toMatchObject({ ok: false, error: "refused: 127.0.0.1 is a loopback, private or link-local address" });
     expect(counts.get("never")).toBeUndefined();
+  });
+
+  it("does not send a delivery again while its own request is still being recorded, even after its lease ran out", async () => {
+    // The receiver answers 200 only after a transaction here holds the delivery's row (FOR KEY
+    // SHARE): the worker's DELETE of the delivered row waits, past the 3 s lease (2 × 1 s timeout
+    // + 1 s), as a worker starved of CPU or of its database would. The row's lease is then out;
+    // the same worker must not claim and send it again.
+    const holder = new pg.Client({ connectionString: t.env.DATABASE_URL });
+    await holder.connect();
+    let held = false;
+    behaviour.set("slow-record", () => 200);
+    const sub = await subscribe("slow-record", ["UserCreated"]);
+    onRequest.set("slow-record", async () => {
+      if (held) return;
+      held = true;
+      await holder.query("BEGIN");
+      await holder.query("SELECT id FROM webhook_deliveries WHERE subscription_id = $1 FOR KEY SHARE", [sub.id]);
+    });
+    try {
+      await createUser(t.deps, t.ctx, { email: `slow-record-${t.id}@example.com`, name: "Slow Record" });
+      await eventually(async () => to("slow-record"), (r) => r.length >= 1, 20_000);
+      // Past the lease, and several polls of the claim loop.
+      await new Promise((r) => setTimeout(r, 4_500));
+      expect(counts.get("slow-record")).toBe(1);
+    } finally {
+      if (held) await holder.query("COMMIT");
+      await holder.end();
+    }
+    // Released, the outcome is recorded once: the row is gone and one attempt is logged.
+    await eventually(() => t.db.webhookDelivery.count({ where: { subscriptionId: sub.id } }), (n) => n === 0, 10_000);
+    expect(await t.db.webhookAttempt.count({ where: { subscriptionId: sub.id } })).toBe(1);
+    expect(counts.get("slow-record")).toBe(1);
   });
 
   it("loses nothing when its worker process is SIGKILLed mid-stream and restarted; repeats stay within the requests in flight", async () => {

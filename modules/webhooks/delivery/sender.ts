@@ -80,6 +80,13 @@ export function createSender(options: SenderOptions): Sender {
   const pollMs = options.pollMs ?? 250;
   const retry = { initialMs: config.WEBHOOKS_RETRY_INITIAL_MS, maxMs: config.WEBHOOKS_RETRY_MAX_MS, attemptTimeoutMs: config.WEBHOOKS_TIMEOUT_MS };
   const inFlight = new Set<Promise<void>>();
+  /**
+   * The rows this process is delivering, until their outcome is recorded. Its own claims pass them
+   * by, and count them against their subscription's concurrency, even once their lease has run
+   * out: a lease bounds the request, not the reading before it or the recording after it, which a
+   * process starved of CPU or of its database can stretch past the lease (the row went out twice).
+   */
+  const delivering = new Set<bigint>();
   const stopSignal = new AbortController();
   let wake: (() => void) | null = null;
   let loop: Promise<void> | null = null;
@@ -90,9 +97,11 @@ export function createSender(options: SenderOptions): Sender {
   async function claim(room: number): Promise<ClaimedRow[]> {
     const perSubscription = config.WEBHOOKS_CONCURRENCY_PER_SUBSCRIPTION;
     const lease = `${leaseMs(config)} milliseconds`;
+    const mine = [...delivering];
     return db.$queryRaw<ClaimedRow[]>`
       WITH leased AS (
-        SELECT subscription_id, count(*)::int AS n FROM webhook_deliveries WHERE leased_until > now() GROUP BY subscription_id
+        SELECT subscription_id, count(*)::int AS n FROM webhook_deliveries
+        WHERE leased_until > now() OR id = ANY(${mine}::bigint[]) GROUP BY subscription_id
       ), heads AS (
         SELECT d.id, d.subscription_id,
           row_number() OVER (PARTITION BY d.subscription_id ORDER BY d.next_attempt_at, d.id) AS rn
@@ -100,6 +109,7 @@ export function createSender(options: SenderOptions): Sender {
         JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.status = 'active'
         WHERE d.next_attempt_at <= now()
           AND (d.leased_until IS NULL OR d.leased_until < now())
+          AND NOT (d.id = ANY(${mine}::bigint[]))
           AND NOT EXISTS (
             SELECT 1 FROM webhook_deliveries e
             WHERE e.subscription_id = d.subscription_id AND e.aggregate_id = d.aggregate_id
@@ -253,9 +263,11 @@ export function createSender(options: SenderOptions): Sender {
         }
       }
       for (const row of claimed) {
+        delivering.add(row.id);
         const work: Promise<void> = deliver(row)
           .catch((error: unknown) => log.error({ err: error, eventId: row.event_id }, "delivery crashed; the lease expires and it is sent again"))
           .finally(() => {
+            delivering.delete(row.id);
             inFlight.delete(work);
             wake?.();
           });
