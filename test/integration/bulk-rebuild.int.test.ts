@@ -115,8 +115,9 @@ describe("bulk rebuild", () => {
         written++;
       }
     })();
-    // The COPYs froze what they wrote: the index builds' ANALYZE found every page all-visible (and
-    // autovacuum, off on the shadow tables until the switch, changed nothing since).
+    // The COPYs froze what they wrote: the index builds' ANALYZE found all-visible pages, which
+    // nothing else makes before a VACUUM (and autovacuum is off on the shadow tables until the
+    // switch). Not necessarily every page: one CI run under load counted 10 of user_events' 18.
     let shadowPages: Array<{ table: string; pages: number; visible: number }> = [];
     const bulk = await rebuild({
       runId: "bulk",
@@ -132,7 +133,7 @@ describe("bulk rebuild", () => {
     expectSwitchedEqual(bulk);
     const filled = shadowPages.filter((s) => s.pages > 0);
     expect(filled.map((s) => s.table)).toEqual(expect.arrayContaining(["users", "user_events", "user_roles", "role_membership_intervals"]));
-    for (const s of filled) expect(s, s.table).toMatchObject({ visible: s.pages });
+    for (const s of filled) expect(s.visible, s.table).toBeGreaterThan(0);
     expect(bulk.status === "switched" && bulk.bulkMessages).toBeGreaterThan(150);
     expect(written).toBeGreaterThan(0);
     expect(await leftoverRebuildSchemas(t)).toEqual([]);
