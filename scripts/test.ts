@@ -7,7 +7,7 @@
  * Every stage runs even when an earlier one failed (one run shows every
  * problem); the exit code is non-zero if any failed. Stages that do not depend
  * on each other run side by side, to use both cores of a small machine: the
- * unit tests while the servers start; then, on the same servers, the
+ * static checks beside the servers' start and the unit tests; then, on the same servers, the
  * integration tests beside the end-to-end tests (each in databases, topics and
  * consumer groups of its own). Each process's lines carry its name ([tsc], [integration],
  * [playwright], ...), so interleaved output still reads.
@@ -85,16 +85,20 @@ rmSync(resultsDir, { recursive: true, force: true });
 if (want("static") || want("unit") || want("integration") || want("e2e") || want("lifecycle")) {
   await stage("prisma generate", () => runToEnd("generate", bin("prisma"), ["generate"]));
 }
-if (want("static")) {
-  // Next's route types first (what `next build` would check), so tsc checks them too and the
-  // end-to-end stage's build need not type-check again (NEXT_SKIP_BUILD_TYPECHECK, next.config.js).
-  // One after the other: side by side, on 2 cores, the two took longer than in turn.
-  await stage("typecheck", async () => {
-    await runToEnd("typegen", bin("next"), ["typegen"]);
-    await runToEnd("tsc", bin("tsc"), ["--noEmit"]);
-  });
-  await stage("lint", () => runToEnd("eslint", bin("eslint"), ["--max-warnings=0", "."]));
-}
+// The static checks keep one core busy (tsc, then eslint: each single-threaded, and side by side
+// on 2 cores the two took longer than in turn). The servers start and the unit tests run on the
+// other core meanwhile; the test tracks begin once all three are done.
+const staticChecks = want("static")
+  ? (async () => {
+      // Next's route types first (what `next build` would check), so tsc checks them too and the
+      // end-to-end stage's build need not type-check again (NEXT_SKIP_BUILD_TYPECHECK, next.config.js).
+      await stage("typecheck", async () => {
+        await runToEnd("typegen", bin("next"), ["typegen"]);
+        await runToEnd("tsc", bin("tsc"), ["--noEmit"]);
+      });
+      await stage("lint", () => runToEnd("eslint", bin("eslint"), ["--max-warnings=0", "."]));
+    })()
+  : Promise.resolve();
 
 let infra: Infra | undefined;
 // The unit tests run while PostgreSQL and Kafka start (they need neither).
@@ -119,6 +123,7 @@ if (want("integration") || want("e2e") || want("lifecycle")) {
 }
 
 await unitTests;
+await staticChecks;
 
 if (infra) {
   const adminUrl = infra.databaseUrl;
