@@ -19,7 +19,18 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["**/*.int.test.ts"],
-          exclude: ["node_modules/**", ".data/**"],
+          exclude: ["node_modules/**", ".data/**", "infra/prisma/**"],
+          testTimeout: 90_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        // The offline Prisma toolchain (infra/prisma) against PostgreSQL alone: scripts/test.ts runs
+        // it in the other track than the integration tests, to even out the two.
+        resolve: { alias },
+        test: {
+          name: "prisma",
+          include: ["infra/prisma/**/*.int.test.ts"],
           testTimeout: 90_000,
           hookTimeout: 120_000,
         },
