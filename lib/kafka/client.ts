@@ -5,6 +5,8 @@
 import { readFileSync } from "node:fs";
 import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type SASLOptions } from "kafkajs";
 import type { KafkaConfig } from "@/lib/config";
+// Before any client connects: kafkajs' idle connections otherwise spin a 1 ms timer each.
+import "./request-queue-fix";
 
 const KAFKAJS_LOG_LEVELS: Record<string, logLevel> = {
   nothing: logLevel.NOTHING,
