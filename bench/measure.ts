@@ -738,6 +738,7 @@ export async function runCommands(opts: {
   recordSteps = false;
   const serialSteps = Object.fromEntries([...steps].map(([step, ms]) => [step, percentile(ms, 50)])) as Partial<Record<CommandStep, number>>;
   const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
   // The loop times the acknowledgement; the wait for the read model runs beside it, outside the loop.
   const visibility: Promise<void>[] = [];
   let loopDone = false;
@@ -758,6 +759,7 @@ export async function runCommands(opts: {
   loopDone = true;
   await Promise.all(visibility);
   const elu = performance.eventLoopUtilization(elu0).utilization;
+  const cpu = process.cpuUsage(cpu0);
   const warm = Math.round((opts.warmupMs / 1000) * opts.rate);
   return {
     /** Commands appended, the warm-up's included. */
@@ -765,6 +767,12 @@ export async function runCommands(opts: {
     acks: load.latencies,
     achievedRate: load.achievedRate,
     elu,
+    /**
+     * This process's CPU (user + system) per command appended, over the loop with its warm-up: the
+     * console's share of a command (the commands themselves, plus the load generator and the
+     * visibility watcher, the same for every run).
+     */
+    cpuMsPerCommand: appends.length ? (cpu.user + cpu.system) / 1000 / appends.length : Number.NaN,
     serial50: percentile(serial, 50),
     serialAppend50: percentile(serialAppends, 50),
     serialSteps,

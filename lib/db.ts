@@ -1,6 +1,7 @@
 // The app's Prisma client. Nothing here connects or reads DATABASE_URL at
 // import time: `next build` imports this module without a database.
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaClient } from "@/generated/prisma/client";
 
 export type Db = PrismaClient;
@@ -10,12 +11,26 @@ export type Db = PrismaClient;
  * `poolSize` caps its connections (node-postgres' default is 10).
  */
 export function createDb(url: string, options: { poolSize?: number } = {}): Db {
-  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, ...(options.poolSize ? { max: options.poolSize } : {}) }) });
+  // The pool is made here and handed to Prisma, so a command's transaction can run raw on the same
+  // connections (poolOf, lib/command/execute.ts) instead of opening more. $disconnect ends it.
+  const pool = new pg.Pool({ connectionString: url, ...(options.poolSize ? { max: options.poolSize } : {}) });
+  const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   urls.set(db, url);
+  pools.set(db, pool);
   return db;
 }
 
 const urls = new WeakMap<Db, string>();
+const pools = new WeakMap<Db, pg.Pool>();
+
+/**
+ * The node-postgres pool under a client made by createDb, while it is open: the same connections
+ * Prisma uses. Undefined once `$disconnect` ended it (Prisma then reconnects on a pool of its own).
+ */
+export function poolOf(db: Db): pg.Pool | undefined {
+  const pool = pools.get(db);
+  return pool && !pool.ended ? pool : undefined;
+}
 
 /**
  * The connection string a client was created with: for what Prisma cannot do, such as the

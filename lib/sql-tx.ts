@@ -79,7 +79,6 @@ function createSqlPool(url: string, options: { max: number; connectionTimeoutMs:
     // Prisma bounded its interactive transactions (60 s); here PostgreSQL does: a transaction left
     // idle between statements that long (a stuck process) is ended, and its locks with it.
     idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
-    types,
   });
   // An idle connection that dies (PostgreSQL restarted) is dropped from the pool; the next batch opens another.
   pool.on("error", () => {});
@@ -100,11 +99,21 @@ export function copyFromStdin(table: string, columns: readonly string[], schema?
   return `COPY ${schema ? `${quoted(schema)}.` : ""}${quoted(table)} (${columns.map(quoted).join(", ")}) FROM STDIN${freeze ? " WITH (FREEZE)" : ""}`;
 }
 
-function batchTx(client: pg.PoolClient, onStatement?: StatementListener): BatchTx {
+/**
+ * The transaction's statements on `client`. Results are parsed with `types` on every query, so the
+ * client may come from any pool (a command's comes from Prisma's, lib/db.ts poolOf). `closed`
+ * tells why the transaction may take no more statements (it ran past its time and was rolled back).
+ */
+function batchTx(client: pg.PoolClient, onStatement: StatementListener | undefined, closed: () => Error | undefined): BatchTx {
+  const open = () => {
+    const reason = closed();
+    if (reason) throw reason;
+  };
   const run = async (text: string, values: unknown[]) => {
-    if (!onStatement) return client.query(text, values);
+    open();
+    if (!onStatement) return client.query({ text, values, types });
     const started = performance.now();
-    const result = await client.query(text, values);
+    const result = await client.query({ text, values, types });
     onStatement(text, performance.now() - started);
     return result;
   };
@@ -126,6 +135,7 @@ function batchTx(client: pg.PoolClient, onStatement?: StatementListener): BatchT
       let text = "";
       for (const row of rows) text += copyLine(row);
       if (!text) return;
+      open();
       const sql = copyFromStdin(table, columns);
       const started = performance.now();
       const stream = client.query(copyFrom(sql));
@@ -136,28 +146,92 @@ function batchTx(client: pg.PoolClient, onStatement?: StatementListener): BatchT
   };
 }
 
+/** No connection of the pool came free within `connectionWaitMs` (inSqlTransaction): nothing ran. */
+export class ConnectionWaitExceeded extends Error {
+  constructor(readonly waitedMs: number) {
+    super(`No database connection came free within ${waitedMs} ms.`);
+    this.name = "ConnectionWaitExceeded";
+  }
+}
+
+/** The transaction ran longer than its `timeoutMs` (inSqlTransaction): rolled back, nothing saved. */
+export class SqlTransactionTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`The transaction ran longer than ${timeoutMs} ms and was rolled back; nothing was saved.`);
+    this.name = "SqlTransactionTimeout";
+  }
+}
+
+export interface SqlTransactionOptions {
+  /** Told of each statement, with its time in milliseconds. */
+  onStatement?: StatementListener;
+  /** How long to wait for a connection before giving up with ConnectionWaitExceeded (default: the pool's own bound). */
+  connectionWaitMs?: number;
+  /**
+   * How long the transaction may run. Past it, it is rolled back at once (after a statement in
+   * flight), its connection goes back to the pool, and every later statement of `fn`, and the
+   * transaction itself, fail with SqlTransactionTimeout: nothing can run outside it or commit late.
+   */
+  timeoutMs?: number;
+}
+
 /**
  * Runs `fn` in a transaction on a connection of `pool`: committed when it resolves, rolled back
  * when it throws. A connection whose rollback fails too is closed, not handed to the next batch.
  */
-export async function inSqlTransaction<T>(
-  pool: pg.Pool,
-  fn: (tx: BatchTx) => Promise<T>,
-  onStatement?: StatementListener,
-): Promise<T> {
-  const client = await pool.connect();
+export async function inSqlTransaction<T>(pool: pg.Pool, fn: (tx: BatchTx) => Promise<T>, options: SqlTransactionOptions = {}): Promise<T> {
+  const client = await connect(pool, options.connectionWaitMs);
+  let expired: SqlTransactionTimeout | undefined;
+  let released = false;
+  const release = (broken?: Error) => {
+    if (released) return;
+    released = true;
+    client.release(broken);
+  };
+  const { timeoutMs } = options;
+  // Once the timer has run, the rollback it sent owns the connection and gives it back.
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          expired = new SqlTransactionTimeout(timeoutMs);
+          client.query("ROLLBACK").then(() => release(), (e: Error) => release(e));
+        }, timeoutMs);
   let broken: Error | undefined;
   try {
     await client.query("BEGIN");
-    const result = await fn(batchTx(client, onStatement));
+    const result = await fn(batchTx(client, options.onStatement, () => expired));
+    clearTimeout(timer);
+    if (expired) throw expired;
     await client.query("COMMIT");
     return result;
   } catch (error) {
+    clearTimeout(timer);
+    if (expired) throw expired;
     await client.query("ROLLBACK").catch((e: Error) => {
       broken = e;
     });
     throw error;
   } finally {
-    client.release(broken);
+    if (!expired) release(broken);
+  }
+}
+
+/** A connection of `pool`, waiting at most `waitMs` for one when given. */
+async function connect(pool: pg.Pool, waitMs: number | undefined): Promise<pg.PoolClient> {
+  if (waitMs === undefined) return pool.connect();
+  const pending = pool.connect();
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ConnectionWaitExceeded(waitMs)), waitMs);
+  });
+  try {
+    return await Promise.race([pending, gaveUp]);
+  } catch (error) {
+    // The connection that comes after we gave up goes straight back.
+    if (error instanceof ConnectionWaitExceeded) pending.then((c) => c.release(), () => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }

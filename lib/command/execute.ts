@@ -10,12 +10,13 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Prisma } from "@/generated/prisma/client";
-import type { Db } from "@/lib/db";
+import { poolOf, type Db } from "@/lib/db";
 import { DomainError } from "@/lib/errors";
 import type { Serde } from "@/lib/events/codec";
 import type { Actor, AnyEvent, NewEvent } from "@/lib/events/envelope";
 import type { AppendedEvent, EventAppender } from "@/lib/kafka/producer";
 import type { StreamDefinition } from "@/lib/module";
+import { ConnectionWaitExceeded, inSqlTransaction, type SqlTx } from "@/lib/sql-tx";
 
 export type Tx = Prisma.TransactionClient;
 
@@ -32,14 +33,35 @@ export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>, timeo
   try {
     return await db.$transaction(fn, { maxWait: CONNECTION_WAIT_MS, timeout: timeoutMs });
   } catch (error) {
-    if (isPoolExhausted(error)) {
-      throw new DomainError(
-        "unavailable",
-        `The console is too busy to take this change now: no database connection came free within ${CONNECTION_WAIT_MS / 1000} s. Nothing was saved; try again.`,
-      );
-    }
+    if (isPoolExhausted(error)) throw poolExhausted();
     throw error;
   }
+}
+
+/**
+ * A single-aggregate command's transaction: like inTransaction, but raw on node-postgres, on a
+ * connection of the client's own pool (lib/db.ts poolOf). A command is four short statements (its
+ * head's lock, its bookkeeping, the head's save, the commit) around the broker's ack; through
+ * Prisma's interactive transaction each of them cost about 0.3 ms of the console's CPU more, and
+ * as much in latency (bench/PERFORMANCE.md, seventh session). A client not made by createDb, or
+ * one disconnected since, goes through Prisma.
+ */
+async function inCommandTransaction<T>(db: Db, fn: (tx: SqlTx) => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  const pool = poolOf(db);
+  if (!pool) return inTransaction(db, fn, timeoutMs);
+  try {
+    return await inSqlTransaction(pool, fn, { connectionWaitMs: CONNECTION_WAIT_MS, timeoutMs });
+  } catch (error) {
+    if (error instanceof ConnectionWaitExceeded) throw poolExhausted();
+    throw error;
+  }
+}
+
+function poolExhausted(): DomainError {
+  return new DomainError(
+    "unavailable",
+    `The console is too busy to take this change now: no database connection came free within ${CONNECTION_WAIT_MS / 1000} s. Nothing was saved; try again.`,
+  );
 }
 
 /** Prisma's P2028 when the transaction could not even start (not when one timed out later). */
@@ -94,8 +116,11 @@ export interface StreamCommand<S, E extends AnyEvent> {
   streamId: string;
   decide: (state: S | null) => NewEvent<E>[];
   evolve: (state: S | null, event: E) => S;
-  /** Runs inside the transaction after decide, before the append (may throw a DomainError). */
-  beforeAppend?: (tx: Tx, state: S | null, events: E[]) => Promise<void>;
+  /**
+   * Runs inside the transaction after decide, before the append (may throw a DomainError). Raw SQL
+   * only: the transaction is Prisma's only when the caller passed one (executeOnStream's `tx`).
+   */
+  beforeAppend?: (tx: SqlTx, state: S | null, events: E[]) => Promise<void>;
   /**
    * The command destroys the aggregate's key in its transaction (an erasure): no key is made for
    * the aggregate beside it. That insert would wait for the transaction's own tombstone row, while
@@ -108,7 +133,7 @@ export async function executeOnStream<S extends { version: number }, E extends A
   deps: CommandDeps,
   ctx: CommandContext,
   command: StreamCommand<S, E>,
-  tx?: Tx,
+  tx?: SqlTx,
 ): Promise<CommandResult> {
   // The keys of the people this command's events can name (its aggregate, its actor) are created
   // and committed on the key store's own pool while the transaction runs, and awaited before the
@@ -123,7 +148,7 @@ export async function executeOnStream<S extends { version: number }, E extends A
     deps.onStep?.(name, at - mark);
     mark = at;
   };
-  const run = async (t: Tx): Promise<CommandResult> => {
+  const run = async (t: SqlTx): Promise<CommandResult> => {
     step("begin");
     const head = await lockStream<S>(t, command.stream, command.streamId);
     step("lock");
@@ -150,7 +175,7 @@ export async function executeOnStream<S extends { version: number }, E extends A
   lastCommandAt = performance.now();
   try {
     if (tx) return await run(tx);
-    const result = await inTransaction(deps.db, run);
+    const result = await inCommandTransaction(deps.db, run);
     step("commit");
     return result;
   } finally {
@@ -311,7 +336,7 @@ interface Head<S> {
 }
 
 /** Locks the aggregate's head row (FOR UPDATE), or returns null for a new aggregate. */
-export async function lockStream<S>(tx: Tx, stream: StreamDefinition, id: string): Promise<Head<S> | null> {
+export async function lockStream<S>(tx: SqlTx, stream: StreamDefinition, id: string): Promise<Head<S> | null> {
   const type = stream.headType;
   const rows = await tx.$queryRaw<{ version: number; state: S; type: string }[]>`
     SELECT version, state, type FROM streams WHERE id = ${id}::uuid FOR UPDATE`;
@@ -328,7 +353,7 @@ export async function readStreamShared<S>(tx: Tx, stream: StreamDefinition, id: 
   return rows[0]?.state ?? null;
 }
 
-async function saveStreamHead<S extends { version: number }>(tx: Tx, stream: StreamDefinition, id: string, state: S) {
+async function saveStreamHead<S extends { version: number }>(tx: SqlTx, stream: StreamDefinition, id: string, state: S) {
   await tx.$executeRaw`
     INSERT INTO streams (id, type, version, state, updated_at)
     VALUES (${id}::uuid, ${stream.headType}, ${state.version}, ${JSON.stringify(state)}::jsonb, now())

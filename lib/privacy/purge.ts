@@ -7,7 +7,7 @@
  * erasure's transaction, so the purge and the erasure event land together.
  * (The notifiers purge their own copy when they read the erasure event.)
  */
-import type { Tx } from "@/lib/command/execute";
+import type { SqlTx } from "@/lib/sql-tx";
 import { ERASED } from "./personal-data";
 
 export interface PurgeCounts {
@@ -22,7 +22,7 @@ export interface PurgeCounts {
 /** LIKE pattern for `text` anywhere (its own %, _ and \ escaped). */
 const containing = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-export async function purgePersonalRecords(tx: Tx, person: { id: string; email: string | null }): Promise<PurgeCounts> {
+export async function purgePersonalRecords(tx: SqlTx, person: { id: string; email: string | null }): Promise<PurgeCounts> {
   const email = person.email && person.email !== ERASED ? person.email.toLowerCase() : null;
   const sessions = await tx.$executeRaw`DELETE FROM sessions WHERE user_id = ${person.id}::uuid`;
   const credentials = await tx.$executeRaw`DELETE FROM credentials WHERE user_id = ${person.id}::uuid`;

@@ -233,7 +233,7 @@ export function createProjector(options: ProjectorOptions): Projector {
             messages: batch.messages,
             logger: log,
           }),
-        options.onStatement,
+        { onStatement: options.onStatement },
       );
     } catch (error) {
       // Rolled back: kafkajs retries the batch from the same position. Say why, where everyone looks.

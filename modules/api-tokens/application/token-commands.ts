@@ -12,6 +12,7 @@ import { digest, newSecret } from "@/lib/auth/secrets";
 import { executeOnStream, inTransaction, type CommandContext, type CommandDeps, type Tx } from "@/lib/command/execute";
 import { parseInput } from "@/lib/command/validate";
 import { notFound } from "@/lib/errors";
+import type { SqlTx } from "@/lib/sql-tx";
 import { STREAM } from "@/modules/streams";
 import { decideApiToken, evolveApiToken, type ApiTokenCommand, type ApiTokenState } from "../domain/api-token";
 import { apiTokenSerde, type ApiTokenEvent } from "../domain/events";
@@ -19,7 +20,7 @@ import { apiTokenSerde, type ApiTokenEvent } from "../domain/events";
 /** What `api_tokens.created_by` / `revoked_by` hold: the admin's email (or a service's name). */
 const actorLabel = (actor: Actor) => (actor.kind === "user" ? actor.email : actor.name);
 
-function onToken(deps: CommandDeps, ctx: CommandContext, command: ApiTokenCommand, beforeAppend: (tx: Tx) => Promise<void>, tx?: Tx) {
+function onToken(deps: CommandDeps, ctx: CommandContext, command: ApiTokenCommand, beforeAppend: (tx: SqlTx) => Promise<void>, tx?: Tx) {
   return executeOnStream<ApiTokenState, ApiTokenEvent>(
     deps,
     ctx,
@@ -42,7 +43,8 @@ export async function createApiToken(deps: CommandDeps, ctx: CommandContext, inp
   const secret = `${TOKEN_PREFIX}${newSecret()}`;
   const createdBy = actorLabel(ctx.actor);
   const result = await onToken(deps, ctx, { type: "CreateApiToken", tokenId: id, name, scope }, async (tx) => {
-    await tx.apiToken.create({ data: { id, name, scope, tokenHash: digest(secret), createdBy } });
+    await tx.$executeRaw`
+      INSERT INTO api_tokens (id, name, scope, token_hash, created_by) VALUES (${id}::uuid, ${name}, ${scope}, ${digest(secret)}, ${createdBy})`;
   });
   return { id, name, scope, secret, result };
 }
@@ -62,8 +64,9 @@ export async function revokeApiToken(deps: CommandDeps, ctx: CommandContext, inp
         { type: "RevokeApiToken", tokenId, name: row.name, scope },
         async (t) => {
           // Under the token's head lock: of two revocations at once, the second finds it revoked.
-          const { count } = await t.apiToken.updateMany({ where: { id: tokenId, revokedAt: null }, data: { revokedAt: new Date(), revokedBy } });
-          if (count === 0) throw notFound("An active token with that id");
+          const revoked = await t.$executeRaw`
+            UPDATE api_tokens SET revoked_at = now(), revoked_by = ${revokedBy} WHERE id = ${tokenId}::uuid AND revoked_at IS NULL`;
+          if (revoked === 0) throw notFound("An active token with that id");
         },
         tx,
       );

@@ -14,6 +14,7 @@ import {
   type Tx,
 } from "@/lib/command/execute";
 import { parseInput } from "@/lib/command/validate";
+import type { SqlTx } from "@/lib/sql-tx";
 import { assertCanGrant } from "@/lib/auth/permissions";
 import { STREAM } from "@/modules/streams";
 import {
@@ -150,7 +151,7 @@ export async function unassignRole(deps: CommandDeps, ctx: CommandContext, input
  * primary key is the arbiter: of two concurrent creates with one email, the
  * second insert waits for the first transaction and then finds the row taken.
  */
-async function maintainEmailReservation(tx: Tx, state: UserState | null, events: UserEvent[]) {
+async function maintainEmailReservation(tx: SqlTx, state: UserState | null, events: UserEvent[]) {
   for (const event of events) {
     switch (event.type) {
       case "UserCreated":
@@ -171,7 +172,7 @@ async function maintainEmailReservation(tx: Tx, state: UserState | null, events:
   }
 }
 
-async function reserveEmail(tx: Tx, email: string, userId: string) {
+async function reserveEmail(tx: SqlTx, email: string, userId: string) {
   const inserted = await tx.$queryRaw<{ email: string }[]>`
     INSERT INTO email_reservations (email, user_id) VALUES (${email.toLowerCase()}, ${userId}::uuid)
     ON CONFLICT (email) DO NOTHING RETURNING email`;
