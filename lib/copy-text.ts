@@ -26,19 +26,27 @@ function arrayLiteral(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`).join(",")}}`;
 }
 
-export function copyValue(value: CopyValue | undefined): string {
-  if (value === null || value === undefined) return "\\N";
+/**
+ * A non-null value as the text a column's input function reads (before COPY's escaping): what a
+ * row sent as query parameters carries, so it reads back exactly as the same row copied.
+ */
+export function copyText(value: CopyValue): string {
   switch (typeof value) {
     case "string":
-      return escapeCopyText(value);
+      return value;
     case "number":
     case "bigint":
       return String(value);
     case "boolean":
       return value ? "t" : "f";
     default:
-      return escapeCopyText(Array.isArray(value) ? arrayLiteral(value as readonly string[]) : JSON.stringify(value));
+      return Array.isArray(value) ? arrayLiteral(value as readonly string[]) : JSON.stringify(value);
   }
+}
+
+export function copyValue(value: CopyValue | undefined): string {
+  if (value === null || value === undefined) return "\\N";
+  return escapeCopyText(copyText(value));
 }
 
 /** One row: its values tab-separated, ending in a newline. */

@@ -51,6 +51,35 @@ describe("inSqlTransaction", () => {
     expect(await t.db.$queryRaw<{ n: number }[]>`SELECT n FROM sql_tx_probe`).toEqual([{ n: 3 }]);
   });
 
+  it("copyRows writes the same values whether it sends a few rows as an INSERT or many as a COPY", async () => {
+    for (const table of ["copy_probe_insert", "copy_probe_copy"]) {
+      await t.db.$executeRawUnsafe(`CREATE TABLE ${table} (k int PRIMARY KEY, s text, at timestamptz, ids uuid[], doc jsonb, flag boolean, big bigint)`);
+    }
+    const row = (k: number) => [
+      k,
+      k % 3 === 0 ? null : `tab\there, line\nbreak, back\\slash, "quoted" ✓ ${k}`,
+      new Date(Date.UTC(2026, 11, 2, 19, 0, k)).toISOString(),
+      [`00000000-0000-4000-8000-${String(k).padStart(12, "0")}`],
+      { name: `O'Brien\t${k}`, nested: { n: k, list: [1, "two", null] } },
+      k % 2 === 0,
+      9_007_199_254_740_993n + BigInt(k),
+    ];
+    const columns = ["k", "s", "at", "ids", "doc", "flag", "big"];
+    const pool = poolOf(t.db)!;
+    await inSqlTransaction(pool, (tx) => tx.copyRows("copy_probe_insert", columns, [1, 2, 3].map(row)));
+    await inSqlTransaction(pool, (tx) => tx.copyRows("copy_probe_copy", columns, Array.from({ length: 40 }, (_, i) => row(i + 1))));
+    const read = (table: string) =>
+      t.db.$queryRawUnsafe<{ k: number; s: string | null; at: Date; ids: string[]; doc: unknown; flag: boolean; big: bigint }[]>(
+        `SELECT k, s, at, ids::text[] AS ids, doc, flag, big FROM ${table} WHERE k <= 3 ORDER BY k`,
+      );
+    const inserted = await read("copy_probe_insert");
+    expect(inserted).toEqual(await read("copy_probe_copy"));
+    expect(inserted[0]).toMatchObject({ s: `tab\there, line\nbreak, back\\slash, "quoted" ✓ 1`, flag: false, big: 9_007_199_254_740_994n });
+    expect(inserted[0]!.doc).toEqual({ name: "O'Brien\t1", nested: { n: 1, list: [1, "two", null] } });
+    expect(inserted[0]!.at).toEqual(new Date(Date.UTC(2026, 11, 2, 19, 0, 1)));
+    expect(inserted[2]!.s).toBeNull();
+  });
+
   it("gives up waiting for a connection after connectionWaitMs, and returns the one that comes later", async () => {
     const db = createDb(t.env.DATABASE_URL!, { poolSize: 1 });
     const pool = poolOf(db)!;
