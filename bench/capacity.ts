@@ -10,8 +10,8 @@
  *
  * Per rate: createUser p50/p95/p99/max, the rate that completed, the errors, the baseline's p99
  * and the ratio of the two p99s, and PostgreSQL's WAL per createUser (the cluster's, while the
- * commands ran and the projector followed them), and this process's CPU per createUser (the console's
- * share). The capacity is the highest offered rate whose p99 is under
+ * commands ran and the projector followed them), and the CPU per createUser of this process (the
+ * console's share) and of the whole machine (/proc/stat: console, projector, PostgreSQL, broker). The capacity is the highest offered rate whose p99 is under
  * 100 ms with no error, beside the target of 1,000 createUser/s.
  *
  * Each loop stops by itself (`openLoop`: at most rate × (warm-up + duration) calls, and calls
@@ -53,6 +53,8 @@ export interface CapacityPoint {
   walBytesPerCommand: number;
   /** The bench process's CPU per createUser appended: the console's share (runCommands). */
   cpuMsPerCommand: number;
+  /** The machine's busy CPU per createUser appended: console, projector, PostgreSQL, broker. */
+  machineCpuMsPerCommand: number;
   /** One createUser at a time before the loop: p50 of each step (lib/command/execute.ts, CommandStep). */
   serialSteps: Partial<Record<CommandStep, number>>;
 }
@@ -92,6 +94,7 @@ export async function measureCapacity(opts: {
       baseline: { p99: p(b.latencies, 99), achievedRate: b.achievedRate, errors: b.errors.length },
       walBytesPerCommand: c.appended > 0 ? walBytes / c.appended : Number.NaN,
       cpuMsPerCommand: c.cpuMsPerCommand,
+      machineCpuMsPerCommand: c.machineCpuMsPerCommand,
       serialSteps: c.serialSteps,
     };
     points.push(point);
@@ -99,7 +102,7 @@ export async function measureCapacity(opts: {
       `capacity ${rate}/s offered: ${point.count} createUser acknowledged, ${Math.round(point.achievedRate)}/s completed, ` +
         `p50 ${fmt(point.p50, "ms")} p95 ${fmt(point.p95, "ms")} p99 ${fmt(point.p99, "ms")} max ${fmt(point.max, "ms")}, ${point.errors} errors` +
         `${point.firstError ? ` (first: ${point.firstError})` : ""}, visible p99 ${fmt(point.visible99, "ms")} (${point.notVisible} not in 10 s), ` +
-        `worst scheduling delay ${fmt(point.lateStartsMs, "ms")}, WAL ${Math.round(point.walBytesPerCommand).toLocaleString()} bytes and ${fmt(point.cpuMsPerCommand, "ms")} of this process's CPU per createUser; ` +
+        `worst scheduling delay ${fmt(point.lateStartsMs, "ms")}, WAL ${Math.round(point.walBytesPerCommand).toLocaleString()} bytes and ${fmt(point.cpuMsPerCommand, "ms")} of this process's CPU (${fmt(point.machineCpuMsPerCommand, "ms")} of the machine's) per createUser; ` +
         `one at a time, p50 per step: ${Object.entries(point.serialSteps).map(([step, ms]) => `${step} ${fmt(ms, "ms")}`).join(", ")}; plain Prisma insert p99 ${fmt(point.baseline.p99, "ms")} (${Math.round(b.achievedRate)}/s completed, ${b.errors.length} errors)`,
     );
     if (c.unfinished > 0 || b.unfinished > 0) {
@@ -136,14 +139,14 @@ export function capacityReport(points: CapacityPoint[], skipped: number[]): stri
   const n = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString("en-US") : "—");
   const ms = (v: number) => fmt(v, "ms");
   const curve = [
-    `| offered createUser/s | completed/s | p50 | p95 | p99 | max | errors | plain Prisma insert p99, same rate | p99 / insert p99 | → visible p99 | WAL per createUser | console CPU per createUser | p99 < ${CAPACITY_P99_MS} ms, no errors |`,
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    `| offered createUser/s | completed/s | p50 | p95 | p99 | max | errors | plain Prisma insert p99, same rate | p99 / insert p99 | → visible p99 | WAL per createUser | console CPU per createUser | machine CPU per createUser | p99 < ${CAPACITY_P99_MS} ms, no errors |`,
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...points.map(
       (pt) =>
         `| ${n(pt.rate)} | ${n(pt.achievedRate)} | ${ms(pt.p50)} | ${ms(pt.p95)} | ${ms(pt.p99)} | ${ms(pt.max)} | ${pt.errors} | ${ms(pt.baseline.p99)}${pt.baseline.errors ? ` (${pt.baseline.errors} errors)` : ""} | ` +
-        `${Number.isFinite(pt.p99 / pt.baseline.p99) ? `${(pt.p99 / pt.baseline.p99).toFixed(1)}×` : "—"} | ${ms(pt.visible99)}${pt.notVisible ? ` (${pt.notVisible} not in 10 s)` : ""} | ${n(pt.walBytesPerCommand)} B | ${ms(pt.cpuMsPerCommand)} | ${meetsP99(pt) ? "yes" : "**no**"} |`,
+        `${Number.isFinite(pt.p99 / pt.baseline.p99) ? `${(pt.p99 / pt.baseline.p99).toFixed(1)}×` : "—"} | ${ms(pt.visible99)}${pt.notVisible ? ` (${pt.notVisible} not in 10 s)` : ""} | ${n(pt.walBytesPerCommand)} B | ${ms(pt.cpuMsPerCommand)} | ${ms(pt.machineCpuMsPerCommand)} | ${meetsP99(pt) ? "yes" : "**no**"} |`,
     ),
-    ...skipped.map((rate) => `| ${n(rate)} | not offered: calls of the rate before were still running | | | | | | | | | | | |`),
+    ...skipped.map((rate) => `| ${n(rate)} | not offered: calls of the rate before were still running | | | | | | | | | | | | |`),
   ];
   const capacity = capacityOf(points);
   const highest = Math.max(...points.map((pt) => pt.rate), ...skipped);

@@ -4,6 +4,7 @@
  * offered rate (with the plain Prisma insert beside them) and the page queries.
  */
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { performance } from "node:perf_hooks";
 import { finished } from "node:stream/promises";
@@ -687,6 +688,20 @@ export function visibleWithin(
   return Promise.race([watcher.visibleAt(event.topic, event.partition, event.offset), timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * CPU seconds the machine has spent busy since boot, every core (user, nice, system, irq, softirq;
+ * not idle, I/O wait or time stolen by a hypervisor), from /proc/stat; NaN where there is none.
+ * USER_HZ, its unit, is 100 on Linux.
+ */
+function machineBusySeconds(): number {
+  try {
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return (user + nice + system + irq + softirq) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 export async function runCommands(opts: {
   deps: CommandDeps;
   rate: number;
@@ -739,6 +754,7 @@ export async function runCommands(opts: {
   const serialSteps = Object.fromEntries([...steps].map(([step, ms]) => [step, percentile(ms, 50)])) as Partial<Record<CommandStep, number>>;
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
+  const busy0 = machineBusySeconds();
   // The loop times the acknowledgement; the wait for the read model runs beside it, outside the loop.
   const visibility: Promise<void>[] = [];
   let loopDone = false;
@@ -760,6 +776,7 @@ export async function runCommands(opts: {
   await Promise.all(visibility);
   const elu = performance.eventLoopUtilization(elu0).utilization;
   const cpu = process.cpuUsage(cpu0);
+  const busy = machineBusySeconds() - busy0;
   const warm = Math.round((opts.warmupMs / 1000) * opts.rate);
   return {
     /** Commands appended, the warm-up's included. */
@@ -773,6 +790,12 @@ export async function runCommands(opts: {
      * visibility watcher, the same for every run).
      */
     cpuMsPerCommand: appends.length ? (cpu.user + cpu.system) / 1000 / appends.length : Number.NaN,
+    /**
+     * The whole machine's busy CPU per command appended, over the same loop: the console, the
+     * projector worker, PostgreSQL and the broker (and whatever else runs: the same on both sides
+     * of an A/B only on a quiet machine).
+     */
+    machineCpuMsPerCommand: appends.length ? (busy * 1000) / appends.length : Number.NaN,
     serial50: percentile(serial, 50),
     serialAppend50: percentile(serialAppends, 50),
     serialSteps,
