@@ -74,6 +74,13 @@ export interface BatchInput {
    * records of transactional producers legitimately take offsets.
    */
   fetchedOffset?: string;
+  /**
+   * The partition's first offset in the log, asked of Kafka only when no position is stored and the
+   * batch was fetched from past 0: with nothing of the partition in the database, a fetch from
+   * anywhere past the log's start is a gap too (the read model wiped, or restored from before the
+   * partition's first batch, while the consumer fetches on from its position in memory).
+   */
+  logStart?: () => Promise<string>;
   messages: readonly RawMessage[];
   /** Debug lines for events skipped as already projected (default: none). */
   logger?: Logger;
@@ -139,6 +146,16 @@ export async function applyBatch(tx: BatchTx, input: BatchInput): Promise<BatchO
       "batch fetched past the stored position: refused; seeking back",
     );
     return { nextOffset: null, gapFrom: String(from), applied: [], deadLetters: [], skipped: 0 };
+  }
+  if (!stored[0] && !input.rebuild && input.logStart && input.fetchedOffset !== undefined && BigInt(input.fetchedOffset) > 0n) {
+    const start = await input.logStart();
+    if (BigInt(input.fetchedOffset) > BigInt(start)) {
+      input.logger?.warn(
+        { topic, partition, storedPosition: null, logStart: start, fetchedOffset: input.fetchedOffset },
+        "batch fetched past the log's start with no position stored: refused; seeking back to the start",
+      );
+      return { nextOffset: null, gapFrom: start, applied: [], deadLetters: [], skipped: 0 };
+    }
   }
   const fresh = input.messages.filter((m) => BigInt(m.offset) >= from);
   const last = input.messages.at(-1);

@@ -1,7 +1,8 @@
 /**
  * The read-model projector: consumer group `read-model` (configurable), one
  * PostgreSQL transaction per batch, offsets committed to Kafka only after the
- * database commit, and positions resumed from PostgreSQL on every assignment.
+ * database commit, and positions resumed from PostgreSQL on every assignment
+ * (from the log's start for a partition PostgreSQL holds no position of).
  *
  * Failure policy (see kafkajs docs/Consuming.md):
  * - a message it cannot read or apply (or one on the wrong partition for its
@@ -11,8 +12,9 @@
  * - anything else (PostgreSQL down, a bug) → the batch throws, nothing is
  *   committed, kafkajs retries with backoff from the same position, and the
  *   failure is recorded for the health page (consumer_partition_errors);
- * - a batch fetched from past the stored position → refused, and the consumer
- *   seeks back: a gap is never skipped;
+ * - a batch fetched from past the stored position (or, with none stored, past
+ *   the log's start) → refused, and the consumer seeks back: a gap is never
+ *   skipped;
  * - the consumer itself crashes (kafkajs gives up on non-retriable errors) →
  *   a new one after a backoff (lib/kafka/supervised-consumer.ts); meanwhile the
  *   instance is shown crashed, with the error, holding nothing.
@@ -181,7 +183,7 @@ export function createProjector(options: ProjectorOptions): Projector {
     onJoin: (c, memberId, assignment) => {
       assigned(memberId, assignment);
       storedPositions(db, group)
-        .then((positions) => seekToPositions(c, assignment, positions))
+        .then((positions) => seekToPositions(c, assignment, positions, { missing: "earliest" }))
         .catch((error: unknown) => log.error({ err: error }, "could not seek to stored offsets"));
       void failures.load(assignment);
     },
@@ -207,6 +209,14 @@ export function createProjector(options: ProjectorOptions): Projector {
   const personalData = options.personalData ?? createPersonalDataKeys(db, keyWrapperFromEnv());
   const relay = createDeadLetterRelay({ db, producer, admin: admin.get, group, logger: log });
 
+  /** A partition's first offset in the log (Kafka's low watermark). */
+  async function logStart(topic: string, partition: number): Promise<string> {
+    const offsets = await (await admin.get()).fetchTopicOffsets(topic);
+    const low = offsets.find((o) => o.partition === partition)?.low;
+    if (low === undefined) throw new Error(`no offsets for ${topic}/${partition} in the cluster's answer`);
+    return low;
+  }
+
   async function eachBatch(payload: EachBatchPayload) {
     const { batch, isRunning, isStale } = payload;
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
@@ -230,6 +240,7 @@ export function createProjector(options: ProjectorOptions): Projector {
             personalData,
             partitions,
             fetchedOffset: (batch as { fetchedOffset?: string }).fetchedOffset,
+            logStart: () => logStart(batch.topic, batch.partition),
             messages: batch.messages,
             logger: log,
           }),

@@ -290,6 +290,42 @@ describe("a batch fetched past the stored position", () => {
     const users = await t.db.user.findMany({ where: { id: { in: [a, b, c, d] } }, select: { email: true } });
     expect(users.map((u) => u.email).sort()).toEqual(["gap-a@example.com", "gap-b@example.com", "gap-c@example.com", "gap-d@example.com"]);
   }, 60_000);
+
+  it("with no stored position at all (the read model wiped, or restored from before the partition's first batch), is re-read from the log's start, running or restarted", async () => {
+    let p = await projector();
+    const partition = 2;
+    const publish = async (email: string) => {
+      const id = idOnPartition(partition);
+      await producer.send({ topic: t.topics.users, acks: -1, messages: [{ key: id, value: JSON.stringify(externalUserCreated(id, email)) }] });
+      return id;
+    };
+    /** PostgreSQL as a backup taken before the partition's first batch has it: none of `ids`, no position for it. */
+    const forget = (ids: string[]) =>
+      t.db.$transaction([
+        t.db.userEvent.deleteMany({ where: { userId: { in: ids } } }),
+        t.db.user.deleteMany({ where: { id: { in: ids } } }),
+        t.db.$executeRaw`DELETE FROM streams WHERE id = ANY(${ids}::uuid[])`,
+        t.db.projectionOffset.deleteMany({ where: { consumerGroup: t.config.PROJECTOR_GROUP_ID, topic: t.topics.users, partition } }),
+      ]);
+    const emails = async (ids: string[]) =>
+      (await t.db.user.findMany({ where: { id: { in: ids } }, select: { email: true } })).map((u) => u.email).sort();
+
+    // Running: the consumer fetches on from its position in memory, past everything PostgreSQL lost.
+    const a = await publish("start-a@example.com");
+    const b = await publish("start-b@example.com");
+    await waitUntilCaughtUp(t);
+    await forget([a, b]);
+    const c = await publish("start-c@example.com");
+    await waitUntilCaughtUp(t);
+    expect(await emails([a, b, c])).toEqual(["start-a@example.com", "start-b@example.com", "start-c@example.com"]);
+
+    // Restarted: Kafka's committed offset for the group is past everything PostgreSQL lost.
+    await p.stop();
+    await forget([a, b, c]);
+    p = await projector();
+    await waitUntilCaughtUp(t);
+    expect(await emails([a, b, c])).toEqual(["start-a@example.com", "start-b@example.com", "start-c@example.com"]);
+  }, 90_000);
 });
 
 describe("an event on another partition than its key's", () => {
