@@ -15,6 +15,7 @@
  * (UTC for those without a time zone), parsed json/jsonb, arrays.
  */
 import { finished } from "node:stream/promises";
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { Prisma } from "@/generated/prisma/client";
@@ -107,20 +108,46 @@ export function copyFromStdin(table: string, columns: readonly string[], schema?
 }
 
 /**
+ * Named prepared statements a connection keeps at most (`prepared`): a transaction's statements are
+ * the same few texts run again and again, but a text built from its input (an INSERT of n rows)
+ * must not make a connection hold one statement per n forever. Past it, statements run unnamed.
+ */
+const PREPARED_PER_CONNECTION = 200;
+const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
+const names = new Map<string, string>();
+
+/** The name `text` is prepared under on `client`, or undefined once the client holds its share. */
+function preparedName(client: pg.PoolClient, text: string): string | undefined {
+  let name = names.get(text);
+  if (!name) {
+    name = `tx_${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
+    if (names.size >= 4 * PREPARED_PER_CONNECTION) names.clear();
+    names.set(text, name);
+  }
+  let held = preparedOn.get(client);
+  if (!held) preparedOn.set(client, (held = new Set()));
+  if (held.has(name)) return name;
+  if (held.size >= PREPARED_PER_CONNECTION) return undefined;
+  held.add(name);
+  return name;
+}
+
+/**
  * The transaction's statements on `client`. Results are parsed with `types` on every query, so the
  * client may come from any pool (a command's comes from Prisma's, lib/db.ts poolOf). `closed`
  * tells why the transaction may take no more statements (it ran past its time and was rolled back).
  */
-function batchTx(client: pg.PoolClient, onStatement: StatementListener | undefined, closed: () => Error | undefined): BatchTx {
+function batchTx(client: pg.PoolClient, onStatement: StatementListener | undefined, closed: () => Error | undefined, prepared: boolean): BatchTx {
   const open = () => {
     const reason = closed();
     if (reason) throw reason;
   };
   const run = async (text: string, values: unknown[]) => {
     open();
-    if (!onStatement) return client.query({ text, values, types });
+    const name = prepared ? preparedName(client, text) : undefined;
+    if (!onStatement) return client.query({ name, text, values, types });
     const started = performance.now();
-    const result = await client.query({ text, values, types });
+    const result = await client.query({ name, text, values, types });
     onStatement(text, performance.now() - started);
     return result;
   };
@@ -181,6 +208,16 @@ export class SqlTransactionTimeout extends Error {
 export interface SqlTransactionOptions {
   /** Told of each statement, with its time in milliseconds. */
   onStatement?: StatementListener;
+  /**
+   * Each statement as a named prepared statement of its connection (node-postgres `name`), up to
+   * PREPARED_PER_CONNECTION a connection: PostgreSQL parses and analyses a text once a connection
+   * instead of on every run, and may keep its plan. For transactions of a few fixed statements run
+   * again and again: a command, a live projector batch (bench/PERFORMANCE.md, eighth session: at
+   * 300-500 createUser/s about a sixth of the machine's CPU per command). A table renamed or replaced
+   * under a prepared statement (a rebuild's switch) is found again by name: PostgreSQL re-analyses
+   * the statement's text when a table it used changes (tested).
+   */
+  prepared?: boolean;
   /** How long to wait for a connection before giving up with ConnectionWaitExceeded (default: the pool's own bound). */
   connectionWaitMs?: number;
   /**
@@ -216,7 +253,7 @@ export async function inSqlTransaction<T>(pool: pg.Pool, fn: (tx: BatchTx) => Pr
   let broken: Error | undefined;
   try {
     await client.query("BEGIN");
-    const result = await fn(batchTx(client, options.onStatement, () => expired));
+    const result = await fn(batchTx(client, options.onStatement, () => expired, options.prepared ?? false));
     clearTimeout(timer);
     if (expired) throw expired;
     await client.query("COMMIT");

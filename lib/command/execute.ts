@@ -50,7 +50,7 @@ async function inCommandTransaction<T>(db: Db, fn: (tx: SqlTx) => Promise<T>, ti
   const pool = poolOf(db);
   if (!pool) return inTransaction(db, fn, timeoutMs);
   try {
-    return await inSqlTransaction(pool, fn, { connectionWaitMs: CONNECTION_WAIT_MS, timeoutMs });
+    return await inSqlTransaction(pool, fn, { connectionWaitMs: CONNECTION_WAIT_MS, timeoutMs, prepared: true });
   } catch (error) {
     if (error instanceof ConnectionWaitExceeded) throw poolExhausted();
     throw error;

@@ -244,7 +244,7 @@ export function createProjector(options: ProjectorOptions): Projector {
             messages: batch.messages,
             logger: log,
           }),
-        { onStatement: options.onStatement },
+        { onStatement: options.onStatement, prepared: true },
       );
     } catch (error) {
       // Rolled back: kafkajs retries the batch from the same position. Say why, where everyone looks.

@@ -1,5 +1,6 @@
 /** lib/sql-tx.ts' transaction bounds, on the real PostgreSQL: the wait for a connection and the time limit. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Prisma } from "@/generated/prisma/client";
 import { createDb, poolOf } from "@/lib/db";
 import { ConnectionWaitExceeded, inSqlTransaction, SqlTransactionTimeout } from "@/lib/sql-tx";
 import { createTestContext, type TestContext } from "../integration";
@@ -78,6 +79,44 @@ describe("inSqlTransaction", () => {
     expect(inserted[0]!.doc).toEqual({ name: "O'Brien\t1", nested: { n: 1, list: [1, "two", null] } });
     expect(inserted[0]!.at).toEqual(new Date(Date.UTC(2026, 11, 2, 19, 0, 1)));
     expect(inserted[2]!.s).toBeNull();
+  });
+
+  it("prepared: runs each statement as a named prepared statement of its connection, at most 200 a connection, found again after its table is replaced", async () => {
+    const db = createDb(t.env.DATABASE_URL!, { poolSize: 1 });
+    const pool = poolOf(db)!;
+    const prepared = async () =>
+      (await db.$queryRaw<{ statement: string }[]>`SELECT statement FROM pg_prepared_statements ORDER BY statement`).map((r) => r.statement);
+    try {
+      await db.$executeRawUnsafe("CREATE TABLE prepared_probe (v int)");
+      await db.$executeRawUnsafe("INSERT INTO prepared_probe VALUES (1)");
+      const read = (n: number) => inSqlTransaction(pool, (tx) => tx.$queryRaw<{ v: number }[]>`SELECT v + ${n}::int AS v FROM prepared_probe`, { prepared: true });
+      expect(await read(10)).toEqual([{ v: 11 }]);
+      expect(await read(20)).toEqual([{ v: 21 }]);
+      // One statement for both runs, on the pool's one connection (the one Prisma's queries run on too).
+      expect(await prepared()).toEqual(["SELECT v + $1::int AS v FROM prepared_probe"]);
+      // What a rebuild's switch does to the live tables: the statement reads the new table.
+      await db.$executeRawUnsafe("ALTER TABLE prepared_probe RENAME TO prepared_probe_old");
+      await db.$executeRawUnsafe("CREATE TABLE prepared_probe (v int)");
+      await db.$executeRawUnsafe("INSERT INTO prepared_probe VALUES (5)");
+      expect(await read(30)).toEqual([{ v: 35 }]);
+      // Texts built from input: the connection keeps 200 of them, and the rest still run (unnamed).
+      const many = await inSqlTransaction(
+        pool,
+        async (tx) => {
+          let sum = 0;
+          for (let i = 0; i < 250; i++) sum += (await tx.$queryRaw<{ v: number }[]>(Prisma.sql([`SELECT ${i}::int AS v`]))).at(0)!.v;
+          return sum;
+        },
+        { prepared: true },
+      );
+      expect(many).toBe((249 * 250) / 2);
+      expect((await prepared()).length).toBe(200);
+      // Without the option, nothing more is prepared.
+      await inSqlTransaction(pool, (tx) => tx.$queryRaw`SELECT 'unprepared' AS v`);
+      expect((await prepared()).length).toBe(200);
+    } finally {
+      await db.$disconnect();
+    }
   });
 
   it("gives up waiting for a connection after connectionWaitMs, and returns the one that comes later", async () => {
