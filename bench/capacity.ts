@@ -11,8 +11,9 @@
  * Per rate: createUser p50/p95/p99/max, the rate that completed, the errors, the baseline's p99
  * and the ratio of the two p99s, and PostgreSQL's WAL per createUser (the cluster's, while the
  * commands ran and the projector followed them), and the CPU per createUser of this process (the
- * console's share) and of the whole machine (/proc/stat: console, projector, PostgreSQL, broker). The capacity is the highest offered rate whose p99 is under
- * 100 ms with no error, beside the target of 1,000 createUser/s.
+ * console's share) and of the whole machine (/proc/stat: console, projector, PostgreSQL, broker).
+ * The capacity is the highest offered rate whose p99 is under 100 ms with no error, beside the
+ * target of 1,000 createUser/s.
  *
  * Each loop stops by itself (`openLoop`: at most rate × (warm-up + duration) calls, and calls
  * still running 30 s after the last scheduled start are counted as errors). Such calls keep
