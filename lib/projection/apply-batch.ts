@@ -127,15 +127,11 @@ export async function applyBatch(tx: BatchTx, input: BatchInput): Promise<BatchO
   const { group, topic, partition } = input;
   // A lock held elsewhere (a migration, a stray session) must not hang the batch without a word:
   // it fails, is recorded against its partition for the health page, and is retried.
-  // One statement, one round trip (each costs the projector a socket write: bench/PERFORMANCE.md,
-  // seventh session). Its expressions run in order, so the lock timeout bounds the fence's wait.
-  if (input.rebuild) {
-    await tx.$queryRaw`SELECT set_config('lock_timeout', ${BATCH_LOCK_TIMEOUT}, true), set_config('statement_timeout', '0', true)`;
-  } else {
-    await tx.$queryRaw`SELECT set_config('lock_timeout', ${BATCH_LOCK_TIMEOUT}, true),
-      set_config('statement_timeout', ${BATCH_STATEMENT_TIMEOUT}, true),
-      pg_advisory_xact_lock_shared(${FENCE_CLASS}::int, hashtext(${group}))::text`;
-  }
+  // With the live batch's fence, one statement, one round trip (bench/PERFORMANCE.md, eighth
+  // session). Its expressions run in order, so the lock timeout bounds the fence's wait.
+  const fence = input.rebuild ? Prisma.empty : Prisma.sql`, pg_advisory_xact_lock_shared(${FENCE_CLASS}::int, hashtext(${group}))::text`;
+  await tx.$queryRaw`SELECT set_config('lock_timeout', ${BATCH_LOCK_TIMEOUT}, true),
+    set_config('statement_timeout', ${input.rebuild ? "0" : BATCH_STATEMENT_TIMEOUT}, true)${fence}`;
   const stored = await tx.$queryRaw<{ next_offset: bigint }[]>`
     SELECT next_offset FROM projection_offsets
     WHERE consumer_group = ${group} AND topic = ${topic} AND partition = ${partition} FOR UPDATE`;

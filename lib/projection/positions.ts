@@ -4,7 +4,7 @@ import type { Tx } from "@/lib/command/execute";
 import type { Db } from "@/lib/db";
 
 /** kafkajs' seek to a partition's first offset in the log (its EARLIEST_OFFSET, -2). */
-export const EARLIEST_OFFSET = "-2";
+const EARLIEST_OFFSET = "-2";
 
 /** "topic/partition" → next offset to project. */
 export type Positions = Map<string, bigint>;
