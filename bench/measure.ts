@@ -161,7 +161,7 @@ export async function runProjector(opts: {
   url: string;
   timeoutMs: number;
   profile?: boolean;
-  /** partitionsConsumedConcurrently; undefined = the projector's default. */
+  /** The projector's transactions in flight; undefined = its default. */
   concurrency?: number;
   log: Log;
 }): Promise<ProjectorRun> {
@@ -360,7 +360,7 @@ const JSON_COLUMNS = new Set([6, 9, 10]);
 export async function runRawInsert(opts: {
   url: string;
   spec: BacklogSpec;
-  /** Parallel connections: the projector's partitionsConsumedConcurrently (2), so both get the same share of a busy machine. */
+  /** Parallel connections: the projector's transactions in flight (PROJECTOR_CONCURRENCY), so both get the same share of a busy machine. */
   connections?: number;
   chunk?: number;
 }): Promise<{ events: number; rate: number }> {

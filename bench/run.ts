@@ -8,7 +8,7 @@
  *   flags: --runs N (≥3) --rate N (commands/s) --duration S (per command run)
  *          --users N --events N --timeline-events N --partitions N
  *          --timeout-min N --profile (extra projector run under the CPU profiler)
- *          --projector-concurrency N (partitionsConsumedConcurrently of the measured projector)
+ *          --projector-concurrency N (transactions in flight of the measured projector)
  *          --projector-only (skip queries and commands) --keep (keep .data/bench)
  *          --access-review-users N --access-review-members N (default 1M / 100k with --full, else 200k / 100k)
  *          --access-review-only (only the access-review figures: no Kafka, a few minutes at 1M users)
@@ -130,7 +130,7 @@ function parseFlags(argv: string[]) {
     partitions: Math.round(num("partitions", 50)),
     timeoutMin: num("timeout-min", full ? 240 : 25),
     profile: has("profile"),
-    /** Projector partitionsConsumedConcurrently for the throughput runs (default: the projector's own). */
+    /** The projector's transactions in flight for the throughput runs (default: the projector's own). */
     concurrency: argv.some((a) => a.startsWith("--projector-concurrency")) ? Math.round(num("projector-concurrency", 2)) : undefined,
     keep: has("keep"),
     /** Only the projector runs and their baselines (for experiments such as --projector-concurrency). */
@@ -891,7 +891,7 @@ async function main() {
   console.log(table);
   const notes = [
     `lower raw baseline: ${lowerRaw.label} (${Math.round(lowerRaw.s.median).toLocaleString()}/s); projector = ${pct(proj.median, lowerRaw.s.median)} of it`,
-    `projector batches: mean ${Math.round(summarize(projectorRuns.map((r) => r.meanBatchEvents)).median)} events/batch, DB-busy ${summarize(projectorRuns.map((r) => r.dbBusy)).median.toFixed(2)} (sum of batch transaction time / wall time, ${flags.concurrency ?? PROJECTOR_CONCURRENCY} partitions in parallel), group join ${Math.round(summarize(projectorRuns.map((r) => r.joinMs)).median)} ms, join → first batch ${Math.round(summarize(projectorRuns.map((r) => r.firstBatchMs)).median)} ms`,
+    `projector batches: mean ${Math.round(summarize(projectorRuns.map((r) => r.meanBatchEvents)).median)} events/batch, DB-busy ${summarize(projectorRuns.map((r) => r.dbBusy)).median.toFixed(2)} (sum of batch transaction time / wall time, ${flags.concurrency ?? PROJECTOR_CONCURRENCY} transactions in flight), group join ${Math.round(summarize(projectorRuns.map((r) => r.joinMs)).median)} ms, join → first batch ${Math.round(summarize(projectorRuns.map((r) => r.firstBatchMs)).median)} ms`,
     `command latency split: Kafka append (producer.send → ack) p50 ${fmt(summarize(commandRuns.map((r) => r.append50)).median, "ms")}, p99 ${fmt(summarize(commandRuns.map((r) => r.append99)).median, "ms")} (medians over runs); the rest is the PostgreSQL transaction`,
     `Kafka appends (app's idempotent producer, maxInFlightRequests 1): 1 append ${fmt(summarize(appendRuns.map((r) => r.oneMs)).median, "ms")}, 10 started together ${fmt(summarize(appendRuns.map((r) => r.tenConcurrentMs)).median, "ms")} (≈10× means they queue one behind the other; ≈2× means the nine behind the first share one request)`,
     `command service time, one at a time (no queueing): p50 ${fmt(summarize(commandRuns.map((r) => r.serial50)).median, "ms")}, of which Kafka append ${fmt(summarize(commandRuns.map((r) => r.serialAppend50)).median, "ms")}; event-loop utilisation during the ${flags.rate}/s run ${summarize(commandRuns.map((r) => r.elu)).median.toFixed(2)} (plain Prisma insert run: ${summarize(crudRuns.map((r) => r.elu)).median.toFixed(2)})`,

@@ -18,7 +18,7 @@ import { MAX_NOTIFIED_IDS, READ_MODEL_CHANNEL } from "@/lib/live/live-message";
 import type { Logger } from "@/lib/log";
 import type { Composition } from "@/lib/module";
 import type { PersonalDataKeys } from "@/lib/privacy/key-store";
-import { wantedKeys } from "@/lib/privacy/personal-data";
+import { wantedKeys, type KeyRing } from "@/lib/privacy/personal-data";
 import { scrubErasedPerson } from "@/lib/privacy/scrub";
 import { CannotApplyEventError, inTimeline, type TimelineRow } from "./timeline";
 
@@ -124,26 +124,124 @@ export async function lockProjectionFence(tx: SqlTx, group: string): Promise<voi
  * bounded requests, by the dead-letter relay (./dead-letter-relay.ts).
  */
 export async function applyBatch(tx: BatchTx, input: BatchInput): Promise<BatchOutcome> {
-  const { group, topic, partition } = input;
+  const [outcome] = await applyBatches(tx, [input]);
+  return outcome!;
+}
+
+/**
+ * Applies the batches of several partitions (of one consumer group) in one transaction, each
+ * exactly as `applyBatch` applies it alone, with one statement for what they all do: the fence,
+ * their stored positions, the keys, the dedupe, the aggregates' load and save per stream, the dead
+ * letters, the new positions and notifications. At a few hundred events a second a fetch holds
+ * one or two events per partition, so per-partition statements were most of the projector's cost
+ * (bench/PERFORMANCE.md, ninth session). A partition's outcome is its own: one refused for a gap
+ * applies nothing, the others go on. The transaction is all or nothing: if it throws, no partition
+ * moved (the projector then retries them one by one, so a failure is recorded where it belongs).
+ */
+export async function applyBatches(tx: BatchTx, inputs: readonly BatchInput[]): Promise<BatchOutcome[]> {
+  const first = inputs[0];
+  if (!first) return [];
+  const { group, personalData } = first;
+  const rebuild = first.rebuild ?? false;
+  if (inputs.some((i) => i.group !== group || (i.rebuild ?? false) !== rebuild)) {
+    throw new Error("applyBatches: the batches of one transaction must share their consumer group and kind (live or rebuild)");
+  }
   // A lock held elsewhere (a migration, a stray session) must not hang the batch without a word:
   // it fails, is recorded against its partition for the health page, and is retried.
   // With the live batch's fence, one statement, one round trip (bench/PERFORMANCE.md, eighth
   // session). Its expressions run in order, so the lock timeout bounds the fence's wait.
-  const fence = input.rebuild ? Prisma.empty : Prisma.sql`, pg_advisory_xact_lock_shared(${FENCE_CLASS}::int, hashtext(${group}))::text`;
+  const fence = rebuild ? Prisma.empty : Prisma.sql`, pg_advisory_xact_lock_shared(${FENCE_CLASS}::int, hashtext(${group}))::text`;
   await tx.$queryRaw`SELECT set_config('lock_timeout', ${BATCH_LOCK_TIMEOUT}, true),
-    set_config('statement_timeout', ${input.rebuild ? "0" : BATCH_STATEMENT_TIMEOUT}, true)${fence}`;
-  const stored = await tx.$queryRaw<{ next_offset: bigint }[]>`
-    SELECT next_offset FROM projection_offsets
-    WHERE consumer_group = ${group} AND topic = ${topic} AND partition = ${partition} FOR UPDATE`;
-  const from = stored[0]?.next_offset ?? -1n;
-  if (stored[0] && input.fetchedOffset !== undefined && BigInt(input.fetchedOffset) > from) {
+    set_config('statement_timeout', ${rebuild ? "0" : BATCH_STATEMENT_TIMEOUT}, true)${fence}`;
+  // Ordered, so two transactions locking rows of the same partitions could not deadlock.
+  const storedRows = await tx.$queryRaw<{ topic: string; partition: number; next_offset: bigint }[]>`
+    SELECT topic, partition, next_offset FROM projection_offsets
+    WHERE consumer_group = ${group}
+      AND (topic, partition) IN (SELECT * FROM unnest(${inputs.map((i) => i.topic)}::text[], ${inputs.map((i) => i.partition)}::int[]))
+    ORDER BY topic, partition FOR UPDATE`;
+  const storedOf = new Map(storedRows.map((r) => [positionKey(r.topic, r.partition), r.next_offset]));
+
+  const outcomes: BatchOutcome[] = [];
+  const live: { input: BatchInput; outcome: BatchOutcome; fresh: readonly RawMessage[] }[] = [];
+  for (const input of inputs) {
+    const stored = storedOf.get(positionKey(input.topic, input.partition));
+    const outcome = await checkedOutcome(input, stored);
+    outcomes.push(outcome);
+    if (outcome.gapFrom !== undefined) continue;
+    const from = stored ?? -1n;
+    const fresh = input.messages.filter((m) => BigInt(m.offset) >= from);
+    outcome.skipped = input.messages.length - fresh.length;
+    if (fresh.length) live.push({ input, outcome, fresh });
+  }
+  if (live.length === 0) return outcomes;
+
+  // The keys these batches' personal data needs, and which of their people are erased: one query.
+  const ring = await personalData.ring(tx, wantedKeys(live.flatMap((b) => b.fresh)));
+  const decodedOf = new Map<BatchInput, Decoded[]>();
+  for (const { input, outcome, fresh } of live) decodedOf.set(input, decode(input, outcome, fresh, ring));
+
+  for (const stream of new Set(live.map((b) => b.input.stream))) {
+    const batches = live.filter((b) => b.input.stream === stream);
+    await applyStream(tx, stream, batches.map((b) => ({ ...b, decoded: decodedOf.get(b.input)! })), rebuild);
+  }
+
+  const deadLetters = live.flatMap((b) => b.outcome.deadLetters);
+  if (deadLetters.length && !rebuild) {
+    await tx.$executeRaw`
+      INSERT INTO dead_letters (topic, partition, "offset", key, reason, value, headers)
+      SELECT d.topic, d.partition, d."offset"::bigint, d.key, d.reason, d.value, d.headers
+      FROM jsonb_to_recordset(${JSON.stringify(deadLetters.map(storableDeadLetter))}::jsonb)
+        AS d(topic text, partition int, "offset" text, key text, reason text, value text, headers jsonb)
+      ON CONFLICT (topic, partition, "offset") DO NOTHING`;
+  }
+  const savePositions = Prisma.sql`
+    INSERT INTO projection_offsets (consumer_group, topic, partition, next_offset, updated_at, last_event_at)
+    SELECT ${group}, p.topic, p.partition, p.next_offset, now(), p.last_event_at
+    FROM unnest(${live.map((b) => b.input.topic)}::text[], ${live.map((b) => b.input.partition)}::int[],
+      ${live.map((b) => b.outcome.nextOffset!)}::bigint[], ${live.map((b) => kafkaTime(b.fresh.at(-1)?.timestamp))}::timestamptz[])
+      AS p(topic, partition, next_offset, last_event_at)
+    ON CONFLICT (consumer_group, topic, partition)
+    DO UPDATE SET next_offset = excluded.next_offset, updated_at = now(),
+      last_event_at = COALESCE(excluded.last_event_at, projection_offsets.last_event_at)`;
+  if (rebuild) {
+    await tx.$executeRaw(savePositions);
+    return outcomes;
+  }
+  // The positions and the console's notifications (one a partition) in one statement.
+  const notices = live.map(({ input, outcome }) =>
+    JSON.stringify({
+      topic: input.topic,
+      partition: input.partition,
+      nextOffset: outcome.nextOffset,
+      ids: [...new Set(outcome.applied.map((e) => e.aggregateId))].slice(0, MAX_NOTIFIED_IDS),
+    }),
+  );
+  await tx.$executeRaw`
+    WITH saved AS (${savePositions} RETURNING 1)
+    SELECT pg_notify(${READ_MODEL_CHANNEL}, n) FROM unnest(${notices}::text[]) AS n WHERE EXISTS (SELECT FROM saved)`;
+  return outcomes;
+}
+
+type Decoded = { event: AnyEvent; offset: string; clearSubjects?: string[] };
+
+const positionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/**
+ * The batch's outcome before anything is applied: refused (gapFrom) when it was fetched from past
+ * the stored position, or, with none stored, past the log's start.
+ */
+async function checkedOutcome(input: BatchInput, stored: bigint | undefined): Promise<BatchOutcome> {
+  const { topic, partition } = input;
+  const last = input.messages.at(-1);
+  const outcome: BatchOutcome = { nextOffset: last ? String(BigInt(last.offset) + 1n) : null, applied: [], deadLetters: [], skipped: 0 };
+  if (stored !== undefined && input.fetchedOffset !== undefined && BigInt(input.fetchedOffset) > stored) {
     input.logger?.warn(
-      { topic, partition, storedPosition: String(from), fetchedOffset: input.fetchedOffset },
+      { topic, partition, storedPosition: String(stored), fetchedOffset: input.fetchedOffset },
       "batch fetched past the stored position: refused; seeking back",
     );
-    return { nextOffset: null, gapFrom: String(from), applied: [], deadLetters: [], skipped: 0 };
+    return { nextOffset: null, gapFrom: String(stored), applied: [], deadLetters: [], skipped: 0 };
   }
-  if (!stored[0] && !input.rebuild && input.logStart && input.fetchedOffset !== undefined && BigInt(input.fetchedOffset) > 0n) {
+  if (stored === undefined && !input.rebuild && input.logStart && input.fetchedOffset !== undefined && BigInt(input.fetchedOffset) > 0n) {
     const start = await input.logStart();
     if (BigInt(input.fetchedOffset) > BigInt(start)) {
       input.logger?.warn(
@@ -153,20 +251,13 @@ export async function applyBatch(tx: BatchTx, input: BatchInput): Promise<BatchO
       return { nextOffset: null, gapFrom: start, applied: [], deadLetters: [], skipped: 0 };
     }
   }
-  const fresh = input.messages.filter((m) => BigInt(m.offset) >= from);
-  const last = input.messages.at(-1);
-  const outcome: BatchOutcome = {
-    nextOffset: last ? String(BigInt(last.offset) + 1n) : null,
-    applied: [],
-    deadLetters: [],
-    skipped: input.messages.length - fresh.length,
-  };
-  if (fresh.length === 0) return outcome;
+  return outcome;
+}
 
-  const projection = input.app.projectionOf(input.stream);
-  // The keys this batch's personal data needs, and which of its people are erased: one query.
-  const ring = await input.personalData.ring(tx, wantedKeys(fresh));
-  const decoded: { event: AnyEvent; offset: string; clearSubjects?: string[] }[] = [];
+/** Reads the messages; one that does not decode, or sits on the wrong partition for its aggregate, is a dead letter. */
+function decode(input: BatchInput, outcome: BatchOutcome, fresh: readonly RawMessage[], ring: KeyRing): Decoded[] {
+  const { partition } = input;
+  const decoded: Decoded[] = [];
   for (const m of fresh) {
     const key = m.key?.toString("utf8") ?? null;
     const result = input.app.serde.decode(m.value, input.stream, key, ring);
@@ -185,85 +276,74 @@ export async function applyBatch(tx: BatchTx, input: BatchInput): Promise<BatchO
       );
     } else decoded.push({ event: result.event, offset: m.offset, clearSubjects: result.clearSubjects });
   }
+  return decoded;
+}
 
+/** One stream's part of the transaction: dedupe, one load, the folds in log order per partition, one save. */
+async function applyStream(
+  tx: BatchTx,
+  stream: string,
+  batches: { input: BatchInput; outcome: BatchOutcome; fresh: readonly RawMessage[]; decoded: Decoded[] }[],
+  rebuild: boolean,
+) {
+  const { app, personalData } = batches[0]!.input;
+  const projection = app.projectionOf(stream);
   // The event id is the idempotency key: an event published twice is applied once.
   // Within the batch too: a message republished (e.g. by a producer retry) can sit beside its twin.
-  const seen = await inTimeline(tx, projection.timeline, decoded.map((d) => d.event.id));
-  const pending = decoded.filter((d) => {
-    if (seen.has(d.event.id)) {
-      input.logger?.debug(
-        { eventId: d.event.id, type: d.event.type, offset: d.offset, correlationId: d.event.correlationId },
-        "event already projected, skipped",
-      );
-      return false;
-    }
-    seen.add(d.event.id);
-    return true;
+  const seen = await inTimeline(tx, projection.timeline, batches.flatMap((b) => b.decoded.map((d) => d.event.id)));
+  const pendingOf = batches.map((b) => {
+    const pending = b.decoded.filter((d) => {
+      if (seen.has(d.event.id)) {
+        b.input.logger?.debug(
+          { eventId: d.event.id, type: d.event.type, offset: d.offset, correlationId: d.event.correlationId },
+          "event already projected, skipped",
+        );
+        return false;
+      }
+      seen.add(d.event.id);
+      return true;
+    });
+    b.outcome.skipped += b.decoded.length - pending.length;
+    return pending;
   });
-  outcome.skipped += decoded.length - pending.length;
 
   // Folds each event into its aggregate's state; one that cannot follow that
   // state (e.g. an update of an unknown user) is dead-lettered, not retried forever.
-  const states = await projection.load(tx, pending.map((d) => d.event.aggregateId));
+  // An aggregate's events all sit on its one partition, so the partitions' order among themselves does not matter.
+  const states = await projection.load(tx, pendingOf.flatMap((pending) => pending.map((d) => d.event.aggregateId)));
   const rows: TimelineRow[] = [];
   let inClear = 0;
-  for (const { event, offset, clearSubjects } of pending) {
-    try {
-      const row = projection.project(states, event, { topic, partition, offset });
-      if (clearSubjects) {
-        row.clearSubjects = clearSubjects;
-        inClear += 1;
+  batches.forEach(({ input, outcome, fresh }, i) => {
+    for (const { event, offset, clearSubjects } of pendingOf[i]!) {
+      try {
+        const row = projection.project(states, event, { topic: input.topic, partition: input.partition, offset });
+        if (clearSubjects) {
+          row.clearSubjects = clearSubjects;
+          inClear += 1;
+        }
+        rows.push(row);
+        outcome.applied.push(event);
+      } catch (error) {
+        if (!(error instanceof CannotApplyEventError)) throw error;
+        outcome.deadLetters.push(deadLetter(input, fresh.find((m) => m.offset === offset)!, error.message));
       }
-      rows.push(row);
-      outcome.applied.push(event);
-    } catch (error) {
-      if (!(error instanceof CannotApplyEventError)) throw error;
-      outcome.deadLetters.push(deadLetter(input, fresh.find((m) => m.offset === offset)!, error.message));
     }
-  }
-  await projection.save(tx, states, rows, { rebuild: input.rebuild ?? false });
+  });
+  await projection.save(tx, states, rows, { rebuild });
   if (inClear) {
     await tx.$executeRaw`
-      INSERT INTO personal_data_in_clear (stream, events) VALUES (${input.stream}, ${inClear})
+      INSERT INTO personal_data_in_clear (stream, events) VALUES (${stream}, ${inClear})
       ON CONFLICT (stream) DO UPDATE SET events = personal_data_in_clear.events + excluded.events`;
   }
   // An erasure: the person's key is destroyed (again: the command did it; idempotent) and the read
   // model scrubbed, so it equals what a replay without the key gives.
-  for (const event of outcome.applied) {
-    if (!input.app.registry[event.type]?.erasesPerson) continue;
-    if (!input.rebuild) await input.personalData.erase(tx, event.aggregateId);
-    await scrubErasedPerson(tx, input.app, input.stream, event.aggregateId, { rebuild: input.rebuild ?? false });
+  for (const { outcome } of batches) {
+    for (const event of outcome.applied) {
+      if (!app.registry[event.type]?.erasesPerson) continue;
+      if (!rebuild) await personalData.erase(tx, event.aggregateId);
+      await scrubErasedPerson(tx, app, stream, event.aggregateId, { rebuild });
+    }
   }
-
-  if (outcome.deadLetters.length && !input.rebuild) {
-    await tx.$executeRaw`
-      INSERT INTO dead_letters (topic, partition, "offset", key, reason, value, headers)
-      SELECT d.topic, d.partition, d."offset"::bigint, d.key, d.reason, d.value, d.headers
-      FROM jsonb_to_recordset(${JSON.stringify(outcome.deadLetters.map(storableDeadLetter))}::jsonb)
-        AS d(topic text, partition int, "offset" text, key text, reason text, value text, headers jsonb)
-      ON CONFLICT (topic, partition, "offset") DO NOTHING`;
-  }
-  const lastEventAt = kafkaTime(fresh.at(-1)?.timestamp);
-  const savePosition = Prisma.sql`
-    INSERT INTO projection_offsets (consumer_group, topic, partition, next_offset, updated_at, last_event_at)
-    VALUES (${group}, ${topic}, ${partition}, ${BigInt(outcome.nextOffset!)}, now(), ${lastEventAt})
-    ON CONFLICT (consumer_group, topic, partition)
-    DO UPDATE SET next_offset = excluded.next_offset, updated_at = now(),
-      last_event_at = COALESCE(excluded.last_event_at, projection_offsets.last_event_at)`;
-  if (input.rebuild) {
-    await tx.$executeRaw(savePosition);
-    return outcome;
-  }
-  // The position and the console's notification in one statement (the upsert returns its one row).
-  await tx.$executeRaw`
-    WITH saved AS (${savePosition} RETURNING 1)
-    SELECT pg_notify(${READ_MODEL_CHANNEL}, ${JSON.stringify({
-      topic,
-      partition,
-      nextOffset: outcome.nextOffset,
-      ids: [...new Set(outcome.applied.map((e) => e.aggregateId))].slice(0, MAX_NOTIFIED_IDS),
-    })}) FROM saved`;
-  return outcome;
 }
 
 function deadLetter(input: BatchInput, m: RawMessage, reason: string): DeadLetter {

@@ -1,8 +1,9 @@
 /**
  * The read-model projector: consumer group `read-model` (configurable), one
- * PostgreSQL transaction per batch, offsets committed to Kafka only after the
- * database commit, and positions resumed from PostgreSQL on every assignment
- * (from the log's start for a partition PostgreSQL holds no position of).
+ * PostgreSQL transaction per partition batch, or per fetch where its batches
+ * are small (group commit), offsets committed to Kafka only after the database
+ * commit, and positions resumed from PostgreSQL on every assignment (from the
+ * log's start for a partition PostgreSQL holds no position of).
  *
  * Failure policy (see kafkajs docs/Consuming.md):
  * - a message it cannot read or apply (or one on the wrong partition for its
@@ -38,7 +39,8 @@ import { projectorMetrics } from "@/lib/metrics/projector-metrics";
 import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
 import { createPersonalDataKeys, type PersonalDataKeys } from "@/lib/privacy/key-store";
 import { inSqlTransaction, sqlPoolOf, type StatementListener } from "@/lib/sql-tx";
-import { applyBatch, type BatchOutcome } from "./apply-batch";
+import { applyBatches, type BatchOutcome } from "./apply-batch";
+import { groupCommit } from "./group-commit";
 import { createDeadLetterRelay } from "./dead-letter-relay";
 import { seekToPositions, storedPositions } from "./positions";
 
@@ -51,9 +53,10 @@ export interface ProjectorOptions {
   personalData?: PersonalDataKeys;
   kafka?: Kafka;
   /**
-   * Partitions processed in parallel by this instance (default PROJECTOR_CONCURRENCY: 3): while
-   * one batch's statements run in PostgreSQL, another is decoded and folded in JavaScript. On
+   * Transactions in flight in this instance (default PROJECTOR_CONCURRENCY: 3): while one's
+   * statements run in PostgreSQL, another's batches are decoded and folded in JavaScript. On
    * 2 cores, 3 reached 71–80% of the raw-insert baseline where 2 reached 35–59% (bench/PERFORMANCE.md).
+   * The small batches of one fetch share a transaction (group commit, up to 1,000 messages).
    */
   concurrency?: number;
   /** Defaults to the process logger (lib/log.ts); `silentLogger` in tests. */
@@ -81,8 +84,20 @@ export interface Projector {
 /** What the projector and a rebuild take from the composition of the modules. */
 export type ProjectionApp = Pick<Composition, "streams" | "serde" | "projectionOf" | "readModelTables" | "modules" | "registry">;
 
-/** Partition batches in flight per projector process (and per rebuild replay). */
+/** Transactions in flight per projector process (and partition batches per rebuild replay). */
 export const PROJECTOR_CONCURRENCY = 3;
+
+/**
+ * Partition batches kafkajs hands the projector at once (its workers): enough for every partition
+ * of a fetch on a default topic (50 partitions), so that a fetch's batches reach the group commit together.
+ */
+const BATCHES_HANDED_OUT = 64;
+
+/**
+ * Messages in one merged transaction at most: live batches (one or a few events a partition) merge;
+ * a catching-up partition's batch (thousands of events) runs alone, as before, beside two others.
+ */
+const MERGED_MESSAGES_MAX = 1_000;
 
 /**
  * Consumer settings shared by the projector and a rebuild's replay. A SIGKILLed
@@ -177,7 +192,9 @@ export function createProjector(options: ProjectorOptions): Projector {
     run: {
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: concurrency,
+      // Every partition batch of a fetch at once, so that they can share a transaction; the
+      // transactions in flight are bounded by `concurrency` (group commit, below).
+      partitionsConsumedConcurrently: Math.max(concurrency, BATCHES_HANDED_OUT),
       eachBatch: (payload) => eachBatch(payload),
     },
     onJoin: (c, memberId, assignment) => {
@@ -217,21 +234,37 @@ export function createProjector(options: ProjectorOptions): Projector {
     return low;
   }
 
+  /** One partition batch's part of a merged transaction. */
+  interface Submitted {
+    payload: EachBatchPayload;
+    partitions: number;
+  }
+
+  // The batches of one fetch, handed out together, are applied in one transaction (./group-commit.ts).
+  const batches = groupCommit<Submitted, BatchOutcome | null>({
+    slots: concurrency,
+    size: (s) => s.payload.batch.messages.length,
+    maxSize: MERGED_MESSAGES_MAX,
+    run: (items) => applyMerged(items),
+    onSplit: (error, count) => log.warn({ err: error, batches: count }, "merged batches failed; retrying each partition's batch alone"),
+  });
+
   async function eachBatch(payload: EachBatchPayload) {
     const { batch, isRunning, isStale } = payload;
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     await projectBatch(payload);
   }
 
-  async function projectBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat }: EachBatchPayload) {
-    const started = process.hrtime.bigint();
-    let outcome: BatchOutcome;
-    try {
-      const partitions = await partitionsOf(batch.topic);
-      outcome = await inSqlTransaction(
-        batchPool,
-        (tx) =>
-          applyBatch(tx, {
+  /** Null for a batch gone stale (sought elsewhere) or stopped while it waited for its transaction. */
+  async function applyMerged(items: readonly Submitted[]): Promise<(BatchOutcome | null)[]> {
+    const current = items.filter((s) => s.payload.isRunning() && !s.payload.isStale());
+    if (current.length === 0) return items.map(() => null);
+    const outcomes = await inSqlTransaction(
+      batchPool,
+      (tx) =>
+        applyBatches(
+          tx,
+          current.map(({ payload: { batch }, partitions }) => ({
             group,
             topic: batch.topic,
             partition: batch.partition,
@@ -243,9 +276,22 @@ export function createProjector(options: ProjectorOptions): Projector {
             logStart: () => logStart(batch.topic, batch.partition),
             messages: batch.messages,
             logger: log,
-          }),
-        { onStatement: options.onStatement, prepared: true },
-      );
+          })),
+        ),
+      { onStatement: options.onStatement, prepared: true },
+    );
+    return items.map((s) => {
+      const i = current.indexOf(s);
+      return i < 0 ? null : outcomes[i]!;
+    });
+  }
+
+  async function projectBatch(payload: EachBatchPayload) {
+    const { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat } = payload;
+    const started = process.hrtime.bigint();
+    let outcome: BatchOutcome | null;
+    try {
+      outcome = await batches.submit({ payload, partitions: await partitionsOf(batch.topic) });
     } catch (error) {
       // Rolled back: kafkajs retries the batch from the same position. Say why, where everyone looks.
       metrics.batchFailures.inc({ topic: batch.topic });
@@ -253,6 +299,7 @@ export function createProjector(options: ProjectorOptions): Projector {
       await failures.failed(batch.topic, batch.partition, batch.messages[0]?.offset ?? null, error);
       throw error;
     }
+    if (outcome === null) return;
     if (outcome.gapFrom !== undefined) {
       // Fetched from past what PostgreSQL holds (e.g. its data restored from before the last
       // commits): go back to the stored position instead of skipping what lies between.

@@ -4,6 +4,7 @@
  * - a DLQ topic that cannot take a message (limit lowered, topic deleted) holds nothing up;
  * - a consumer that crashes on a non-retriable error is restarted, and shown crashed meanwhile;
  * - a lock held elsewhere fails the batch (lock timeout), recorded on the partition, then projects;
+ * - a batch failing among the batches of one fetch (one transaction) fails alone: the others project;
  * - a batch fetched past the stored position is refused and re-read from that position;
  * - an event on another partition than its key's murmur2 partition is dead-lettered;
  * - text PostgreSQL cannot store (half a surrogate pair) is dead-lettered, not retried forever.
@@ -345,4 +346,59 @@ describe("an event on another partition than its key's", () => {
     await waitUntilCaughtUp(t);
     expect(await t.db.user.findUnique({ where: { id } })).toMatchObject({ email: "crc32-producer@example.com" });
   }, 60_000);
+});
+
+describe("the partition batches of one fetch", () => {
+  it("share a transaction; one that fails (a user's row locked elsewhere) fails alone, recorded on its partition, and the others project", async () => {
+    let transactions = 0;
+    let batches = 0;
+    await projector({
+      onStatement: (text) => {
+        if (text.includes("set_config('lock_timeout'")) transactions += 1;
+      },
+      onBatch: () => {
+        batches += 1;
+      },
+    });
+    const partitions = t.config.KAFKA_PARTITIONS;
+    const created = (p: number) => {
+      const id = idOnPartition(p);
+      return { key: id, value: JSON.stringify(externalUserCreated(id, `fetch-${p}-${id.slice(0, 8)}@example.com`)) };
+    };
+    // One event on every partition in one request: the projector fetches them together.
+    await producer.send({ topic: t.topics.users, acks: -1, messages: Array.from({ length: partitions }, (_, p) => created(p)) });
+    await waitUntilCaughtUp(t);
+    expect(batches).toBeGreaterThanOrEqual(partitions);
+    expect(transactions).toBeLessThan(batches);
+
+    const locked = idOnPartition(0);
+    await producer.send({ topic: t.topics.users, acks: -1, messages: [{ key: locked, value: JSON.stringify(externalUserCreated(locked, "row-locked@example.com")) }] });
+    await waitUntilCaughtUp(t);
+    const blocker = new pg.Client({ connectionString: t.databaseUrl });
+    await blocker.connect();
+    try {
+      await blocker.query("BEGIN");
+      await blocker.query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", [locked]);
+      const update = { ...externalUserCreated(locked, "row-locked@example.com"), id: randomUUID(), type: "UserUpdated", sequence: 2, payload: { name: "Unlocked" } };
+      const others = Array.from({ length: partitions - 1 }, (_, i) => created(i + 1));
+      await producer.send({ topic: t.topics.users, acks: -1, messages: [{ key: locked, value: JSON.stringify(update) }, ...others] });
+      // The batch of partition 0 waits for the row until its lock timeout; the others do not wait for it.
+      const otherIds = others.map((m) => m.key);
+      expect(await eventually(() => t.db.user.count({ where: { id: { in: otherIds } } }), (n) => n === otherIds.length, 30_000)).toBe(otherIds.length);
+      const failure = await eventually(
+        () => t.db.consumerPartitionError.findFirst({ where: { consumerGroup: t.config.PROJECTOR_GROUP_ID, topic: t.topics.users, partition: 0 } }),
+        (row) => row !== null && /lock timeout/.test(row.error),
+        45_000,
+      );
+      expect(failure?.error).toBe("PostgreSQL 55P03: canceling statement due to lock timeout");
+      const elsewhere = await t.db.consumerPartitionError.findMany({ where: { consumerGroup: t.config.PROJECTOR_GROUP_ID, partition: { not: 0 } } });
+      expect(elsewhere).toEqual([]);
+      expect(await t.db.user.findUniqueOrThrow({ where: { id: locked } })).toMatchObject({ version: 1 });
+    } finally {
+      await blocker.query("ROLLBACK").catch(() => {});
+      await blocker.end();
+    }
+    await waitUntilCaughtUp(t, 60_000);
+    expect(await t.db.user.findUniqueOrThrow({ where: { id: locked } })).toMatchObject({ name: "Unlocked", version: 2 });
+  }, 120_000);
 });

@@ -2,7 +2,8 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { applyBatch } from "@/lib/projection/apply-batch";
+import { applyBatch, applyBatches, type BatchInput } from "@/lib/projection/apply-batch";
+import { keyPartition } from "@/lib/kafka/partitioner";
 import { inSqlTransaction, sqlPoolOf } from "@/lib/sql-tx";
 import type { Projector } from "@/lib/projection/projector";
 import { createRole } from "@/modules/roles/application/role-commands";
@@ -237,5 +238,80 @@ describe("projector", () => {
         return stored.filter((row) => byKey.get(`${row.topic}/${row.partition}`) !== String(row.nextOffset)).length;
       }, { timeout: 10_000 })
       .toBe(0);
+  });
+  it("applies the batches of many partitions and both streams in one transaction, each as it would be alone", async () => {
+    await waitUntilCaughtUp(t);
+    await projector.stop();
+    try {
+      const producer = t.kafka.producer();
+      await producer.connect();
+      onTestFinished(() => producer.disconnect());
+      // A user on every partition, a message that is not an event on one of them, a role.
+      const ids = Array.from({ length: t.config.KAFKA_PARTITIONS }, (_, p) => {
+        for (;;) {
+          const id = randomUUID();
+          if (keyPartition(id, t.config.KAFKA_PARTITIONS) === p) return id;
+        }
+      });
+      await producer.send({
+        topic: t.topics.users,
+        messages: [
+          ...ids.map((id, p) => ({ key: id, value: JSON.stringify(externalUserCreated(id, `merged${p}@example.com`)) })),
+          { key: ids[1]!, value: "{not json" },
+        ],
+      });
+      const role = await createRole(t.deps, t.ctx, { name: "merged" });
+      const stored = new Map(
+        (await t.db.projectionOffset.findMany({ where: { consumerGroup: t.config.PROJECTOR_GROUP_ID } })).map((o) => [`${o.topic}/${o.partition}`, o.nextOffset]),
+      );
+      // One partition's batch comes from past its stored position (a gap): refused alone.
+      const gap = [...stored.keys()].find((k) => k.startsWith(`${t.topics.users}/`) && k !== `${t.topics.users}/1`)!;
+      const byPartition = new Map<string, Awaited<ReturnType<typeof readLog>>>();
+      for (const m of await readLog(t)) byPartition.set(`${m.topic}/${m.partition}`, [...(byPartition.get(`${m.topic}/${m.partition}`) ?? []), m]);
+      const inputs: BatchInput[] = [...byPartition.entries()].map(([k, messages]) => ({
+        group: t.config.PROJECTOR_GROUP_ID,
+        topic: messages[0]!.topic,
+        partition: messages[0]!.partition,
+        stream: messages[0]!.topic === t.topics.users ? "users" : "roles",
+        app,
+        personalData: t.personalData,
+        partitions: t.config.KAFKA_PARTITIONS,
+        // The whole partition again: what was applied before is skipped.
+        fetchedOffset: k === gap ? String(stored.get(k)! + 1n) : "0",
+        messages: messages.map((m) => ({ offset: m.offset, key: m.key === null ? null : Buffer.from(m.key), value: m.value })),
+      }));
+      expect(inputs.length).toBeGreaterThan(t.config.KAFKA_PARTITIONS);
+      const pool = sqlPoolOf(t.db, { max: 1, connectionTimeoutMs: 10_000 });
+      onTestFinished(() => pool.end());
+      const statements: string[] = [];
+      const outcomes = await inSqlTransaction(pool, (tx) => applyBatches(tx, inputs), { onStatement: (text) => statements.push(text) });
+
+      const outcomeOf = (topic: string, partition: number) => outcomes[inputs.findIndex((i) => i.topic === topic && i.partition === partition)]!;
+      const [, gapPartition] = gap.split("/");
+      expect(outcomeOf(t.topics.users, Number(gapPartition))).toEqual({ nextOffset: null, gapFrom: String(stored.get(gap)), applied: [], deadLetters: [], skipped: 0 });
+      const applied = outcomes.flatMap((o) => o.applied.map((e) => e.aggregateId));
+      expect(applied.sort()).toEqual([...ids.filter((_, p) => `${t.topics.users}/${p}` !== gap), role.aggregateId].sort());
+      expect(outcomeOf(t.topics.users, 1).deadLetters.map((d) => d.reason)).toEqual([expect.stringMatching(/^not JSON/)]);
+      for (const [i, input] of inputs.entries()) {
+        if (`${input.topic}/${input.partition}` === gap) continue;
+        const old = stored.get(`${input.topic}/${input.partition}`) ?? 0n;
+        expect(outcomes[i]!.skipped).toBe(Number(old));
+        expect(outcomes[i]!.nextOffset).toBe(String(BigInt(input.messages.at(-1)!.offset) + 1n));
+      }
+      // One read and one write of the positions for all the partitions, not one of each per partition.
+      expect(statements.filter((s) => s.includes("projection_offsets"))).toHaveLength(2);
+      const positions = await t.db.projectionOffset.findMany({ where: { consumerGroup: t.config.PROJECTOR_GROUP_ID } });
+      for (const o of positions) {
+        const key = `${o.topic}/${o.partition}`;
+        const messages = byPartition.get(key)!;
+        expect(o.nextOffset).toBe(key === gap ? stored.get(key) : BigInt(messages.at(-1)!.offset) + 1n);
+      }
+      expect(await t.db.user.count({ where: { id: { in: ids } } })).toBe(ids.length - 1);
+    } finally {
+      projector = await startProjector(t);
+    }
+    // The refused partition is read again by the projector: everything is there, once.
+    await expectModelEqualsLog(t);
+    expect(await t.db.deadLetter.count({ where: { value: "{not json" } })).toBeGreaterThanOrEqual(1);
   });
 });
