@@ -14,7 +14,18 @@ export function createDb(url: string, options: { poolSize?: number } = {}): Db {
   // The pool is made here and handed to Prisma, so a command's transaction can run raw on the same
   // connections (poolOf, lib/command/execute.ts) instead of opening more. $disconnect ends it.
   const pool = new pg.Pool({ connectionString: url, ...(options.poolSize ? { max: options.poolSize } : {}) });
+  // An idle connection PostgreSQL ends (a restart, pg_terminate_backend) is dropped from the pool and
+  // the next query opens another. Prisma listens for that only once it has connected itself: a pool
+  // used only by raw command transactions so far had no listener, and node threw the error, uncaught.
+  pool.on("error", () => {});
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  // Prisma ends the pool on $disconnect only if it connected; a process that ran only commands
+  // (raw, on this pool) kept its connections open. End it either way.
+  const prismaDisconnect = db.$disconnect.bind(db);
+  db.$disconnect = async () => {
+    await prismaDisconnect();
+    if (!pool.ended) await pool.end();
+  };
   urls.set(db, url);
   pools.set(db, pool);
   return db;

@@ -17,6 +17,32 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+describe("createDb", () => {
+  it("used only by raw transactions (a command), drops an idle connection PostgreSQL ends instead of crashing the process, and $disconnect ends its pool", async () => {
+    const db = createDb(t.env.DATABASE_URL!, { poolSize: 2 });
+    const pool = poolOf(db)!;
+    // No Prisma query: Prisma adds its listener to the pool only when it first connects.
+    const pid = await inSqlTransaction(pool, async (tx) => (await tx.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`)[0]!.pid);
+    expect(pool.idleCount).toBe(1);
+    // Without an 'error' listener on the pool, node throws the idle client's error: uncaught, the process dies.
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.prependListener("uncaughtException", onUncaught);
+    try {
+      // A PostgreSQL restart, an admin's pg_terminate_backend, DROP DATABASE … WITH (FORCE).
+      await t.db.$queryRaw`SELECT pg_terminate_backend(${pid}::int)`;
+      await expect.poll(() => pool.idleCount, { timeout: 5_000 }).toBe(0);
+    } finally {
+      process.removeListener("uncaughtException", onUncaught);
+    }
+    expect(uncaught).toEqual([]);
+    expect(await inSqlTransaction(pool, (tx) => tx.$queryRaw<{ one: number }[]>`SELECT 1 AS one`)).toEqual([{ one: 1 }]);
+    await db.$disconnect();
+    expect(pool.ended).toBe(true);
+    expect(poolOf(db)).toBeUndefined();
+  });
+});
+
 describe("inSqlTransaction", () => {
   it("rolls back at its time limit, refuses every later statement, and gives its connection back at once", async () => {
     const db = createDb(t.env.DATABASE_URL!, { poolSize: 1 });
