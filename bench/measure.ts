@@ -146,7 +146,7 @@ export interface ProjectorRun {
   firstBatchMs: number;
   batches: number;
   meanBatchEvents: number;
-  /** Sum of per-batch wall time (transaction incl. commit) / wall time after the join; >1 means overlapping batches. */
+  /** Sum of the batch transactions' wall time (incl. commit) / wall time after the join; >1 means overlapping transactions. */
   dbBusy: number;
   deadLetters: number;
   queryBreakdown?: Array<{ statement: string; count: number; totalMs: number }>;
@@ -198,7 +198,10 @@ export async function runProjector(opts: {
       write: (line: string) => {
         const entry = JSON.parse(line) as Record<string, unknown>;
         if (entry.msg === "partitions assigned" && !tJoin) tJoin = hr();
-        if (entry.msg === "batch projected" && typeof entry.ms === "number") batchMsSum += entry.ms;
+        // A transaction shared by several partitions' batches (group commit) counts once.
+        if (entry.msg === "batch projected" && typeof entry.transactionMs === "number") {
+          batchMsSum += entry.transactionMs / (typeof entry.batchesInTransaction === "number" ? entry.batchesInTransaction : 1);
+        }
         if (entry.level === "error") opts.log(`  projector: ${line.trim()}`);
       },
     }),

@@ -12,7 +12,7 @@ export const projectorMetrics = () =>
     }),
     batchDuration: new Histogram({
       name: "projector_batch_duration_seconds",
-      help: "Time to project one partition batch: database transaction and Kafka offset commit.",
+      help: "Time to project one partition batch: waiting for its database transaction (shared by the small batches of one fetch), the transaction, and the Kafka offset commit.",
       labelNames: ["topic"] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],

@@ -238,6 +238,8 @@ export function createProjector(options: ProjectorOptions): Projector {
   interface Submitted {
     payload: EachBatchPayload;
     partitions: number;
+    /** Set when its transaction committed: how long it took, and how many batches it held. */
+    transaction?: { seconds: number; batches: number };
   }
 
   // The batches of one fetch, handed out together, are applied in one transaction (./group-commit.ts).
@@ -259,6 +261,7 @@ export function createProjector(options: ProjectorOptions): Projector {
   async function applyMerged(items: readonly Submitted[]): Promise<(BatchOutcome | null)[]> {
     const current = items.filter((s) => s.payload.isRunning() && !s.payload.isStale());
     if (current.length === 0) return items.map(() => null);
+    const began = process.hrtime.bigint();
     const outcomes = await inSqlTransaction(
       batchPool,
       (tx) =>
@@ -280,6 +283,8 @@ export function createProjector(options: ProjectorOptions): Projector {
         ),
       { onStatement: options.onStatement, prepared: true },
     );
+    const transaction = { seconds: Number(process.hrtime.bigint() - began) / 1e9, batches: current.length };
+    for (const s of current) s.transaction = transaction;
     return items.map((s) => {
       const i = current.indexOf(s);
       return i < 0 ? null : outcomes[i]!;
@@ -290,8 +295,10 @@ export function createProjector(options: ProjectorOptions): Projector {
     const { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat } = payload;
     const started = process.hrtime.bigint();
     let outcome: BatchOutcome | null;
+    let submitted: Submitted;
     try {
-      outcome = await batches.submit({ payload, partitions: await partitionsOf(batch.topic) });
+      submitted = { payload, partitions: await partitionsOf(batch.topic) };
+      outcome = await batches.submit(submitted);
     } catch (error) {
       // Rolled back: kafkajs retries the batch from the same position. Say why, where everyone looks.
       metrics.batchFailures.inc({ topic: batch.topic });
@@ -322,11 +329,18 @@ export function createProjector(options: ProjectorOptions): Projector {
     if (outcome.deadLetters.length) relay.wake();
     options.onBatch?.({ ...outcome, topic: batch.topic, partition: batch.partition });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    recordBatch(batch.topic, batch.partition, batch.highWatermark, outcome, seconds);
+    recordBatch(batch.topic, batch.partition, batch.highWatermark, outcome, seconds, submitted.transaction);
   }
 
   /** Metrics and log lines of a committed batch (so nothing is reported that could still roll back). */
-  function recordBatch(topic: string, partition: number, highWatermark: string, outcome: BatchOutcome, seconds: number) {
+  function recordBatch(
+    topic: string,
+    partition: number,
+    highWatermark: string,
+    outcome: BatchOutcome,
+    seconds: number,
+    transaction: Submitted["transaction"],
+  ) {
     metrics.batchDuration.observe({ topic }, seconds);
     for (const event of outcome.applied) metrics.eventsProjected.inc({ topic, type: event.type });
     if (outcome.deadLetters.length) metrics.deadLetters.inc({ topic }, outcome.deadLetters.length);
@@ -343,7 +357,10 @@ export function createProjector(options: ProjectorOptions): Projector {
           deadLetters: outcome.deadLetters.length,
           skipped: outcome.skipped,
           nextOffset: outcome.nextOffset,
+          // From the fetch to the Kafka commit; the transaction's own time, shared by the batches it held.
           ms: Math.round(seconds * 1000),
+          transactionMs: transaction ? Math.round(transaction.seconds * 1000) : null,
+          batchesInTransaction: transaction?.batches ?? null,
           // The requests this batch carried (a batch usually holds a few); one line per event at trace level.
           correlationIds: [...new Set(outcome.applied.map((e) => e.correlationId))].slice(0, MAX_LOGGED_IDS),
         },
