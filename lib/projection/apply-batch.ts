@@ -180,7 +180,9 @@ export async function applyBatches(tx: BatchTx, inputs: readonly BatchInput[]): 
   const decodedOf = new Map<BatchInput, Decoded[]>();
   for (const { input, outcome, fresh } of live) decodedOf.set(input, decode(input, outcome, fresh, ring));
 
-  for (const stream of new Set(live.map((b) => b.input.stream))) {
+  // Streams in one order in every transaction: rows they share (personal_data_in_clear) are locked
+  // in that order, so two transactions cannot deadlock on them.
+  for (const stream of [...new Set(live.map((b) => b.input.stream))].sort()) {
     const batches = live.filter((b) => b.input.stream === stream);
     await applyStream(tx, stream, batches.map((b) => ({ ...b, decoded: decodedOf.get(b.input)! })), rebuild);
   }

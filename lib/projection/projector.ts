@@ -12,7 +12,9 @@
  *   bounded requests, retrying on its own: a dead letter never blocks anything;
  * - anything else (PostgreSQL down, a bug) → the batch throws, nothing is
  *   committed, kafkajs retries with backoff from the same position, and the
- *   failure is recorded for the health page (consumer_partition_errors);
+ *   failure is recorded for the health page (consumer_partition_errors); a
+ *   transaction shared by several partitions' batches is first retried batch
+ *   by batch, so only the failing partition's batch throws;
  * - a batch fetched from past the stored position (or, with none stored, past
  *   the log's start) → refused, and the consumer seeks back: a gap is never
  *   skipped;
