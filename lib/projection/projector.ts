@@ -253,6 +253,37 @@ export function createProjector(options: ProjectorOptions): Projector {
     onSplit: (error, count) => log.warn({ err: error, batches: count }, "merged batches failed; retrying each partition's batch alone"),
   });
 
+  /** A partition's next offset for Kafka, with the function that commits it (the consumer's). */
+  interface OffsetCommit {
+    topic: string;
+    partition: number;
+    offset: string;
+    commit: EachBatchPayload["commitOffsetsIfNecessary"];
+  }
+
+  // The offsets of the batches a transaction committed go to Kafka in one request, not one each;
+  // a failed request is retried offset by offset, so each batch gets its own answer.
+  const offsetCommits = groupCommit<OffsetCommit, void>({
+    slots: 1,
+    size: () => 1,
+    maxSize: Number.POSITIVE_INFINITY,
+    run: async (items) => {
+      const byTopic = new Map<string, Map<number, string>>();
+      for (const { topic, partition, offset } of items) {
+        const partitions = byTopic.get(topic) ?? new Map<number, string>();
+        const known = partitions.get(partition);
+        if (known === undefined || BigInt(offset) > BigInt(known)) partitions.set(partition, offset);
+        byTopic.set(topic, partitions);
+      }
+      // With autoCommit off, commitOffsetsIfNecessary() without offsets commits nothing
+      // (kafkajs 2.2.4 only commits on an interval or threshold): name the offsets.
+      await items[0]!.commit({
+        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions: [...partitions].map(([partition, offset]) => ({ partition, offset })) })),
+      });
+      return items.map(() => undefined);
+    },
+  });
+
   async function eachBatch(payload: EachBatchPayload) {
     const { batch, isRunning, isStale } = payload;
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
@@ -322,10 +353,8 @@ export function createProjector(options: ProjectorOptions): Projector {
     const last = batch.messages.at(-1);
     if (last) {
       resolveOffset(last.offset);
-      // With autoCommit off, commitOffsetsIfNecessary() without offsets commits nothing
-      // (kafkajs 2.2.4 only commits on an interval or threshold): name the offset.
       const next = String(BigInt(last.offset) + 1n);
-      await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
+      await offsetCommits.submit({ topic: batch.topic, partition: batch.partition, offset: next, commit: commitOffsetsIfNecessary });
     }
     await heartbeat();
     if (outcome.deadLetters.length) relay.wake();
