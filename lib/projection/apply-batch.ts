@@ -177,14 +177,12 @@ export async function applyBatches(tx: BatchTx, inputs: readonly BatchInput[]): 
 
   // The keys these batches' personal data needs, and which of their people are erased: one query.
   const ring = await personalData.ring(tx, wantedKeys(live.flatMap((b) => b.fresh)));
-  const decodedOf = new Map<BatchInput, Decoded[]>();
-  for (const { input, outcome, fresh } of live) decodedOf.set(input, decode(input, outcome, fresh, ring));
+  const decoded = live.map((b) => ({ ...b, decoded: decode(b.input, b.outcome, b.fresh, ring) }));
 
   // Streams in one order in every transaction: rows they share (personal_data_in_clear) are locked
   // in that order, so two transactions cannot deadlock on them.
   for (const stream of [...new Set(live.map((b) => b.input.stream))].sort()) {
-    const batches = live.filter((b) => b.input.stream === stream);
-    await applyStream(tx, stream, batches.map((b) => ({ ...b, decoded: decodedOf.get(b.input)! })), rebuild);
+    await applyStream(tx, stream, decoded.filter((b) => b.input.stream === stream), rebuild);
   }
 
   const deadLetters = live.flatMap((b) => b.outcome.deadLetters);
