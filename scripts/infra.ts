@@ -3,8 +3,8 @@
  * (DATABASE_URL / KAFKA_BROKERS: an existing server or cluster) or started
  * here (embedded PostgreSQL, a local KRaft broker) with its data in `dataDir`.
  */
-import { createHash } from "node:crypto";
-import { rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startKafka, type KafkaHandle } from "@/infra/kafka/broker";
@@ -105,15 +105,36 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
 /**
  * `<dataDir>/postgres`, unless we run as root inside a directory the `postgres`
  * user (which the server runs as) cannot enter, e.g. a checkout under a 0700
- * home: then a directory under the system's temp dir, stable per checkout.
+ * home: then a new directory under the system's temp dir, which
+ * `<dataDir>/postgres` links to. The link ties the database to this `.data`
+ * and its key-encryption key (`.data/keys`): a fresh `.data` (a new clone at
+ * the same path, `rm -rf .data`) gets a fresh database. A name derived from the
+ * checkout's path did not: a new clone picked up the old database, whose
+ * encrypted rows its new key could not read.
  */
 function postgresDataDir(dataDir: string, log: (line: string) => void): string {
   const preferred = path.join(dataDir, "postgres");
   const blocked = unreachableParentForPostgresUser(preferred);
   if (!blocked) return preferred;
-  const fallback = path.join(tmpdir(), `admin-console-pg-${createHash("sha256").update(preferred).digest("hex").slice(0, 12)}`);
-  log(`PostgreSQL: the postgres user cannot enter ${blocked}; keeping its data in ${fallback} instead`);
-  return fallback;
+  let target: string | undefined;
+  try {
+    if (!lstatSync(preferred).isSymbolicLink()) {
+      throw new Error(
+        `${preferred} is a directory, but the postgres user cannot enter ${blocked} to use it; ` +
+          `move it away (or \`chmod o+x ${blocked}\`) and start again`,
+      );
+    }
+    target = readlinkSync(preferred);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  if (!target) {
+    target = path.join(tmpdir(), `admin-console-pg-${randomBytes(6).toString("hex")}`);
+    mkdirSync(dataDir, { recursive: true });
+    symlinkSync(target, preferred);
+  }
+  log(`PostgreSQL: the postgres user cannot enter ${blocked}; keeping its data in ${target} (linked from ${preferred})`);
+  return target;
 }
 
 export function redact(url: string): string {

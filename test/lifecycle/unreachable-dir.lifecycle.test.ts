@@ -6,7 +6,7 @@
  * on its own embedded PostgreSQL (the test run's Kafka) and stop on a SIGTERM to its process alone.
  */
 import { execFileSync } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -20,11 +20,16 @@ let stack: StartedStack | undefined;
 
 afterAll(() => {
   if (stack) killAll(stack.marker);
+  // Where scripts/infra.ts kept PostgreSQL's data for a checkout the postgres user cannot enter:
+  // under the temp dir, linked from .data/postgres.
+  let pgData: string | undefined;
+  try {
+    pgData = fs.readlinkSync(path.join(checkout, ".data", "postgres"));
+  } catch {
+    // never started that far
+  }
   fs.rmSync(blocked, { recursive: true, force: true });
-  // Where scripts/infra.ts keeps PostgreSQL's data for a checkout the postgres user cannot enter.
-  const preferred = path.join(checkout, ".data", "postgres");
-  const pgData = path.join(os.tmpdir(), `admin-console-pg-${createHash("sha256").update(preferred).digest("hex").slice(0, 12)}`);
-  fs.rmSync(pgData, { recursive: true, force: true });
+  if (pgData) fs.rmSync(pgData, { recursive: true, force: true });
 });
 
 function copyCheckout() {
