@@ -39,6 +39,7 @@ import { getLogger, type Logger } from "@/lib/log";
 import type { Composition } from "@/lib/module";
 import { projectorMetrics } from "@/lib/metrics/projector-metrics";
 import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
+import { partitionCounts } from "@/lib/kafka/partition-counts";
 import { createPersonalDataKeys, type PersonalDataKeys } from "@/lib/privacy/key-store";
 import { inSqlTransaction, sqlPoolOf, type StatementListener } from "@/lib/sql-tx";
 import { applyBatches, type BatchOutcome } from "./apply-batch";
@@ -125,23 +126,6 @@ export const PROJECTION_CONSUMER = {
 
 /** Correlation ids listed on one batch's debug line at most. */
 const MAX_LOGGED_IDS = 20;
-
-/**
- * The partition count of each topic (asked of Kafka once; an event topic's count never
- * changes: adding partitions would move keys, and with them the order of their events).
- */
-export function partitionCounts(admin: () => Promise<Admin>) {
-  const counts = new Map<string, number>();
-  return async (topic: string): Promise<number> => {
-    const known = counts.get(topic);
-    if (known) return known;
-    const { topics } = await (await admin()).fetchTopicMetadata({ topics: [topic] });
-    const n = topics[0]?.partitions.length ?? 0;
-    if (n < 1) throw new Error(`topic ${topic} has no partitions in the cluster's metadata`);
-    counts.set(topic, n);
-    return n;
-  };
-}
 
 /** An admin client connected on first use, and disconnected by `close`. */
 export function lazyAdmin(kafka: Kafka) {

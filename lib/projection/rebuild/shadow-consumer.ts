@@ -12,7 +12,8 @@ import type { Db } from "@/lib/db";
 import { streamOfTopic } from "@/lib/kafka/topics";
 import type { Logger } from "@/lib/log";
 import { applyBatch } from "../apply-batch";
-import { lazyAdmin, partitionCounts, PROJECTION_CONSUMER, PROJECTOR_CONCURRENCY, type ProjectionApp } from "../projector";
+import { partitionCounts } from "@/lib/kafka/partition-counts";
+import { lazyAdmin, PROJECTION_CONSUMER, PROJECTOR_CONCURRENCY, type ProjectionApp } from "../projector";
 import { positionKey, seekToPositions, storedPositions, type Positions } from "../positions";
 import { REBUILD_SCHEMA } from "./shadow-schema";
 
