@@ -20,6 +20,7 @@ import type { Composition } from "@/lib/module";
 import type { PersonalDataKeys } from "@/lib/privacy/key-store";
 import { wantedKeys, type KeyRing } from "@/lib/privacy/personal-data";
 import { scrubErasedPerson } from "@/lib/privacy/scrub";
+import { positionGap } from "./positions";
 import { CannotApplyEventError, inTimeline, type TimelineRow } from "./timeline";
 
 export interface RawMessage {
@@ -234,24 +235,15 @@ async function checkedOutcome(input: BatchInput, stored: bigint | undefined): Pr
   const { topic, partition } = input;
   const last = input.messages.at(-1);
   const outcome: BatchOutcome = { nextOffset: last ? String(BigInt(last.offset) + 1n) : null, applied: [], deadLetters: [], skipped: 0 };
-  if (stored !== undefined && input.fetchedOffset !== undefined && BigInt(input.fetchedOffset) > stored) {
-    input.logger?.warn(
-      { topic, partition, storedPosition: String(stored), fetchedOffset: input.fetchedOffset },
-      "batch fetched past the stored position: refused; seeking back",
-    );
-    return { nextOffset: null, gapFrom: String(stored), applied: [], deadLetters: [], skipped: 0 };
-  }
-  if (stored === undefined && !input.rebuild && input.logStart && input.fetchedOffset !== undefined && BigInt(input.fetchedOffset) > 0n) {
-    const start = await input.logStart();
-    if (BigInt(input.fetchedOffset) > BigInt(start)) {
-      input.logger?.warn(
-        { topic, partition, storedPosition: null, logStart: start, fetchedOffset: input.fetchedOffset },
-        "batch fetched past the log's start with no position stored: refused; seeking back to the start",
-      );
-      return { nextOffset: null, gapFrom: start, applied: [], deadLetters: [], skipped: 0 };
-    }
-  }
-  return outcome;
+  const gap = await positionGap(stored, input.fetchedOffset, input.rebuild ? undefined : input.logStart);
+  if (!gap) return outcome;
+  input.logger?.warn(
+    { topic, partition, storedPosition: gap.storedPosition, logStart: gap.logStart, fetchedOffset: input.fetchedOffset },
+    gap.storedPosition === null
+      ? "batch fetched past the log's start with no position stored: refused; seeking back to the start"
+      : "batch fetched past the stored position: refused; seeking back",
+  );
+  return { nextOffset: null, gapFrom: gap.gapFrom, applied: [], deadLetters: [], skipped: 0 };
 }
 
 /** Reads the messages; one that does not decode, or sits on the wrong partition for its aggregate, is a dead letter. */

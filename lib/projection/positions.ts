@@ -2,6 +2,7 @@
 import { Prisma } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/command/execute";
 import type { Db } from "@/lib/db";
+import type { Admin } from "kafkajs";
 
 /** kafkajs' seek to a partition's first offset in the log (its EARLIEST_OFFSET, -2). */
 const EARLIEST_OFFSET = "-2";
@@ -48,4 +49,36 @@ export function seekToPositions(
       else if (missing === "earliest") consumer.seek({ topic, partition, offset: EARLIEST_OFFSET });
     }
   }
+}
+
+/**
+ * Whether a batch fetched from `fetchedOffset` follows on from the stored position: null when it
+ * does, else the offset to go back to and why. Past a stored position, something between would
+ * be skipped (a seek not yet applied; the database restored from before the last commits). With
+ * no position stored, the batch must start at the log's start: nothing of the partition is in the
+ * database (a database restored from before its first batch), and Kafka's committed offset, where
+ * kafkajs resumes, would skip all before it. `logStart` is asked only then; without it (a
+ * rebuild's replay, which reads from the start) only the stored position is checked.
+ */
+export async function positionGap(
+  stored: bigint | undefined,
+  fetchedOffset: string | undefined,
+  logStart?: () => Promise<string>,
+): Promise<{ gapFrom: string; storedPosition: string | null; logStart?: string } | null> {
+  if (fetchedOffset === undefined) return null;
+  const fetched = BigInt(fetchedOffset);
+  if (stored !== undefined) return fetched > stored ? { gapFrom: String(stored), storedPosition: String(stored) } : null;
+  if (fetched === 0n || !logStart) return null;
+  const start = await logStart();
+  return fetched > BigInt(start) ? { gapFrom: start, storedPosition: null, logStart: start } : null;
+}
+
+/** A partition's first offset in the log (Kafka's low watermark), asked of `admin` each time. */
+export function logStartOf(admin: () => Promise<Admin>) {
+  return async (topic: string, partition: number): Promise<string> => {
+    const offsets = await (await admin()).fetchTopicOffsets(topic);
+    const low = offsets.find((o) => o.partition === partition)?.low;
+    if (low === undefined) throw new Error(`no offsets for ${topic}/${partition} in the cluster's answer`);
+    return low;
+  };
 }

@@ -45,7 +45,7 @@ import { inSqlTransaction, sqlPoolOf, type StatementListener } from "@/lib/sql-t
 import { applyBatches, type BatchOutcome } from "./apply-batch";
 import { groupCommit } from "./group-commit";
 import { createDeadLetterRelay } from "./dead-letter-relay";
-import { seekToPositions, storedPositions } from "./positions";
+import { logStartOf, seekToPositions, storedPositions } from "./positions";
 
 export interface ProjectorOptions {
   db: Db;
@@ -212,13 +212,7 @@ export function createProjector(options: ProjectorOptions): Projector {
   const personalData = options.personalData ?? createPersonalDataKeys(db, keyWrapperFromEnv());
   const relay = createDeadLetterRelay({ db, producer, admin: admin.get, group, logger: log });
 
-  /** A partition's first offset in the log (Kafka's low watermark). */
-  async function logStart(topic: string, partition: number): Promise<string> {
-    const offsets = await (await admin.get()).fetchTopicOffsets(topic);
-    const low = offsets.find((o) => o.partition === partition)?.low;
-    if (low === undefined) throw new Error(`no offsets for ${topic}/${partition} in the cluster's answer`);
-    return low;
-  }
+  const logStart = logStartOf(admin.get);
 
   /** One partition batch's part of a merged transaction. */
   interface Submitted {

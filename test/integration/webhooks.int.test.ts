@@ -58,6 +58,10 @@ const settings = (group: string) => ({
 });
 let deps: WebhookDeps;
 let worker: ReturnType<typeof createWebhooksWorker> | null = null;
+const startWorker = async () => {
+  worker = createWebhooksWorker({ db: t.db, keys, config: webhooksConfig(settings(`webhooks-${t.id}`)), kafkaConfig: t.config, logger: process.env.DEBUG_WEBHOOKS ? getLogger() : silentLogger });
+  await worker.start();
+};
 
 const stopWorker = async () => {
   for (const step of worker?.steps() ?? []) await step.run();
@@ -92,10 +96,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  const config = webhooksConfig(settings(`webhooks-${t.id}`));
-  deps = { db: t.db, keys, config };
-  worker = createWebhooksWorker({ db: t.db, keys, config, kafkaConfig: t.config, logger: process.env.DEBUG_WEBHOOKS ? getLogger() : silentLogger });
-  await worker.start();
+  deps = { db: t.db, keys, config: webhooksConfig(settings(`webhooks-${t.id}`)) };
+  await startWorker();
 }, 60_000);
 
 afterAll(async () => {
@@ -265,6 +267,22 @@ describe("webhooks", () => {
     expect(await t.db.webhookAttempt.count({ where: { subscriptionId: sub.id } })).toBe(1);
     expect(counts.get("slow-record")).toBe(1);
   });
+
+  it("queues again what a database restored from before its positions lost, instead of going on from Kafka's committed offset", async () => {
+    const restored = await subscribe("restored", ["UserCreated"]);
+    const user = await createUser(t.deps, t.ctx, { email: `restored-${t.id}@example.com`, name: "Restored" });
+    const first = await eventually(async () => to("restored"), (r) => r.length >= 1);
+    expect(first.map((r) => r.event.aggregateId)).toEqual([user.aggregateId]);
+    await stopWorker(); // Kafka holds the dispatcher's commits past that event
+    // PostgreSQL restored from a backup taken before the dispatcher's first batches: no positions,
+    // and no record that the event was ever queued. (Only this subscription is active in it.)
+    await t.db.webhookPosition.deleteMany({ where: { consumerGroup: `webhooks-${t.id}` } });
+    await t.db.webhookSubscription.updateMany({ where: { id: { not: restored.id } }, data: { status: "disabled" } });
+    await startWorker();
+    // Queued and sent again (at least once: the same webhook-id, for the receiver to drop), not skipped.
+    const again = await eventually(async () => to("restored"), (r) => r.length >= 2, 30_000);
+    expect(again.map((r) => r.headers["webhook-id"])).toEqual([first[0]!.headers["webhook-id"], first[0]!.headers["webhook-id"]]);
+  }, 60_000);
 
   it("loses nothing when its worker process is SIGKILLed mid-stream and restarted; repeats stay within the requests in flight", async () => {
     await stopWorker(); // from here on, only the process below sends

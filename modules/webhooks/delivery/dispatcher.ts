@@ -23,8 +23,8 @@ import { createKafka } from "@/lib/kafka/client";
 import { superviseConsumer } from "@/lib/kafka/supervised-consumer";
 import { streamOfTopic, topicName } from "@/lib/kafka/topics";
 import type { Logger } from "@/lib/log";
-import { seekToPositions, positionKey, type Positions } from "@/lib/projection/positions";
-import { PROJECTION_CONSUMER } from "@/lib/projection/projector";
+import { logStartOf, positionGap, positionKey, seekToPositions, type Positions } from "@/lib/projection/positions";
+import { lazyAdmin, PROJECTION_CONSUMER } from "@/lib/projection/projector";
 import { webhookMetrics } from "./metrics";
 import { queueRows } from "./queue-rows";
 
@@ -71,6 +71,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const metrics = webhookMetrics();
   const log = logger.child({ component: "webhook-dispatcher", group });
   const failures = partitionErrors(db, group, log);
+  const admin = lazyAdmin(kafka);
+  const logStart = logStartOf(admin.get);
   const consumer = superviseConsumer({
     kafka,
     config: { groupId: group, ...PROJECTION_CONSUMER, maxWaitTimeInMs: 500 },
@@ -85,7 +87,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     onJoin: (c, memberId, assignment) => {
       void registry.assigned(memberId, assignment);
       storedPositions(db, group)
-        .then((positions) => seekToPositions(c, assignment, positions))
+        // A partition with no stored position starts at the log's start: none of it is queued.
+        .then((positions) => seekToPositions(c, assignment, positions, { missing: "earliest" }))
         .catch((error: unknown) => log.error({ err: error }, "could not seek to stored positions"));
       void failures.load(assignment);
     },
@@ -102,9 +105,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const { topic, partition } = batch;
     const [stored] = await tx.$queryRaw<{ next_offset: bigint }[]>`
       SELECT next_offset FROM webhook_positions WHERE consumer_group = ${group} AND topic = ${topic} AND partition = ${partition} FOR UPDATE`;
-    const first = BigInt(batch.messages[0]!.offset);
-    // Fetched past what PostgreSQL holds (a seek not yet applied): go back rather than skip.
-    if (stored && first > stored.next_offset) return { gapFrom: stored.next_offset };
+    // Fetched past what PostgreSQL holds (a seek not yet applied; with no position stored, past the
+    // log's start: a database restored from before the first batches): go back rather than skip.
+    // The offset kafkajs fetched from (on its Batch, not in its types).
+    const fetchedOffset = (batch as { fetchedOffset?: string }).fetchedOffset;
+    const gap = await positionGap(stored?.next_offset, fetchedOffset, () => logStart(topic, partition));
+    if (gap) {
+      log.warn({ topic, partition, ...gap, fetchedOffset }, "batch fetched past the stored position or the log's start: refused; seeking back");
+      return { gapFrom: BigInt(gap.gapFrom) };
+    }
     const fresh = batch.messages.filter((m) => !stored || BigInt(m.offset) >= stored.next_offset);
     const next = BigInt(batch.messages.at(-1)!.offset) + 1n;
     if (fresh.length === 0) return { next: stored?.next_offset ?? next, queued: 0 };
@@ -161,6 +170,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       stopping ??= (async () => {
         await consumer.stop();
         await registry.stop();
+        await admin.close();
       })();
       return stopping;
     },
