@@ -23,6 +23,8 @@
  *          --rebuild-load N (createUser/s offered during each rebuild of --rebuild-only, by a process of
  *            its own, with the real projector worker keeping the live model up to date: the switch
  *            then holds a projector that has work to do)
+ *          --sealed (with --rebuild-only: the backlog's personal data sealed per person, as the console
+ *            writes it, so each replayed event is also decrypted; without it, in clear)
  *          --rebuild-by-worker (with --rebuild-load: each rebuild is asked of that projector worker, as
  *            the console asks it, and runs there beside the live projector, REBUILD_NICE as set;
  *            without it, this process runs the rebuild)
@@ -148,6 +150,8 @@ function parseFlags(argv: string[]) {
     /** createUser/s offered during each rebuild of --rebuild-only, the projector worker applying them (0: a quiet rebuild). */
     rebuildLoad: num("rebuild-load", 0),
     rebuildByWorker: has("rebuild-by-worker"),
+    /** --rebuild-only on a backlog sealed per person (lib/privacy), as the console writes it. */
+    sealed: has("sealed"),
     capacity: has("capacity"),
     capacityRates: rates("capacity-rates", DEFAULT_CAPACITY_RATES),
   };
@@ -458,18 +462,28 @@ async function main() {
   t = hr();
   const target = backlogSize(spec);
   let nextReport = 0.1;
-  const produced = await produceBacklog(producer, topics[0]!, spec, (done) => {
-    if (done / target >= nextReport) {
-      log(`  produced ${done.toLocaleString()} / ${target.toLocaleString()} events (${Math.round(done / ((hr() - t) / 1000)).toLocaleString()}/s)`);
-      nextReport += 0.1;
-    }
-  });
-  log(`backlog: ${produced.toLocaleString()} user events + ${roles.length} role events in Kafka (${((hr() - t) / 1000).toFixed(1)} s)`);
+  if (flags.sealed && !flags.rebuildOnly) throw new Error("--sealed is for --rebuild-only (the full run measures a sealed projector run of its own)");
+  // Sealed: the keys go into the template database, which every database of the runs copies.
+  const sealingDb = flags.sealed ? createDb(dbs.url(template)) : null;
+  const produced = await produceBacklog(
+    producer,
+    topics[0]!,
+    spec,
+    (done) => {
+      if (done / target >= nextReport) {
+        log(`  produced ${done.toLocaleString()} / ${target.toLocaleString()} events (${Math.round(done / ((hr() - t) / 1000)).toLocaleString()}/s)`);
+        nextReport += 0.1;
+      }
+    },
+    sealingDb ? createPersonalDataKeys(sealingDb, keyWrapperFromEnv()) : undefined,
+  );
+  await sealingDb?.$disconnect();
+  log(`backlog: ${produced.toLocaleString()} user events${flags.sealed ? " (personal data sealed per person)" : ""} + ${roles.length} role events in Kafka (${((hr() - t) / 1000).toFixed(1)} s)`);
   if (flags.rebuildOnly) {
     await producer.disconnect();
     const load = flags.rebuildLoad > 0 ? { rate: flags.rebuildLoad, env: { ...process.env, ...env }, byWorker: flags.rebuildByWorker } : undefined;
     if (flags.rebuildByWorker && !load) throw new Error("--rebuild-by-worker needs --rebuild-load N (the worker it asks runs with the load)");
-    const rows = await rebuildOnly({ dbs, kafka, admin, config, topics, spec, runs: flags.runs, runHex, timeoutMs: remainingMs(), bulk: !flags.rebuildPerBatch, profile: flags.profile, load });
+    const rows = await rebuildOnly({ dbs, kafka, admin, config, topics, spec, runs: flags.runs, runHex, timeoutMs: remainingMs(), bulk: !flags.rebuildPerBatch, profile: flags.profile, load, sealed: flags.sealed });
     const loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
     console.log(`\nLoad average at start ${machine.loadAverageAtStart.join(" ")}, at end ${loadAtEnd.join(" ")}; ${flags.runs} runs; ${((Date.now() - startedAt.getTime()) / 60000).toFixed(1)} min\n`);
     console.log(renderTable(rows, flags.full));
@@ -972,6 +986,8 @@ async function rebuildOnly(opts: {
    * rebuilt) up to date, and createUser is offered at `rate` per second until the rebuild ends.
    */
   load?: { rate: number; env: NodeJS.ProcessEnv; byWorker: boolean };
+  /** The backlog's personal data is sealed (the figure says so). */
+  sealed: boolean;
 }): Promise<Row[]> {
   const { dbs, runHex } = opts;
   const group = `bench-rm-${runHex}-0`;
@@ -1028,7 +1044,7 @@ async function rebuildOnly(opts: {
     summarize(runs.map((r) => (r.phases.filter((p) => p.phase === name)[index]?.ms ?? 0) / 1000));
   return [
     {
-      figure: `rebuild of ${N.toLocaleString()} events (${opts.bulk ? "bulk path" : "batch by batch"}: replay into a shadow schema, indexes, verify every table, switch)`,
+      figure: `rebuild of ${N.toLocaleString()} events${opts.sealed ? ", personal data sealed" : ""} (${opts.bulk ? "bulk path" : "batch by batch"}: replay into a shadow schema, indexes, verify every table, switch)`,
       unit: "s",
       value: seconds,
       baseline: { label: "raw COPY of the same users and timeline rows, then their indexes", value: copySeconds, unit: "s" },
