@@ -45,7 +45,7 @@ import { inSqlTransaction, sqlPoolOf, type StatementListener } from "@/lib/sql-t
 import { applyBatches, type BatchOutcome } from "./apply-batch";
 import { groupCommit } from "./group-commit";
 import { createDeadLetterRelay } from "./dead-letter-relay";
-import { logStartOf, seekToPositions, storedPositions } from "./positions";
+import { logStartOf, positionKey, seekToPositions, storedPositions } from "./positions";
 
 export interface ProjectorOptions {
   db: Db;
@@ -186,7 +186,23 @@ export function createProjector(options: ProjectorOptions): Projector {
     onJoin: (c, memberId, assignment) => {
       assigned(memberId, assignment);
       storedPositions(db, group)
-        .then((positions) => seekToPositions(c, assignment, positions, { missing: "earliest" }))
+        .then(async (positions) => {
+          seekToPositions(c, assignment, positions, { missing: "earliest" });
+          // Kafka learns a position only with a batch's commit: one stored without this consumer
+          // (a restore, positions written out of band) would stay behind there until the partition's
+          // next event, and with it the group's lag in Kafka's own tools. PostgreSQL is the truth.
+          const stored = Object.entries(assignment).flatMap(([topic, partitions]) =>
+            partitions.flatMap((partition) => {
+              const offset = positions.get(positionKey(topic, partition));
+              return offset === undefined ? [] : [{ topic, partition, offset: String(offset) }];
+            }),
+          );
+          if (stored.length) {
+            await c.commitOffsets(stored).catch((error: unknown) => {
+              log.warn({ err: error }, "could not tell Kafka the stored positions on assignment; it learns them with the next batches");
+            });
+          }
+        })
         .catch((error: unknown) => log.error({ err: error }, "could not seek to stored offsets"));
       void failures.load(assignment);
     },

@@ -314,4 +314,17 @@ describe("projector", () => {
     await expectModelEqualsLog(t);
     expect(await t.db.deadLetter.count({ where: { value: "{not json" } })).toBeGreaterThanOrEqual(1);
   });
+  it("tells Kafka the stored positions when it is assigned its partitions, so positions stored without it are not left behind there", async () => {
+    // The test above stored positions outside any consumer: Kafka's committed offsets were left
+    // behind for the partitions with nothing new since. The projector restarted there commits the
+    // stored positions on assignment (what the group's lag in Kafka's own tools is computed from).
+    const stored = await t.db.projectionOffset.findMany({ where: { consumerGroup: t.config.PROJECTOR_GROUP_ID } });
+    await expect
+      .poll(async () => {
+        const committed = await t.admin.fetchOffsets({ groupId: t.config.PROJECTOR_GROUP_ID, topics: Object.values(t.topics) });
+        const byKey = new Map(committed.flatMap((c) => c.partitions.map((p) => [`${c.topic}/${p.partition}`, p.offset])));
+        return stored.filter((row) => byKey.get(`${row.topic}/${row.partition}`) !== String(row.nextOffset)).map((row) => `${row.topic}/${row.partition}`);
+      }, { timeout: 15_000 })
+      .toEqual([]);
+  });
 });
