@@ -42,13 +42,17 @@ export function seekToPositions(
   positions: Positions,
   { missing }: { missing?: "earliest" } = {},
 ): void {
-  for (const [topic, partitions] of Object.entries(assignment)) {
-    for (const partition of partitions) {
-      const at = positions.get(positionKey(topic, partition));
-      if (at !== undefined) consumer.seek({ topic, partition, offset: String(at) });
-      else if (missing === "earliest") consumer.seek({ topic, partition, offset: EARLIEST_OFFSET });
-    }
+  for (const { topic, partition, offset } of assignedPositions(assignment, positions)) {
+    if (offset !== undefined) consumer.seek({ topic, partition, offset });
+    else if (missing === "earliest") consumer.seek({ topic, partition, offset: EARLIEST_OFFSET });
   }
+}
+
+/** The stored position of each assigned partition (undefined where none is stored). */
+export function assignedPositions(assignment: Record<string, number[]>, positions: Positions) {
+  return Object.entries(assignment).flatMap(([topic, partitions]) =>
+    partitions.map((partition) => ({ topic, partition, offset: positions.get(positionKey(topic, partition))?.toString() })),
+  );
 }
 
 /**
