@@ -2,7 +2,8 @@
 import { Prisma } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/command/execute";
 import type { Db } from "@/lib/db";
-import type { Admin } from "kafkajs";
+import type { Admin, Consumer } from "kafkajs";
+import type { Logger } from "@/lib/log";
 
 /** kafkajs' seek to a partition's first offset in the log (its EARLIEST_OFFSET, -2). */
 const EARLIEST_OFFSET = "-2";
@@ -46,6 +47,29 @@ export function seekToPositions(
     if (offset !== undefined) consumer.seek({ topic, partition, offset });
     else if (missing === "earliest") consumer.seek({ topic, partition, offset: EARLIEST_OFFSET });
   }
+}
+
+/**
+ * What a consumer of a stored projection does when it is assigned partitions: seek to the stored
+ * positions (a partition with none goes back to the log's start, see seekToPositions), then commit
+ * them to Kafka. Kafka otherwise learns a position only with a batch's commit, so one stored
+ * without this consumer (a process that died between PostgreSQL's commit and Kafka's, a restore,
+ * positions written out of band) would stay behind there until the partition's next event, and
+ * with it the group's lag in Kafka's own tools. PostgreSQL is the truth; a failed commit is only
+ * logged, as the next batches commit again.
+ */
+export async function resumeAtStoredPositions(
+  consumer: Pick<Consumer, "seek" | "commitOffsets">,
+  assignment: Record<string, number[]>,
+  positions: Positions,
+  log: Logger,
+): Promise<void> {
+  seekToPositions(consumer, assignment, positions, { missing: "earliest" });
+  const stored = assignedPositions(assignment, positions).filter((p): p is typeof p & { offset: string } => p.offset !== undefined);
+  if (!stored.length) return;
+  await consumer.commitOffsets(stored).catch((error: unknown) => {
+    log.warn({ err: error }, "could not tell Kafka the stored positions on assignment; it learns them with the next batches");
+  });
 }
 
 /** The stored position of each assigned partition (undefined where none is stored). */

@@ -45,7 +45,7 @@ import { inSqlTransaction, sqlPoolOf, type StatementListener } from "@/lib/sql-t
 import { applyBatches, type BatchOutcome } from "./apply-batch";
 import { groupCommit } from "./group-commit";
 import { createDeadLetterRelay } from "./dead-letter-relay";
-import { assignedPositions, logStartOf, seekToPositions, storedPositions } from "./positions";
+import { logStartOf, resumeAtStoredPositions, storedPositions } from "./positions";
 
 export interface ProjectorOptions {
   db: Db;
@@ -186,18 +186,7 @@ export function createProjector(options: ProjectorOptions): Projector {
     onJoin: (c, memberId, assignment) => {
       assigned(memberId, assignment);
       storedPositions(db, group)
-        .then(async (positions) => {
-          seekToPositions(c, assignment, positions, { missing: "earliest" });
-          // Kafka learns a position only with a batch's commit: one stored without this consumer
-          // (a restore, positions written out of band) would stay behind there until the partition's
-          // next event, and with it the group's lag in Kafka's own tools. PostgreSQL is the truth.
-          const stored = assignedPositions(assignment, positions).filter((p): p is typeof p & { offset: string } => p.offset !== undefined);
-          if (stored.length) {
-            await c.commitOffsets(stored).catch((error: unknown) => {
-              log.warn({ err: error }, "could not tell Kafka the stored positions on assignment; it learns them with the next batches");
-            });
-          }
-        })
+        .then((positions) => resumeAtStoredPositions(c, assignment, positions, log))
         .catch((error: unknown) => log.error({ err: error }, "could not seek to stored offsets"));
       void failures.load(assignment);
     },

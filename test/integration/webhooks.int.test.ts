@@ -284,6 +284,29 @@ describe("webhooks", () => {
     expect(again.map((r) => r.headers["webhook-id"])).toEqual([first[0]!.headers["webhook-id"], first[0]!.headers["webhook-id"]]);
   }, 60_000);
 
+  it("tells Kafka its stored positions when it is assigned its partitions, so Kafka's committed offsets are not left behind them", async () => {
+    const group = `webhooks-${t.id}`;
+    await stopWorker();
+    // Kafka's commits behind PostgreSQL's positions, as a process that died between the two
+    // commits leaves them: each partition's committed offset back at 0.
+    const stored = await t.db.webhookPosition.findMany({ where: { consumerGroup: group } });
+    expect(stored.some((row) => row.nextOffset > 0n)).toBe(true);
+    for (const topic of new Set(stored.map((row) => row.topic))) {
+      const partitions = stored.filter((row) => row.topic === topic).map((row) => ({ partition: row.partition, offset: "0" }));
+      await t.admin.setOffsets({ groupId: group, topic, partitions });
+    }
+    await startWorker();
+    // PostgreSQL is the truth: on assignment the stored positions go to Kafka too, not only with
+    // each partition's next event (the lag Kafka's own tools report is computed from them).
+    await expect
+      .poll(async () => {
+        const committed = await t.admin.fetchOffsets({ groupId: group, topics: [...new Set(stored.map((row) => row.topic))] });
+        const byKey = new Map(committed.flatMap((c) => c.partitions.map((p) => [`${c.topic}/${p.partition}`, p.offset])));
+        return stored.filter((row) => byKey.get(`${row.topic}/${row.partition}`) !== String(row.nextOffset)).map((row) => `${row.topic}/${row.partition}`);
+      }, { timeout: 15_000 })
+      .toEqual([]);
+  }, 60_000);
+
   it("loses nothing when its worker process is SIGKILLed mid-stream and restarted; repeats stay within the requests in flight", async () => {
     await stopWorker(); // from here on, only the process below sends
     behaviour.set("crash", () => 200);

@@ -23,7 +23,7 @@ import { createKafka } from "@/lib/kafka/client";
 import { superviseConsumer } from "@/lib/kafka/supervised-consumer";
 import { streamOfTopic, topicName } from "@/lib/kafka/topics";
 import type { Logger } from "@/lib/log";
-import { logStartOf, positionGap, positionKey, seekToPositions, type Positions } from "@/lib/projection/positions";
+import { logStartOf, positionGap, positionKey, resumeAtStoredPositions, type Positions } from "@/lib/projection/positions";
 import { lazyAdmin, PROJECTION_CONSUMER } from "@/lib/projection/projector";
 import { webhookMetrics } from "./metrics";
 import { queueRows } from "./queue-rows";
@@ -88,7 +88,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       void registry.assigned(memberId, assignment);
       storedPositions(db, group)
         // A partition with no stored position starts at the log's start: none of it is queued.
-        .then((positions) => seekToPositions(c, assignment, positions, { missing: "earliest" }))
+        .then((positions) => resumeAtStoredPositions(c, assignment, positions, log))
         .catch((error: unknown) => log.error({ err: error }, "could not seek to stored positions"));
       void failures.load(assignment);
     },
