@@ -8,8 +8,9 @@
  *   the rows and each row's changes come out exactly as a replay computes them.
  *
  * It runs in the batch's transaction, after the batch is saved. The cost grows
- * with the timelines (the actor rewrite reads every timeline table): an
- * erasure is rare, and README (Privacy and erasure) says so.
+ * with what the person did: the actor rewrite finds their rows through the
+ * timelines' indexes on the actor's user id where a table has one (README,
+ * Failure windows).
  */
 import { Prisma } from "@/generated/prisma/client";
 import type { BatchTx } from "@/lib/sql-tx";
@@ -34,8 +35,9 @@ export async function scrubErasedPerson(
   options: { rebuild: boolean },
 ): Promise<void> {
   const erased = JSON.stringify(ERASED);
-  // The actor rewrite scans every timeline: it may take longer than a live batch's statement
-  // bound, and failing it would retry forever. Unbounded for the rest of this transaction.
+  // The actor rewrite touches every row the person acted on (an administrator's: millions): it may
+  // take longer than a live batch's statement bound, and failing it would retry forever. Unbounded
+  // for the rest of this transaction.
   await tx.$queryRaw`SELECT set_config('statement_timeout', '0', true)`;
   for (const m of app.modules) {
     await tx.$executeRaw`
