@@ -19,6 +19,9 @@ import { hr } from "./stats";
 import { app } from "@/modules";
 import { createUser } from "@/modules/users/application/user-commands";
 
+/** The rebuild's decoding threads' entry, as the projector worker starts them. */
+const DECODE_THREAD = new URL("../workers/decode-thread.ts", import.meta.url);
+
 export interface RebuildRun {
   /** Messages the switched model was compared at. */
   events: number;
@@ -47,6 +50,8 @@ export async function measureRebuild(opts: {
   kafka: Kafka;
   bulk?: boolean;
   profile?: boolean;
+  /** The bulk load's decoding threads (0: on this thread). */
+  decodeThreads: number;
 }): Promise<RebuildRun> {
   const db = createDb(opts.url);
   let stopProfile: (() => Promise<object>) | undefined;
@@ -57,7 +62,7 @@ export async function measureRebuild(opts: {
     const heapAtStart = process.memoryUsage().heapUsed;
     let peakHeap = heapAtStart;
     const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 250);
-    const outcome = await runRebuild({ db, config: opts.config, app, kafka: opts.kafka, logger: silentLogger, runId: "bench", bulk: opts.bulk }).finally(() =>
+    const outcome = await runRebuild({ db, config: opts.config, app, kafka: opts.kafka, logger: silentLogger, runId: "bench", bulk: opts.bulk, decodeThreads: { entry: DECODE_THREAD, threads: opts.decodeThreads } }).finally(() =>
       clearInterval(sampler),
     );
     const ms = hr() - t0;

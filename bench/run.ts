@@ -25,6 +25,9 @@
  *            then holds a projector that has work to do)
  *          --sealed (with --rebuild-only: the backlog's personal data sealed per person, as the console
  *            writes it, so each replayed event is also decrypted; without it, in clear)
+ *          --decode-threads N1,N2,... (the rebuilds' decoding threads, taken in turn run by run, each
+ *            setting's replays summarized beside the same runs' raw COPY: an A/B in one run; default
+ *            REBUILD_DECODE_THREADS)
  *          --rebuild-by-worker (with --rebuild-load: each rebuild is asked of that projector worker, as
  *            the console asks it, and runs there beside the live projector, REBUILD_NICE as set;
  *            without it, this process runs the rebuild)
@@ -49,7 +52,7 @@ import pg from "pg";
 import { freePorts } from "@/infra/ports";
 import { unreachableParentForPostgresUser } from "@/infra/postgres";
 import { migrateDeploy } from "@/infra/prisma/migrate";
-import { kafkaConfig, type KafkaConfig } from "@/lib/config";
+import { kafkaConfig, rebuildDecodeThreads, type KafkaConfig } from "@/lib/config";
 import { createDb, type Db } from "@/lib/db";
 import { createKafka } from "@/lib/kafka/client";
 import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
@@ -120,6 +123,17 @@ function parseFlags(argv: string[]) {
     }
     return list;
   };
+  /** --decode-threads 0,1: the rebuilds of --rebuild-only take these in turn (an A/B in one run). */
+  const threadCounts = () => {
+    const i = argv.findIndex((a) => a === "--decode-threads" || a.startsWith("--decode-threads="));
+    if (i < 0) return [rebuildDecodeThreads()];
+    const raw = (argv[i]!.includes("=") ? argv[i]!.split("=")[1] : argv[i + 1]) ?? "";
+    const list = raw.split(",").map((r) => Number(r.trim()));
+    if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 0 || n > 16)) {
+      throw new Error(`--decode-threads needs thread counts from 0 to 16 separated by commas, got ${raw}`);
+    }
+    return list;
+  };
   const full = has("full");
   const flags = {
     full,
@@ -152,6 +166,8 @@ function parseFlags(argv: string[]) {
     rebuildByWorker: has("rebuild-by-worker"),
     /** --rebuild-only on a backlog sealed per person (lib/privacy), as the console writes it. */
     sealed: has("sealed"),
+    /** The rebuilds' decoding threads (default REBUILD_DECODE_THREADS), in turn when several. */
+    decodeThreads: threadCounts(),
     capacity: has("capacity"),
     capacityRates: rates("capacity-rates", DEFAULT_CAPACITY_RATES),
   };
@@ -483,7 +499,7 @@ async function main() {
     await producer.disconnect();
     const load = flags.rebuildLoad > 0 ? { rate: flags.rebuildLoad, env: { ...process.env, ...env }, byWorker: flags.rebuildByWorker } : undefined;
     if (flags.rebuildByWorker && !load) throw new Error("--rebuild-by-worker needs --rebuild-load N (the worker it asks runs with the load)");
-    const rows = await rebuildOnly({ dbs, kafka, admin, config, topics, spec, runs: flags.runs, runHex, timeoutMs: remainingMs(), bulk: !flags.rebuildPerBatch, profile: flags.profile, load, sealed: flags.sealed });
+    const rows = await rebuildOnly({ dbs, kafka, admin, config, topics, spec, runs: flags.runs, runHex, timeoutMs: remainingMs(), bulk: !flags.rebuildPerBatch, profile: flags.profile, load, sealed: flags.sealed, decodeThreads: flags.decodeThreads });
     const loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
     console.log(`\nLoad average at start ${machine.loadAverageAtStart.join(" ")}, at end ${loadAtEnd.join(" ")}; ${flags.runs} runs; ${((Date.now() - startedAt.getTime()) / 60000).toFixed(1)} min\n`);
     console.log(renderTable(rows, flags.full));
@@ -537,7 +553,7 @@ async function main() {
     });
     projectorRuns.push(run);
     // The rebuild figure: the real `npm run rebuild` path on the model this run projected.
-    const rebuilt = await measureRebuild({ url, config: { ...config, PROJECTOR_GROUP_ID: group }, kafka });
+    const rebuilt = await measureRebuild({ url, config: { ...config, PROJECTOR_GROUP_ID: group }, kafka, decodeThreads: flags.decodeThreads[0]! });
     rebuildRuns.push(rebuilt);
     log(
       `  rebuild (shadow schema, indexes, verify, switch) ${(rebuilt.ms / 1000).toFixed(1)} s: ` +
@@ -988,6 +1004,8 @@ async function rebuildOnly(opts: {
   load?: { rate: number; env: NodeJS.ProcessEnv; byWorker: boolean };
   /** The backlog's personal data is sealed (the figure says so). */
   sealed: boolean;
+  /** Decoding threads of each rebuild, taken in turn (run i: decodeThreads[i % length]). */
+  decodeThreads: number[];
 }): Promise<Row[]> {
   const { dbs, runHex } = opts;
   const group = `bench-rm-${runHex}-0`;
@@ -998,6 +1016,7 @@ async function rebuildOnly(opts: {
   // The worker resumes the group where the run above stopped.
   const worker = opts.load ? await startWorker({ ...opts.load.env, DATABASE_URL: url, PROJECTOR_GROUP_ID: group }) : null;
   if (worker) onCleanup("projector worker", () => stopChild(worker));
+  const threadsOf = (i: number) => opts.decodeThreads[i % opts.decodeThreads.length]!;
   const runs: RebuildRun[] = [];
   const loads: LoadDuringRebuild[] = [];
   const copies: Array<Awaited<ReturnType<typeof runRawCopy>>> = [];
@@ -1005,7 +1024,7 @@ async function rebuildOnly(opts: {
     const during = opts.load ? await startRebuildLoad({ ...opts.load.env, DATABASE_URL: url, REBUILD_LOAD_RATE: String(opts.load.rate), REBUILD_LOAD_LABEL: `${runHex}-${i}` }) : null;
     const rebuilt = await (worker && opts.load?.byWorker
       ? rebuildByWorker({ url, group, worker })
-      : measureRebuild({ url, config, kafka: opts.kafka, bulk: opts.bulk, profile: opts.profile && i === 0 })
+      : measureRebuild({ url, config, kafka: opts.kafka, bulk: opts.bulk, profile: opts.profile && i === 0, decodeThreads: threadsOf(i) })
     ).finally(() => during?.stop());
     runs.push(rebuilt);
     if (during) {
@@ -1023,7 +1042,7 @@ async function rebuildOnly(opts: {
       delete rebuilt.cpuProfile;
     }
     log(
-      `rebuild run ${i + 1}: ${rebuilt.events.toLocaleString()} events in ${(rebuilt.ms / 1000).toFixed(1)} s: ` +
+      `rebuild run ${i + 1}${opts.load?.byWorker ? "" : ` (${threadsOf(i)} decoding thread${threadsOf(i) === 1 ? "" : "s"})`}: ${rebuilt.events.toLocaleString()} events in ${(rebuilt.ms / 1000).toFixed(1)} s: ` +
         rebuilt.phases.map((p) => `${p.phase} ${(p.ms / 1000).toFixed(1)} s`).join(", ") +
         `; live projector held ${rebuilt.liveHeldMs} ms; ${rebuilt.bulkMessages.toLocaleString()} messages by the bulk path; ` +
         (opts.load?.byWorker
@@ -1071,6 +1090,18 @@ async function rebuildOnly(opts: {
           { figure: "  commands during the rebuild: command → visible, slowest (per run: the switch's stall)", unit: "ms", value: summarize(loads.map((l) => Math.max(...l.visible))) },
           { figure: "  commands during the rebuild: failed or never visible (per run)", unit: "", value: summarize(loads.map((l) => l.errors.length + l.notVisible)) },
         ]
+      : []),
+    // An A/B of the decoding threads: each setting's replays, and the same runs' raw COPY beside them.
+    ...(new Set(opts.decodeThreads).size > 1 && !opts.load?.byWorker
+      ? [...new Set(opts.decodeThreads)].map((threads) => {
+          const mine = runs.flatMap((r, i) => (threadsOf(i) === threads ? [i] : []));
+          return {
+            figure: `  replay with ${threads} decoding thread${threads === 1 ? "" : "s"} (runs ${mine.map((i) => i + 1).join(", ")})`,
+            unit: "s",
+            value: summarize(mine.map((i) => (runs[i]!.phases.find((p) => p.phase === "catching-up")?.ms ?? 0) / 1000)),
+            baseline: { label: "the same runs' raw COPY + indexes", value: summarize(mine.map((i) => copies[i]!.events / copies[i]!.rate)), unit: "s" },
+          };
+        })
       : []),
     { figure: "  (reference) the replay's rate", unit: "events/s", value: summarize(runs.map((r) => r.replayRate)) },
     { figure: opts.load?.byWorker ? "  (profile) CPU of the projector worker (the rebuild's thread and the live projector) / wall time" : "  (profile) CPU of the rebuilding process (decode, fold, COPY rows) / wall time", unit: "%", value: summarize(runs.map((r) => (r.cpuMs / r.ms) * 100)) },

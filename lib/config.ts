@@ -94,6 +94,16 @@ export const projectorMetricsPort = (env: Env = process.env): number =>
 export const rebuildNice = (env: Env = process.env): number =>
   parse(z.object({ REBUILD_NICE: z.coerce.number().int().min(0, "0 to 19").max(19, "0 to 19").default(0) }), env).REBUILD_NICE;
 
+/**
+ * How many threads decode a rebuild's batches beside the thread that folds them
+ * (REBUILD_DECODE_THREADS, 0–16, default 1; 0: the fold's thread decodes too):
+ * lib/projection/rebuild/decode-threads.ts. On 2 cores one took a sealed log's replay from 34.4 to
+ * 25.4 s and a second did not help (bench/PERFORMANCE.md, eleventh session).
+ */
+export const rebuildDecodeThreads = (env: Env = process.env): number =>
+  parse(z.object({ REBUILD_DECODE_THREADS: z.coerce.number().int().min(0, "0 to 16").max(16, "0 to 16").default(1) }), env)
+    .REBUILD_DECODE_THREADS;
+
 const healthSchema = z.object({
   /**
    * A partition with lag whose position has not moved for this long, while a message older

@@ -14,7 +14,7 @@ import { userInfo } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { databaseUrl, embeddedUrl } from "@/infra/postgres";
-import { kafkaConfig } from "@/lib/config";
+import { kafkaConfig, rebuildDecodeThreads } from "@/lib/config";
 import { createDb } from "@/lib/db";
 import { createLogger } from "@/lib/log";
 import { rebuildNow } from "@/lib/projection/rebuild/rebuild-jobs";
@@ -57,7 +57,7 @@ let lastPrinted = 0;
 
 try {
   const { id, outcome } = await rebuildNow(
-    { db, config, app, logger },
+    { db, config, app, logger, decodeThreads: { entry: new URL("../workers/decode-thread.ts", import.meta.url), threads: rebuildDecodeThreads(env) } },
     { requestedBy: `cli ${userInfo().username}`, acceptDifferences: values["accept-differences"] },
     (progress) => {
       const line = progressLine(progress, tty ? Math.max(10, Math.min(40, (process.stdout.columns ?? 100) - 80)) : 30);

@@ -2,10 +2,11 @@
  * A projector worker's rebuild, in a thread of its own (lib/process/thread.ts): the fold of the
  * whole log no longer runs on the live projector's event loop, which it stalled for seconds at a
  * time (command -> visible p99 18-25 s during a rebuild at 50 createUser/s; 1.6-2.5 s in a thread).
- * REBUILD_NICE can lower the thread's CPU priority (default: not lowered).
+ * REBUILD_NICE can lower the thread's CPU priority (default: not lowered), and its decoding threads'
+ * (workers/decode-thread.ts), which inherit it.
  * Progress, heartbeat, cancellation and the outcome go through the rebuild's row, as before.
  */
-import { databaseUrl, kafkaConfig } from "@/lib/config";
+import { databaseUrl, kafkaConfig, rebuildDecodeThreads } from "@/lib/config";
 import { createDb } from "@/lib/db";
 import { getLogger } from "@/lib/log";
 import { threadMain } from "@/lib/process/thread";
@@ -15,7 +16,9 @@ import { app } from "@/modules";
 threadMain(async (job: RebuildJob) => {
   const db = createDb(databaseUrl());
   try {
-    return await executeRebuild({ db, config: kafkaConfig(), app, logger: getLogger().child({ thread: "rebuild" }) }, job);
+    // The batches are decoded on threads of their own while this one folds (REBUILD_DECODE_THREADS).
+    const decodeThreads = { entry: new URL("./decode-thread.ts", import.meta.url), threads: rebuildDecodeThreads() };
+    return await executeRebuild({ db, config: kafkaConfig(), app, logger: getLogger().child({ thread: "rebuild" }), decodeThreads }, job);
   } finally {
     await db.$disconnect();
   }

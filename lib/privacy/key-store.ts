@@ -246,7 +246,7 @@ export function createPersonalDataKeys(db: Db, wrapper: KeyWrapper, options: Key
         }
         forgetExpired(now);
       }
-      return { key: (id) => keys.get(id.toLowerCase()), isErased: (s) => erased.has(s.toLowerCase()) };
+      return { key: (id) => keys.get(id.toLowerCase()), isErased: (s) => erased.has(s.toLowerCase()), erased: () => erased };
     },
     async erase(tx, subject) {
       cache.delete(subject);

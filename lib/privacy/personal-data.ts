@@ -37,6 +37,8 @@ export interface KeyRing {
   key(keyId: string): Buffer | undefined;
   /** Whether this person was erased (their personal data in clear then reads as ERASED too). */
   isErased(subject: string): boolean;
+  /** Every person the ring knows to be erased (to hand the ring to another thread whole). */
+  erased?(): Iterable<string>;
 }
 
 /** A ring with no keys and no erasures: sealed fields read as ERASED, clear ones as they are. */

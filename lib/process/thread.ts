@@ -16,7 +16,7 @@
 import { createRequire } from "node:module";
 import os from "node:os";
 import { pathToFileURL } from "node:url";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { isMainThread, parentPort, Worker, workerData, type WorkerOptions } from "node:worker_threads";
 
 type Answer<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -34,10 +34,7 @@ export interface ThreadOptions {
 /** Runs `entry` (a module calling `threadMain`) with `input`; resolves with its answer, rejects if it fails or dies. */
 export function runInThread<I, O>(entry: URL, input: I, { nice = 0, exitGraceMs = 10_000, env, execArgv }: ThreadOptions = {}): Promise<O> {
   return new Promise<O>((resolve, reject) => {
-    const options = { workerData: { input, nice }, env: env ?? process.env, execArgv };
-    const worker = entry.pathname.endsWith(".ts")
-      ? new Worker(loadThroughTsx(entry), { ...options, eval: true })
-      : new Worker(entry, options);
+    const worker = startWorker(entry, { workerData: { input, nice }, env: env ?? process.env, execArgv });
     let answered = false;
     worker.once("message", (answer: Answer<O>) => {
       answered = true;
@@ -53,6 +50,11 @@ export function runInThread<I, O>(entry: URL, input: I, { nice = 0, exitGraceMs 
       if (!answered) reject(new Error(`the thread stopped (exit code ${code}) before it answered`));
     });
   });
+}
+
+/** A worker thread running `entry`; a TypeScript entry is loaded through tsx (loadThroughTsx). */
+export function startWorker(entry: URL, options: WorkerOptions): Worker {
+  return entry.pathname.endsWith(".ts") ? new Worker(loadThroughTsx(entry), { ...options, eval: true }) : new Worker(entry, options);
 }
 
 /**

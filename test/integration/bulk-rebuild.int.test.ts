@@ -7,8 +7,10 @@
  * malformed one and one that cannot apply. Its tables must equal the live
  * ones, which the per-batch path built (the rebuild's own verification,
  * every table), and the log's fold; the per-batch replay must then equal
- * what the bulk path built. A cancelled bulk load leaves nothing behind and
- * the next run switches; events arriving meanwhile are caught up.
+ * what the bulk path built (the first bulk rebuild decodes on two threads of
+ * its own, as a projector worker's does; the others on the fold's thread). A
+ * cancelled bulk load leaves nothing behind and the next run switches; events
+ * arriving meanwhile are caught up.
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -88,6 +90,8 @@ afterAll(async () => {
   await t?.close();
 });
 
+const DECODE_THREADS = { entry: new URL("../../workers/decode-thread.ts", import.meta.url), threads: 2 };
+
 /** A rebuild of this file's model, as the console's would run it, with `options` on top. */
 const rebuild = (options: Partial<RebuildOptions> = {}) =>
   runRebuild({ db: t.db, config: t.config, app, kafka: t.kafka, logger: silentLogger, closeEnough: 20, ...options });
@@ -121,6 +125,8 @@ describe("bulk rebuild", () => {
     let shadowPages: Array<{ table: string; pages: number; visible: number }> = [];
     const bulk = await rebuild({
       runId: "bulk",
+      // Decoded on two threads while this one folds, as a projector worker's rebuild does.
+      decodeThreads: DECODE_THREADS,
       onProgress: async (p) => {
         if (p.phase !== "verifying" || shadowPages.length) return;
         shadowPages = await t.db.$queryRaw`
@@ -172,7 +178,7 @@ describe("bulk rebuild", () => {
 
   it("a rebuild cancelled during its bulk load leaves the live model untouched, and the next one switches", async () => {
     const before = await t.db.$queryRaw<{ oid: number }[]>`SELECT 'public.users'::regclass::oid::int AS oid`;
-    const cancelled = await rebuild({ onProgress: async (p) => (p.phase === "catching-up" ? "cancel" : undefined) });
+    const cancelled = await rebuild({ decodeThreads: DECODE_THREADS, onProgress: async (p) => (p.phase === "catching-up" ? "cancel" : undefined) });
     expect(cancelled).toEqual({ status: "cancelled", message: "Cancelled before the switch; the live read model is unchanged." });
     expect(await leftoverRebuildSchemas(t)).toEqual([]);
     expect(await t.db.$queryRaw<{ oid: number }[]>`SELECT 'public.users'::regclass::oid::int AS oid`).toEqual(before);

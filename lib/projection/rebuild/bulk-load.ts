@@ -44,6 +44,7 @@ import { CannotApplyEventError, timelineColumns, timelineValues, type TimelineRo
 import { copyLine } from "@/lib/copy-text";
 import { REBUILD_SCHEMA, shadowTableBuilder } from "./shadow-schema";
 import type { RebuildReaderDeps } from "./shadow-consumer";
+import { startDecodeThreads, type DecodeThreads } from "./decode-threads";
 
 /** Whether every module of `app` can take the bulk path (else the rebuild replays batch by batch). */
 export function canBulkLoad(app: Pick<ProjectionApp, "modules">): boolean {
@@ -166,7 +167,7 @@ interface StreamFold {
  * Starts folding `topics` from their beginning up to `until` (the live positions when the
  * rebuild started), writing the shadow tables with COPY. `stop` ends it early.
  */
-export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; until: Positions }): BulkLoader {
+export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; until: Positions; decodeThreads?: DecodeThreads }): BulkLoader {
   const { db, databaseUrl: url, kafka, group, topics, config, app, personalData, until, log } = deps;
   const folds = new Map<string, StreamFold>(
     app.modules.map((m) => [
@@ -201,6 +202,8 @@ export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; u
   builderReady.catch(() => {}); // awaited by run()
   const admin = lazyAdmin(kafka);
   const partitionsOf = partitionCounts(admin.get);
+  // Started now: each thread loads the modules while the consumer joins its group.
+  const decoder = deps.decodeThreads && deps.decodeThreads.threads > 0 ? startDecodeThreads(deps.decodeThreads) : null;
 
   let finish: (error?: Error) => void = () => {};
   const allRead = new Promise<void>((resolve, reject) => {
@@ -223,11 +226,16 @@ export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; u
       const stream = streamOfTopic(topic, config, app.streams);
       const fold = folds.get(stream)!;
       const partitions = await partitionsOf(topic);
-      const ring = await personalData.ring(db, wantedKeys(messages));
+      const wanted = wantedKeys(messages);
+      const ring = await personalData.ring(db, wanted);
+      if (stopped) return;
+      // On a decoding thread, while this one folds other batches; else here, one message at a time.
+      const decoded = decoder ? await decoder.decode(stream, messages, wanted, ring) : null;
       if (stopped) return;
       const rows: TimelineRow[] = [];
-      for (const m of messages) {
-        const result = app.serde.decode(m.value, stream, m.key?.toString("utf8") ?? null, ring);
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i]!;
+        const result = decoded ? decoded[i]! : app.serde.decode(m.value, stream, m.key?.toString("utf8") ?? null, ring);
         if (!result.ok || keyPartition(result.event.aggregateId, partitions) !== partition) continue;
         const event: AnyEvent = result.event;
         if (fold.seen.has(event.id)) continue;
@@ -288,6 +296,7 @@ export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; u
     } finally {
       await consumer?.disconnect().catch(() => {});
       await admin.close().catch(() => {});
+      await decoder?.close();
     }
     log.info({ messages: String(done) }, "rebuild bulk load: log folded; writing the tables and building their indexes");
     folded = true;
@@ -357,6 +366,7 @@ export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; u
       stopped = true;
       finish(new Error("bulk load stopped"));
       await consumer?.disconnect().catch(() => {});
+      await decoder?.close();
       for (const fold of folds.values()) await (await fold.timeline?.catch(() => null))?.abort();
       await result.catch(() => {});
     },

@@ -53,6 +53,7 @@ import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
 import { createPersonalDataKeys, type PersonalDataKeys } from "@/lib/privacy/key-store";
 import { gapBetween, positionKey, storedPositions, type Positions } from "../positions";
 import { canBulkLoad, scrubErasures, startBulkLoad } from "./bulk-load";
+import type { DecodeThreads } from "./decode-threads";
 import { startShadowConsumer, type ShadowConsumer } from "./shadow-consumer";
 import {
   createShadowTables,
@@ -132,6 +133,11 @@ export interface RebuildOptions {
    * batch by batch from offset 0.
    */
   bulk?: boolean;
+  /**
+   * The bulk path decodes each batch (parse, validate, reveal personal data) on these threads while
+   * this one folds (lib/projection/rebuild/decode-threads.ts); absent or 0 threads: on this thread.
+   */
+  decodeThreads?: DecodeThreads;
 }
 
 class Cancelled extends Error {}
@@ -352,6 +358,7 @@ async function bulkLoad(run: Run, url: string, personalData: PersonalDataKeys): 
     personalData,
     until,
     log: run.log,
+    decodeThreads: run.options.decodeThreads,
   });
   run.bulkDone = () => loader.done;
   let erasures;
