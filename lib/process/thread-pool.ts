@@ -3,7 +3,7 @@
  * from this thread: for CPU-heavy work that is pure given its input (a rebuild's decoding), so
  * that it runs beside the thread that hands it out instead of on it.
  *
- * Each job goes to the thread with the fewest jobs pending and is answered in the order taken.
+ * Each job goes to the thread with the fewest jobs pending and gets its own answer.
  * A job that throws is rejected with its message; a thread that dies rejects its pending jobs and
  * every later one (the pool is then broken: the caller's work fails, it is not silently slower).
  * Threads inherit the creating thread's CPU priority on Linux (a rebuild thread's REBUILD_NICE).

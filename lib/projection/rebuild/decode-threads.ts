@@ -10,8 +10,7 @@
  * data keys and erased people, the only parts of the ring `decode` asks for, so each thread
  * decodes with the same ring this thread would have.
  */
-import type { Serde } from "@/lib/events/codec";
-import type { DecodeResult } from "@/lib/events/codec";
+import type { DecodeResult, Serde } from "@/lib/events/codec";
 import type { KeyRing } from "@/lib/privacy/personal-data";
 import { serveJobs, startThreadPool } from "@/lib/process/thread-pool";
 
@@ -30,7 +29,7 @@ export interface DecodeJob {
   keys: Array<string | null>;
   /** The data keys of the batch's ring, by key id (lower case). */
   ring: Array<[string, Uint8Array]>;
-  /** The batch's erased people (lower case). */
+  /** The people the ring knows to be erased (lower case). */
   erased: string[];
 }
 
