@@ -13,6 +13,7 @@ import type { KafkaConfig } from "@/lib/config";
 import { createDb } from "@/lib/db";
 import { silentLogger } from "@/lib/log";
 import { runRebuild, type PhaseTiming } from "@/lib/projection/rebuild/rebuild";
+import { decodeThreads } from "@/lib/projection/rebuild/decode-threads";
 import { requestRebuild } from "@/lib/projection/rebuild/rebuild-jobs";
 import { startCpuProfile, visibleWithin } from "./measure";
 import { hr } from "./stats";
@@ -62,7 +63,7 @@ export async function measureRebuild(opts: {
     const heapAtStart = process.memoryUsage().heapUsed;
     let peakHeap = heapAtStart;
     const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 250);
-    const outcome = await runRebuild({ db, config: opts.config, app, kafka: opts.kafka, logger: silentLogger, runId: "bench", bulk: opts.bulk, decodeThreads: { entry: DECODE_THREAD, threads: opts.decodeThreads } }).finally(() =>
+    const outcome = await runRebuild({ db, config: opts.config, app, kafka: opts.kafka, logger: silentLogger, runId: "bench", bulk: opts.bulk, decoder: decodeThreads(DECODE_THREAD, opts.decodeThreads) }).finally(() =>
       clearInterval(sampler),
     );
     const ms = hr() - t0;

@@ -10,6 +10,7 @@ import { databaseUrl, kafkaConfig, rebuildDecodeThreads } from "@/lib/config";
 import { createDb } from "@/lib/db";
 import { getLogger } from "@/lib/log";
 import { threadMain } from "@/lib/process/thread";
+import { decodeThreads } from "@/lib/projection/rebuild/decode-threads";
 import { executeRebuild, type RebuildJob } from "@/lib/projection/rebuild/rebuild-jobs";
 import { app } from "@/modules";
 
@@ -17,8 +18,8 @@ threadMain(async (job: RebuildJob) => {
   const db = createDb(databaseUrl());
   try {
     // The batches are decoded on threads of their own while this one folds (REBUILD_DECODE_THREADS).
-    const decodeThreads = { entry: new URL("./decode-thread.ts", import.meta.url), threads: rebuildDecodeThreads() };
-    return await executeRebuild({ db, config: kafkaConfig(), app, logger: getLogger().child({ thread: "rebuild" }), decodeThreads }, job);
+    const decoder = decodeThreads(new URL("./decode-thread.ts", import.meta.url), rebuildDecodeThreads());
+    return await executeRebuild({ db, config: kafkaConfig(), app, logger: getLogger().child({ thread: "rebuild" }), decoder }, job);
   } finally {
     await db.$disconnect();
   }

@@ -18,6 +18,7 @@ import { silentLogger } from "@/lib/log";
 import { ERASED } from "@/lib/privacy/personal-data";
 import type { PersonalDataKeys } from "@/lib/privacy/key-store";
 import type { Projector } from "@/lib/projection/projector";
+import { decodeThreads } from "@/lib/projection/rebuild/decode-threads";
 import { runRebuild, type RebuildOptions, type RebuildOutcome } from "@/lib/projection/rebuild/rebuild";
 import { eraseUser } from "@/modules/privacy/application/erase-person";
 import { createRole, deleteRole } from "@/modules/roles/application/role-commands";
@@ -90,7 +91,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-const DECODE_THREADS = { entry: new URL("../../workers/decode-thread.ts", import.meta.url), threads: 2 };
+const DECODE_THREADS = decodeThreads(new URL("../../workers/decode-thread.ts", import.meta.url), 2);
 
 /** A rebuild of this file's model, as the console's would run it, with `options` on top. */
 const rebuild = (options: Partial<RebuildOptions> = {}) =>
@@ -126,7 +127,7 @@ describe("bulk rebuild", () => {
     const bulk = await rebuild({
       runId: "bulk",
       // Decoded on two threads while this one folds, as a projector worker's rebuild does.
-      decodeThreads: DECODE_THREADS,
+      decoder: DECODE_THREADS,
       onProgress: async (p) => {
         if (p.phase !== "verifying" || shadowPages.length) return;
         shadowPages = await t.db.$queryRaw`
@@ -178,7 +179,7 @@ describe("bulk rebuild", () => {
 
   it("a rebuild cancelled during its bulk load leaves the live model untouched, and the next one switches", async () => {
     const before = await t.db.$queryRaw<{ oid: number }[]>`SELECT 'public.users'::regclass::oid::int AS oid`;
-    const cancelled = await rebuild({ decodeThreads: DECODE_THREADS, onProgress: async (p) => (p.phase === "catching-up" ? "cancel" : undefined) });
+    const cancelled = await rebuild({ decoder: DECODE_THREADS, onProgress: async (p) => (p.phase === "catching-up" ? "cancel" : undefined) });
     expect(cancelled).toEqual({ status: "cancelled", message: "Cancelled before the switch; the live read model is unchanged." });
     expect(await leftoverRebuildSchemas(t)).toEqual([]);
     expect(await t.db.$queryRaw<{ oid: number }[]>`SELECT 'public.users'::regclass::oid::int AS oid`).toEqual(before);

@@ -44,7 +44,7 @@ import { CannotApplyEventError, timelineColumns, timelineValues, type TimelineRo
 import { copyLine } from "@/lib/copy-text";
 import { REBUILD_SCHEMA, shadowTableBuilder } from "./shadow-schema";
 import type { RebuildReaderDeps } from "./shadow-consumer";
-import { startDecodeThreads, type DecodeThreads } from "./decode-threads";
+import type { StartDecoder } from "./decode-threads";
 
 /** Whether every module of `app` can take the bulk path (else the rebuild replays batch by batch). */
 export function canBulkLoad(app: Pick<ProjectionApp, "modules">): boolean {
@@ -167,7 +167,7 @@ interface StreamFold {
  * Starts folding `topics` from their beginning up to `until` (the live positions when the
  * rebuild started), writing the shadow tables with COPY. `stop` ends it early.
  */
-export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; until: Positions; decodeThreads?: DecodeThreads }): BulkLoader {
+export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; until: Positions; decoder?: StartDecoder }): BulkLoader {
   const { db, databaseUrl: url, kafka, group, topics, config, app, personalData, until, log } = deps;
   const folds = new Map<string, StreamFold>(
     app.modules.map((m) => [
@@ -203,7 +203,7 @@ export function startBulkLoad(deps: RebuildReaderDeps & { databaseUrl: string; u
   const admin = lazyAdmin(kafka);
   const partitionsOf = partitionCounts(admin.get);
   // Started now: each thread loads the modules while the consumer joins its group.
-  const decoder = deps.decodeThreads && deps.decodeThreads.threads > 0 ? startDecodeThreads(deps.decodeThreads) : null;
+  const decoder = deps.decoder?.() ?? null;
 
   let finish: (error?: Error) => void = () => {};
   const allRead = new Promise<void>((resolve, reject) => {

@@ -14,10 +14,19 @@ import type { DecodeResult, Serde } from "@/lib/events/codec";
 import type { KeyRing } from "@/lib/privacy/personal-data";
 import { serveJobs, startThreadPool } from "@/lib/process/thread-pool";
 
-/** Where the decoding threads' entry is (a module calling `serveDecoding` with the app's serde), and how many. */
-export interface DecodeThreads {
-  entry: URL;
-  threads: number;
+/**
+ * Starts a bulk load's decoding threads (a rebuild's `decoder` option). A function the caller hands
+ * in, not a module the rebuild imports: the console imports the rebuild's code (the health page's
+ * rebuild panel), and its bundle must not take in the thread machinery that loads tsx.
+ */
+export type StartDecoder = () => Decoder;
+
+/**
+ * The rebuild option for `threads` threads running `entry` (a module calling `serveDecoding` with
+ * the app's serde); none for 0, so the fold's thread decodes too.
+ */
+export function decodeThreads(entry: URL, threads: number): StartDecoder | undefined {
+  return threads > 0 ? () => startDecodeThreads(entry, threads) : undefined;
 }
 
 export interface DecodeJob {
@@ -44,7 +53,7 @@ export interface Decoder {
   close(): Promise<void>;
 }
 
-export function startDecodeThreads({ entry, threads }: DecodeThreads): Decoder {
+export function startDecodeThreads(entry: URL, threads: number): Decoder {
   const pool = startThreadPool<DecodeJob, DecodeResult[]>(entry, threads);
   return {
     decode(stream, messages, wanted, ring) {

@@ -13,7 +13,7 @@ import { DomainError } from "@/lib/errors";
 import type { Logger } from "@/lib/log";
 import type { ProjectionApp } from "../projector";
 import { runRebuild, type RebuildOutcome, type RebuildProgress, type TableComparison } from "./rebuild";
-import type { DecodeThreads } from "./decode-threads";
+import type { StartDecoder } from "./decode-threads";
 
 /** A running rebuild whose heartbeat is older than this has lost its runner. */
 export const REBUILD_STALE_AFTER_MS = 60_000;
@@ -103,8 +103,8 @@ export interface RebuildRunDeps {
   app: ProjectionApp;
   kafka?: Kafka;
   logger: Logger;
-  /** The bulk load's decoding threads (RebuildOptions.decodeThreads). */
-  decodeThreads?: DecodeThreads;
+  /** Starts the bulk load's decoding threads (RebuildOptions.decoder). */
+  decoder?: StartDecoder;
 }
 
 /**

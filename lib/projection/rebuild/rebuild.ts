@@ -53,7 +53,7 @@ import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
 import { createPersonalDataKeys, type PersonalDataKeys } from "@/lib/privacy/key-store";
 import { gapBetween, positionKey, storedPositions, type Positions } from "../positions";
 import { canBulkLoad, scrubErasures, startBulkLoad } from "./bulk-load";
-import type { DecodeThreads } from "./decode-threads";
+import type { StartDecoder } from "./decode-threads";
 import { startShadowConsumer, type ShadowConsumer } from "./shadow-consumer";
 import {
   createShadowTables,
@@ -134,10 +134,11 @@ export interface RebuildOptions {
    */
   bulk?: boolean;
   /**
-   * The bulk path decodes each batch (parse, validate, reveal personal data) on these threads while
-   * this one folds (lib/projection/rebuild/decode-threads.ts); absent or 0 threads: on this thread.
+   * The bulk path decodes each batch (parse, validate, reveal personal data) on the threads this
+   * starts while this one folds (`decodeThreads` in lib/projection/rebuild/decode-threads.ts);
+   * absent: on this thread.
    */
-  decodeThreads?: DecodeThreads;
+  decoder?: StartDecoder;
 }
 
 class Cancelled extends Error {}
@@ -358,7 +359,7 @@ async function bulkLoad(run: Run, url: string, personalData: PersonalDataKeys): 
     personalData,
     until,
     log: run.log,
-    decodeThreads: run.options.decodeThreads,
+    decoder: run.options.decoder,
   });
   run.bulkDone = () => loader.done;
   let erasures;
