@@ -79,9 +79,11 @@ try {
   }
   if ("comparison" in outcome) {
     const n = (x: number) => x.toLocaleString("en-US").padStart(12);
-    console.log(`\n${"table".padEnd(20)}${"live rows".padStart(12)}${"rebuilt rows".padStart(14)}  checksum`);
+    // As wide as the longest table name (role_membership_intervals pushed its row out of line at 20).
+    const width = Math.max("table".length, ...outcome.comparison.map((c) => c.table.length)) + 2;
+    console.log(`\n${"table".padEnd(width)}${"live rows".padStart(12)}${"rebuilt rows".padStart(14)}  checksum`);
     for (const c of outcome.comparison) {
-      console.log(`${c.table.padEnd(20)}${n(c.live.rows)}  ${n(c.rebuilt.rows)}  ${c.equal ? "equal" : "DIFFERS"}`);
+      console.log(`${c.table.padEnd(width)}${n(c.live.rows)}  ${n(c.rebuilt.rows)}  ${c.equal ? "equal" : "DIFFERS"}`);
     }
   }
   process.exitCode = outcome.status === "switched" ? 0 : 1;
