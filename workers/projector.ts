@@ -5,7 +5,7 @@
  * Also runs the read-model rebuilds asked for in the console (one worker claims each),
  * and, with ERASE_DELETED_USERS_AFTER set, the retention erasures (modules/privacy).
  */
-import { databaseUrl, kafkaConfig, projectorMetricsPort, rebuildNice } from "@/lib/config";
+import { databaseUrl, kafkaConfig, projectorMetricsPort, rebuildDecodeThreads, rebuildNice } from "@/lib/config";
 import { createDb } from "@/lib/db";
 import { getLogger } from "@/lib/log";
 import { startMetricsServer } from "@/lib/metrics/metrics-server";
@@ -31,6 +31,9 @@ async function main() {
   // Each rebuild runs in a thread of its own: the fold of the whole log stays off the live
   // projector's event loop (workers/rebuild-thread.ts); REBUILD_NICE can lower its priority.
   const nice = rebuildNice();
+  // Read in the rebuild's thread; checked here too, so that a bad value stops the worker at its
+  // start with the reason, not each rebuild the console asks for.
+  rebuildDecodeThreads();
   const rebuilds = startRebuildPoller({
     db,
     config,
