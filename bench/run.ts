@@ -113,27 +113,20 @@ function parseFlags(argv: string[]) {
     if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number, got ${raw}`);
     return value;
   };
-  const rates = (name: string, fallback: number[]) => {
+  /** A comma-separated list of numbers, each `valid`, else an error that says what it needs. */
+  const numbers = (name: string, fallback: number[], valid: (n: number) => boolean, needs: string) => {
     const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
     if (i < 0) return fallback;
     const raw = (argv[i]!.includes("=") ? argv[i]!.split("=")[1] : argv[i + 1]) ?? "";
     const list = raw.split(",").map((r) => Number(r.trim()));
-    if (list.length === 0 || list.some((r) => !Number.isFinite(r) || r <= 0 || r > 20_000)) {
-      throw new Error(`--${name} needs rates between 1 and 20,000 separated by commas, got ${raw}`);
-    }
+    if (list.length === 0 || !list.every(valid)) throw new Error(`--${name} needs ${needs} separated by commas, got ${raw}`);
     return list;
   };
+  const rates = (name: string, fallback: number[]) =>
+    numbers(name, fallback, (r) => Number.isFinite(r) && r > 0 && r <= 20_000, "rates between 1 and 20,000");
   /** --decode-threads 0,1: the rebuilds of --rebuild-only take these in turn (an A/B in one run). */
-  const threadCounts = () => {
-    const i = argv.findIndex((a) => a === "--decode-threads" || a.startsWith("--decode-threads="));
-    if (i < 0) return [rebuildDecodeThreads()];
-    const raw = (argv[i]!.includes("=") ? argv[i]!.split("=")[1] : argv[i + 1]) ?? "";
-    const list = raw.split(",").map((r) => Number(r.trim()));
-    if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 0 || n > 16)) {
-      throw new Error(`--decode-threads needs thread counts from 0 to 16 separated by commas, got ${raw}`);
-    }
-    return list;
-  };
+  const threadCounts = () =>
+    numbers("decode-threads", [rebuildDecodeThreads()], (n) => Number.isInteger(n) && n >= 0 && n <= 16, "thread counts from 0 to 16");
   const full = has("full");
   const flags = {
     full,

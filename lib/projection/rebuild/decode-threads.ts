@@ -53,7 +53,7 @@ export interface Decoder {
   close(): Promise<void>;
 }
 
-export function startDecodeThreads(entry: URL, threads: number): Decoder {
+function startDecodeThreads(entry: URL, threads: number): Decoder {
   const pool = startThreadPool<DecodeJob, DecodeResult[]>(entry, threads);
   return {
     decode(stream, messages, wanted, ring) {
