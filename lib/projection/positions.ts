@@ -2,7 +2,7 @@
 import { Prisma } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/command/execute";
 import type { Db } from "@/lib/db";
-import type { Admin, Consumer } from "kafkajs";
+import type { Admin, Batch, Consumer } from "kafkajs";
 import type { Logger } from "@/lib/log";
 
 /** kafkajs' seek to a partition's first offset in the log (its EARLIEST_OFFSET, -2). */
@@ -77,6 +77,15 @@ export function assignedPositions(assignment: Record<string, number[]>, position
   return Object.entries(assignment).flatMap(([topic, partitions]) =>
     partitions.map((partition) => ({ topic, partition, offset: positions.get(positionKey(topic, partition))?.toString() })),
   );
+}
+
+/**
+ * The offset the consumer fetched `batch` from: kafkajs sets `fetchedOffset` on its Batch but not
+ * in its types. The first message's offset cannot tell (other producers' transaction markers take
+ * offsets too).
+ */
+export function fetchedOffsetOf(batch: Batch): string | undefined {
+  return (batch as Batch & { fetchedOffset?: string }).fetchedOffset;
 }
 
 /**

@@ -45,7 +45,7 @@ import { inSqlTransaction, sqlPoolOf, type StatementListener } from "@/lib/sql-t
 import { applyBatches, type BatchOutcome } from "./apply-batch";
 import { groupCommit } from "./group-commit";
 import { createDeadLetterRelay } from "./dead-letter-relay";
-import { logStartOf, resumeAtStoredPositions, storedPositions } from "./positions";
+import { fetchedOffsetOf, logStartOf, resumeAtStoredPositions, storedPositions } from "./positions";
 
 export interface ProjectorOptions {
   db: Db;
@@ -286,7 +286,7 @@ export function createProjector(options: ProjectorOptions): Projector {
             app: options.app,
             personalData,
             partitions,
-            fetchedOffset: (batch as { fetchedOffset?: string }).fetchedOffset,
+            fetchedOffset: fetchedOffsetOf(batch),
             logStart: () => logStart(batch.topic, batch.partition),
             messages: batch.messages,
             logger: log,

@@ -14,7 +14,7 @@ import type { Logger } from "@/lib/log";
 import { applyBatch } from "../apply-batch";
 import { partitionCounts } from "@/lib/kafka/partition-counts";
 import { lazyAdmin, PROJECTION_CONSUMER, PROJECTOR_CONCURRENCY, type ProjectionApp } from "../projector";
-import { positionKey, seekToPositions, storedPositions, type Positions } from "../positions";
+import { fetchedOffsetOf, positionKey, seekToPositions, storedPositions, type Positions } from "../positions";
 import { REBUILD_SCHEMA } from "./shadow-schema";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -154,7 +154,7 @@ export async function startShadowConsumer(deps: RebuildReaderDeps): Promise<Shad
     try {
       const { topic, partition } = batch;
       const partitions = await partitionsOf(topic);
-      const fetchedOffset = (batch as { fetchedOffset?: string }).fetchedOffset;
+      const fetchedOffset = fetchedOffsetOf(batch);
       let done: { waitAt: string | null; gapFrom?: string };
       try {
         done = await inSqlTransaction(batchPool, async (tx) => {

@@ -23,7 +23,7 @@ import { createKafka } from "@/lib/kafka/client";
 import { superviseConsumer } from "@/lib/kafka/supervised-consumer";
 import { streamOfTopic, topicName } from "@/lib/kafka/topics";
 import type { Logger } from "@/lib/log";
-import { logStartOf, positionGap, positionKey, resumeAtStoredPositions, type Positions } from "@/lib/projection/positions";
+import { fetchedOffsetOf, logStartOf, positionGap, positionKey, resumeAtStoredPositions, type Positions } from "@/lib/projection/positions";
 import { lazyAdmin, PROJECTION_CONSUMER } from "@/lib/projection/projector";
 import { webhookMetrics } from "./metrics";
 import { queueRows } from "./queue-rows";
@@ -107,8 +107,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       SELECT next_offset FROM webhook_positions WHERE consumer_group = ${group} AND topic = ${topic} AND partition = ${partition} FOR UPDATE`;
     // Fetched past what PostgreSQL holds (a seek not yet applied; with no position stored, past the
     // log's start: a database restored from before the first batches): go back rather than skip.
-    // The offset kafkajs fetched from (on its Batch, not in its types).
-    const fetchedOffset = (batch as { fetchedOffset?: string }).fetchedOffset;
+    const fetchedOffset = fetchedOffsetOf(batch);
     const gap = await positionGap(stored?.next_offset, fetchedOffset, () => logStart(topic, partition));
     if (gap) {
       log.warn({ topic, partition, ...gap, fetchedOffset }, "batch fetched past the stored position or the log's start: refused; seeking back");
