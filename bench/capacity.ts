@@ -52,12 +52,19 @@ export interface CapacityPoint {
    * the commands ran and the projector followed: the command's transaction, its key, the batches.
    */
   walBytesPerCommand: number;
+  /**
+   * PostgreSQL's committed transactions per createUser appended, the whole cluster over the same
+   * span: the command's own, and its share of the projector's batches (fewer when they merge).
+   */
+  commitsPerCommand: number;
   /** The bench process's CPU per createUser appended: the console's share (runCommands). */
   cpuMsPerCommand: number;
   /** The machine's busy CPU per createUser appended: console, projector, PostgreSQL, broker. */
   machineCpuMsPerCommand: number;
   /** One createUser at a time before the loop: p50 of each step (lib/command/execute.ts, CommandStep). */
   serialSteps: Partial<Record<CommandStep, number>>;
+  /** The loop's commands: p50 and p99 of each step (where the tail is spent). */
+  loadSteps: Partial<Record<CommandStep, { p50: number; p99: number }>>;
 }
 
 export async function measureCapacity(opts: {
@@ -77,8 +84,10 @@ export async function measureCapacity(opts: {
     const label = `${opts.label}-${rate}`;
     const b = await runCrudInserts({ db: opts.crudDb, rate, label, ...common });
     const wal0 = await walPosition(opts.deps.db);
+    const commits0 = await commitsSoFar(opts.deps.db);
     const c = await runCommands({ deps: opts.deps, rate, label, watcher: opts.watcher, visibleTimeoutMs: 10_000, ...common });
     const walBytes = await walSince(opts.deps.db, wal0);
+    const commits = (await commitsSoFar(opts.deps.db)) - commits0;
     const point: CapacityPoint = {
       rate,
       count: c.acks.length,
@@ -94,17 +103,20 @@ export async function measureCapacity(opts: {
       lateStartsMs: c.lateStartsMs,
       baseline: { p99: p(b.latencies, 99), achievedRate: b.achievedRate, errors: b.errors.length },
       walBytesPerCommand: c.appended > 0 ? walBytes / c.appended : Number.NaN,
+      commitsPerCommand: c.appended > 0 ? commits / c.appended : Number.NaN,
       cpuMsPerCommand: c.cpuMsPerCommand,
       machineCpuMsPerCommand: c.machineCpuMsPerCommand,
       serialSteps: c.serialSteps,
+      loadSteps: c.loadSteps,
     };
     points.push(point);
     opts.log(
       `capacity ${rate}/s offered: ${point.count} createUser acknowledged, ${Math.round(point.achievedRate)}/s completed, ` +
         `p50 ${fmt(point.p50, "ms")} p95 ${fmt(point.p95, "ms")} p99 ${fmt(point.p99, "ms")} max ${fmt(point.max, "ms")}, ${point.errors} errors` +
         `${point.firstError ? ` (first: ${point.firstError})` : ""}, visible p99 ${fmt(point.visible99, "ms")} (${point.notVisible} not in 10 s), ` +
-        `worst scheduling delay ${fmt(point.lateStartsMs, "ms")}, WAL ${Math.round(point.walBytesPerCommand).toLocaleString()} bytes and ${fmt(point.cpuMsPerCommand, "ms")} of this process's CPU (${fmt(point.machineCpuMsPerCommand, "ms")} of the machine's) per createUser; ` +
-        `one at a time, p50 per step: ${Object.entries(point.serialSteps).map(([step, ms]) => `${step} ${fmt(ms, "ms")}`).join(", ")}; plain Prisma insert p99 ${fmt(point.baseline.p99, "ms")} (${Math.round(b.achievedRate)}/s completed, ${b.errors.length} errors)`,
+        `worst scheduling delay ${fmt(point.lateStartsMs, "ms")}, WAL ${Math.round(point.walBytesPerCommand).toLocaleString()} bytes, ${point.commitsPerCommand.toFixed(2)} transactions committed and ${fmt(point.cpuMsPerCommand, "ms")} of this process's CPU (${fmt(point.machineCpuMsPerCommand, "ms")} of the machine's) per createUser; ` +
+        `one at a time, p50 per step: ${Object.entries(point.serialSteps).map(([step, ms]) => `${step} ${fmt(ms, "ms")}`).join(", ")}; ` +
+        `in the loop, p50/p99 per step: ${Object.entries(point.loadSteps).map(([step, q]) => `${step} ${fmt(q.p50, "ms")}/${fmt(q.p99, "ms")}`).join(", ")}; plain Prisma insert p99 ${fmt(point.baseline.p99, "ms")} (${Math.round(b.achievedRate)}/s completed, ${b.errors.length} errors)`,
     );
     if (c.unfinished > 0 || b.unfinished > 0) {
       const skipped = rates.slice(k + 1);
@@ -119,6 +131,12 @@ export async function measureCapacity(opts: {
 async function walPosition(db: Db): Promise<string> {
   const [row] = await db.$queryRaw<{ lsn: string }[]>`SELECT pg_current_wal_insert_lsn()::text AS lsn`;
   return row!.lsn;
+}
+
+/** Transactions committed in the cluster so far (PostgreSQL's cumulative statistics, flushed about once a second). */
+async function commitsSoFar(db: Db): Promise<number> {
+  const [row] = await db.$queryRaw<{ commits: string }[]>`SELECT sum(xact_commit)::text AS commits FROM pg_stat_database`;
+  return Number(row!.commits);
 }
 
 /** Bytes of WAL written since `from`. */
@@ -140,14 +158,22 @@ export function capacityReport(points: CapacityPoint[], skipped: number[]): stri
   const n = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString("en-US") : "—");
   const ms = (v: number) => fmt(v, "ms");
   const curve = [
-    `| offered createUser/s | completed/s | p50 | p95 | p99 | max | errors | plain Prisma insert p99, same rate | p99 / insert p99 | → visible p99 | WAL per createUser | console CPU per createUser | machine CPU per createUser | p99 < ${CAPACITY_P99_MS} ms, no errors |`,
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    `| offered createUser/s | completed/s | p50 | p95 | p99 | max | errors | plain Prisma insert p99, same rate | p99 / insert p99 | → visible p99 | WAL per createUser | PostgreSQL commits per createUser | console CPU per createUser | machine CPU per createUser | p99 < ${CAPACITY_P99_MS} ms, no errors |`,
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...points.map(
       (pt) =>
         `| ${n(pt.rate)} | ${n(pt.achievedRate)} | ${ms(pt.p50)} | ${ms(pt.p95)} | ${ms(pt.p99)} | ${ms(pt.max)} | ${pt.errors} | ${ms(pt.baseline.p99)}${pt.baseline.errors ? ` (${pt.baseline.errors} errors)` : ""} | ` +
-        `${Number.isFinite(pt.p99 / pt.baseline.p99) ? `${(pt.p99 / pt.baseline.p99).toFixed(1)}×` : "—"} | ${ms(pt.visible99)}${pt.notVisible ? ` (${pt.notVisible} not in 10 s)` : ""} | ${n(pt.walBytesPerCommand)} B | ${ms(pt.cpuMsPerCommand)} | ${ms(pt.machineCpuMsPerCommand)} | ${meetsP99(pt) ? "yes" : "**no**"} |`,
+        `${Number.isFinite(pt.p99 / pt.baseline.p99) ? `${(pt.p99 / pt.baseline.p99).toFixed(1)}×` : "—"} | ${ms(pt.visible99)}${pt.notVisible ? ` (${pt.notVisible} not in 10 s)` : ""} | ${n(pt.walBytesPerCommand)} B | ${Number.isFinite(pt.commitsPerCommand) ? pt.commitsPerCommand.toFixed(2) : "—"} | ${ms(pt.cpuMsPerCommand)} | ${ms(pt.machineCpuMsPerCommand)} | ${meetsP99(pt) ? "yes" : "**no**"} |`,
     ),
-    ...skipped.map((rate) => `| ${n(rate)} | not offered: calls of the rate before were still running | | | | | | | | | | | | |`),
+    ...skipped.map((rate) => `| ${n(rate)} | not offered: calls of the rate before were still running | | | | | | | | | | | | | |`),
+  ];
+  const order: CommandStep[] = ["begin", "lock", "decide", "before-append", "save-head", "keys", "append", "commit"];
+  const steps = [
+    `Where a createUser's time goes in each loop (lib/command/execute.ts, CommandStep), p50 / p99 of each step; "begin" includes the wait for a pooled connection:`,
+    "",
+    `| offered createUser/s | ${order.join(" | ")} |`,
+    `| --- | ${order.map(() => "---").join(" | ")} |`,
+    ...points.map((pt) => `| ${n(pt.rate)} | ${order.map((step) => (pt.loadSteps[step] ? `${ms(pt.loadSteps[step].p50)} / ${ms(pt.loadSteps[step].p99)}` : "—")).join(" | ")} |`),
   ];
   const capacity = capacityOf(points);
   const highest = Math.max(...points.map((pt) => pt.rate), ...skipped);
@@ -162,5 +188,5 @@ export function capacityReport(points: CapacityPoint[], skipped: number[]): stri
     "| --- | --- | --- | --- |",
     `| command capacity: the highest offered createUser rate with p99 < ${CAPACITY_P99_MS} ms and no errors | ${capacity === null ? `none of ${points.map((pt) => pt.rate).join(", ")}/s` : `${n(capacity)} createUser/s`} | ≥ ${n(CAPACITY_TARGET)} createUser/s | ${verdict} |`,
   ];
-  return [...curve, "", ...summary].join("\n");
+  return [...curve, "", ...steps, "", ...summary].join("\n");
 }

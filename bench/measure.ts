@@ -718,12 +718,19 @@ export async function runCommands(opts: {
   const visible: number[] = [];
   const real = opts.deps.appender;
   // Where a command's time goes, one command at a time (lib/command/execute.ts, CommandStep).
+  // Then the same under load, from the end of the warm-up (the loop's tail: which step it is in).
   const steps = new Map<CommandStep, number[]>();
-  let recordSteps = true;
+  const loopSteps = new Map<CommandStep, number[]>();
+  let recording: Map<CommandStep, number[]> | null = steps;
+  let loopStepsFrom = Infinity;
   const deps: CommandDeps = {
     ...opts.deps,
     onStep: (step, ms) => {
-      if (recordSteps) steps.set(step, [...(steps.get(step) ?? []), ms]);
+      const into = recording ?? (performance.now() >= loopStepsFrom ? loopSteps : null);
+      if (!into) return;
+      const list = into.get(step);
+      if (list) list.push(ms);
+      else into.set(step, [ms]);
     },
     appender: {
       prepare: (subjects) => real.prepare(subjects),
@@ -753,8 +760,9 @@ export async function runCommands(opts: {
     serialAppends.push(appends[before] ?? Number.NaN);
   }
   appends.length = 0;
-  recordSteps = false;
+  recording = null;
   const serialSteps = Object.fromEntries([...steps].map(([step, ms]) => [step, percentile(ms, 50)])) as Partial<Record<CommandStep, number>>;
+  loopStepsFrom = performance.now() + opts.warmupMs;
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
   const busy0 = machineBusySeconds();
@@ -776,6 +784,7 @@ export async function runCommands(opts: {
     );
   });
   loopDone = true;
+  loopStepsFrom = Infinity;
   await Promise.all(visibility);
   const elu = performance.eventLoopUtilization(elu0).utilization;
   const cpu = process.cpuUsage(cpu0);
@@ -802,6 +811,10 @@ export async function runCommands(opts: {
     serial50: percentile(serial, 50),
     serialAppend50: percentile(serialAppends, 50),
     serialSteps,
+    /** Each step's p50 and p99 over the loop's measured part (the commands that ran alongside others). */
+    loadSteps: Object.fromEntries([...loopSteps].map(([step, ms]) => [step, { p50: percentile(ms, 50), p99: percentile(ms, 99) }])) as Partial<
+      Record<CommandStep, { p50: number; p99: number }>
+    >,
     appends: appends.slice(warm),
     errors: load.errors,
     unfinished: load.unfinished,
