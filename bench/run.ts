@@ -52,7 +52,7 @@ import pg from "pg";
 import { freePorts } from "@/infra/ports";
 import { unreachableParentForPostgresUser } from "@/infra/postgres";
 import { migrateDeploy } from "@/infra/prisma/migrate";
-import { kafkaConfig, rebuildDecodeThreads, type KafkaConfig } from "@/lib/config";
+import { kafkaConfig, projectorLingerMs, rebuildDecodeThreads, type KafkaConfig } from "@/lib/config";
 import { createDb, type Db } from "@/lib/db";
 import { createKafka } from "@/lib/kafka/client";
 import { keyWrapperFromEnv } from "@/lib/crypto/key-wrapper";
@@ -227,7 +227,12 @@ async function main() {
     hostname: os.hostname(),
   };
   log(`machine: ${machine.cores} cores, ${machine.cpuModel}, ${machine.memoryGiB} GiB, load ${machine.loadAverageAtStart.join(" ")}, Node ${machine.node}`);
-  if (flags.capacity) log(`command capacity: createUser at ${flags.capacityRates.join(", ")}/s offered, ${flags.durationS} s each after a ${CAPACITY_WARMUP_MS / 1000} s warm-up`);
+  if (flags.capacity) {
+    log(
+      `command capacity: createUser at ${flags.capacityRates.join(", ")}/s offered, ${flags.durationS} s each after a ${CAPACITY_WARMUP_MS / 1000} s warm-up; ` +
+        `the projector worker's linger ${projectorLingerMs()} ms (PROJECTOR_LINGER_MS)`,
+    );
+  }
   else log(`sizes: ${flags.users.toLocaleString()} users, ${flags.events.toLocaleString()} events backlog, heavy user ${flags.heavyEvents.toLocaleString()} events, ${flags.runs} runs, ${flags.rate} commands/s × ${flags.durationS} s, ${flags.partitions} partitions${flags.full ? " (--full)" : ""}`);
 
   const timeoutMs = flags.timeoutMin * 60_000;

@@ -86,6 +86,16 @@ export const projectorMetricsPort = (env: Env = process.env): number =>
     .PROJECTOR_METRICS_PORT;
 
 /**
+ * The least time between two of the projector's live fetches (PROJECTOR_LINGER_MS, 0–1000, default
+ * 20; 0: fetch again at once): lib/projection/projector.ts, lingerMs. At 200–700 createUser/s on
+ * 2 cores, 20 ms took 7–20% off the machine's CPU per command, for about 8 ms more before a
+ * command is visible (bench/PERFORMANCE.md, twelfth session).
+ */
+export const projectorLingerMs = (env: Env = process.env): number =>
+  parse(z.object({ PROJECTOR_LINGER_MS: z.coerce.number().int().min(0, "0 to 1000").max(1000, "0 to 1000").default(20) }), env)
+    .PROJECTOR_LINGER_MS;
+
+/**
  * How much lower than the projector's own the CPU priority of a rebuild it runs is (REBUILD_NICE,
  * added to the nice value of the rebuild's thread, 0–19; default 0, the same). On Linux only
  * (workers/rebuild-thread.ts). Not lowered by default: on 2 cores, 10 did not make the commands

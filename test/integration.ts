@@ -53,7 +53,7 @@ export async function createTestContext(label: string): Promise<TestContext> {
 
 export async function startProjector(
   t: TestContext,
-  options: Pick<ProjectorOptions, "concurrency" | "onBatch" | "onStatement" | "restartBackoffMs" | "heartbeatIntervalMs"> = {},
+  options: Pick<ProjectorOptions, "concurrency" | "lingerMs" | "onBatch" | "onStatement" | "restartBackoffMs" | "heartbeatIntervalMs"> = {},
 ): Promise<Projector> {
   // DEBUG_PROJECTOR=1 shows the projector's own log lines while a test runs.
   const logger = process.env.DEBUG_PROJECTOR ? getLogger() : silentLogger;

@@ -5,7 +5,7 @@
  * Also runs the read-model rebuilds asked for in the console (one worker claims each),
  * and, with ERASE_DELETED_USERS_AFTER set, the retention erasures (modules/privacy).
  */
-import { databaseUrl, kafkaConfig, projectorMetricsPort, rebuildDecodeThreads, rebuildNice } from "@/lib/config";
+import { databaseUrl, kafkaConfig, projectorLingerMs, projectorMetricsPort, rebuildDecodeThreads, rebuildNice } from "@/lib/config";
 import { createDb } from "@/lib/db";
 import { getLogger } from "@/lib/log";
 import { startMetricsServer } from "@/lib/metrics/metrics-server";
@@ -27,7 +27,7 @@ async function main() {
   const db = createDb(databaseUrl());
   const port = projectorMetricsPort();
   const metrics = await startMetricsServer(port, log);
-  const projector = createProjector({ db, config, app, logger: log, metricsPort: metrics ? port : null });
+  const projector = createProjector({ db, config, app, logger: log, metricsPort: metrics ? port : null, lingerMs: projectorLingerMs() });
   // Each rebuild runs in a thread of its own: the fold of the whole log stays off the live
   // projector's event loop (workers/rebuild-thread.ts); REBUILD_NICE can lower its priority.
   const nice = rebuildNice();

@@ -327,4 +327,29 @@ describe("projector", () => {
       }, { timeout: 15_000 })
       .toEqual([]);
   });
+  it("with a linger, holds its next fetch so that what arrives meanwhile is applied in one transaction", async () => {
+    await waitUntilCaughtUp(t);
+    await projector.stop();
+    let transactions = 0;
+    // One statement of every transaction reads and locks its partitions' positions.
+    const onStatement = (text: string) => {
+      if (text.includes("FROM projection_offsets") && text.includes("FOR UPDATE")) transactions++;
+    };
+    projector = await startProjector(t, { lingerMs: 3_000, onStatement });
+    const visible = (ids: string[]) => eventually(() => t.db.user.count({ where: { id: { in: ids } } }), (n) => n === ids.length);
+    const first = await createUser(t.deps, t.ctx, { email: "linger.first@example.com", name: "Linger first" });
+    expect(await visible([first.aggregateId])).toBe(1);
+    // Its batch's fetch is held for 3 s from its start: these five land meanwhile, on several partitions.
+    transactions = 0;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await createUser(t.deps, t.ctx, { email: `linger.${i}@example.com`, name: `Linger ${i}` })).aggregateId);
+    expect(await visible(ids)).toBe(5);
+    expect(transactions).toBe(1);
+    // Stopping does not wait out a hold.
+    const stopped = Date.now();
+    await projector.stop();
+    expect(Date.now() - stopped).toBeLessThan(2_500);
+    projector = await startProjector(t);
+    await expectModelEqualsLog(t);
+  });
 });
