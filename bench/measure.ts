@@ -15,7 +15,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@/generated/prisma/client";
 import { endOffsets } from "@/infra/log-harness";
 import type { CommandDeps, CommandStep } from "@/lib/command/execute";
-import type { KafkaConfig } from "@/lib/config";
+import { projectorLingerMs, type KafkaConfig } from "@/lib/config";
 import { createDb, type Db } from "@/lib/db";
 import { app, decodeEvent, serde } from "@/modules";
 import { createLogger } from "@/lib/log";
@@ -193,6 +193,8 @@ export async function runProjector(opts: {
     app,
     kafka: opts.kafka,
     concurrency: opts.concurrency,
+    // As the worker runs it (a catch-up's batches take longer than the linger, so it holds none of them).
+    lingerMs: projectorLingerMs(),
     onStatement,
     logger: createLogger("debug", {
       write: (line: string) => {
