@@ -232,8 +232,7 @@ async function main() {
       `command capacity: createUser at ${flags.capacityRates.join(", ")}/s offered, ${flags.durationS} s each after a ${CAPACITY_WARMUP_MS / 1000} s warm-up; ` +
         `the projector worker's linger ${projectorLingerMs()} ms (PROJECTOR_LINGER_MS)`,
     );
-  }
-  else log(`sizes: ${flags.users.toLocaleString()} users, ${flags.events.toLocaleString()} events backlog, heavy user ${flags.heavyEvents.toLocaleString()} events, ${flags.runs} runs, ${flags.rate} commands/s × ${flags.durationS} s, ${flags.partitions} partitions${flags.full ? " (--full)" : ""}`);
+  } else log(`sizes: ${flags.users.toLocaleString()} users, ${flags.events.toLocaleString()} events backlog, heavy user ${flags.heavyEvents.toLocaleString()} events, ${flags.runs} runs, ${flags.rate} commands/s × ${flags.durationS} s, ${flags.partitions} partitions${flags.full ? " (--full)" : ""}`);
 
   const timeoutMs = flags.timeoutMin * 60_000;
   const deadline = Date.now() + timeoutMs;
