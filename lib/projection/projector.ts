@@ -68,8 +68,10 @@ export interface ProjectorOptions {
    * fetch's batches are committed). Under a steady stream of small batches, a fetch's handlers hold
    * the next fetch until this long after theirs, so what arrives meanwhile is applied in one
    * transaction instead of one each: fewer transactions, fetches and offset commits per event, for
-   * up to this much freshness. A fetch after a quiet spell, or one whose batches took longer than
-   * this (catching up), is not held. The worker's PROJECTOR_LINGER_MS (lib/config.ts).
+   * up to this much freshness. What a hold delays is the next fetch, never the batches in hand: the
+   * event that ends a quiet spell is applied at once, and only what follows it within lingerMs waits.
+   * Batches that took longer than this (catching up) hold nothing. The worker's PROJECTOR_LINGER_MS
+   * (lib/config.ts).
    */
   lingerMs?: number;
   /** Defaults to the process logger (lib/log.ts); `silentLogger` in tests. */
