@@ -68,6 +68,8 @@ export default defineConfig([
         "warn",
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
       ],
+      // `tx.defer\`…\`` queues a statement (lib/sql-tx.ts): a tagged template called for its effect.
+      "@typescript-eslint/no-unused-expressions": ["warn", { allowTaggedTemplates: true }],
     },
   },
   {

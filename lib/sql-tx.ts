@@ -17,6 +17,7 @@
 import { finished } from "node:stream/promises";
 import { createHash } from "node:crypto";
 import pg from "pg";
+import pgUtils from "pg/lib/utils.js";
 import { from as copyFrom } from "pg-copy-streams";
 import { Prisma } from "@/generated/prisma/client";
 import { copyLine, copyText, type CopyValue } from "@/lib/copy-text";
@@ -34,9 +35,18 @@ export interface SqlTx {
 /** A projector batch's transaction: raw SQL, and COPY for its appends (the timeline rows). */
 export interface BatchTx extends SqlTx {
   /**
+   * Queues a statement whose result nobody waits for: it is sent with the transaction's next
+   * statement (or its COMMIT), in the same round trip, before it. If it fails, that statement's
+   * promise (or the commit) fails with its error, and the transaction with it.
+   */
+  defer(query: Query, ...values: unknown[]): void;
+  /** Sends what `defer` queued now (one round trip), when anything is queued. */
+  flush(): Promise<void>;
+  /**
    * Appends `rows` to `table` (resolved through the search_path: a rebuild's batch writes the
    * shadow table) with one `COPY … FROM STDIN`: no JSON document to parse, no conflict check.
-   * Any duplicate key fails the whole transaction.
+   * Any duplicate key fails the whole transaction. A few rows go as one INSERT, deferred (`defer`):
+   * then a duplicate key fails the next statement, or the commit.
    */
   copyRows(table: string, columns: readonly string[], rows: Iterable<readonly CopyValue[]>): Promise<void>;
 }
@@ -132,28 +142,259 @@ function preparedName(client: pg.PoolClient, text: string): string | undefined {
   return name;
 }
 
+/** One statement of a pipeline: its text, its values, and the name it is prepared under, if any. */
+interface Step {
+  text: string;
+  values: unknown[];
+  name?: string;
+}
+
+/** What node-postgres' Result does for a pipeline (it is exported, though its types do not say so). */
+interface PgResult extends pg.QueryResult {
+  addFields(fields: unknown[]): void;
+  parseRow(fields: unknown[]): unknown;
+  addRow(row: unknown): void;
+  addCommandComplete(message: unknown): void;
+}
+const PgResult = (pg as unknown as { Result: new (rowMode: undefined, types: pg.CustomTypesConfig) => PgResult }).Result;
+
+/** The parts of node-postgres' connection a pipeline writes to (pg.Client#connection). */
+interface PgConnection {
+  parsedStatements: Record<string, string>;
+  stream: { cork?(): void; uncork?(): void };
+  parse(config: { text: string; name: string }): void;
+  bind(config: { statement: string; values: (string | Buffer | null | undefined)[] }): void;
+  describe(config: { type: "P"; name: string }): void;
+  execute(config: object): void;
+  sync(): void;
+  sendCopyFail(message: string): void;
+  on(event: "parseComplete", listener: () => void): void;
+  off(event: "parseComplete", listener: () => void): void;
+}
+
+/**
+ * Several statements in one round trip: node-postgres sends one statement and waits for
+ * PostgreSQL's answer before the next, so a transaction's BEGIN, its statements and its COMMIT
+ * each cost a round trip (on this project's 2-core VM, a p99 of 3-5 ms each under load:
+ * bench/PERFORMANCE.md, twelfth session). A pipeline is a query object node-postgres runs like its
+ * own (a "submittable"): it writes every statement's Parse (unless prepared on the connection
+ * already), Bind, Describe and Execute, then one Sync, and reads their results in order. PostgreSQL
+ * stops at the first error and skips the rest up to the Sync, so a failure leaves the statements
+ * after it unrun and the transaction aborted, as if they had been sent one by one.
+ */
+class Pipeline {
+  readonly done: Promise<PgResult[]>;
+  private resolve!: (results: PgResult[]) => void;
+  private reject!: (error: Error) => void;
+  private readonly results: PgResult[] = [];
+  private current: PgResult;
+  private rowError: Error | undefined;
+  private connection: PgConnection | undefined;
+  /** The names whose Parse this pipeline sent, in order, and how many PostgreSQL confirmed. */
+  private readonly parsing: string[] = [];
+  private parsed = 0;
+  private readonly onParse = () => {
+    this.parsed++;
+  };
+
+  constructor(
+    private readonly steps: Step[],
+    private readonly types: pg.CustomTypesConfig,
+  ) {
+    this.current = new PgResult(undefined, types);
+    this.done = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  /**
+   * Called by node-postgres when the connection is free: writes the whole pipeline at once. An
+   * error returned here is handed back to handleError, and the connection goes on to the next query.
+   */
+  submit(connection: PgConnection): Error | null {
+    let values: (string | Buffer | null | undefined)[][];
+    try {
+      // Mapped first, so a value that cannot be sent fails the pipeline before anything is written.
+      values = this.steps.map((step) => step.values.map((v) => pgUtils.prepareValue(v)));
+    } catch (error) {
+      return error as Error;
+    }
+    this.connection = connection;
+    connection.on("parseComplete", this.onParse);
+    connection.stream.cork?.();
+    try {
+      this.steps.forEach((step, i) => {
+        const name = step.name ?? "";
+        if (!name || (connection.parsedStatements[name] !== step.text && !this.parsing.includes(name))) {
+          connection.parse({ text: step.text, name });
+          this.parsing.push(name);
+        }
+        connection.bind({ statement: name, values: values[i]! });
+        connection.describe({ type: "P", name: "" });
+        connection.execute({});
+      });
+      connection.sync();
+    } finally {
+      connection.stream.uncork?.();
+    }
+    return null;
+  }
+
+  handleRowDescription(message: { fields: unknown[] }) {
+    this.current.addFields(message.fields);
+  }
+
+  handleDataRow(message: { fields: unknown[] }) {
+    if (this.rowError) return;
+    try {
+      this.current.addRow(this.current.parseRow(message.fields));
+    } catch (error) {
+      this.rowError = error as Error;
+    }
+  }
+
+  handleCommandComplete(message: unknown) {
+    this.current.addCommandComplete(message);
+    this.results.push(this.current);
+    this.current = new PgResult(undefined, this.types);
+  }
+
+  handleEmptyQuery() {
+    this.handleCommandComplete({ command: "" });
+  }
+
+  handlePortalSuspended() {}
+
+  handleCopyInResponse(connection: PgConnection) {
+    connection.sendCopyFail("a pipeline's statement may not be a COPY");
+  }
+
+  handleCopyData() {}
+
+  handleError(error: Error) {
+    this.settle();
+    this.reject(error);
+  }
+
+  handleReadyForQuery() {
+    this.settle();
+    if (this.rowError) this.reject(this.rowError);
+    else this.resolve(this.results);
+  }
+
+  /** Records the statements PostgreSQL prepared (those before an error, or all), so they are not parsed again. */
+  private settle() {
+    const connection = this.connection;
+    if (!connection) return;
+    this.connection = undefined;
+    connection.off("parseComplete", this.onParse);
+    for (const name of this.parsing.slice(0, this.parsed)) {
+      const text = name && this.steps.find((s) => s.name === name)?.text;
+      if (text) connection.parsedStatements[name] = text;
+    }
+  }
+}
+
+/** Runs `steps` on `client` in one round trip; their results, in order. */
+function pipeline(client: pg.PoolClient, steps: Step[]): Promise<PgResult[]> {
+  const submittable = new Pipeline(steps, types);
+  client.query(submittable as unknown as pg.QueryConfig);
+  return submittable.done;
+}
+
+/** The transactions made by inSqlTransaction: the ones that can defer a statement. */
+const pipelined = new WeakSet<SqlTx>();
+
+/**
+ * Runs `query` in `tx` with its next statement or its commit (BatchTx.defer) where `tx` is
+ * inSqlTransaction's; in any other transaction (Prisma's), now. Either way it runs before
+ * `flushDeferred(tx)` returns.
+ */
+export async function deferStatement(tx: SqlTx, query: Prisma.Sql): Promise<void> {
+  if (pipelined.has(tx)) (tx as BatchTx).defer(query);
+  else await tx.$executeRaw(query);
+}
+
+/** Sends what `deferStatement` queued in `tx`, if anything. */
+export async function flushDeferred(tx: SqlTx): Promise<void> {
+  if (pipelined.has(tx)) await (tx as BatchTx).flush();
+}
+
+/** A transaction's statements (BatchTx), and what inSqlTransaction needs to end it. */
+interface TxStatements extends BatchTx {
+  /** Whether BEGIN has been sent: before the first statement, nothing has, and nothing needs ending. */
+  readonly begun: boolean;
+  /** Sends what is queued and COMMIT, in one round trip; nothing when no statement was ever sent. */
+  commit(): Promise<void>;
+}
+
+const BEGIN: Step = { text: "BEGIN", values: [] };
+const COMMIT: Step = { text: "COMMIT", values: [] };
+
 /**
  * The transaction's statements on `client`. Results are parsed with `types` on every query, so the
  * client may come from any pool (a command's comes from Prisma's, lib/db.ts poolOf). `closed`
  * tells why the transaction may take no more statements (it ran past its time and was rolled back).
+ *
+ * BEGIN is not a round trip of its own: it goes with the transaction's first statement (a
+ * pipeline), and what `defer` queued goes with the next statement or the COMMIT.
  */
-function batchTx(client: pg.PoolClient, onStatement: StatementListener | undefined, closed: () => Error | undefined, prepared: boolean): BatchTx {
+function batchTx(client: pg.PoolClient, onStatement: StatementListener | undefined, closed: () => Error | undefined, prepared: boolean): TxStatements {
   const open = () => {
     const reason = closed();
     if (reason) throw reason;
   };
-  const run = async (text: string, values: unknown[]) => {
-    open();
-    const name = prepared ? preparedName(client, text) : undefined;
-    if (!onStatement) return client.query({ name, text, values, types });
-    const started = performance.now();
-    const result = await client.query({ name, text, values, types });
-    onStatement(text, performance.now() - started);
+  let begun = false;
+  const deferred: Step[] = [];
+  const step = (text: string, values: unknown[]): Step => ({ text, values, name: prepared ? preparedName(client, text) : undefined });
+  /** What must precede the next statement on the wire: BEGIN, if not sent yet, and what was deferred. */
+  const queued = (): Step[] => {
+    const steps = begun ? [] : [BEGIN];
+    begun = true;
+    steps.push(...deferred.splice(0));
+    return steps;
+  };
+  /** Sends `before` and `last` in one round trip, telling onStatement of each; `last`'s result. */
+  const send = async (before: Step[], last: Step): Promise<pg.QueryResult> => {
+    const started = onStatement ? performance.now() : 0;
+    const result =
+      before.length === 0
+        ? await client.query({ name: last.name, text: last.text, values: last.values, types })
+        : (await pipeline(client, [...before, last])).at(-1)!;
+    if (onStatement) {
+      // A deferred statement rode with this one: the round trip's time is counted once, here.
+      for (const s of before) if (s !== BEGIN) onStatement(s.text, 0);
+      if (last !== COMMIT && last !== BEGIN) onStatement(last.text, performance.now() - started);
+    }
     return result;
+  };
+  const run = (text: string, values: unknown[]) => {
+    open();
+    return send(queued(), step(text, values));
   };
   const statement = (query: Query, values: unknown[]) =>
     query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
-  return {
+  const tx: TxStatements = {
+    get begun() {
+      return begun;
+    },
+    async commit() {
+      open();
+      if (!begun && deferred.length === 0) return;
+      await send(queued(), COMMIT);
+    },
+    defer(query: Query, ...values: unknown[]) {
+      open();
+      const sql = statement(query, values);
+      deferred.push(step(sql.text, sql.values));
+    },
+    async flush() {
+      open();
+      if (deferred.length === 0) return;
+      const steps = queued();
+      await send(steps.slice(0, -1), steps.at(-1)!);
+    },
     async $queryRaw<T>(query: Query, ...values: unknown[]) {
       const sql = statement(query, values);
       return (await run(sql.text, sql.values)).rows as T;
@@ -169,16 +410,21 @@ function batchTx(client: pg.PoolClient, onStatement: StatementListener | undefin
       const all = [...rows];
       if (all.length === 0) return;
       if (all.length <= INSERT_AT_MOST) {
-        // A few rows: one INSERT, one round trip (a COPY is two, and three socket writes). Each value
-        // goes as the text COPY would send, so the column's input function reads the same value.
+        // A few rows: one INSERT, deferred, so it rides with the next statement or the COMMIT (a COPY
+        // is two round trips, and three socket writes). Each value goes as the text COPY would send,
+        // so the column's input function reads the same value.
         const values: (string | null)[] = [];
         const tuples = all.map((row) => `(${row.map((v) => `$${values.push(v === null || v === undefined ? null : copyText(v))}`).join(", ")})`);
-        await run(`INSERT INTO ${quoted(table)} (${columns.map(quoted).join(", ")}) VALUES ${tuples.join(", ")}`, values);
+        open();
+        deferred.push(step(`INSERT INTO ${quoted(table)} (${columns.map(quoted).join(", ")}) VALUES ${tuples.join(", ")}`, values));
         return;
       }
       let text = "";
       for (const row of all) text += copyLine(row);
       open();
+      // A COPY cannot be pipelined: BEGIN and what was deferred go first, in a round trip of their own.
+      const before = queued();
+      if (before.length) await send(before.slice(0, -1), before.at(-1)!);
       const sql = copyFromStdin(table, columns);
       const started = performance.now();
       const stream = client.query(copyFrom(sql));
@@ -187,6 +433,8 @@ function batchTx(client: pg.PoolClient, onStatement: StatementListener | undefin
       onStatement?.(sql, performance.now() - started);
     },
   };
+  pipelined.add(tx);
+  return tx;
 }
 
 /** No connection of the pool came free within `connectionWaitMs` (inSqlTransaction): nothing ran. */
@@ -251,19 +499,21 @@ export async function inSqlTransaction<T>(pool: pg.Pool, fn: (tx: BatchTx) => Pr
           client.query("ROLLBACK").then(() => release(), (e: Error) => release(e));
         }, timeoutMs);
   let broken: Error | undefined;
+  const tx = batchTx(client, options.onStatement, () => expired, options.prepared ?? false);
   try {
-    await client.query("BEGIN");
-    const result = await fn(batchTx(client, options.onStatement, () => expired, options.prepared ?? false));
+    const result = await fn(tx);
     clearTimeout(timer);
     if (expired) throw expired;
-    await client.query("COMMIT");
+    await tx.commit();
     return result;
   } catch (error) {
     clearTimeout(timer);
     if (expired) throw expired;
-    await client.query("ROLLBACK").catch((e: Error) => {
-      broken = e;
-    });
+    if (tx.begun) {
+      await client.query("ROLLBACK").catch((e: Error) => {
+        broken = e;
+      });
+    }
     throw error;
   } finally {
     if (!expired) release(broken);

@@ -7,16 +7,20 @@
  * The row lock makes appends to one aggregate strictly one at a time, so
  * sequences never collide and a stale expectedVersion is always caught. If
  * Kafka fails, the transaction rolls back: no version advanced, no email held.
+ *
+ * Three round trips to PostgreSQL and one to the broker (lib/sql-tx.ts pipelines
+ * them): BEGIN with the lock; the head's save with the module's first statement;
+ * the broker's ack; the COMMIT.
  */
 import { randomUUID } from "node:crypto";
-import type { Prisma } from "@/generated/prisma/client";
+import { Prisma } from "@/generated/prisma/client";
 import { poolOf, type Db } from "@/lib/db";
 import { DomainError } from "@/lib/errors";
 import type { Serde } from "@/lib/events/codec";
 import type { Actor, AnyEvent, NewEvent } from "@/lib/events/envelope";
 import type { AppendedEvent, EventAppender } from "@/lib/kafka/producer";
 import type { StreamDefinition } from "@/lib/module";
-import { ConnectionWaitExceeded, inSqlTransaction, type SqlTx } from "@/lib/sql-tx";
+import { ConnectionWaitExceeded, deferStatement, flushDeferred, inSqlTransaction, type SqlTx } from "@/lib/sql-tx";
 
 export type Tx = Prisma.TransactionClient;
 
@@ -40,7 +44,7 @@ export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>, timeo
 
 /**
  * A single-aggregate command's transaction: like inTransaction, but raw on node-postgres, on a
- * connection of the client's own pool (lib/db.ts poolOf). A command is four short statements (its
+ * connection of the client's own pool (lib/db.ts poolOf). A command is a few short statements (its
  * head's lock, its bookkeeping, the head's save, the commit) around the broker's ack; through
  * Prisma's interactive transaction each of them cost about 0.3 ms of the console's CPU more, and
  * as much in latency (bench/PERFORMANCE.md, seventh session). A client not made by createDb, or
@@ -94,9 +98,11 @@ export interface CommandDeps {
 }
 
 /**
- * A command's steps, in order: opening the transaction (a pooled connection and BEGIN), locking
- * the aggregate's head, deciding, the module's own statements (beforeAppend), saving the head,
- * waiting for the people's keys (made beside the transaction), the broker's ack, and the commit.
+ * A command's steps, in order: a pooled connection ("begin"), BEGIN and the lock of the aggregate's
+ * head (one round trip), deciding, the module's own statements with the head's save riding on
+ * the first of them ("before-append"), the head's save when the module has no statement
+ * ("save-head"), waiting for the people's keys (made beside the transaction), the broker's ack,
+ * and the commit.
  */
 export type CommandStep = "begin" | "lock" | "decide" | "before-append" | "save-head" | "keys" | "append" | "commit";
 
@@ -160,9 +166,12 @@ export async function executeOnStream<S extends { version: number }, E extends A
     const events = newEvents(deps, ctx, command.serde, command.streamId, version, decided);
     const next = events.reduce<S | null>((s, e) => command.evolve(s, e), state)!;
     step("decide");
+    // The head's save rides with the module's first statement (or alone, when it has none): one
+    // round trip fewer. Both are sent before the append.
+    await deferStatement(t, saveStreamHead(command.stream, command.streamId, next));
     await command.beforeAppend?.(t, state, events);
     step("before-append");
-    await saveStreamHead(t, command.stream, command.streamId, next);
+    await flushDeferred(t);
     step("save-head");
     await keysReady;
     step("keys");
@@ -353,8 +362,8 @@ export async function readStreamShared<S>(tx: Tx, stream: StreamDefinition, id: 
   return rows[0]?.state ?? null;
 }
 
-async function saveStreamHead<S extends { version: number }>(tx: SqlTx, stream: StreamDefinition, id: string, state: S) {
-  await tx.$executeRaw`
+function saveStreamHead<S extends { version: number }>(stream: StreamDefinition, id: string, state: S): Prisma.Sql {
+  return Prisma.sql`
     INSERT INTO streams (id, type, version, state, updated_at)
     VALUES (${id}::uuid, ${stream.headType}, ${state.version}, ${JSON.stringify(state)}::jsonb, now())
     ON CONFLICT (id) DO UPDATE SET version = excluded.version, state = excluded.state, updated_at = now()`;

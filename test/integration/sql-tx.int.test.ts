@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Prisma } from "@/generated/prisma/client";
 import { createDb, poolOf } from "@/lib/db";
-import { ConnectionWaitExceeded, inSqlTransaction, SqlTransactionTimeout } from "@/lib/sql-tx";
+import pg from "pg";
+import { ConnectionWaitExceeded, inSqlTransaction, SqlTransactionTimeout, type BatchTx } from "@/lib/sql-tx";
 import { createTestContext, type TestContext } from "../integration";
 
 let t: TestContext;
@@ -157,6 +158,117 @@ describe("inSqlTransaction", () => {
       await sleep(50);
       expect(pool.idleCount).toBe(1);
       expect(await inSqlTransaction(pool, async (tx) => tx.$queryRaw<{ one: number }[]>`SELECT 1 AS one`)).toEqual([{ one: 1 }]);
+    } finally {
+      await db.$disconnect();
+    }
+  });
+});
+
+describe("inSqlTransaction's round trips", () => {
+  /** A pool of one connection whose round trips are counted: one per query node-postgres runs (each ends with a Sync). */
+  const counted = () => {
+    const db = createDb(t.env.DATABASE_URL!, { poolSize: 1 });
+    const pool = poolOf(db)!;
+    const sent: string[] = [];
+    pool.on("acquire", (client: pg.PoolClient & { counted?: boolean }) => {
+      if (client.counted) return;
+      client.counted = true;
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        const q = args[0] as { text?: string; steps?: { text: string }[] } | string;
+        sent.push(typeof q === "string" ? q : q.steps ? q.steps.map((s) => s.text.trim().split(/\s+/)[0]).join("+") : (q.text ?? "").trim().split(/\s+/)[0]!);
+        return query(...args);
+      };
+    });
+    return { db, pool, sent };
+  };
+
+  it("sends BEGIN with the first statement, and a deferred statement with the next one or with the COMMIT", async () => {
+    await t.db.$executeRawUnsafe("CREATE TABLE pipeline_probe (n int PRIMARY KEY, note text)");
+    const { db, pool, sent } = counted();
+    try {
+      const seen = await inSqlTransaction(
+        pool,
+        async (tx) => {
+          await tx.$executeRaw`INSERT INTO pipeline_probe (n, note) VALUES (1, ${"first"})`;
+          tx.defer`INSERT INTO pipeline_probe (n, note) VALUES (2, ${"it's deferred"})`;
+          // The deferred insert runs before this statement, in its round trip: it sees it.
+          const rows = await tx.$queryRaw<{ count: bigint }[]>`SELECT count(*) FROM pipeline_probe`;
+          tx.defer`INSERT INTO pipeline_probe (n, note) VALUES (3, ${"with the commit"})`;
+          return rows[0]!.count;
+        },
+        { prepared: true },
+      );
+      expect(seen).toBe(2n);
+      expect(sent).toEqual(["BEGIN+INSERT", "INSERT+SELECT", "INSERT+COMMIT"]);
+      expect(await t.db.$queryRaw`SELECT n, note FROM pipeline_probe ORDER BY n`).toEqual([
+        { n: 1, note: "first" },
+        { n: 2, note: "it's deferred" },
+        { n: 3, note: "with the commit" },
+      ]);
+      // flush sends what is queued at once; a transaction that ran no statement sends nothing at all.
+      sent.length = 0;
+      await inSqlTransaction(pool, async (tx) => {
+        tx.defer`UPDATE pipeline_probe SET note = 'flushed' WHERE n = 1`;
+        await tx.flush();
+        expect(sent).toEqual(["BEGIN+UPDATE"]);
+        await tx.flush();
+      });
+      expect(sent).toEqual(["BEGIN+UPDATE", "COMMIT"]);
+      sent.length = 0;
+      expect(await inSqlTransaction(pool, async () => "nothing to do")).toBe("nothing to do");
+      expect(sent).toEqual([]);
+    } finally {
+      await db.$disconnect();
+    }
+  });
+
+  it("a deferred statement that fails fails the statement it rode with, or the commit, and nothing of the transaction is kept", async () => {
+    await t.db.$executeRawUnsafe("CREATE TABLE pipeline_fail_probe (n int PRIMARY KEY)");
+    await t.db.$executeRawUnsafe("INSERT INTO pipeline_fail_probe VALUES (100)");
+    const { db, pool, sent } = counted();
+    const rows = () => t.db.$queryRaw<{ n: number }[]>`SELECT n FROM pipeline_fail_probe ORDER BY n`;
+    try {
+      const inPrepared = (fn: (tx: BatchTx) => Promise<unknown>) => inSqlTransaction(pool, fn, { prepared: true });
+      let after: unknown = "not run";
+      await expect(
+        inPrepared(async (tx) => {
+          await tx.$executeRaw`INSERT INTO pipeline_fail_probe VALUES (1)`;
+          tx.defer`INSERT INTO pipeline_fail_probe VALUES (100)`;
+          after = await tx.$queryRaw`SELECT 'after' AS v`;
+        }),
+      ).rejects.toMatchObject({ code: "23505", constraint: "pipeline_fail_probe_pkey" });
+      expect(after).toBe("not run");
+      expect(await rows()).toEqual([{ n: 100 }]);
+      await expect(
+        inPrepared(async (tx) => {
+          await tx.$executeRaw`INSERT INTO pipeline_fail_probe VALUES (2)`;
+          tx.defer`INSERT INTO pipeline_fail_probe VALUES (100)`;
+        }),
+      ).rejects.toMatchObject({ code: "23505" });
+      expect(await rows()).toEqual([{ n: 100 }]);
+      // The first statement fails with BEGIN: rolled back too, and the connection goes on.
+      await expect(inPrepared((tx) => tx.$executeRaw`INSERT INTO pipeline_fail_probe VALUES (100)`)).rejects.toMatchObject({ code: "23505" });
+      // The one connection is still usable, and the statements prepared before each failure are
+      // known to it: run again, they are not parsed a second time (that would fail: "already exists").
+      sent.length = 0;
+      await inPrepared(async (tx) => {
+        await tx.$executeRaw`INSERT INTO pipeline_fail_probe VALUES (1)`;
+        tx.defer`INSERT INTO pipeline_fail_probe VALUES (2)`;
+        expect(await tx.$queryRaw`SELECT 'after' AS v`).toEqual([{ v: "after" }]);
+      });
+      expect(sent).toEqual(["BEGIN+INSERT", "INSERT+SELECT", "COMMIT"]);
+      expect(await rows()).toEqual([{ n: 1 }, { n: 2 }, { n: 100 }]);
+      // A value node-postgres cannot send fails before anything is written, and the connection goes on.
+      const circular: Record<string, unknown> = {};
+      circular.self = circular;
+      await expect(
+        inSqlTransaction(pool, async (tx) => {
+          tx.defer`INSERT INTO pipeline_fail_probe VALUES (3)`;
+          await tx.$executeRaw`SELECT ${circular}::jsonb`;
+        }),
+      ).rejects.toThrow(/circular/i);
+      expect(await inSqlTransaction(pool, (tx) => tx.$queryRaw`SELECT count(*)::int AS n FROM pipeline_fail_probe`)).toEqual([{ n: 3 }]);
     } finally {
       await db.$disconnect();
     }
