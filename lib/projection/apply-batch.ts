@@ -151,8 +151,9 @@ export async function applyBatches(tx: BatchTx, inputs: readonly BatchInput[]): 
   // it fails, is recorded against its partition for the health page, and is retried.
   // With the live batch's fence, one statement, one round trip (bench/PERFORMANCE.md, eighth
   // session). Its expressions run in order, so the lock timeout bounds the fence's wait.
+  // Deferred: it rides, with BEGIN, in the round trip of the positions' read below.
   const fence = rebuild ? Prisma.empty : Prisma.sql`, pg_advisory_xact_lock_shared(${FENCE_CLASS}::int, hashtext(${group}))::text`;
-  await tx.$queryRaw`SELECT set_config('lock_timeout', ${BATCH_LOCK_TIMEOUT}, true),
+  tx.defer`SELECT set_config('lock_timeout', ${BATCH_LOCK_TIMEOUT}, true),
     set_config('statement_timeout', ${rebuild ? "0" : BATCH_STATEMENT_TIMEOUT}, true)${fence}`;
   // Ordered, so two transactions locking rows of the same partitions could not deadlock.
   const storedRows = await tx.$queryRaw<{ topic: string; partition: number; next_offset: bigint }[]>`
@@ -188,7 +189,7 @@ export async function applyBatches(tx: BatchTx, inputs: readonly BatchInput[]): 
 
   const deadLetters = live.flatMap((b) => b.outcome.deadLetters);
   if (deadLetters.length && !rebuild) {
-    await tx.$executeRaw`
+    tx.defer`
       INSERT INTO dead_letters (topic, partition, "offset", key, reason, value, headers)
       SELECT d.topic, d.partition, d."offset"::bigint, d.key, d.reason, d.value, d.headers
       FROM jsonb_to_recordset(${JSON.stringify(deadLetters.map(storableDeadLetter))}::jsonb)
@@ -204,8 +205,9 @@ export async function applyBatches(tx: BatchTx, inputs: readonly BatchInput[]): 
     ON CONFLICT (consumer_group, topic, partition)
     DO UPDATE SET next_offset = excluded.next_offset, updated_at = now(),
       last_event_at = COALESCE(excluded.last_event_at, projection_offsets.last_event_at)`;
+  // The batch's writes from here on (and the modules' upserts before) ride with the COMMIT: one round trip.
   if (rebuild) {
-    await tx.$executeRaw(savePositions);
+    tx.defer(savePositions);
     return outcomes;
   }
   // The positions and the console's notifications (one a partition) in one statement.
@@ -217,7 +219,7 @@ export async function applyBatches(tx: BatchTx, inputs: readonly BatchInput[]): 
       ids: [...new Set(outcome.applied.map((e) => e.aggregateId))].slice(0, MAX_NOTIFIED_IDS),
     }),
   );
-  await tx.$executeRaw`
+  tx.defer`
     WITH saved AS (${savePositions} RETURNING 1)
     SELECT pg_notify(${READ_MODEL_CHANNEL}, n) FROM unnest(${notices}::text[]) AS n WHERE EXISTS (SELECT FROM saved)`;
   return outcomes;
@@ -323,7 +325,7 @@ async function applyStream(
   });
   await projection.save(tx, states, rows, { rebuild });
   if (inClear) {
-    await tx.$executeRaw`
+    tx.defer`
       INSERT INTO personal_data_in_clear (stream, events) VALUES (${stream}, ${inClear})
       ON CONFLICT (stream) DO UPDATE SET events = personal_data_in_clear.events + excluded.events`;
   }

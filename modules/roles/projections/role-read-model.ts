@@ -55,7 +55,8 @@ export async function saveRoles(
     .map((id) => states.get(id))
     .filter((s): s is RoleState => !!s);
   if (touched.length === 0) return;
-  await tx.$executeRaw`
+  // Nothing reads it back in this batch: it rides with the batch's next statement (lib/sql-tx.ts, defer).
+  tx.defer`
     INSERT INTO roles (id, name, description, permissions, built_in, is_deleted, version, created_at, updated_at, deleted_at)
     SELECT s.id, s.name, s.description, ARRAY(SELECT jsonb_array_elements_text(s.permissions)), s."builtIn",
       s."isDeleted", s.version, s."createdAt", s."updatedAt", s."deletedAt"

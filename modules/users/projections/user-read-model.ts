@@ -67,7 +67,8 @@ export async function saveUsers(
     .filter((s): s is UserState => !!s);
   if (touched.length === 0) return;
   const json = JSON.stringify(touched);
-  await tx.$executeRaw`
+  // Nothing reads it back in this batch: it rides with the batch's next statement (lib/sql-tx.ts, defer).
+  tx.defer`
     INSERT INTO users (id, email, name, is_deleted, version, created_at, updated_at, deleted_at, last_login_at,
       erased_at, email_lower, name_lower)
     SELECT s.id, s.email, s.name, s."isDeleted", s.version, s."createdAt", s."updatedAt", s."deletedAt", s."lastLoginAt",
