@@ -90,7 +90,7 @@ export async function saveUsers(
   }
   if (changed.size) {
     const pairs = [...changed.values()];
-    await tx.$executeRaw`
+    tx.defer`
       DELETE FROM user_roles ur USING jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) AS p("userId" uuid, "roleId" uuid)
       WHERE ur.user_id = p."userId" AND ur.role_id = p."roleId"`;
     const held = pairs.flatMap(({ userId, roleId }) => {
