@@ -59,7 +59,7 @@ export const instantSchema = (label: string) =>
   z
     .string({ error: `${label} is required.` })
     .trim()
-    .min(1, `${label} is required.`)
+    .min(1, { error: `${label} is required.`, abort: true })
     .regex(INSTANT, `${label} must be a date and time such as 2026-01-31T09:00 (UTC) or 2026-01-31T09:00:00+02:00.`)
     .transform((s) => new Date(/(Z|[+-]\d{2}:\d{2})$/.test(s) ? s : `${s}Z`))
     .refine((d) => !Number.isNaN(d.getTime()), `${label} is not a real date.`);
@@ -70,7 +70,12 @@ export const accessReviewQuerySchema = z
     from: instantSchema("From"),
     to: instantSchema("To"),
   })
-  .refine((q) => q.from.getTime() <= q.to.getTime(), { path: ["to"], message: "To must not be before From." });
+  // Zod runs an object's refinement even when a field failed (its transform then never ran): the
+  // comparison is only made between two dates, and a missing or malformed one keeps its own message.
+  .refine((q) => !(q.from instanceof Date && q.to instanceof Date) || q.from.getTime() <= q.to.getTime(), {
+    path: ["to"],
+    message: "To must not be before From.",
+  });
 export type AccessReviewQuery = z.infer<typeof accessReviewQuerySchema>;
 
 /** Throws a validation DomainError naming each bad field. */
