@@ -5,7 +5,7 @@
  */
 import { Prisma } from "@/generated/prisma/client";
 import type { CopyValue } from "@/lib/copy-text";
-import { deferStatement, type BatchTx, type SqlTx } from "@/lib/sql-tx";
+import type { BatchTx, SqlTx } from "@/lib/sql-tx";
 import type { Actor, AnyEvent } from "@/lib/events/envelope";
 
 export interface Position {
@@ -166,14 +166,14 @@ export async function inTimeline(tx: SqlTx, timeline: { table: string }, ids: st
  * version needs nothing; one that moves meanwhile is settled by the upsert's
  * own check under its lock.
  */
-export async function repairStreamHeads(tx: SqlTx, headType: string, states: ReadonlyArray<{ id: string; version: number }>) {
-  // Nothing waits for it: it rides with the batch's next statement (lib/sql-tx.ts, defer).
-  await deferStatement(tx, Prisma.sql`
+export function repairStreamHeads(tx: BatchTx, headType: string, states: ReadonlyArray<{ id: string; version: number }>): void {
+  // Nothing waits for it: it rides with the batch's next statement or its COMMIT (lib/sql-tx.ts, defer).
+  tx.defer`
     INSERT INTO streams (id, type, version, state, updated_at)
     SELECT s.id, ${headType}, s.version, s.value, now()
     FROM (SELECT (e.value->>'id')::uuid AS id, (e.value->>'version')::int AS version, e.value
           FROM jsonb_array_elements(${JSON.stringify(states)}::jsonb) AS e(value)) s
     WHERE NOT EXISTS (SELECT 1 FROM streams h WHERE h.id = s.id AND h.version >= s.version)
     ON CONFLICT (id) DO UPDATE SET version = excluded.version, state = excluded.state, updated_at = now()
-    WHERE streams.version < excluded.version`);
+    WHERE streams.version < excluded.version`;
 }

@@ -52,5 +52,5 @@ export async function saveApiTokens(
   const touched = [...new Set(timeline.map((t) => t.aggregateId))]
     .map((id) => states.get(id))
     .filter((s): s is ApiTokenState => !!s);
-  if (!rebuild) await repairStreamHeads(tx, STREAM.apiTokens.headType, touched);
+  if (!rebuild) repairStreamHeads(tx, STREAM.apiTokens.headType, touched);
 }

@@ -67,7 +67,7 @@ export async function saveRoles(
       permissions = excluded.permissions, built_in = excluded.built_in, is_deleted = excluded.is_deleted, version = excluded.version, updated_at = excluded.updated_at,
       deleted_at = excluded.deleted_at`;
   await insertTimeline(tx, ROLE_TIMELINE, timeline);
-  if (!rebuild) await repairStreamHeads(tx, STREAM.roles.headType, touched);
+  if (!rebuild) repairStreamHeads(tx, STREAM.roles.headType, touched);
 }
 
 /** The final `roles` rows for the rebuild's bulk path (lib/module.ts `bulk`): what saveRoles writes, all at once. */

@@ -5,8 +5,7 @@
  * (./membership-intervals.ts), close what ended and insert what began.
  */
 import type { CopyValue } from "@/lib/module";
-import { Prisma } from "@/generated/prisma/client";
-import { deferStatement, type SqlTx } from "@/lib/sql-tx";
+import type { BatchTx } from "@/lib/sql-tx";
 import type { TimelineRow } from "@/lib/projection/timeline";
 import { MEMBERSHIP_EVENT_TYPES, membershipChanges, membershipKey, type OpenedInterval } from "./membership-intervals";
 
@@ -20,8 +19,8 @@ export const intervalValues = (o: OpenedInterval): CopyValue[] => [o.grantEventI
   o.grantedBy.userId, o.grantedBy.service, o.end?.untilAt ?? null, o.end?.revokeEventId ?? null, o.end?.revokeSequence ?? null,
   o.end?.removedBy.userId ?? null, o.end?.removedBy.service ?? null, o.end?.endReason ?? null];
 
-/** Its writes ride with the batch's next statement or its COMMIT (lib/sql-tx.ts, deferStatement). */
-export async function saveMembershipIntervals(tx: SqlTx, timeline: readonly TimelineRow[]): Promise<void> {
+/** Its writes ride with the batch's next statement or its COMMIT (lib/sql-tx.ts, defer). */
+export async function saveMembershipIntervals(tx: BatchTx, timeline: readonly TimelineRow[]): Promise<void> {
   const rows = timeline.filter((t) => MEMBERSHIP_EVENT_TYPES.has(t.type));
   if (rows.length === 0) return;
   const userIds = [...new Set(rows.map((r) => r.aggregateId))];
@@ -30,9 +29,7 @@ export async function saveMembershipIntervals(tx: SqlTx, timeline: readonly Time
     WHERE user_id = ANY(${userIds}::uuid[]) AND until_at IS NULL`;
   const { opened, closed } = membershipChanges(new Set(open.map((o) => membershipKey(o.user_id, o.role_id))), rows);
   if (closed.length) {
-    await deferStatement(
-      tx,
-      Prisma.sql`
+    tx.defer`
       UPDATE role_membership_intervals i SET until_at = c."untilAt", revoke_event_id = c."revokeEventId",
         revoke_sequence = c."revokeSequence", removed_by_user_id = c."removedByUserId",
         removed_by_service = c."removedByService", end_reason = c."endReason"
@@ -40,8 +37,7 @@ export async function saveMembershipIntervals(tx: SqlTx, timeline: readonly Time
         closed.map((c) => ({ ...c, removedByUserId: c.removedBy.userId, removedByService: c.removedBy.service })),
       )}::jsonb) AS c("userId" uuid, "roleId" uuid, "untilAt" timestamptz, "revokeEventId" uuid, "revokeSequence" int,
         "removedByUserId" uuid, "removedByService" text, "endReason" text)
-      WHERE i.user_id = c."userId" AND i.role_id = c."roleId" AND i.until_at IS NULL`,
-    );
+      WHERE i.user_id = c."userId" AND i.role_id = c."roleId" AND i.until_at IS NULL`;
   }
   // Not by COPY: an erasure re-saves the person's whole history (lib/privacy/scrub.ts deletes
   // and rewrites their timeline rows through this projection's save), and their past grants'
@@ -65,9 +61,7 @@ export async function saveMembershipIntervals(tx: SqlTx, timeline: readonly Time
         endReason: o.end?.endReason ?? null,
       })),
     );
-    await deferStatement(
-      tx,
-      Prisma.sql`
+    tx.defer`
       INSERT INTO role_membership_intervals (grant_event_id, user_id, role_id, role_name, from_at, grant_sequence,
         granted_by_user_id, granted_by_service, until_at, revoke_event_id, revoke_sequence, removed_by_user_id,
         removed_by_service, end_reason)
@@ -77,7 +71,6 @@ export async function saveMembershipIntervals(tx: SqlTx, timeline: readonly Time
       FROM jsonb_to_recordset(${json}::jsonb) AS o("grantEventId" uuid, "userId" uuid, "roleId" uuid, "roleName" text,
         "fromAt" timestamptz, "grantSequence" int, "grantedByUserId" uuid, "grantedByService" text, "untilAt" timestamptz,
         "revokeEventId" uuid, "revokeSequence" int, "removedByUserId" uuid, "removedByService" text, "endReason" text)
-      ON CONFLICT (grant_event_id) DO NOTHING`,
-    );
+      ON CONFLICT (grant_event_id) DO NOTHING`;
   }
 }

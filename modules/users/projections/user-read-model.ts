@@ -102,7 +102,7 @@ export async function saveUsers(
   }
   await saveMembershipIntervals(tx, timeline);
   await insertTimeline(tx, USER_TIMELINE, timeline);
-  if (!rebuild) await repairStreamHeads(tx, STREAM.users.headType, touched);
+  if (!rebuild) repairStreamHeads(tx, STREAM.users.headType, touched);
 }
 
 /** When the role was last assigned in this batch (a pair still held after a change was assigned in it). */
