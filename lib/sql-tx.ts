@@ -373,6 +373,11 @@ function batchTx(client: pg.PoolClient, onStatement: StatementListener | undefin
     open();
     return send(queued(), step(text, values));
   };
+  /** Sends BEGIN, if not sent yet, and what was deferred, in one round trip of their own. */
+  const sendQueued = async () => {
+    const steps = queued();
+    if (steps.length) await send(steps.slice(0, -1), steps.at(-1)!);
+  };
   const statement = (query: Query, values: unknown[]) =>
     query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
   const tx: TxStatements = {
@@ -391,9 +396,7 @@ function batchTx(client: pg.PoolClient, onStatement: StatementListener | undefin
     },
     async flush() {
       open();
-      if (deferred.length === 0) return;
-      const steps = queued();
-      await send(steps.slice(0, -1), steps.at(-1)!);
+      if (deferred.length > 0) await sendQueued();
     },
     async $queryRaw<T>(query: Query, ...values: unknown[]) {
       const sql = statement(query, values);
@@ -422,9 +425,8 @@ function batchTx(client: pg.PoolClient, onStatement: StatementListener | undefin
       let text = "";
       for (const row of all) text += copyLine(row);
       open();
-      // A COPY cannot be pipelined: BEGIN and what was deferred go first, in a round trip of their own.
-      const before = queued();
-      if (before.length) await send(before.slice(0, -1), before.at(-1)!);
+      // A COPY cannot be pipelined: BEGIN and what was deferred go first.
+      await sendQueued();
       const sql = copyFromStdin(table, columns);
       const started = performance.now();
       const stream = client.query(copyFrom(sql));
