@@ -10,6 +10,8 @@ import { connectAppClients, type AppClients } from "@/infra/app-clients";
 import { foldLog as foldLogWith, readLog, waitUntilCaughtUp, type LogMessage } from "@/infra/log-harness";
 import { databaseUrl } from "@/infra/postgres";
 import { createMigratedDatabase } from "@/infra/prisma/migrate";
+import { createDb, poolOf } from "@/lib/db";
+import type pg from "pg";
 import { getLogger, silentLogger } from "@/lib/log";
 import { createProjector, type Projector, type ProjectorOptions } from "@/lib/projection/projector";
 import { evolveRole, type RoleState } from "@/modules/roles/domain/role-state";
@@ -178,3 +180,25 @@ export async function readModel(t: TestContext) {
 }
 
 export const sorted = <V>(m: Map<string, V>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
+
+/**
+ * A client whose raw transactions run on one pooled connection and have their round trips
+ * counted: one entry per query node-postgres runs (each ends with a Sync), naming the first word of
+ * each statement it carries ("BEGIN+INSERT" for a pipeline of two).
+ */
+export function countedRoundTrips(url: string) {
+  const db = createDb(url, { poolSize: 1 });
+  const pool = poolOf(db)!;
+  const sent: string[] = [];
+  pool.on("acquire", (client: pg.PoolClient & { counted?: boolean }) => {
+    if (client.counted) return;
+    client.counted = true;
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      const q = args[0] as { text?: string; steps?: { text: string }[] } | string;
+      sent.push(typeof q === "string" ? q : q.steps ? q.steps.map((s) => s.text.trim().split(/\s+/)[0]).join("+") : (q.text ?? "").trim().split(/\s+/)[0]!);
+      return query(...args);
+    };
+  });
+  return { db, pool, sent };
+}

@@ -10,7 +10,9 @@
  *
  * Three round trips to PostgreSQL and one to the broker (lib/sql-tx.ts pipelines
  * them): BEGIN with the lock; the head's save with the module's first statement;
- * the broker's ack; the COMMIT.
+ * the broker's ack; the COMMIT. A command that creates an aggregate under an id
+ * minted for it has no head to lock: BEGIN, the head's insert and the module's
+ * first statement share one round trip, and the COMMIT is the second.
  */
 import { randomUUID } from "node:crypto";
 import { Prisma } from "@/generated/prisma/client";
@@ -128,6 +130,13 @@ export interface StreamCommand<S, E extends AnyEvent> {
    */
   beforeAppend?: (tx: SqlTx, state: S | null, events: E[]) => Promise<void>;
   /**
+   * `streamId` was minted for this command (a new random id, known to nobody else until the
+   * command returns it): there is no head to lock, so none is read and `decide` gets `null`. The
+   * head is inserted, not upserted, so an id that turns out to exist fails the command instead of
+   * overwriting another aggregate's head. Saves the command's first round trip to PostgreSQL.
+   */
+  minted?: boolean;
+  /**
    * The command destroys the aggregate's key in its transaction (an erasure): no key is made for
    * the aggregate beside it. That insert would wait for the transaction's own tombstone row, while
    * the transaction waits for it before its append.
@@ -156,7 +165,7 @@ export async function executeOnStream<S extends { version: number }, E extends A
   };
   const run = async (t: SqlTx): Promise<CommandResult> => {
     step("begin");
-    const head = await lockStream<S>(t, command.stream, command.streamId);
+    const head = command.minted ? null : await lockStream<S>(t, command.stream, command.streamId);
     step("lock");
     const state = head?.state ?? null;
     const version = head?.version ?? 0;
@@ -167,8 +176,8 @@ export async function executeOnStream<S extends { version: number }, E extends A
     const next = events.reduce<S | null>((s, e) => command.evolve(s, e), state)!;
     step("decide");
     // The head's save rides with the module's first statement (or alone, when it has none): one
-    // round trip fewer. Both are sent before the append.
-    await deferStatement(t, saveStreamHead(command.stream, command.streamId, next));
+    // round trip fewer. Both are sent before the append. With a minted id, BEGIN rides with them too.
+    await deferStatement(t, command.minted ? insertStreamHead(command.stream, command.streamId, next) : saveStreamHead(command.stream, command.streamId, next));
     await command.beforeAppend?.(t, state, events);
     step("before-append");
     await flushDeferred(t);
@@ -187,6 +196,12 @@ export async function executeOnStream<S extends { version: number }, E extends A
     const result = await inCommandTransaction(deps.db, run);
     step("commit");
     return result;
+  } catch (error) {
+    if (command.minted && isHeadTaken(error)) {
+      // Only a collision of random ids gets here: another try mints another id.
+      throw new DomainError("invariant", `The new ${command.stream.headType}'s id ${command.streamId} is already taken. Nothing was saved; try again.`);
+    }
+    throw error;
   } finally {
     if (--commandsRunning === 0) for (const wake of [...idle]) wake();
   }
@@ -360,6 +375,19 @@ export async function readStreamShared<S>(tx: Tx, stream: StreamDefinition, id: 
   const rows = await tx.$queryRaw<{ state: S }[]>`
     SELECT state FROM streams WHERE id = ${id}::uuid AND type = ${stream.headType} FOR SHARE`;
   return rows[0]?.state ?? null;
+}
+
+/** A minted aggregate's first head: fails (streams_pkey) if the id has one already. */
+function insertStreamHead<S extends { version: number }>(stream: StreamDefinition, id: string, state: S): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO streams (id, type, version, state, updated_at)
+    VALUES (${id}::uuid, ${stream.headType}, ${state.version}, ${JSON.stringify(state)}::jsonb, now())`;
+}
+
+/** PostgreSQL's unique violation on the heads' primary key (node-postgres' or Prisma's error). */
+function isHeadTaken(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown; message?: unknown } | null;
+  return e?.code === "23505" && e.constraint === "streams_pkey";
 }
 
 function saveStreamHead<S extends { version: number }>(stream: StreamDefinition, id: string, state: S): Prisma.Sql {

@@ -1,4 +1,5 @@
 /** Every command, end to end: application layer → Kafka → projector → read model. */
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitForProjection } from "@/lib/command/wait-for-projection";
 import { createDb } from "@/lib/db";
@@ -12,7 +13,7 @@ import {
   unassignRole,
   updateUser,
 } from "@/modules/users/application/user-commands";
-import { createTestContext, eventually, expectModelEqualsLog, readLog, startProjector, type TestContext } from "../integration";
+import { countedRoundTrips, createTestContext, eventually, expectModelEqualsLog, readLog, startProjector, type TestContext } from "../integration";
 
 let t: TestContext;
 let projector: Projector;
@@ -145,6 +146,45 @@ describe("commands end to end", () => {
       code: "validation",
       fieldErrors: { roleId: ["Not a valid role id."] },
     });
+    expect((await readLog(t)).length).toBe(before + 1);
+  });
+
+  it("creates without a lock: BEGIN, the new head and the email's reservation in one round trip, then the COMMIT after the ack", async () => {
+    const { db, sent } = countedRoundTrips(t.env.DATABASE_URL!);
+    const deps = { ...t.deps, db };
+    try {
+      const created = await createUser(deps, t.ctx, { email: "two.trips@example.com", name: "Two Trips" });
+      expect(sent).toEqual(["BEGIN+INSERT+INSERT", "COMMIT"]);
+      sent.length = 0;
+      // A command on an existing aggregate locks its head first, as before: three round trips.
+      await updateUser(deps, t.ctx, { userId: created.aggregateId, expectedVersion: 1, name: "Three Trips" });
+      expect(sent).toEqual(["BEGIN+SELECT", "INSERT", "COMMIT"]);
+      sent.length = 0;
+      await createRole(deps, t.ctx, { name: "two-trips" });
+      expect(sent).toEqual(["BEGIN+INSERT", "COMMIT"]);
+    } finally {
+      await db.$disconnect();
+    }
+  });
+
+  it("refuses a create whose minted id is taken, leaving that head, the emails and the log as they were; another try goes through", async () => {
+    const existing = await createUser(t.deps, t.ctx, { email: "first.owner@example.com", name: "First Owner" });
+    const head = await t.db.stream.findUniqueOrThrow({ where: { id: existing.aggregateId } });
+    const before = (await readLog(t)).length;
+    // The id generator hands out the existing user's id once (a collision), then fresh ids.
+    let handedOut = false;
+    const newId = () => (handedOut ? randomUUID() : ((handedOut = true), existing.aggregateId));
+    const second = { email: "second.owner@example.com", name: "Second Owner" };
+    await expect(createUser({ ...t.deps, newId }, t.ctx, second)).rejects.toMatchObject({
+      code: "invariant",
+      message: `The new user's id ${existing.aggregateId} is already taken. Nothing was saved; try again.`,
+    });
+    expect(await t.db.stream.findUniqueOrThrow({ where: { id: existing.aggregateId } })).toEqual(head);
+    expect(await t.db.emailReservation.count({ where: { email: "second.owner@example.com" } })).toBe(0);
+    expect((await readLog(t)).length).toBe(before);
+    // Another try mints another id.
+    const created = await createUser({ ...t.deps, newId }, t.ctx, second);
+    expect(created.aggregateId).not.toBe(existing.aggregateId);
     expect((await readLog(t)).length).toBe(before + 1);
   });
 

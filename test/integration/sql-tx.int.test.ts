@@ -2,9 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Prisma } from "@/generated/prisma/client";
 import { createDb, poolOf } from "@/lib/db";
-import pg from "pg";
 import { ConnectionWaitExceeded, inSqlTransaction, SqlTransactionTimeout, type BatchTx } from "@/lib/sql-tx";
-import { createTestContext, type TestContext } from "../integration";
+import { countedRoundTrips, createTestContext, type TestContext } from "../integration";
 
 let t: TestContext;
 
@@ -165,23 +164,7 @@ describe("inSqlTransaction", () => {
 });
 
 describe("inSqlTransaction's round trips", () => {
-  /** A pool of one connection whose round trips are counted: one per query node-postgres runs (each ends with a Sync). */
-  const counted = () => {
-    const db = createDb(t.env.DATABASE_URL!, { poolSize: 1 });
-    const pool = poolOf(db)!;
-    const sent: string[] = [];
-    pool.on("acquire", (client: pg.PoolClient & { counted?: boolean }) => {
-      if (client.counted) return;
-      client.counted = true;
-      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-        const q = args[0] as { text?: string; steps?: { text: string }[] } | string;
-        sent.push(typeof q === "string" ? q : q.steps ? q.steps.map((s) => s.text.trim().split(/\s+/)[0]).join("+") : (q.text ?? "").trim().split(/\s+/)[0]!);
-        return query(...args);
-      };
-    });
-    return { db, pool, sent };
-  };
+  const counted = () => countedRoundTrips(t.env.DATABASE_URL!);
 
   it("sends BEGIN with the first statement, and a deferred statement with the next one or with the COMMIT", async () => {
     await t.db.$executeRawUnsafe("CREATE TABLE pipeline_probe (n int PRIMARY KEY, note text)");

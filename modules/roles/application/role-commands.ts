@@ -28,7 +28,7 @@ import { decideRole } from "../domain/decide";
 import { roleSerde, type RoleEvent } from "../domain/events";
 import { evolveRole, type RoleState } from "../domain/role-state";
 
-function onRole(deps: CommandDeps, ctx: CommandContext, command: RoleCommand, tx?: Tx): Promise<CommandResult> {
+function onRole(deps: CommandDeps, ctx: CommandContext, command: RoleCommand, tx?: Tx, minted = false): Promise<CommandResult> {
   return executeOnStream<RoleState, RoleEvent>(
     deps,
     ctx,
@@ -38,6 +38,7 @@ function onRole(deps: CommandDeps, ctx: CommandContext, command: RoleCommand, tx
       streamId: command.roleId,
       decide: (state) => decideRole(command, state),
       evolve: evolveRole,
+      minted,
     },
     tx,
   );
@@ -46,7 +47,8 @@ function onRole(deps: CommandDeps, ctx: CommandContext, command: RoleCommand, tx
 export async function createRole(deps: CommandDeps, ctx: CommandContext, input: unknown) {
   const data = parseInput(createRoleInput, input);
   assertCanGrant(ctx.grantable, data.permissions, `create a role with these permissions`);
-  return onRole(deps, ctx, { type: "CreateRole", roleId: (deps.newId ?? randomUUID)(), ...data });
+  // A new id: no head to lock (a built-in role's fixed id below is locked as usual).
+  return onRole(deps, ctx, { type: "CreateRole", roleId: (deps.newId ?? randomUUID)(), ...data }, undefined, true);
 }
 
 /** The roles every installation starts with (lib/auth/permissions.ts); creating one that exists is a no-op. */

@@ -58,7 +58,7 @@ export async function holdRoleToAssign(tx: Tx, ctx: CommandContext, roleId: stri
   return role;
 }
 
-function onUser(deps: CommandDeps, ctx: CommandContext, command: UserCommand, tx?: Tx): Promise<CommandResult> {
+function onUser(deps: CommandDeps, ctx: CommandContext, command: UserCommand, tx?: Tx, minted = false): Promise<CommandResult> {
   return executeOnStream<UserState, UserEvent>(
     deps,
     ctx,
@@ -69,6 +69,7 @@ function onUser(deps: CommandDeps, ctx: CommandContext, command: UserCommand, tx
       decide: (state) => decideUser(command, state),
       evolve: evolveUser,
       beforeAppend: maintainEmailReservation,
+      minted,
     },
     tx,
   );
@@ -77,8 +78,9 @@ function onUser(deps: CommandDeps, ctx: CommandContext, command: UserCommand, tx
 export async function createUser(deps: CommandDeps, ctx: CommandContext, input: unknown) {
   const data = parseInput(createUserInput, input);
   // A new person's id comes with their key already made (lib/privacy/key-store.ts, newSubject).
+  // Minted here, so no head can exist yet: the command takes no lock (one round trip fewer).
   const userId = deps.newId ? deps.newId() : await deps.appender.newSubject();
-  return onUser(deps, ctx, { type: "CreateUser", userId, ...data });
+  return onUser(deps, ctx, { type: "CreateUser", userId, ...data }, undefined, true);
 }
 
 export async function updateUser(deps: CommandDeps, ctx: CommandContext, input: unknown) {
