@@ -13,15 +13,12 @@ import type { KafkaConfig } from "@/lib/config";
 import { createDb } from "@/lib/db";
 import { silentLogger } from "@/lib/log";
 import { runRebuild, type PhaseTiming } from "@/lib/projection/rebuild/rebuild";
-import { decodeThreads } from "@/lib/projection/rebuild/decode-threads";
+import { rebuildDecoder } from "@/workers/rebuild-decoder";
 import { requestRebuild } from "@/lib/projection/rebuild/rebuild-jobs";
 import { startCpuProfile, visibleWithin } from "./measure";
 import { hr } from "./stats";
 import { app } from "@/modules";
 import { createUser } from "@/modules/users/application/user-commands";
-
-/** The rebuild's decoding threads' entry, as the projector worker starts them. */
-const DECODE_THREAD = new URL("../workers/decode-thread.ts", import.meta.url);
 
 export interface RebuildRun {
   /** Messages the switched model was compared at. */
@@ -63,7 +60,7 @@ export async function measureRebuild(opts: {
     const heapAtStart = process.memoryUsage().heapUsed;
     let peakHeap = heapAtStart;
     const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 250);
-    const outcome = await runRebuild({ db, config: opts.config, app, kafka: opts.kafka, logger: silentLogger, runId: "bench", bulk: opts.bulk, decoder: decodeThreads(DECODE_THREAD, opts.decodeThreads) }).finally(() =>
+    const outcome = await runRebuild({ db, config: opts.config, app, kafka: opts.kafka, logger: silentLogger, runId: "bench", bulk: opts.bulk, decoder: rebuildDecoder(opts.decodeThreads) }).finally(() =>
       clearInterval(sampler),
     );
     const ms = hr() - t0;

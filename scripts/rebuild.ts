@@ -17,7 +17,7 @@ import { databaseUrl, embeddedUrl } from "@/infra/postgres";
 import { kafkaConfig, rebuildDecodeThreads } from "@/lib/config";
 import { createDb } from "@/lib/db";
 import { createLogger } from "@/lib/log";
-import { decodeThreads } from "@/lib/projection/rebuild/decode-threads";
+import { rebuildDecoder } from "@/workers/rebuild-decoder";
 import { rebuildNow } from "@/lib/projection/rebuild/rebuild-jobs";
 import { progressLine } from "@/lib/projection/rebuild/progress";
 import { LOCAL_STACK } from "./infra";
@@ -58,7 +58,7 @@ let lastPrinted = 0;
 
 try {
   const { id, outcome } = await rebuildNow(
-    { db, config, app, logger, decoder: decodeThreads(new URL("../workers/decode-thread.ts", import.meta.url), rebuildDecodeThreads(env)) },
+    { db, config, app, logger, decoder: rebuildDecoder(rebuildDecodeThreads(env)) },
     { requestedBy: `cli ${userInfo().username}`, acceptDifferences: values["accept-differences"] },
     (progress) => {
       const line = progressLine(progress, tty ? Math.max(10, Math.min(40, (process.stdout.columns ?? 100) - 80)) : 30);

@@ -10,15 +10,15 @@ import { databaseUrl, kafkaConfig, rebuildDecodeThreads } from "@/lib/config";
 import { createDb } from "@/lib/db";
 import { getLogger } from "@/lib/log";
 import { threadMain } from "@/lib/process/thread";
-import { decodeThreads } from "@/lib/projection/rebuild/decode-threads";
 import { executeRebuild, type RebuildJob } from "@/lib/projection/rebuild/rebuild-jobs";
 import { app } from "@/modules";
+import { rebuildDecoder } from "./rebuild-decoder";
 
 threadMain(async (job: RebuildJob) => {
   const db = createDb(databaseUrl());
   try {
     // The batches are decoded on threads of their own while this one folds (REBUILD_DECODE_THREADS).
-    const decoder = decodeThreads(new URL("./decode-thread.ts", import.meta.url), rebuildDecodeThreads());
+    const decoder = rebuildDecoder(rebuildDecodeThreads());
     return await executeRebuild({ db, config: kafkaConfig(), app, logger: getLogger().child({ thread: "rebuild" }), decoder }, job);
   } finally {
     await db.$disconnect();

@@ -18,7 +18,7 @@ import { silentLogger } from "@/lib/log";
 import { ERASED } from "@/lib/privacy/personal-data";
 import type { PersonalDataKeys } from "@/lib/privacy/key-store";
 import type { Projector } from "@/lib/projection/projector";
-import { decodeThreads } from "@/lib/projection/rebuild/decode-threads";
+import { rebuildDecoder } from "@/workers/rebuild-decoder";
 import { runRebuild, type RebuildOptions, type RebuildOutcome } from "@/lib/projection/rebuild/rebuild";
 import { eraseUser } from "@/modules/privacy/application/erase-person";
 import { createRole, deleteRole } from "@/modules/roles/application/role-commands";
@@ -91,7 +91,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-const DECODE_THREADS = decodeThreads(new URL("../../workers/decode-thread.ts", import.meta.url), 2);
+const DECODE_THREADS = rebuildDecoder(2);
 
 /** A rebuild of this file's model, as the console's would run it, with `options` on top. */
 const rebuild = (options: Partial<RebuildOptions> = {}) =>
