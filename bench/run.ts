@@ -36,6 +36,9 @@
  *            insert at the same rate, with the projector worker running; the capacity is the highest
  *            rate with p99 < 100 ms and no errors, against 1,000/s; local servers only)
  *          --capacity-rates R1,R2,... (createUser/s offered, default 50,200,500,1000,2000)
+ *          --ack-probe (only where the broker's ack goes, bench/ack-probe.ts: a request that does no
+ *            work, the app's append and PostgreSQL's SELECT 1, one at a time, back to back and 5 ms
+ *            apart; --ack-rounds N each, default 1,000)
  *
  * Starts its own PostgreSQL and Kafka (scripts/infra.ts; fresh data under
  * .data/bench, free ports, 127.0.0.1) unless DATABASE_URL and KAFKA_BROKERS are
@@ -93,6 +96,7 @@ import { measureAccessReview, type AccessReviewRun } from "./access-review";
 import { measureRoleDeletion, roleDeletionReport } from "./role-deletion";
 import { indexCostReport, measureIndexCost } from "./index-cost";
 import { CAPACITY_WARMUP_MS, capacityReport, DEFAULT_CAPACITY_RATES, measureCapacity } from "./capacity";
+import { ackProbeReport, measureAckProbe } from "./ack-probe";
 
 /** The role tables of the users read model: in the floor of every read-model row, beside users and user_events. */
 const MEMBERSHIP_TABLES = ["user_roles", "role_membership_intervals"] as const;
@@ -163,6 +167,9 @@ function parseFlags(argv: string[]) {
     decodeThreads: threadCounts(),
     capacity: has("capacity"),
     capacityRates: rates("capacity-rates", DEFAULT_CAPACITY_RATES),
+    ackProbe: has("ack-probe"),
+    /** --ack-probe: rounds per spacing (one no-op, one append, one SELECT 1 each). */
+    ackRounds: Math.round(num("ack-rounds", 1_000)),
   };
   const longest = Math.max(...flags.capacityRates) * (flags.durationS + CAPACITY_WARMUP_MS / 1000);
   if (flags.capacity && longest > 200_000) {
@@ -407,6 +414,16 @@ async function main() {
     };
   };
 
+  if (flags.ackProbe) {
+    await waitForLeaders(admin, allTopics);
+    const appender = createEventAppender(config, { personalData: null });
+    onCleanup("ack probe producer", () => appender.disconnect());
+    const results = await measureAckProbe({ brokers: infra.brokers, databaseUrl: await dbs.fresh(`bench_ack_${runHex}`), appender, spacingsMs: [0, 5], rounds: flags.ackRounds });
+    console.log(`\nMachine: ${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}; load average at start ${machine.loadAverageAtStart.join(" ")}, at end ${os.loadavg().map((l) => Math.round(l * 100) / 100).join(" ")}\n`);
+    console.log(ackProbeReport(results));
+    clearTimeout(hardStop);
+    return;
+  }
   if (flags.capacity) {
     await waitForLeaders(admin, allTopics);
     const rig = await commandRig(await dbs.fresh(`bench_cap_${runHex}`), `bench-cap-${runHex}`);
