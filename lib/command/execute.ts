@@ -384,9 +384,12 @@ function insertStreamHead<S extends { version: number }>(stream: StreamDefinitio
     VALUES (${id}::uuid, ${stream.headType}, ${state.version}, ${JSON.stringify(state)}::jsonb, now())`;
 }
 
-/** PostgreSQL's unique violation on the heads' primary key (node-postgres' or Prisma's error). */
+/**
+ * PostgreSQL's unique violation on the heads' primary key, as node-postgres reports it (a command's
+ * own transaction). Inside a caller's Prisma transaction the error is Prisma's and passes as it is.
+ */
 function isHeadTaken(error: unknown): boolean {
-  const e = error as { code?: unknown; constraint?: unknown; message?: unknown } | null;
+  const e = error as { code?: unknown; constraint?: unknown } | null;
   return e?.code === "23505" && e.constraint === "streams_pkey";
 }
 
