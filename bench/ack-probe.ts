@@ -54,8 +54,8 @@ async function rawBroker(broker: string) {
       buffered = buffered.subarray(4 + size);
       const waiting = pending;
       pending = null;
-      if (!waiting || waiting.id !== id) throw new Error(`ack probe: answer ${id} to no request of ours`);
-      if (errorCode !== 0) waiting.reject(new Error(`ApiVersions answered error code ${errorCode}`));
+      if (!waiting || waiting.id !== id) waiting?.reject(new Error(`ack probe: answer ${id} to no request of ours`));
+      else if (errorCode !== 0) waiting.reject(new Error(`ApiVersions answered error code ${errorCode}`));
       else waiting.resolve();
     }
   });
