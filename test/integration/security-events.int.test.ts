@@ -19,7 +19,7 @@ import { silentLogger } from "@/lib/log";
 import type { Projector } from "@/lib/projection/projector";
 import { runRebuild } from "@/lib/projection/rebuild/rebuild";
 import { app } from "@/modules";
-import { createTestContext, readEvents, readLog, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
+import { countedRoundTrips, createTestContext, readEvents, readLog, startProjector, waitUntilCaughtUp, type TestContext } from "../integration";
 
 let t: TestContext;
 let projector: Projector;
@@ -138,4 +138,17 @@ describe("security changes become events", () => {
     expect(await getTimelinePage(t.db, admin.id, { limit: 50 })).toEqual(timeline);
     expect(await listActivity(t.db, { type: null, actor: null, from: null, to: null })).toEqual(feed);
   }, 90_000);
+});
+
+describe("an API token's creation", () => {
+  it("takes no lock on its new id: BEGIN, the head's insert and the token's row in one round trip, then the COMMIT after the ack", async () => {
+    const { db, sent } = countedRoundTrips(t.env.DATABASE_URL!);
+    try {
+      const token = await createApiToken({ ...t.deps, db }, t.ctx, { name: "two trips", scope: "read" });
+      expect(sent).toEqual(["BEGIN+INSERT+INSERT", "COMMIT"]);
+      expect(await principalFromToken(t.db, `Bearer ${token.secret}`)).toMatchObject({ kind: "token", name: "two trips" });
+    } finally {
+      await db.$disconnect();
+    }
+  });
 });

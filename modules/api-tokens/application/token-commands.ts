@@ -20,7 +20,7 @@ import { apiTokenSerde, type ApiTokenEvent } from "../domain/events";
 /** What `api_tokens.created_by` / `revoked_by` hold: the admin's email (or a service's name). */
 const actorLabel = (actor: Actor) => (actor.kind === "user" ? actor.email : actor.name);
 
-function onToken(deps: CommandDeps, ctx: CommandContext, command: ApiTokenCommand, beforeAppend: (tx: SqlTx) => Promise<void>, tx?: Tx) {
+function onToken(deps: CommandDeps, ctx: CommandContext, command: ApiTokenCommand, beforeAppend: (tx: SqlTx) => Promise<void>, tx?: Tx, minted = false) {
   return executeOnStream<ApiTokenState, ApiTokenEvent>(
     deps,
     ctx,
@@ -31,6 +31,7 @@ function onToken(deps: CommandDeps, ctx: CommandContext, command: ApiTokenComman
       decide: (state) => decideApiToken(command, state),
       evolve: evolveApiToken,
       beforeAppend,
+      minted,
     },
     tx,
   );
@@ -45,7 +46,7 @@ export async function createApiToken(deps: CommandDeps, ctx: CommandContext, inp
   const result = await onToken(deps, ctx, { type: "CreateApiToken", tokenId: id, name, scope }, async (tx) => {
     await tx.$executeRaw`
       INSERT INTO api_tokens (id, name, scope, token_hash, created_by) VALUES (${id}::uuid, ${name}, ${scope}, ${digest(secret)}, ${createdBy})`;
-  });
+  }, undefined, true); // a new id: no head to lock
   return { id, name, scope, secret, result };
 }
 
