@@ -149,7 +149,17 @@ export interface ProjectorRun {
   /** Sum of the batch transactions' wall time (incl. commit) / wall time after the join; >1 means overlapping transactions. */
   dbBusy: number;
   deadLetters: number;
+  /**
+   * The batches' statements as the client timed them: a pipeline's round trip is counted once,
+   * with its last statement (lib/sql-tx.ts), so a deferred write's time shows under the statement
+   * it rode with.
+   */
   queryBreakdown?: Array<{ statement: string; count: number; totalMs: number }>;
+  /**
+   * PostgreSQL's own execution time per statement over the run (pg_stat_statements, this run's
+   * database), or why it was not measured (a server without the module preloaded).
+   */
+  serverStatements?: Array<{ statement: string; calls: number; rows: number; totalMs: number }> | string;
   cpuProfile?: object;
 }
 
@@ -217,13 +227,16 @@ export async function runProjector(opts: {
       if (o.nextOffset) tracker.advance(`${o.topic}/${o.partition}`, BigInt(o.nextOffset));
     },
   });
+  const serverStats = opts.profile ? await serverStatements(db) : undefined;
   const stopProfile = opts.profile ? await startCpuProfile() : undefined;
   const t0 = hr();
+  let serverResult: ProjectorRun["serverStatements"];
   try {
     await projector.start();
     await withTimeout(tracker.done, opts.timeoutMs, () => `projector did not catch up; behind on ${tracker.remaining().slice(0, 5).join(", ")}…`);
   } finally {
     await projector.stop().catch(() => {});
+    serverResult = await serverStats?.();
     await db.$disconnect().catch(() => {});
   }
   const cpuProfile = await stopProfile?.();
@@ -241,7 +254,35 @@ export async function runProjector(opts: {
     queryBreakdown: opts.profile
       ? [...breakdown].map(([statement, b]) => ({ statement, ...b })).sort((a, b) => b.totalMs - a.totalMs).slice(0, 15)
       : undefined,
+    serverStatements: serverResult,
     cpuProfile,
+  };
+}
+
+/**
+ * Starts counting PostgreSQL's own execution time per statement (pg_stat_statements, reset first);
+ * the function returned reads this database's 15 statements that took longest, or the reason they
+ * could not be read (a server without the module in shared_preload_libraries). Never throws.
+ */
+async function serverStatements(db: Db): Promise<() => Promise<NonNullable<ProjectorRun["serverStatements"]>>> {
+  const reason = (error: unknown) => (error as Error).message.trim().split("\n").at(-1)!;
+  try {
+    await db.$executeRawUnsafe("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    await db.$executeRawUnsafe("SELECT pg_stat_statements_reset()");
+  } catch (error) {
+    const why = reason(error);
+    return () => Promise.resolve(why);
+  }
+  return async () => {
+    try {
+      const rows = await db.$queryRaw<{ query: string; calls: bigint; rows: bigint; total: number }[]>`
+        SELECT query, calls, rows, total_exec_time AS total FROM pg_stat_statements
+        WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+        ORDER BY total_exec_time DESC LIMIT 15`;
+      return rows.map((r) => ({ statement: r.query.replace(/\s+/g, " ").trim().slice(0, 90), calls: Number(r.calls), rows: Number(r.rows), totalMs: r.total }));
+    } catch (error) {
+      return reason(error);
+    }
   };
 }
 

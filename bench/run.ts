@@ -270,6 +270,9 @@ async function main() {
     databaseUrl: external.db,
     databaseName: "bench",
     postgresPort: pgPort!,
+    // --profile: PostgreSQL's own time per statement (measure.ts, serverStatements); a pipelined
+    // statement's client-side time is counted with the statement it rode with.
+    postgresSettings: flags.profile ? { shared_preload_libraries: "pg_stat_statements" } : undefined,
     brokers: external.brokers?.split(",").map((b) => b.trim()).filter(Boolean),
     kafkaPort: kafkaPort!,
     kafkaControllerPort: controllerPort!,
@@ -629,6 +632,7 @@ async function main() {
 
   let profile: ReturnType<typeof summarizeProfile> | undefined;
   let queryBreakdown: ProjectorRun["queryBreakdown"];
+  let serverStatements: ProjectorRun["serverStatements"];
   if (flags.profile) {
     const name = `bench_prof_${runHex}`;
     const url = await dbs.fresh(name);
@@ -652,6 +656,9 @@ async function main() {
       (file) => `profiled projector run: ${Math.round(run.sustainedRate).toLocaleString()} events/s under the profiler; profile in ${file}`,
     );
     for (const q of queryBreakdown ?? []) log(`  db ${String(Math.round(q.totalMs)).padStart(7)} ms  ×${q.count}  ${q.statement}`);
+    serverStatements = run.serverStatements;
+    if (typeof serverStatements === "string") log(`  PostgreSQL's own time per statement not measured: ${serverStatements}`);
+    else for (const q of serverStatements ?? []) log(`  pg ${String(Math.round(q.totalMs)).padStart(7)} ms  ×${q.calls}  ${q.rows.toLocaleString("en-US")} rows  ${q.statement}`);
   }
 
   const usersRuns: QueryRun[] = [];
@@ -968,6 +975,7 @@ async function main() {
         raw: { appendRuns, projectorRuns: projectorRuns.map(({ cpuProfile: _c, ...r }) => r), rebuildRuns, consumeRuns, consumeDecodeRuns, insertRuns, copyLiveRuns, copyAllRuns, commandRuns, crudRuns, usersRuns, timelineRuns, accessReviewRuns },
         profile,
         queryBreakdown,
+        serverStatements,
         plans,
       },
       (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v),

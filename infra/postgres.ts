@@ -35,6 +35,8 @@ export interface StartPostgresOptions {
   log?: (line: string) => void;
   /** Max time for the server to report "ready to accept connections"; default 60 s. */
   readyTimeoutMs?: number;
+  /** Server settings added to the defaults, each as `-c name=value` (e.g. the bench's profiler preloads pg_stat_statements). */
+  settings?: Record<string, string>;
 }
 
 export interface PostgresHandle {
@@ -250,6 +252,7 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
     "max_connections=200",
     "-c",
     "lc_messages=C",
+    ...Object.entries(opts.settings ?? {}).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
   ];
   const child = spawn(bin.postgres, flags, { ...ids, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   stopWithThisProcess(child, "SIGINT");

@@ -34,6 +34,8 @@ export interface InfraOptions {
   /** Database to create and use on a started server. */
   databaseName: string;
   postgresPort: number;
+  /** Settings for the embedded PostgreSQL (ignored with `databaseUrl`): see StartPostgresOptions.settings. */
+  postgresSettings?: Record<string, string>;
   /** Use these brokers instead of starting one. */
   brokers?: string[];
   kafkaPort: number;
@@ -73,7 +75,7 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
         const started = Date.now();
         const pgData = postgresDataDir(options.dataDir, log);
         if (options.fresh) rmSync(pgData, { recursive: true, force: true });
-        postgres = await startPostgres({ dataDir: pgData, port: options.postgresPort, log: ours("[postgres] ") });
+        postgres = await startPostgres({ dataDir: pgData, port: options.postgresPort, settings: options.postgresSettings, log: ours("[postgres] ") });
         await createDatabase(postgres.url, options.databaseName);
         log(`PostgreSQL: embedded, port ${options.postgresPort}, ready in ${Date.now() - started} ms`);
         return databaseUrl(postgres.url, options.databaseName);
